@@ -1,0 +1,69 @@
+import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { Config } from './config/config.js';
+import { createHttpServer } from './http/http-server.js';
+import { loadRsaKeyRing, type RsaKeyRing } from './keys/rsa-key-ring.js';
+import { loadSecret } from './keys/secret-file.js';
+import { buildMethods } from './rpc/methods.js';
+import { createRpcDispatcher } from './rpc/rpc-dispatcher.js';
+import { ensureDevelopmentScope } from './scopes/development-scope.js';
+import { createScopeRegistry } from './scopes/scope-registry.js';
+import { guardStore } from './stores/guard-store.js';
+import { openStores, type Stores } from './stores/open-stores.js';
+
+export interface Gateway {
+  server: Server;
+  stores: Stores;
+  rsaKeys: RsaKeyRing;
+  developmentScopeId: string | null;
+  /** Starts listening; resolves to the base URL. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** The composition root's work, shared by `main.ts` and the tests: keys, stores, methods, HTTP. */
+export async function createGateway(config: Config, log: Logger, options: { stores?: Stores } = {}): Promise<Gateway> {
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const rsaKeys = await loadRsaKeyRing({ privateKeyFile: config.rsaPrivateKeyFile, previousKeyFiles: config.rsaPreviousKeyFiles, bits: config.rsaKeyBits });
+  const identifierSecret = await loadSecret(config.identifierSecretFile);
+  const stores = options.stores ?? (await openStores(config));
+  const accounts = guardStore(stores.accounts);
+  const challenges = guardStore(stores.challenges);
+
+  const developmentScopeId = await ensureDevelopmentScope(accounts, config);
+  const scopes = await createScopeRegistry({ store: accounts, extraOrigins: config.allowedOrigins, log });
+  const rpc = createRpcDispatcher({ methods: buildMethods({ accounts, challenges, rsaKeys, identifierSecret }), scopes, rsaKeys });
+  const server = createHttpServer({
+    rpc,
+    scopes,
+    log,
+    getRoutes: { '/healthz': async () => ({ status: 200, body: { status: 'ok' } }) },
+  });
+
+  return {
+    server,
+    stores,
+    rsaKeys,
+    developmentScopeId,
+    listen() {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          const { port } = server.address() as AddressInfo;
+          const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+          resolve(`http://${host === '127.0.0.1' ? 'localhost' : host}:${port}`);
+        });
+      });
+    },
+    async close() {
+      scopes.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await Promise.allSettled([stores.challenges.close(), stores.accounts.close()]);
+    },
+  };
+}

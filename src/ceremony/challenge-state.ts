@@ -1,0 +1,50 @@
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { GatewayError } from '../errors/gateway-error.js';
+import type { ChallengeStore } from '../stores/challenge-store.js';
+
+const challengeStateSchema = z.object({
+  kind: z.enum(['registration', 'authentication']),
+  scope_id: z.string(),
+  challenge: z.string(),
+  /** SHA-256 of the client's AES key, hex. */
+  key_fingerprint: z.string(),
+  username: z.string().nullable(),
+  display_name: z.string().nullable(),
+  user_handle: z.string().nullable(),
+  /** Set when a signed-in account adds a passkey. */
+  account_id: z.string().nullable(),
+});
+
+export type ChallengeState = z.infer<typeof challengeStateSchema>;
+
+/** Stores ceremony state under a fresh random id, expiring with the scope's timeout. */
+export async function saveChallenge(store: ChallengeStore, state: ChallengeState, ttlMs: number): Promise<string> {
+  const id = randomUUID();
+  await store.put(id, JSON.stringify(state), ttlMs);
+  return id;
+}
+
+/**
+ * Consumes the state (so a failed attempt uses it up too) and checks it belongs to this call:
+ * same ceremony kind, same scope, same client key.
+ */
+export async function takeChallenge(
+  store: ChallengeStore,
+  id: string,
+  expected: { kind: ChallengeState['kind']; scopeId: string; keyFingerprint: string },
+): Promise<ChallengeState> {
+  const raw = await store.consume(id);
+  if (raw === null) throw new GatewayError('challenge_not_found');
+  const state = challengeStateSchema.parse(JSON.parse(raw));
+  if (state.kind !== expected.kind || state.scope_id !== expected.scopeId || !sameHex(state.key_fingerprint, expected.keyFingerprint)) {
+    throw new GatewayError('challenge_mismatch', `challenge ${id} used with another ${state.scope_id !== expected.scopeId ? 'scope' : state.kind !== expected.kind ? 'ceremony' : 'client key'}`);
+  }
+  return state;
+}
+
+function sameHex(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'hex');
+  const right = Buffer.from(b, 'hex');
+  return left.length === right.length && timingSafeEqual(left, right);
+}

@@ -1,0 +1,114 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const optionalPath = z
+  .string()
+  .trim()
+  .min(1)
+  .optional();
+
+const urlWithProtocols = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .refine((value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+const originList = z
+  .string()
+  .default('')
+  .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
+  .pipe(
+    z.array(
+      z.string().refine((value) => {
+        try {
+          return new URL(value).origin === value;
+        } catch {
+          return false;
+        }
+      }, 'each entry must be an origin such as http://localhost:3000'),
+    ),
+  );
+
+const pathList = z
+  .string()
+  .default('')
+  .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
+
+/** Every environment variable the gateway reads; nothing else in the code reads process.env. */
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(9545),
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+  REDIS_URL: urlWithProtocols(['redis:', 'rediss:']).optional(),
+  REDIS_KEY_PREFIX: z.string().max(100).default('pkgw:'),
+  DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:']).optional(),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
+    .optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ALLOWED_ORIGINS: originList,
+  RSA_KEY_BITS: z
+    .enum(['2048', '3072', '4096'])
+    .default('2048')
+    .transform((bits) => Number(bits) as 2048 | 3072 | 4096),
+  RSA_PRIVATE_KEY_FILE: optionalPath,
+  RSA_PREVIOUS_KEY_FILES: pathList,
+  IDENTIFIER_SECRET_FILE: optionalPath,
+});
+
+export type Config = {
+  port: number;
+  host: string;
+  dataDir: string;
+  redisUrl: string | undefined;
+  redisKeyPrefix: string;
+  databaseUrl: string | undefined;
+  databaseSchema: string | undefined;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  allowedOrigins: string[];
+  rsaKeyBits: 2048 | 3072 | 4096;
+  rsaPrivateKeyFile: string;
+  rsaPreviousKeyFiles: string[];
+  identifierSecretFile: string;
+};
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n${issues.map((issue) => `  - ${issue}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment once; a bad value throws a ConfigError naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): Config {
+  // Empty strings mean "not set", as in most shells' `VAR=` idiom.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  const dataDir = resolve(e.DATA_DIR);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir,
+    redisUrl: e.REDIS_URL,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    databaseUrl: e.DATABASE_URL,
+    databaseSchema: e.DATABASE_SCHEMA,
+    logLevel: e.LOG_LEVEL,
+    allowedOrigins: e.ALLOWED_ORIGINS,
+    rsaKeyBits: e.RSA_KEY_BITS,
+    rsaPrivateKeyFile: resolve(e.RSA_PRIVATE_KEY_FILE ?? `${dataDir}/rsa-private-key.pem`),
+    rsaPreviousKeyFiles: e.RSA_PREVIOUS_KEY_FILES.map((path) => resolve(path)),
+    identifierSecretFile: resolve(e.IDENTIFIER_SECRET_FILE ?? `${dataDir}/identifier-secret`),
+  };
+}

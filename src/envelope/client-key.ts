@@ -1,0 +1,44 @@
+import { constants, createHash, privateDecrypt } from 'node:crypto';
+import { GatewayError } from '../errors/gateway-error.js';
+import type { RsaKeyRing } from '../keys/rsa-key-ring.js';
+import { decodeStrictBase64 } from './strict-base64.js';
+
+export interface ClientKey {
+  key: Buffer;
+  /** SHA-256 of the AES key, hex: binds ceremony state to the client that started it. */
+  fingerprint: string;
+}
+
+const AES_KEY_BYTES = 32;
+const BASE64_AES_KEY = /^[A-Za-z0-9+/]{43}=$/;
+
+/**
+ * Unwraps `X-Encrypted-Key`: RSA-OAEP-256 over the base64 text of a 32-byte AES key (what the SDK
+ * sends), or over the raw 32 bytes. Every failure is the same opaque `envelope_invalid`.
+ */
+export function unwrapClientKey(header: string | undefined, ring: RsaKeyRing): ClientKey {
+  const wrapped = header === undefined ? null : decodeStrictBase64(header);
+  if (wrapped === null) throw new GatewayError('envelope_invalid', 'key header missing or not base64');
+  for (const rsa of ring.all) {
+    // Lengths first: an RSA ciphertext is exactly as long as its key's modulus.
+    if (wrapped.length !== rsa.modulusBytes) continue;
+    let plaintext: Buffer;
+    try {
+      plaintext = privateDecrypt({ key: rsa.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, wrapped);
+    } catch {
+      continue;
+    }
+    const key = aesKeyFromPlaintext(plaintext);
+    if (key !== null) return { key, fingerprint: createHash('sha256').update(key).digest('hex') };
+  }
+  throw new GatewayError('envelope_invalid', 'key header did not unwrap');
+}
+
+function aesKeyFromPlaintext(plaintext: Buffer): Buffer | null {
+  if (plaintext.length === 44) {
+    const text = plaintext.toString('latin1');
+    if (BASE64_AES_KEY.test(text)) return Buffer.from(text, 'base64');
+  }
+  if (plaintext.length === AES_KEY_BYTES) return Buffer.from(plaintext);
+  return null;
+}

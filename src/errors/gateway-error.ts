@@ -1,0 +1,42 @@
+/**
+ * The one error type the gateway raises for anything a client can cause or should know about.
+ * Callers switch on `reason`, never on messages; the table below is the only place a reason
+ * becomes a JSON-RPC code and a client-safe message.
+ */
+export const errorTable = {
+  envelope_invalid: { code: -32001, message: 'Encrypted payload could not be opened' },
+  scope_required: { code: -32002, message: 'X-Scope-Id header is missing or malformed' },
+  scope_not_found: { code: -32003, message: 'Unknown scope' },
+  origin_not_allowed: { code: -32004, message: 'Origin is not allowed for this scope' },
+  invalid_params: { code: -32602, message: 'Invalid params' },
+  account_exists: { code: -32010, message: 'An account with this username already exists' },
+  challenge_not_found: { code: -32011, message: 'Challenge not found or expired' },
+  challenge_mismatch: { code: -32012, message: 'Challenge does not belong to this request' },
+  verification_failed: { code: -32013, message: 'Passkey verification failed' },
+  credential_exists: { code: -32014, message: 'This passkey is already registered' },
+  service_unavailable: { code: -32050, message: 'A backing service is unavailable, try again' },
+  internal_error: { code: -32603, message: 'Internal error' },
+} as const satisfies Record<string, { code: number; message: string }>;
+
+export type ErrorReason = keyof typeof errorTable;
+
+export class GatewayError extends Error {
+  readonly reason: ErrorReason;
+  /** Server-side detail for the log; never sent to the client. */
+  readonly detail: string | undefined;
+
+  constructor(reason: ErrorReason, detail?: string, options?: { cause?: unknown }) {
+    super(errorTable[reason].message, options);
+    this.name = 'GatewayError';
+    this.reason = reason;
+    this.detail = detail;
+  }
+
+  get code(): number {
+    return errorTable[this.reason].code;
+  }
+}
+
+export function isGatewayError(value: unknown): value is GatewayError {
+  return value instanceof GatewayError;
+}

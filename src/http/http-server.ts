@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { RpcDispatcher } from '../rpc/rpc-dispatcher.js';
+import type { CallContext } from '../rpc/rpc-method.js';
+import { limits } from '../rpc/limits.js';
+import type { ScopeRegistry } from '../scopes/scope-registry.js';
+
+const ALLOWED_HEADERS = 'content-type, x-scope-id, x-encrypted-key, x-encrypted-user, x-encrypted-session';
+const FORWARDED_HEADERS = ['x-scope-id', 'x-encrypted-key', 'x-encrypted-user', 'x-encrypted-session'] as const;
+
+export interface HttpDeps {
+  rpc: RpcDispatcher;
+  scopes: ScopeRegistry;
+  log: Logger;
+  /** Extra GET routes (e.g. health, key publication), exact path → JSON producer. */
+  getRoutes?: Record<string, () => Promise<{ status: number; body: unknown }>>;
+}
+
+/** The HTTP edge: CORS, method and size checks, then the JSON-RPC body to the dispatcher. */
+export function createHttpServer(deps: HttpDeps): Server {
+  const server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
+    handleRequest(req, res, deps).catch((err: unknown) => {
+      deps.log.error({ err }, 'unhandled error in HTTP handler');
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal_error' });
+      else res.destroy();
+    });
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  return server;
+}
+
+async function handleRequest(req: IncomingMessage, res: ServerResponse, deps: HttpDeps): Promise<void> {
+  const path = (req.url ?? '/').split('?')[0];
+  const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
+  // Answer CORS for any origin some scope allows; the scope's own list is checked per call.
+  if (origin !== undefined && deps.scopes.isKnownOrigin(origin)) {
+    res.setHeader('Access-Control-Allow-Origin', origin);
+    res.setHeader('Vary', 'Origin');
+  }
+
+  if (path === '/') {
+    if (req.method === 'OPTIONS') return preflight(req, res, origin, deps);
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST, OPTIONS');
+      return sendJson(res, 405, { error: 'method_not_allowed' });
+    }
+    return rpcCall(req, res, origin, deps);
+  }
+
+  const route = req.method === 'GET' || req.method === 'HEAD' ? deps.getRoutes?.[path ?? ''] : undefined;
+  if (route !== undefined) {
+    const { status, body } = await route();
+    return sendJson(res, status, body);
+  }
+  sendJson(res, 404, { error: 'not_found' });
+}
+
+function preflight(req: IncomingMessage, res: ServerResponse, origin: string | undefined, deps: HttpDeps): void {
+  if (origin !== undefined && deps.scopes.isKnownOrigin(origin)) {
+    res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
+    res.setHeader('Access-Control-Allow-Headers', ALLOWED_HEADERS);
+    res.setHeader('Access-Control-Max-Age', '600');
+  }
+  res.statusCode = 204;
+  res.end();
+}
+
+async function rpcCall(req: IncomingMessage, res: ServerResponse, origin: string | undefined, deps: HttpDeps): Promise<void> {
+  const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (contentType !== 'application/json' && contentType !== 'application/json-rpc') {
+    req.resume();
+    return sendJson(res, 415, { error: 'unsupported_media_type' });
+  }
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limits.bodyBytes) return tooLarge(req, res);
+
+  const body = await readBody(req, limits.bodyBytes);
+  if (body === null) return tooLarge(req, res);
+
+  const requestId = randomUUID();
+  const headers: Record<string, string | undefined> = {};
+  for (const name of FORWARDED_HEADERS) {
+    const value = req.headers[name];
+    headers[name] = Array.isArray(value) ? value[0] : value;
+  }
+  const ctx: CallContext = { requestId, log: deps.log.child({ requestId }), headers, origin };
+  const reply = await deps.rpc.handle(body, ctx);
+  res.setHeader('X-Request-Id', requestId);
+  if (reply === null) {
+    res.statusCode = 204;
+    res.end();
+    return;
+  }
+  res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(reply) });
+  res.end(reply);
+}
+
+/** Reads the body up to `max` bytes; null when it is longer. */
+function readBody(req: IncomingMessage, max: number): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      if (over) return;
+      size += chunk.length;
+      if (size > max) {
+        over = true;
+        chunks.length = 0;
+        resolve(null);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!over) resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    req.on('error', reject);
+  });
+}
+
+function tooLarge(req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader('Connection', 'close');
+  sendJson(res, 413, { error: 'payload_too_large' });
+  req.resume();
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+export const USERNAME_MAX = 256;
+export const DISPLAY_NAME_MAX = 256;
+
+/** NFKC then trim, so visually identical usernames are one username. */
+function normalizeText(value: string): string {
+  return value.normalize('NFKC').trim();
+}
+
+/** The key a username is stored and compared under: case-insensitive. */
+export function usernameKey(username: string): string {
+  return normalizeText(username).toLowerCase();
+}
+
+const username = z
+  .string()
+  .max(USERNAME_MAX * 4)
+  .transform(normalizeText)
+  .pipe(z.string().min(1, 'username is required').max(USERNAME_MAX))
+  // Control characters never belong in a name a person types.
+  .refine((value) => !/\p{Cc}/u.test(value), 'username must not contain control characters');
+
+const displayName = z
+  .string()
+  .max(DISPLAY_NAME_MAX * 4)
+  .transform(normalizeText)
+  .pipe(z.string().max(DISPLAY_NAME_MAX))
+  .refine((value) => !/\p{Cc}/u.test(value), 'display name must not contain control characters');
+
+/** The plaintext of `encrypted_user` for registration: `{username, userDisplayName}`. */
+export const registrationUserSchema = z
+  .object({ username, userDisplayName: displayName.optional().nullable() })
+  .transform(({ username: name, userDisplayName }) => ({
+    username: name,
+    key: name.toLowerCase(),
+    displayName: userDisplayName ? userDisplayName : name,
+  }));
+
+export type RegistrationUser = z.output<typeof registrationUserSchema>;

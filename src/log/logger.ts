@@ -1,0 +1,19 @@
+import { pino, type Logger } from 'pino';
+
+/**
+ * JSON logs to stdout. Redaction is a second line of defence: the code never hands keys,
+ * envelopes or attestation bytes to the logger in the first place.
+ */
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'passkey-gateway' },
+      redact: {
+        paths: ['headers["x-encrypted-key"]', 'headers["x-encrypted-user"]', 'headers["x-encrypted-session"]', '*.key', '*.privateKey', '*.secret'],
+        censor: '[redacted]',
+      },
+    },
+    destination,
+  );
+}

@@ -1,0 +1,94 @@
+import jayson from 'jayson/promise/index.js';
+import { z } from 'zod';
+import { errorTable, GatewayError, isGatewayError } from '../errors/gateway-error.js';
+import type { RsaKeyRing } from '../keys/rsa-key-ring.js';
+import type { ScopeRegistry } from '../scopes/scope-registry.js';
+import { limits } from './limits.js';
+import type { CallContext, RpcMethod } from './rpc-method.js';
+import { resolveScopedContext } from './scope-context.js';
+
+export interface JsonRpcError {
+  code: number;
+  message: string;
+  data?: string;
+}
+
+/** Reasons for the protocol-level errors jayson raises itself, so every error carries `data`. */
+const protocolReasons: Record<number, string> = {
+  [-32700]: 'parse_error',
+  [-32600]: 'invalid_request',
+  [-32601]: 'method_not_found',
+  [-32602]: 'invalid_params',
+  [-32603]: 'internal_error',
+};
+
+export interface RpcDispatcher {
+  /** Handles one HTTP body; resolves to the JSON text to send, or null when nothing is owed (notifications). */
+  handle(body: string, ctx: CallContext): Promise<string | null>;
+}
+
+export function createRpcDispatcher(deps: { methods: RpcMethod[]; scopes: ScopeRegistry; rsaKeys: RsaKeyRing }): RpcDispatcher {
+  const handlers: Record<string, jayson.MethodLike> = {};
+  for (const method of deps.methods) {
+    handlers[method.name] = (async (rawParams: unknown, ctx: CallContext) => {
+      try {
+        return await invoke(method, rawParams, ctx, deps);
+      } catch (error) {
+        throw toJsonRpcError(error, ctx, method.name);
+      }
+    }) as unknown as jayson.MethodLike;
+  }
+  const server = new jayson.Server(handlers, { useContext: true, version: 2 });
+
+  return {
+    async handle(body, ctx) {
+      let request: unknown;
+      try {
+        request = JSON.parse(body);
+      } catch {
+        return JSON.stringify(errorResponse(null, -32700, 'Parse error'));
+      }
+      if (Array.isArray(request) && request.length > limits.batchLength) {
+        return JSON.stringify(errorResponse(null, -32600, `Invalid request: a batch holds at most ${limits.batchLength} calls`, 'batch_too_large'));
+      }
+      const response: unknown = await server.call(request as jayson.JSONRPCRequestLike, ctx);
+      if (response === undefined || response === null || (Array.isArray(response) && response.length === 0)) return null;
+      return JSON.stringify(response, addProtocolReason);
+    },
+  };
+}
+
+async function invoke(method: RpcMethod, rawParams: unknown, ctx: CallContext, deps: { scopes: ScopeRegistry; rsaKeys: RsaKeyRing }) {
+  if (method.kind === 'public') return method.handler(parseParams(method.params, rawParams), ctx);
+  const scoped = await resolveScopedContext(ctx, deps);
+  return method.handler(parseParams(method.params, rawParams), scoped);
+}
+
+function parseParams<T extends z.ZodType>(schema: T, raw: unknown): z.output<T> {
+  const parsed = schema.safeParse(raw ?? {});
+  if (!parsed.success) throw new GatewayError('invalid_params', z.prettifyError(parsed.error));
+  return parsed.data;
+}
+
+function toJsonRpcError(error: unknown, ctx: CallContext, method: string): JsonRpcError {
+  if (isGatewayError(error)) {
+    const level = error.reason === 'internal_error' || error.reason === 'service_unavailable' ? 'error' : 'info';
+    ctx.log[level]({ method, reason: error.reason, detail: error.detail, err: error.cause }, 'call refused');
+    return { code: error.code, message: errorTable[error.reason].message, data: error.reason };
+  }
+  ctx.log.error({ method, err: error }, 'unexpected error');
+  return { code: -32603, message: errorTable.internal_error.message, data: 'internal_error' };
+}
+
+function errorResponse(id: null, code: number, message: string, data = protocolReasons[code]) {
+  return { jsonrpc: '2.0', id, error: { code, message, data } };
+}
+
+/** JSON replacer that gives jayson's own errors (invalid request, unknown method) a reason string. */
+function addProtocolReason(this: unknown, key: string, value: unknown): unknown {
+  if (key === 'error' && value !== null && typeof value === 'object' && !('data' in value)) {
+    const code = (value as { code?: unknown }).code;
+    if (typeof code === 'number' && protocolReasons[code] !== undefined) return { ...value, data: protocolReasons[code] };
+  }
+  return value;
+}

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { ConfigError, loadConfig } from '../config/config.js';
+import { openStores } from '../stores/open-stores.js';
+import { scopeSettingsSchema, type Scope } from './scope.js';
+
+const USAGE = `usage: npm run scope -- <command>
+  create --name N --rp-id HOST --origin URL [--origin URL …] [--rp-name N]
+         [--user-verification required|preferred|discouraged] [--attestation none|direct]
+         [--resident-key required|preferred|discouraged] [--timeout-ms MS] [--algorithm ID …]
+  list
+  show SCOPE_ID
+  update SCOPE_ID [any create option; --origin replaces the whole list]
+Uses the same environment (DATA_DIR, DATABASE_URL, …) as the server.`;
+
+const options = {
+  name: { type: 'string' },
+  'rp-id': { type: 'string' },
+  'rp-name': { type: 'string' },
+  origin: { type: 'string', multiple: true },
+  'user-verification': { type: 'string' },
+  attestation: { type: 'string' },
+  'resident-key': { type: 'string' },
+  'timeout-ms': { type: 'string' },
+  algorithm: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Flags = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
+
+/** Flags as scope settings, leaving out the ones not given (so `update` changes only those). */
+function settingsFromFlags(flags: Flags): Record<string, unknown> {
+  const entries: [string, unknown][] = [
+    ['name', flags.name],
+    ['rp_id', flags['rp-id']],
+    ['rp_name', flags['rp-name']],
+    ['origins', flags.origin],
+    ['user_verification', flags['user-verification']],
+    ['attestation', flags.attestation],
+    ['resident_key', flags['resident-key']],
+    ['timeout_ms', flags['timeout-ms'] === undefined ? undefined : Number(flags['timeout-ms'])],
+    ['algorithms', flags.algorithm?.map(Number)],
+  ];
+  return Object.fromEntries(entries.filter(([, value]) => value !== undefined));
+}
+
+export async function runScopeCli(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true });
+  } catch (error) {
+    return { code: 2, stdout: '', stderr: `${error instanceof Error ? error.message : String(error)}\n${USAGE}\n` };
+  }
+  const [command, id] = parsed.positionals;
+  if (parsed.values.help || command === undefined) return { code: command === undefined && !parsed.values.help ? 2 : 0, stdout: '', stderr: `${USAGE}\n` };
+
+  let config;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return { code: 2, stdout: '', stderr: `${error.message}\n` };
+    throw error;
+  }
+  const stores = await openStores(config);
+  const print = (value: Scope | Scope[]) => ({ code: 0, stdout: `${JSON.stringify(value, null, 2)}\n`, stderr: '' });
+  const fail = (message: string) => ({ code: 1, stdout: '', stderr: `${message}\n` });
+  try {
+    const store = stores.accounts;
+    switch (command) {
+      case 'create': {
+        const settings = scopeSettingsSchema.safeParse(settingsFromFlags(parsed.values));
+        if (!settings.success) return fail(z.prettifyError(settings.error));
+        const { rp_name, ...rest } = settings.data;
+        return print(await store.createScope({ ...rest, rp_name: rp_name ?? rest.name, scope_id: randomUUID() }));
+      }
+      case 'list':
+        return print(await store.listScopes());
+      case 'show': {
+        const scope = id === undefined ? null : await store.getScope(id);
+        return scope === null ? fail(`scope not found: ${id ?? '(no id given)'}`) : print(scope);
+      }
+      case 'update': {
+        if (id === undefined) return fail('update needs a SCOPE_ID');
+        const update = scopeSettingsSchema.partial().safeParse(settingsFromFlags(parsed.values));
+        if (!update.success) return fail(z.prettifyError(update.error));
+        // partial() keeps defaults for absent keys; only what was given may change.
+        const given = settingsFromFlags(parsed.values);
+        const changes = Object.fromEntries(Object.entries(update.data).filter(([key]) => key in given));
+        const scope = await store.updateScope(id, changes);
+        return scope === null ? fail(`scope not found: ${id}`) : print(scope);
+      }
+      default:
+        return { code: 2, stdout: '', stderr: `unknown command: ${command}\n${USAGE}\n` };
+    }
+  } finally {
+    await Promise.allSettled([stores.accounts.close(), stores.challenges.close()]);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runScopeCli(process.argv.slice(2), process.env).then(
+    ({ code, stdout, stderr }) => {
+      process.stdout.write(stdout);
+      process.stderr.write(stderr);
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+import type { AccountStore } from '../stores/account-store.js';
+import type { Scope } from './scope.js';
+
+export interface ScopeRegistry {
+  /** The scope, from the cache or, on a miss, from the store (so a scope created a moment ago is found). */
+  get(scopeId: string): Promise<Scope | null>;
+  /** Union of every scope's origins plus the configured extra origins: what CORS preflights may use. */
+  isKnownOrigin(origin: string): boolean;
+  close(): void;
+}
+
+/**
+ * Keeps all scopes in memory and polls the store's cheap version marker, so a scope created or
+ * changed by the CLI (or another process) is honoured within one poll interval, without restart.
+ */
+export async function createScopeRegistry(options: {
+  store: AccountStore;
+  extraOrigins: string[];
+  pollMs?: number;
+  log: Logger;
+}): Promise<ScopeRegistry> {
+  const { store, extraOrigins, pollMs = 500, log } = options;
+  let byId = new Map<string, Scope>();
+  let origins = new Set<string>(extraOrigins);
+  let version: string | null = null;
+
+  const reload = async () => {
+    const current = await store.scopesVersion();
+    if (current === version && byId.size > 0) return;
+    const scopes = await store.listScopes();
+    byId = new Map(scopes.map((scope) => [scope.scope_id, scope]));
+    origins = new Set([...extraOrigins, ...scopes.flatMap((scope) => scope.origins)]);
+    version = current;
+  };
+  await reload();
+
+  let polling = false;
+  const timer = setInterval(() => {
+    if (polling) return;
+    polling = true;
+    reload()
+      .catch((err: unknown) => log.warn({ err }, 'scope refresh failed; serving cached scopes'))
+      .finally(() => {
+        polling = false;
+      });
+  }, pollMs);
+  timer.unref();
+
+  return {
+    async get(scopeId) {
+      const cached = byId.get(scopeId);
+      if (cached !== undefined) return cached;
+      const scope = await store.getScope(scopeId);
+      if (scope !== null) {
+        byId.set(scope.scope_id, scope);
+        for (const origin of scope.origins) origins.add(origin);
+      }
+      return scope;
+    },
+    isKnownOrigin(origin) {
+      return origins.has(origin);
+    },
+    close() {
+      clearInterval(timer);
+    },
+  };
+}

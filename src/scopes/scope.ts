@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/** COSE algorithm identifiers a scope may accept: EdDSA, ES256, RS256 by default. */
+export const DEFAULT_ALGORITHMS = [-8, -7, -257] as const;
+
+export const userVerificationSchema = z.enum(['required', 'preferred', 'discouraged']);
+export const attestationSchema = z.enum(['none', 'direct']);
+export const residentKeySchema = z.enum(['required', 'preferred', 'discouraged']);
+
+const originSchema = z
+  .string()
+  .max(2048)
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+    } catch {
+      return false;
+    }
+  }, 'must be an origin such as https://example.com (scheme, host and port only)');
+
+/** What a caller supplies to create a scope; defaults filled in by zod. */
+export const scopeSettingsSchema = z.object({
+  name: z.string().trim().min(1).max(200),
+  rp_id: z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(/^[a-z0-9.-]+$/i, 'must be a host name such as example.com'),
+  rp_name: z.string().trim().min(1).max(200).optional(),
+  origins: z.array(originSchema).min(1).max(50),
+  user_verification: userVerificationSchema.default('required'),
+  attestation: attestationSchema.default('none'),
+  resident_key: residentKeySchema.default('preferred'),
+  timeout_ms: z.number().int().min(10_000).max(600_000).default(300_000),
+  algorithms: z
+    .array(z.number().int())
+    .min(1)
+    .max(10)
+    .default([...DEFAULT_ALGORITHMS]),
+});
+
+export type ScopeSettingsInput = z.input<typeof scopeSettingsSchema>;
+
+export const scopeSchema = scopeSettingsSchema.extend({
+  scope_id: z.uuid(),
+  rp_name: z.string().min(1).max(200),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+
+export type Scope = z.infer<typeof scopeSchema>;

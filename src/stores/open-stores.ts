@@ -1,0 +1,45 @@
+import { join } from 'node:path';
+import type { Config } from '../config/config.js';
+import type { AccountStore } from './account-store.js';
+import type { ChallengeStore } from './challenge-store.js';
+import { MemoryChallengeStore } from './memory-challenge-store.js';
+import { PostgresAccountStore } from './postgres-account-store.js';
+import { createRedisClient, RedisChallengeStore } from './redis-challenge-store.js';
+import { SqliteAccountStore } from './sqlite-account-store.js';
+
+export interface Stores {
+  challenges: ChallengeStore;
+  accounts: AccountStore;
+  /** Human-readable description of the backends, for the start banner. */
+  describe: { challenges: string; accounts: string };
+}
+
+/** Redis and PostgreSQL when configured; otherwise in-process challenges and a SQLite file. */
+export async function openStores(config: Config): Promise<Stores> {
+  const challenges: ChallengeStore = config.redisUrl
+    ? new RedisChallengeStore({ redis: createRedisClient(config.redisUrl), keyPrefix: config.redisKeyPrefix })
+    : new MemoryChallengeStore();
+  let accounts: AccountStore;
+  try {
+    accounts = config.databaseUrl
+      ? await PostgresAccountStore.open({ connectionString: config.databaseUrl, schema: config.databaseSchema })
+      : new SqliteAccountStore(join(config.dataDir, 'gateway.db'));
+  } catch (error) {
+    await challenges.close();
+    throw error;
+  }
+  return {
+    challenges,
+    accounts,
+    describe: {
+      challenges: config.redisUrl ? `redis (${redactUrl(config.redisUrl)})` : 'in-process memory',
+      accounts: config.databaseUrl ? `postgresql (${redactUrl(config.databaseUrl)})` : `sqlite (${join(config.dataDir, 'gateway.db')})`,
+    },
+  };
+}
+
+function redactUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
