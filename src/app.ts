@@ -9,7 +9,7 @@ import { loadSecret } from './keys/secret-file.js';
 import { buildMethods } from './rpc/methods.js';
 import { createRpcDispatcher } from './rpc/rpc-dispatcher.js';
 import { ensureDevelopmentScope } from './scopes/development-scope.js';
-import { createScopeRegistry } from './scopes/scope-registry.js';
+import { createScopeRegistry, type ScopeRegistry } from './scopes/scope-registry.js';
 import { guardStore } from './stores/guard-store.js';
 import { openStores, type Stores } from './stores/open-stores.js';
 
@@ -17,6 +17,7 @@ export interface Gateway {
   server: Server;
   stores: Stores;
   rsaKeys: RsaKeyRing;
+  scopes: ScopeRegistry;
   developmentScopeId: string | null;
   /** Starts listening; resolves to the base URL. */
   listen(): Promise<string>;
@@ -46,6 +47,7 @@ export async function createGateway(config: Config, log: Logger, options: { stor
     server,
     stores,
     rsaKeys,
+    scopes,
     developmentScopeId,
     listen() {
       return new Promise((resolve, reject) => {

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
- * Returns the file's text, creating it first with `generate()` when missing. The file is created
- * with O_EXCL and mode 0600, so two processes starting together cannot both write a different secret.
+ * Returns the file's text, creating it first with `generate()` when missing. The text is written
+ * to a private temporary file (mode 0600) and then hard-linked into place, which fails if the
+ * file appeared meanwhile: two processes starting together never see half a file or two secrets.
  */
 export async function writeSecretFileOnce(path: string, generate: () => string): Promise<string> {
   try {
@@ -13,18 +14,17 @@ export async function writeSecretFileOnce(path: string, generate: () => string):
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const temporary = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const text = generate();
+  await writeFile(temporary, text, { encoding: 'utf8', mode: 0o600, flag: 'wx' });
   try {
-    const handle = await open(path, 'wx', 0o600);
-    try {
-      const text = generate();
-      await handle.writeFile(text, 'utf8');
-      return text;
-    } finally {
-      await handle.close();
-    }
+    await link(temporary, path);
+    return text;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     return readFile(path, 'utf8');
+  } finally {
+    await unlink(temporary);
   }
 }
 

@@ -9,7 +9,6 @@ export const getEncryptionKeyResult = z.object({
 });
 
 export function getEncryptionKey(deps: { rsaKeys: RsaKeyRing }) {
-  const result = { public_key: deps.rsaKeys.current.publicKeySpki, algorithm: 'RSA-OAEP-256' as const, key_id: deps.rsaKeys.current.keyId };
   return publicMethod({
     name: 'getEncryptionKey',
     summary: 'The RSA public key clients wrap their AES key with',
@@ -17,7 +16,8 @@ export function getEncryptionKey(deps: { rsaKeys: RsaKeyRing }) {
     params: z.union([z.object({}).strict(), z.array(z.never()).max(0)]),
     result: getEncryptionKeyResult,
     async handler() {
-      return result;
+      const { current } = deps.rsaKeys;
+      return { public_key: current.publicKeySpki, algorithm: 'RSA-OAEP-256' as const, key_id: current.keyId };
     },
   });
 }

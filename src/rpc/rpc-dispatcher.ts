@@ -48,10 +48,17 @@ export function createRpcDispatcher(deps: { methods: RpcMethod[]; scopes: ScopeR
       } catch {
         return JSON.stringify(errorResponse(null, -32700, 'Parse error'));
       }
+      // jayson would re-parse a JSON string as a request body; anything but an object or array is invalid.
+      if (request === null || typeof request !== 'object') {
+        return JSON.stringify(errorResponse(null, -32600, 'Invalid request'));
+      }
       if (Array.isArray(request) && request.length > limits.batchLength) {
         return JSON.stringify(errorResponse(null, -32600, `Invalid request: a batch holds at most ${limits.batchLength} calls`, 'batch_too_large'));
       }
-      const response: unknown = await server.call(request as jayson.JSONRPCRequestLike, ctx);
+      // jayson hands a single error response as the callback's first argument, a success as the second.
+      const response = await new Promise<unknown>((resolve) => {
+        server.call(request as jayson.JSONRPCRequestLike, ctx, (errorResponse: unknown, success: unknown) => resolve(errorResponse ?? success));
+      });
       if (response === undefined || response === null || (Array.isArray(response) && response.length === 0)) return null;
       return JSON.stringify(response, addProtocolReason);
     },

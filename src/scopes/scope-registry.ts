@@ -7,6 +7,8 @@ export interface ScopeRegistry {
   get(scopeId: string): Promise<Scope | null>;
   /** Union of every scope's origins plus the configured extra origins: what CORS preflights may use. */
   isKnownOrigin(origin: string): boolean;
+  /** Reloads now instead of at the next poll. */
+  refresh(): Promise<void>;
   close(): void;
 }
 
@@ -61,6 +63,7 @@ export async function createScopeRegistry(options: {
     isKnownOrigin(origin) {
       return origins.has(origin);
     },
+    refresh: reload,
     close() {
       clearInterval(timer);
     },

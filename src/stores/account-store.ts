@@ -46,7 +46,7 @@ export interface AccountStore {
   updateScope(scopeId: string, update: ScopeUpdate): Promise<Scope | null>;
   getScope(scopeId: string): Promise<Scope | null>;
   listScopes(): Promise<Scope[]>;
-  /** Highest `updated_at` over all scopes (or null when there are none), so servers can poll cheaply. */
+  /** An opaque marker that changes on every scope create or update (null when there are none), so servers can poll cheaply. */
   scopesVersion(): Promise<string | null>;
 
   findAccountByUsername(scopeId: string, username: string): Promise<Account | null>;

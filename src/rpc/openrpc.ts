@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { errorTable } from '../errors/gateway-error.js';
+import { limits } from './limits.js';
+import { buildMethods, type MethodDeps } from './methods.js';
+import type { RpcMethod } from './rpc-method.js';
+
+type JsonSchema = Record<string, unknown>;
+
+const toSchema = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+};
+
+/** Methods built with dependencies that are never touched: only names and schemas are read. */
+function describedMethods(): RpcMethod[] {
+  const unused = new Proxy({}, { get: () => { throw new Error('documentation build must not use dependencies'); } });
+  return buildMethods({ accounts: unused, challenges: unused, rsaKeys: unused, identifierSecret: Buffer.alloc(32) } as MethodDeps);
+}
+
+function paramsOf(method: RpcMethod): JsonSchema[] {
+  const schema = toSchema(method.params, 'input');
+  const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
+  const required = new Set((schema.required ?? []) as string[]);
+  return Object.entries(properties).map(([name, property]) => {
+    const plaintext = method.envelopes?.[name];
+    return {
+      name,
+      required: required.has(name),
+      schema: plaintext === undefined ? property : { ...property, 'x-plaintext': toSchema(plaintext, 'input') },
+    };
+  });
+}
+
+/** The OpenRPC document of every method, generated from the same zod schemas the server validates with. */
+export function buildOpenRpcDocument(version: string): JsonSchema {
+  return {
+    openrpc: '1.3.2',
+    info: {
+      title: 'passkey-gateway',
+      version,
+      description:
+        'JSON-RPC 2.0 over one POST endpoint. Scoped methods need X-Scope-Id and X-Encrypted-Key (RSA-OAEP-256 wrapped AES-256 key); ' +
+        'fields named encrypted_* are base64(iv[12] ‖ AES-256-GCM ciphertext ‖ tag[16]) envelopes whose plaintext schema is under x-plaintext. ' +
+        `Limits: body ${limits.bodyBytes} bytes, batches of at most ${limits.batchLength} calls.`,
+    },
+    methods: describedMethods().map((method) => ({
+      name: method.name,
+      summary: method.summary,
+      description: method.description,
+      paramStructure: 'by-name',
+      'x-requires-scope': method.kind === 'scoped',
+      params: paramsOf(method),
+      result: { name: 'result', schema: toSchema(method.result, 'output') },
+      errors: method.kind === 'scoped' ? Object.keys(errorTable).map((reason) => ({ $ref: `#/components/errors/${reason}` })) : [{ $ref: '#/components/errors/invalid_params' }],
+    })),
+    components: {
+      errors: Object.fromEntries(
+        Object.entries(errorTable).map(([reason, { code, message }]) => [reason, { code, message, data: reason }]),
+      ),
+    },
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * Schema for both SQL backends. The DDL text is shared; the only dialect difference is the
+ * timestamp type (PostgreSQL timestamptz, SQLite ISO-8601 text). SQLite (>= 3.23) accepts
+ * `boolean` columns and `true`/`false` literals, storing them as 0/1.
+ * Migrations are append-only: never edit an applied one, add a new id instead.
+ */
+export type SqlDialect = 'postgres' | 'sqlite';
+
+export interface Migration {
+  id: number;
+  name: string;
+  sql: string;
+}
+
+interface DialectTypes {
+  timestamp: string;
+}
+
+const dialectTypes: Record<SqlDialect, DialectTypes> = {
+  postgres: { timestamp: 'timestamptz' },
+  sqlite: { timestamp: 'text' },
+};
+
+/** Constraint names the stores use to tell which unique rule a failed insert broke. */
+export const constraintNames = {
+  accountsUsername: 'accounts_scope_username_key',
+  credentialsPrimaryKey: 'credentials_pkey',
+} as const;
+
+const definitions: ReadonlyArray<{ id: number; name: string; sql: (t: DialectTypes) => string }> = [
+  {
+    id: 1,
+    name: 'scopes_accounts_credentials',
+    sql: (t) => `
+CREATE TABLE scopes (
+  scope_id          text PRIMARY KEY,
+  name              text NOT NULL,
+  rp_id             text NOT NULL,
+  rp_name           text NOT NULL,
+  origins           text NOT NULL,
+  user_verification text NOT NULL,
+  attestation       text NOT NULL,
+  resident_key      text NOT NULL,
+  timeout_ms        integer NOT NULL,
+  algorithms        text NOT NULL,
+  created_at        ${t.timestamp} NOT NULL,
+  updated_at        ${t.timestamp} NOT NULL,
+  -- Bumped on every write, so scopesVersion() changes even for two writes in one millisecond.
+  revision          bigint NOT NULL
+);
+CREATE UNIQUE INDEX scopes_revision_key ON scopes (revision);
+
+CREATE TABLE accounts (
+  account_id      text PRIMARY KEY,
+  scope_id        text NOT NULL REFERENCES scopes (scope_id),
+  username        text NOT NULL,
+  display_name    text NOT NULL,
+  user_handle     text NOT NULL,
+  identifier_hash text NOT NULL,
+  created_at      ${t.timestamp} NOT NULL,
+  disabled        boolean NOT NULL DEFAULT false,
+  public_key      text,
+  CONSTRAINT ${constraintNames.accountsUsername} UNIQUE (scope_id, username),
+  CONSTRAINT accounts_scope_user_handle_key UNIQUE (scope_id, user_handle)
+);
+
+CREATE TABLE credentials (
+  credential_id   text NOT NULL,
+  scope_id        text NOT NULL REFERENCES scopes (scope_id),
+  account_id      text NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+  public_key      text NOT NULL,
+  algorithm       integer NOT NULL,
+  counter         bigint NOT NULL DEFAULT 0,
+  transports      text NOT NULL DEFAULT '[]',
+  aaguid          text NOT NULL,
+  device_type     text NOT NULL CHECK (device_type IN ('singleDevice', 'multiDevice')),
+  backed_up       boolean NOT NULL,
+  created_at      ${t.timestamp} NOT NULL,
+  last_used_at    ${t.timestamp},
+  name            text,
+  possibly_cloned boolean NOT NULL DEFAULT false,
+  CONSTRAINT ${constraintNames.credentialsPrimaryKey} PRIMARY KEY (scope_id, credential_id)
+);
+CREATE INDEX credentials_account_id_idx ON credentials (account_id);
+`,
+  },
+];
+
+/** Bookkeeping table; created outside the numbered migrations since it records them. */
+export function schemaMigrationsTable(dialect: SqlDialect): string {
+  return `CREATE TABLE IF NOT EXISTS schema_migrations (
+  id         integer PRIMARY KEY,
+  name       text NOT NULL,
+  applied_at ${dialectTypes[dialect].timestamp} NOT NULL
+)`;
+}
+
+export function migrationsFor(dialect: SqlDialect): Migration[] {
+  const types = dialectTypes[dialect];
+  return definitions.map(({ id, name, sql }) => ({ id, name, sql: sql(types) }));
+}

@@ -1,0 +1,312 @@
+import pg from 'pg';
+import type { Scope } from '../scopes/scope.js';
+import type {
+  Account,
+  AccountConflict,
+  AccountStore,
+  CreateAccountResult,
+  Credential,
+  NewScope,
+  ScopeUpdate,
+} from './account-store.js';
+import { constraintNames, migrationsFor, schemaMigrationsTable } from './migrations.js';
+import {
+  canonicalTimestamp,
+  columnLists,
+  nextScopeRevision,
+  scopeColumnValues,
+  scopeInsertValues,
+  toAccount,
+  toCredential,
+  toScope,
+  updatableScopeColumns,
+  type AccountRow,
+  type CredentialRow,
+  type ScopeRow,
+} from './sql-rows.js';
+
+export interface PostgresAccountStoreOptions {
+  connectionString: string;
+  /** Schema holding the tables; created if missing. Default: the server's search_path (usually public). */
+  schema?: string;
+  /** Maximum pooled connections per process. Default 10. */
+  poolSize?: number;
+  /** Server-side limit per statement. Default 5000 ms. */
+  statementTimeoutMs?: number;
+  /** Errors of idle pooled connections (the pool drops them itself); default: ignored. */
+  onError?: (error: Error) => void;
+}
+
+/** Lower-case identifiers only, so the name means the same quoted or not and never needs escaping. */
+const schemaNamePattern = /^[a-z_][a-z0-9_]{0,62}$/;
+
+const { accounts: accountColumns, credentials: credentialColumns, scopes: scopeColumns } = columnLists;
+const scopeInsertColumns = ['scope_id', ...updatableScopeColumns, 'created_at', 'updated_at'];
+// Scope writes take this lock, then read max(revision): revisions then grow in commit order, so a
+// poller can never see revision N+1 committed before N and miss N.
+const lockScopeWrites = {
+  name: 'pkgw_lock_scope_writes',
+  text: "SELECT pg_advisory_xact_lock(hashtextextended('passkey-gateway:scopes:' || coalesce(current_schema(), ''), 0))",
+};
+
+// Hot statements carry a `name`, so pg prepares them once per connection.
+const sql = {
+  insertScope: {
+    name: 'pkgw_insert_scope',
+    text: `INSERT INTO scopes (${scopeInsertColumns.join(', ')}, revision)
+           VALUES (${scopeInsertColumns.map((_, i) => `$${i + 1}`).join(', ')}, ${nextScopeRevision}) RETURNING ${scopeColumns}`,
+  },
+  getScope: { name: 'pkgw_get_scope', text: `SELECT ${scopeColumns} FROM scopes WHERE scope_id = $1` },
+  listScopes: { name: 'pkgw_list_scopes', text: `SELECT ${scopeColumns} FROM scopes ORDER BY created_at, scope_id` },
+  scopesVersion: {
+    name: 'pkgw_scopes_version',
+    text: 'SELECT count(*)::int AS n, max(revision)::text AS r FROM scopes',
+  },
+  findAccountByUsername: {
+    name: 'pkgw_find_account_by_username',
+    text: `SELECT ${accountColumns} FROM accounts WHERE scope_id = $1 AND username = $2`,
+  },
+  insertAccount: {
+    name: 'pkgw_insert_account',
+    text: `INSERT INTO accounts (${accountColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${accountColumns}`,
+  },
+  insertCredential: {
+    name: 'pkgw_insert_credential',
+    text: `INSERT INTO credentials (${credentialColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+           RETURNING ${credentialColumns}`,
+  },
+  findCredential: {
+    name: 'pkgw_find_credential',
+    text: `SELECT ${credentialColumns} FROM credentials WHERE scope_id = $1 AND credential_id = $2`,
+  },
+  listCredentials: {
+    name: 'pkgw_list_credentials',
+    text: `SELECT ${credentialColumns} FROM credentials WHERE account_id = $1 ORDER BY created_at, credential_id`,
+  },
+} as const;
+
+/**
+ * AccountStore on PostgreSQL, shared by any number of gateway processes. Unique constraints decide
+ * every race; connectivity errors (refused, terminated, pool timeout) are thrown unchanged for the
+ * caller to map to service_unavailable.
+ */
+export class PostgresAccountStore implements AccountStore {
+  private closed = false;
+
+  private constructor(private readonly pool: pg.Pool) {}
+
+  /** Connects, creates the schema if needed and applies pending migrations. */
+  static async open(options: PostgresAccountStoreOptions): Promise<PostgresAccountStore> {
+    const { schema } = options;
+    if (schema !== undefined && (!schemaNamePattern.test(schema) || schema.startsWith('pg_'))) {
+      throw new RangeError(`invalid schema name ${JSON.stringify(schema)}: use [a-z_][a-z0-9_]*, not starting with pg_`);
+    }
+    const statementTimeoutMs = options.statementTimeoutMs ?? 5000;
+    const pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: 2000,
+      idleTimeoutMillis: 30_000,
+      keepAlive: true,
+      statement_timeout: statementTimeoutMs,
+      // Client-side backstop for when the server (or the network) stops answering altogether.
+      query_timeout: statementTimeoutMs + 1000,
+      application_name: 'passkey-gateway',
+      // Every pooled connection resolves unqualified table names in our schema only.
+      ...(schema === undefined ? {} : { options: `-c search_path=${quoteIdentifier(schema)}` }),
+    });
+    // An idle connection dropped by the server emits here; without a listener it would crash the process.
+    pool.on('error', options.onError ?? (() => {}));
+    try {
+      await migrate(pool, schema);
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
+    return new PostgresAccountStore(pool);
+  }
+
+  async createScope(scope: NewScope): Promise<Scope> {
+    const now = new Date().toISOString();
+    return withTransaction(this.pool, async (client) => {
+      await client.query(lockScopeWrites);
+      const result = await client.query<ScopeRow>({
+        ...sql.insertScope,
+        values: [scope.scope_id, ...scopeInsertValues(scope), now, now],
+      });
+      return toScope(firstRow(result));
+    });
+  }
+
+  async updateScope(scopeId: string, update: ScopeUpdate): Promise<Scope | null> {
+    const assignments = scopeColumnValues(update);
+    const sets = assignments.map(([column], i) => `${column} = $${i + 1}`);
+    const n = assignments.length;
+    sets.push(`updated_at = $${n + 1}`, `revision = ${nextScopeRevision}`);
+    return withTransaction(this.pool, async (client) => {
+      await client.query(lockScopeWrites);
+      const result = await client.query<ScopeRow>({
+        text: `UPDATE scopes SET ${sets.join(', ')} WHERE scope_id = $${n + 2} RETURNING ${scopeColumns}`,
+        values: [...assignments.map(([, value]) => value), new Date().toISOString(), scopeId],
+      });
+      const row = result.rows[0];
+      return row === undefined ? null : toScope(row);
+    });
+  }
+
+  async getScope(scopeId: string): Promise<Scope | null> {
+    const result = await this.pool.query<ScopeRow>({ ...sql.getScope, values: [scopeId] });
+    const row = result.rows[0];
+    return row === undefined ? null : toScope(row);
+  }
+
+  async listScopes(): Promise<Scope[]> {
+    const result = await this.pool.query<ScopeRow>(sql.listScopes);
+    return result.rows.map(toScope);
+  }
+
+  async scopesVersion(): Promise<string | null> {
+    const result = await this.pool.query<{ n: number; r: string | null }>(sql.scopesVersion);
+    const row = firstRow(result);
+    return row.n === 0 ? null : `${row.n}:${row.r}`;
+  }
+
+  async findAccountByUsername(scopeId: string, username: string): Promise<Account | null> {
+    const result = await this.pool.query<AccountRow>({ ...sql.findAccountByUsername, values: [scopeId, username] });
+    const row = result.rows[0];
+    return row === undefined ? null : toAccount(row);
+  }
+
+  async createAccountWithCredential(account: Account, credential: Credential): Promise<CreateAccountResult> {
+    const accountValues = [
+      account.account_id,
+      account.scope_id,
+      account.username,
+      account.display_name,
+      account.user_handle,
+      account.identifier_hash,
+      canonicalTimestamp(account.created_at),
+    ];
+    const credentialValues = [
+      credential.credential_id,
+      credential.account_id,
+      credential.scope_id,
+      credential.public_key,
+      credential.algorithm,
+      credential.counter,
+      JSON.stringify(credential.transports),
+      credential.aaguid,
+      credential.device_type,
+      credential.backed_up,
+      canonicalTimestamp(credential.created_at),
+    ];
+    try {
+      return await withTransaction(this.pool, async (client): Promise<CreateAccountResult> => {
+        const accountRow = firstRow(await client.query<AccountRow>({ ...sql.insertAccount, values: accountValues }));
+        const credentialRow = firstRow(
+          await client.query<CredentialRow>({ ...sql.insertCredential, values: credentialValues }),
+        );
+        return { ok: true, account: toAccount(accountRow), credential: toCredential(credentialRow) };
+      });
+    } catch (error) {
+      const conflict = conflictOf(error);
+      if (conflict === null) throw error;
+      return { ok: false, conflict };
+    }
+  }
+
+  async findCredential(scopeId: string, credentialId: string): Promise<Credential | null> {
+    const result = await this.pool.query<CredentialRow>({ ...sql.findCredential, values: [scopeId, credentialId] });
+    const row = result.rows[0];
+    return row === undefined ? null : toCredential(row);
+  }
+
+  async listCredentials(accountId: string): Promise<Credential[]> {
+    const result = await this.pool.query<CredentialRow>({ ...sql.listCredentials, values: [accountId] });
+    return result.rows.map(toCredential);
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    // pg throws if end() is called twice.
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}
+
+/**
+ * Applies pending migrations in one transaction. The advisory lock (per schema) makes processes
+ * that start together queue up: the first migrates, the rest find everything applied.
+ */
+async function migrate(pool: pg.Pool, schema: string | undefined): Promise<void> {
+  await withTransaction(pool, async (client) => {
+    // Waiting for another process's migration may take longer than an ordinary statement.
+    await client.query("SET LOCAL statement_timeout = '60s'");
+    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+      `passkey-gateway:migrations:${schema ?? ''}`,
+    ]);
+    if (schema !== undefined) {
+      // Checked first because CREATE SCHEMA IF NOT EXISTS demands the CREATE privilege even when
+      // the schema exists, which a least-privilege role may lack.
+      const existing = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+      if (existing.rowCount === 0) await client.query(`CREATE SCHEMA ${quoteIdentifier(schema)}`);
+    }
+    await client.query(schemaMigrationsTable('postgres'));
+    const applied = await client.query<{ id: number }>('SELECT id FROM schema_migrations');
+    const appliedIds = new Set(applied.rows.map((row) => row.id));
+    for (const migration of migrationsFor('postgres')) {
+      if (appliedIds.has(migration.id)) continue;
+      await client.query(migration.sql);
+      await client.query('INSERT INTO schema_migrations (id, name, applied_at) VALUES ($1, $2, now())', [
+        migration.id,
+        migration.name,
+      ]);
+    }
+  });
+}
+
+async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  // When ROLLBACK itself fails the connection is unusable; releasing with an error destroys it.
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    try {
+      await client.query('ROLLBACK');
+    } catch (rollbackError) {
+      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+    }
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}
+
+function firstRow<R extends pg.QueryResultRow>(result: pg.QueryResult<R>): R {
+  const row = result.rows[0];
+  if (row === undefined) throw new Error('query returned no row');
+  return row;
+}
+
+/** PostgreSQL names the violated constraint, which tells the two unique rules apart. */
+function conflictOf(error: unknown): AccountConflict | null {
+  // Duck-typed like the SQLite store, so a second copy of pg (or pg-native) is recognised too.
+  if (typeof error !== 'object' || error === null) return null;
+  const { code, constraint } = error as { code?: unknown; constraint?: unknown };
+  if (code !== '23505') return null;
+  if (constraint === constraintNames.accountsUsername) return 'account_exists';
+  if (constraint === constraintNames.credentialsPrimaryKey) return 'credential_exists';
+  return null;
+}
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

@@ -1,0 +1,193 @@
+/**
+ * Row <-> domain mapping shared by the SQLite and PostgreSQL stores, so both return identical
+ * objects for the same input. Drivers differ in what they hand back (pg: Date, boolean, bigint as
+ * string; better-sqlite3: text, 0/1, number); the row types admit both and the mappers normalize.
+ */
+import type { Account, Credential, NewScope, ScopeUpdate } from './account-store.js';
+import type { Scope } from '../scopes/scope.js';
+
+type SqlTimestamp = string | Date;
+type SqlBoolean = boolean | number;
+type SqlInteger = number | string | bigint;
+
+export interface ScopeRow {
+  scope_id: string;
+  name: string;
+  rp_id: string;
+  rp_name: string;
+  origins: string;
+  user_verification: Scope['user_verification'];
+  attestation: Scope['attestation'];
+  resident_key: Scope['resident_key'];
+  timeout_ms: SqlInteger;
+  algorithms: string;
+  created_at: SqlTimestamp;
+  updated_at: SqlTimestamp;
+}
+
+export interface AccountRow {
+  account_id: string;
+  scope_id: string;
+  username: string;
+  display_name: string;
+  user_handle: string;
+  identifier_hash: string;
+  created_at: SqlTimestamp;
+}
+
+export interface CredentialRow {
+  credential_id: string;
+  account_id: string;
+  scope_id: string;
+  public_key: string;
+  algorithm: SqlInteger;
+  counter: SqlInteger;
+  transports: string;
+  aaguid: string;
+  device_type: Credential['device_type'];
+  backed_up: SqlBoolean;
+  created_at: SqlTimestamp;
+}
+
+/**
+ * Column lists for SELECT and RETURNING. Explicit rather than `*`, so a later migration adding a
+ * column cannot break statements already prepared by running processes.
+ */
+export const columnLists = {
+  scopes:
+    'scope_id, name, rp_id, rp_name, origins, user_verification, attestation, resident_key, timeout_ms, algorithms, created_at, updated_at',
+  accounts: 'account_id, scope_id, username, display_name, user_handle, identifier_hash, created_at',
+  credentials:
+    'credential_id, account_id, scope_id, public_key, algorithm, counter, transports, aaguid, device_type, backed_up, created_at',
+} as const;
+
+/**
+ * The revision a scope write stores. Unique because both stores serialize scope writes (SQLite's
+ * write lock; an advisory lock in PostgreSQL) before this subquery reads max(revision).
+ */
+export const nextScopeRevision = '(SELECT coalesce(max(revision), 0) + 1 FROM scopes)';
+
+/** Scope columns a caller may change, in a fixed order; update keys outside this list are ignored. */
+export const updatableScopeColumns = [
+  'name',
+  'rp_id',
+  'rp_name',
+  'origins',
+  'user_verification',
+  'attestation',
+  'resident_key',
+  'timeout_ms',
+  'algorithms',
+] as const satisfies ReadonlyArray<keyof ScopeUpdate>;
+
+export type ScopeColumnValue = string | number;
+
+/**
+ * Canonical ISO-8601 (`YYYY-MM-DDTHH:mm:ss.sssZ`) for a caller-supplied timestamp. Both backends
+ * store this form, which also makes SQLite's text timestamps sort chronologically.
+ */
+export function canonicalTimestamp(value: string): string {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new RangeError(`not an ISO-8601 timestamp: ${value}`);
+  return date.toISOString();
+}
+
+export type UpdatableScopeColumn = (typeof updatableScopeColumns)[number];
+
+/**
+ * SQL values for the scope columns present in `fields` (arrays become JSON text), in the fixed
+ * column order. Only whitelisted column names ever reach SQL text.
+ */
+export function scopeColumnValues(fields: ScopeUpdate): Array<[UpdatableScopeColumn, ScopeColumnValue]> {
+  const values: Record<UpdatableScopeColumn, ScopeColumnValue | undefined> = {
+    name: fields.name,
+    rp_id: fields.rp_id,
+    rp_name: fields.rp_name,
+    origins: fields.origins === undefined ? undefined : JSON.stringify(fields.origins),
+    user_verification: fields.user_verification,
+    attestation: fields.attestation,
+    resident_key: fields.resident_key,
+    timeout_ms: fields.timeout_ms,
+    algorithms: fields.algorithms === undefined ? undefined : JSON.stringify(fields.algorithms),
+  };
+  return updatableScopeColumns.flatMap((column): Array<[UpdatableScopeColumn, ScopeColumnValue]> => {
+    const value = values[column];
+    return value === undefined ? [] : [[column, value]];
+  });
+}
+
+/** Values for every updatable column, in `updatableScopeColumns` order, for an INSERT. */
+export function scopeInsertValues(scope: NewScope): ScopeColumnValue[] {
+  const values = new Map(scopeColumnValues(scope));
+  return updatableScopeColumns.map((column) => {
+    const value = values.get(column);
+    if (value === undefined) throw new TypeError(`scope.${column} is required`);
+    return value;
+  });
+}
+
+export function toScope(row: ScopeRow): Scope {
+  return {
+    scope_id: row.scope_id,
+    name: row.name,
+    rp_id: row.rp_id,
+    rp_name: row.rp_name,
+    origins: parseArray(row.origins, isString, 'scopes.origins'),
+    user_verification: row.user_verification,
+    attestation: row.attestation,
+    resident_key: row.resident_key,
+    timeout_ms: Number(row.timeout_ms),
+    algorithms: parseArray(row.algorithms, isNumber, 'scopes.algorithms'),
+    created_at: toIso(row.created_at),
+    updated_at: toIso(row.updated_at),
+  };
+}
+
+export function toAccount(row: AccountRow): Account {
+  return {
+    account_id: row.account_id,
+    scope_id: row.scope_id,
+    username: row.username,
+    display_name: row.display_name,
+    user_handle: row.user_handle,
+    identifier_hash: row.identifier_hash,
+    created_at: toIso(row.created_at),
+  };
+}
+
+export function toCredential(row: CredentialRow): Credential {
+  return {
+    credential_id: row.credential_id,
+    account_id: row.account_id,
+    scope_id: row.scope_id,
+    public_key: row.public_key,
+    algorithm: Number(row.algorithm),
+    counter: Number(row.counter),
+    transports: parseArray(row.transports, isString, 'credentials.transports'),
+    aaguid: row.aaguid,
+    device_type: row.device_type,
+    backed_up: Boolean(row.backed_up),
+    created_at: toIso(row.created_at),
+  };
+}
+
+function toIso(value: SqlTimestamp): string {
+  return value instanceof Date ? value.toISOString() : value;
+}
+
+function isString(value: unknown): value is string {
+  return typeof value === 'string';
+}
+
+function isNumber(value: unknown): value is number {
+  return typeof value === 'number';
+}
+
+/** JSON columns are ours to write, but a hand-edited row should fail loudly, not leak `any`. */
+function parseArray<T>(text: string, isItem: (value: unknown) => value is T, column: string): T[] {
+  const parsed: unknown = JSON.parse(text);
+  if (!Array.isArray(parsed) || !parsed.every(isItem)) {
+    throw new TypeError(`column ${column} does not hold the expected JSON array`);
+  }
+  return parsed;
+}

@@ -1,0 +1,236 @@
+import Database from 'better-sqlite3';
+import type { Scope } from '../scopes/scope.js';
+import type {
+  Account,
+  AccountConflict,
+  AccountStore,
+  CreateAccountResult,
+  Credential,
+  NewScope,
+  ScopeUpdate,
+} from './account-store.js';
+import { migrationsFor, schemaMigrationsTable } from './migrations.js';
+import {
+  canonicalTimestamp,
+  columnLists,
+  nextScopeRevision,
+  scopeColumnValues,
+  scopeInsertValues,
+  toAccount,
+  toCredential,
+  toScope,
+  updatableScopeColumns,
+  type AccountRow,
+  type CredentialRow,
+  type ScopeRow,
+} from './sql-rows.js';
+
+export interface SqliteAccountStoreOptions {
+  /** How long a write waits for another process's lock before failing with SQLITE_BUSY. */
+  busyTimeoutMs?: number;
+}
+
+const { accounts: accountColumns, credentials: credentialColumns, scopes: scopeColumns } = columnLists;
+
+/**
+ * AccountStore on one SQLite file, for single-host deployments. better-sqlite3 is synchronous, so
+ * calls on one store are serialized; across processes WAL plus `BEGIN IMMEDIATE` and the busy
+ * timeout serialize writers, and the unique constraints decide every race.
+ */
+export class SqliteAccountStore implements AccountStore {
+  private readonly db: Database.Database;
+  private readonly statements: ReturnType<typeof prepareStatements>;
+  private readonly updateStatements = new Map<string, Database.Statement>();
+  private readonly insertAccountAndCredential: (account: Account, credential: Credential) => CreateAccountResult;
+
+  /** @param filename a database file path, or ':memory:' */
+  constructor(filename: string, options: SqliteAccountStoreOptions = {}) {
+    const busyTimeoutMs = Math.trunc(options.busyTimeoutMs ?? 5000);
+    this.db = new Database(filename, { timeout: busyTimeoutMs });
+    try {
+      // WAL lets readers proceed while one writer commits; foreign keys are off per connection by default.
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('foreign_keys = ON');
+      this.db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      migrate(this.db);
+      this.statements = prepareStatements(this.db);
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+    const { insertAccount, insertCredential } = this.statements;
+    this.insertAccountAndCredential = this.db
+      .transaction((account: Account, credential: Credential): CreateAccountResult => {
+        const accountRow = insertAccount.get(accountParams(account)) as AccountRow;
+        const credentialRow = insertCredential.get(credentialParams(credential)) as CredentialRow;
+        return { ok: true, account: toAccount(accountRow), credential: toCredential(credentialRow) };
+      })
+      // IMMEDIATE takes the write lock up front instead of upgrading later, avoiding a deadlock-ish
+      // SQLITE_BUSY between two processes that both started reading.
+      .immediate;
+  }
+
+  async createScope(scope: NewScope): Promise<Scope> {
+    const now = new Date().toISOString();
+    const row = this.statements.insertScope.get(scope.scope_id, ...scopeInsertValues(scope), now, now) as ScopeRow;
+    return toScope(row);
+  }
+
+  async updateScope(scopeId: string, update: ScopeUpdate): Promise<Scope | null> {
+    const assignments = scopeColumnValues(update);
+    const statement = this.updateStatement(assignments.map(([column]) => column));
+    const row = statement.get(...assignments.map(([, value]) => value), new Date().toISOString(), scopeId) as
+      | ScopeRow
+      | undefined;
+    return row === undefined ? null : toScope(row);
+  }
+
+  async getScope(scopeId: string): Promise<Scope | null> {
+    const row = this.statements.getScope.get(scopeId) as ScopeRow | undefined;
+    return row === undefined ? null : toScope(row);
+  }
+
+  async listScopes(): Promise<Scope[]> {
+    return (this.statements.listScopes.all() as ScopeRow[]).map(toScope);
+  }
+
+  async scopesVersion(): Promise<string | null> {
+    const row = this.statements.scopesVersion.get() as { n: number; r: number | null };
+    return row.n === 0 ? null : `${row.n}:${row.r}`;
+  }
+
+  async findAccountByUsername(scopeId: string, username: string): Promise<Account | null> {
+    const row = this.statements.findAccountByUsername.get(scopeId, username) as AccountRow | undefined;
+    return row === undefined ? null : toAccount(row);
+  }
+
+  async createAccountWithCredential(account: Account, credential: Credential): Promise<CreateAccountResult> {
+    try {
+      return this.insertAccountAndCredential(account, credential);
+    } catch (error) {
+      const conflict = conflictOf(error);
+      if (conflict === null) throw error;
+      return { ok: false, conflict };
+    }
+  }
+
+  async findCredential(scopeId: string, credentialId: string): Promise<Credential | null> {
+    const row = this.statements.findCredential.get(scopeId, credentialId) as CredentialRow | undefined;
+    return row === undefined ? null : toCredential(row);
+  }
+
+  async listCredentials(accountId: string): Promise<Credential[]> {
+    return (this.statements.listCredentials.all(accountId) as CredentialRow[]).map(toCredential);
+  }
+
+  async ping(): Promise<void> {
+    this.statements.ping.get();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  /** One cached statement per distinct set of updated columns (there are at most 2^9). */
+  private updateStatement(columns: string[]): Database.Statement {
+    const key = columns.join(',');
+    let statement = this.updateStatements.get(key);
+    if (statement === undefined) {
+      const sets = [...columns.map((column) => `${column} = ?`), 'updated_at = ?', `revision = ${nextScopeRevision}`];
+      statement = this.db.prepare(`UPDATE scopes SET ${sets.join(', ')} WHERE scope_id = ? RETURNING ${scopeColumns}`);
+      this.updateStatements.set(key, statement);
+    }
+    return statement;
+  }
+}
+
+function migrate(db: Database.Database): void {
+  db.transaction(() => {
+    db.exec(schemaMigrationsTable('sqlite'));
+    const applied = new Set(
+      (db.prepare('SELECT id FROM schema_migrations').all() as Array<{ id: number }>).map((row) => row.id),
+    );
+    const record = db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)');
+    for (const migration of migrationsFor('sqlite')) {
+      if (applied.has(migration.id)) continue;
+      db.exec(migration.sql);
+      record.run(migration.id, migration.name, new Date().toISOString());
+    }
+  }).immediate();
+}
+
+function prepareStatements(db: Database.Database) {
+  const scopeInsertColumns = ['scope_id', ...updatableScopeColumns, 'created_at', 'updated_at', 'revision'];
+  return {
+    insertScope: db.prepare(
+      `INSERT INTO scopes (${scopeInsertColumns.join(', ')})
+       VALUES (${scopeInsertColumns.slice(0, -1).map(() => '?').join(', ')}, ${nextScopeRevision}) RETURNING ${scopeColumns}`,
+    ),
+    getScope: db.prepare(`SELECT ${scopeColumns} FROM scopes WHERE scope_id = ?`),
+    listScopes: db.prepare(`SELECT ${scopeColumns} FROM scopes ORDER BY created_at, scope_id`),
+    scopesVersion: db.prepare('SELECT count(*) AS n, max(revision) AS r FROM scopes'),
+    findAccountByUsername: db.prepare(`SELECT ${accountColumns} FROM accounts WHERE scope_id = ? AND username = ?`),
+    insertAccount: db.prepare(
+      `INSERT INTO accounts (${accountColumns})
+       VALUES (@account_id, @scope_id, @username, @display_name, @user_handle, @identifier_hash, @created_at)
+       RETURNING ${accountColumns}`,
+    ),
+    insertCredential: db.prepare(
+      `INSERT INTO credentials (${credentialColumns})
+       VALUES (@credential_id, @account_id, @scope_id, @public_key, @algorithm, @counter, @transports, @aaguid,
+               @device_type, @backed_up, @created_at)
+       RETURNING ${credentialColumns}`,
+    ),
+    findCredential: db.prepare(`SELECT ${credentialColumns} FROM credentials WHERE scope_id = ? AND credential_id = ?`),
+    listCredentials: db.prepare(
+      `SELECT ${credentialColumns} FROM credentials WHERE account_id = ? ORDER BY created_at, credential_id`,
+    ),
+    ping: db.prepare('SELECT 1'),
+  };
+}
+
+// Named parameters must match the statement exactly, so build them field by field (extra
+// properties on the caller's objects would make better-sqlite3 throw).
+function accountParams(account: Account): Record<string, string> {
+  return {
+    account_id: account.account_id,
+    scope_id: account.scope_id,
+    username: account.username,
+    display_name: account.display_name,
+    user_handle: account.user_handle,
+    identifier_hash: account.identifier_hash,
+    created_at: canonicalTimestamp(account.created_at),
+  };
+}
+
+function credentialParams(credential: Credential): Record<string, string | number> {
+  return {
+    credential_id: credential.credential_id,
+    account_id: credential.account_id,
+    scope_id: credential.scope_id,
+    public_key: credential.public_key,
+    algorithm: credential.algorithm,
+    counter: credential.counter,
+    transports: JSON.stringify(credential.transports),
+    aaguid: credential.aaguid,
+    device_type: credential.device_type,
+    // better-sqlite3 binds numbers, not booleans.
+    backed_up: credential.backed_up ? 1 : 0,
+    created_at: canonicalTimestamp(credential.created_at),
+  };
+}
+
+/**
+ * SQLite names the columns, not the constraint, in its message: "UNIQUE constraint failed: t.a, t.b".
+ * Duck-typed rather than `instanceof SqliteError`: the native addon keeps the error class of the
+ * first copy of better-sqlite3 loaded in a process, which breaks instanceof under module reloading.
+ */
+function conflictOf(error: unknown): AccountConflict | null {
+  if (typeof error !== 'object' || error === null) return null;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (code !== 'SQLITE_CONSTRAINT_UNIQUE' && code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') return null;
+  if (typeof message !== 'string') return null;
+  if (message.includes('accounts.scope_id, accounts.username')) return 'account_exists';
+  if (message.includes('credentials.scope_id, credentials.credential_id')) return 'credential_exists';
+  return null;
+}

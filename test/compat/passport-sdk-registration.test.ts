@@ -1,0 +1,48 @@
+import { randomUUID } from 'node:crypto';
+import { describeForBackends } from '../support/backends.js';
+import { startGateway, TEST_ORIGIN, type Harness } from '../support/gateway-harness.js';
+import { createPassportClient } from '../support/passport-sdk.js';
+import { SoftAuthenticator } from '../support/soft-authenticator.js';
+
+describeForBackends('the published @0xpass/passport SDK, unchanged', (backend) => {
+  let harness: Harness;
+  let scopeId: string;
+
+  beforeAll(async () => {
+    harness = await startGateway(backend);
+    scopeId = (await harness.createScope()).scope_id;
+  });
+  afterAll(() => harness.close());
+
+  it.each(['webauthn-signer', 'direct'] as const)('should register() a passkey through its %s signer and get account_id and identifier_hash', async (mode) => {
+    const passport = await createPassportClient({
+      url: harness.url,
+      scopeId,
+      publicKeyBase64: harness.publicKey,
+      authenticator: new SoftAuthenticator({ algorithm: 'EdDSA', attestation: 'none' }),
+      origin: TEST_ORIGIN,
+      mode,
+    });
+    const username = `sdk-${mode}-${randomUUID()}`;
+    const reply = (await passport.register({ username, userDisplayName: 'SDK User' })) as { result: { account_id: string; identifier_hash: string } };
+    expect(reply.result.account_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(reply.result.identifier_hash).toMatch(/^0x[0-9a-f]{64}$/);
+    const account = await harness.gateway.stores.accounts.findAccountByUsername(scopeId, username);
+    expect(account?.account_id).toBe(reply.result.account_id);
+  });
+
+  it('should surface a reason the SDK can show: registering an existing username fails with account_exists', async () => {
+    const make = () =>
+      createPassportClient({
+        url: harness.url,
+        scopeId,
+        publicKeyBase64: harness.publicKey,
+        authenticator: new SoftAuthenticator({ algorithm: 'ES256', attestation: 'packed-self' }),
+        origin: TEST_ORIGIN,
+        mode: 'direct',
+      });
+    const username = `sdk-dup-${randomUUID()}`;
+    await (await make()).register({ username, userDisplayName: username });
+    await expect((await make()).register({ username, userDisplayName: username })).rejects.toThrow(/account_exists/);
+  });
+});

@@ -1,0 +1,58 @@
+import { ConfigError, loadConfig } from '../../src/config/config.js';
+
+describe('configuration from the environment', () => {
+  it('should run with no configuration at all on embedded defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 9545, host: '127.0.0.1', redisUrl: undefined, databaseUrl: undefined, logLevel: 'info', rsaKeyBits: 2048, allowedOrigins: [] });
+    expect(config.dataDir.endsWith('/data')).toBe(true);
+    expect(config.rsaPrivateKeyFile).toBe(`${config.dataDir}/rsa-private-key.pem`);
+  });
+
+  it('should read every documented variable', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      DATA_DIR: '/tmp/pkgw',
+      REDIS_URL: 'redis://cache:6379',
+      DATABASE_URL: 'postgres://db/gateway',
+      LOG_LEVEL: 'warn',
+      ALLOWED_ORIGINS: 'http://localhost:3000, https://app.example',
+      RSA_KEY_BITS: '3072',
+      RSA_PRIVATE_KEY_FILE: '/keys/current.pem',
+      RSA_PREVIOUS_KEY_FILES: '/keys/old1.pem,/keys/old2.pem',
+      IDENTIFIER_SECRET_FILE: '/keys/identifier-secret',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      dataDir: '/tmp/pkgw',
+      redisUrl: 'redis://cache:6379',
+      databaseUrl: 'postgres://db/gateway',
+      logLevel: 'warn',
+      allowedOrigins: ['http://localhost:3000', 'https://app.example'],
+      rsaKeyBits: 3072,
+      rsaPrivateKeyFile: '/keys/current.pem',
+      rsaPreviousKeyFiles: ['/keys/old1.pem', '/keys/old2.pem'],
+      identifierSecretFile: '/keys/identifier-secret',
+    });
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['REDIS_URL', 'http://cache'],
+    ['DATABASE_URL', 'mysql://db'],
+    ['LOG_LEVEL', 'loud'],
+    ['RSA_KEY_BITS', '1024'],
+    ['ALLOWED_ORIGINS', 'http://ok.example,not an origin'],
+  ])('should stop with a message naming %s when it is %p', (name, value) => {
+    let error: unknown;
+    try {
+      loadConfig({ [name]: value });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain(name);
+  });
+});

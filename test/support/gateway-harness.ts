@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { createGateway, type Gateway } from '../../src/app.js';
+import { loadConfig } from '../../src/config/config.js';
+import { scopeSettingsSchema, type Scope, type ScopeSettingsInput } from '../../src/scopes/scope.js';
+import { databaseUrl, redisUrl } from './backends.js';
+
+export type Backend = 'embedded' | 'redis+postgres';
+
+export interface Harness {
+  gateway: Gateway;
+  url: string;
+  publicKey: string;
+  dataDir: string;
+  /** Creates a scope in the store; unless `refresh` is false the gateway's scope cache reloads at once. */
+  createScope(settings?: Partial<ScopeSettingsInput>, options?: { refresh?: boolean }): Promise<Scope>;
+  close(): Promise<void>;
+}
+
+export const TEST_ORIGIN = 'http://localhost:8788';
+
+/**
+ * A gateway on a random loopback port through the real composition root, with its own data
+ * directory and, on the real backends, its own Redis key prefix and PostgreSQL schema.
+ */
+export async function startGateway(backend: Backend = 'embedded', env: Record<string, string> = {}): Promise<Harness> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pkgw-test-'));
+  const schema = `pkgw_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...(backend === 'redis+postgres'
+      ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `pkgw-test:${randomUUID()}:`, DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schema }
+      : {}),
+    ...env,
+  });
+  const log = pino({ level: config.logLevel });
+  const gateway = await createGateway(config, log);
+  const url = await gateway.listen();
+  return {
+    gateway,
+    url,
+    publicKey: gateway.rsaKeys.current.publicKeySpki,
+    dataDir,
+    async createScope(settings = {}, { refresh = true } = {}) {
+      const parsed = scopeSettingsSchema.parse({ name: 'test', rp_id: 'localhost', origins: [TEST_ORIGIN], ...settings });
+      const scope = await gateway.stores.accounts.createScope({ ...parsed, rp_name: parsed.rp_name ?? parsed.name, scope_id: randomUUID() });
+      if (refresh) await gateway.scopes.refresh();
+      return scope;
+    },
+    async close() {
+      await gateway.close();
+      if (backend === 'redis+postgres') await dropSchema(schema);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
