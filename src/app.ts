@@ -6,6 +6,8 @@ import type { Config } from './config/config.js';
 import { createHttpServer } from './http/http-server.js';
 import { loadRsaKeyRing, type RsaKeyRing } from './keys/rsa-key-ring.js';
 import { loadSecret } from './keys/secret-file.js';
+import { loadSessionKeyRing } from './keys/session-key-ring.js';
+import { createSessionService } from './sessions/session-service.js';
 import { buildMethods } from './rpc/methods.js';
 import { createRpcDispatcher } from './rpc/rpc-dispatcher.js';
 import { ensureDevelopmentScope } from './scopes/development-scope.js';
@@ -25,22 +27,36 @@ export interface Gateway {
 }
 
 /** The composition root's work, shared by `main.ts` and the tests: keys, stores, methods, HTTP. */
-export async function createGateway(config: Config, log: Logger, options: { stores?: Stores } = {}): Promise<Gateway> {
+export interface GatewayOptions {
+  stores?: Stores;
+  /** The clock sessions are issued and checked against (tests move it). */
+  now?: () => number;
+}
+
+export async function createGateway(config: Config, log: Logger, options: GatewayOptions = {}): Promise<Gateway> {
+  const now = options.now ?? Date.now;
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const rsaKeys = await loadRsaKeyRing({ privateKeyFile: config.rsaPrivateKeyFile, previousKeyFiles: config.rsaPreviousKeyFiles, bits: config.rsaKeyBits });
+  const sessionKeys = await loadSessionKeyRing({ keyFile: config.sessionKeyFile, previousKeyFiles: config.sessionPreviousKeyFiles });
   const identifierSecret = await loadSecret(config.identifierSecretFile);
+  const accountKeySecret = await loadSecret(config.accountKeySecretFile);
   const stores = options.stores ?? (await openStores(config));
   const accounts = guardStore(stores.accounts);
   const challenges = guardStore(stores.challenges);
+  const sessions = createSessionService({ keys: sessionKeys, issuer: config.sessionIssuer, revocations: challenges, now });
 
   const developmentScopeId = await ensureDevelopmentScope(accounts, config);
   const scopes = await createScopeRegistry({ store: accounts, extraOrigins: config.allowedOrigins, log });
-  const rpc = createRpcDispatcher({ methods: buildMethods({ accounts, challenges, rsaKeys, identifierSecret }), scopes, rsaKeys });
+  const methods = buildMethods({ accounts, challenges, rsaKeys, sessions, identifierSecret, accountKeySecret, now });
+  const rpc = createRpcDispatcher({ methods, scopes, rsaKeys, sessions, accounts });
   const server = createHttpServer({
     rpc,
     scopes,
     log,
-    getRoutes: { '/healthz': async () => ({ status: 200, body: { status: 'ok' } }) },
+    getRoutes: {
+      '/healthz': async () => ({ status: 200, body: { status: 'ok' } }),
+      '/.well-known/jwks.json': async () => ({ status: 200, body: sessions.jwks() }),
+    },
   });
 
   return {

@@ -61,6 +61,10 @@ const envSchema = z.object({
   RSA_PRIVATE_KEY_FILE: optionalPath,
   RSA_PREVIOUS_KEY_FILES: pathList,
   IDENTIFIER_SECRET_FILE: optionalPath,
+  ACCOUNT_KEY_SECRET_FILE: optionalPath,
+  SESSION_KEY_FILE: optionalPath,
+  SESSION_PREVIOUS_KEY_FILES: pathList,
+  SESSION_ISSUER: z.string().trim().min(1).max(200).default('passkey-gateway'),
 });
 
 export type Config = {
@@ -77,6 +81,10 @@ export type Config = {
   rsaPrivateKeyFile: string;
   rsaPreviousKeyFiles: string[];
   identifierSecretFile: string;
+  accountKeySecretFile: string;
+  sessionKeyFile: string;
+  sessionPreviousKeyFiles: string[];
+  sessionIssuer: string;
 };
 
 export class ConfigError extends Error {
@@ -110,5 +118,9 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     rsaPrivateKeyFile: resolve(e.RSA_PRIVATE_KEY_FILE ?? `${dataDir}/rsa-private-key.pem`),
     rsaPreviousKeyFiles: e.RSA_PREVIOUS_KEY_FILES.map((path) => resolve(path)),
     identifierSecretFile: resolve(e.IDENTIFIER_SECRET_FILE ?? `${dataDir}/identifier-secret`),
+    accountKeySecretFile: resolve(e.ACCOUNT_KEY_SECRET_FILE ?? `${dataDir}/account-key-secret`),
+    sessionKeyFile: resolve(e.SESSION_KEY_FILE ?? `${dataDir}/session-key.pem`),
+    sessionPreviousKeyFiles: e.SESSION_PREVIOUS_KEY_FILES.map((path) => resolve(path)),
+    sessionIssuer: e.SESSION_ISSUER,
   };
 }

@@ -14,6 +14,12 @@ export const errorTable = {
   challenge_mismatch: { code: -32012, message: 'Challenge does not belong to this request' },
   verification_failed: { code: -32013, message: 'Passkey verification failed' },
   credential_exists: { code: -32014, message: 'This passkey is already registered' },
+  account_disabled: { code: -32015, message: 'This account is disabled' },
+  counter_regression: { code: -32016, message: 'Passkey signature counter went backwards; the passkey may be cloned' },
+  session_invalid: { code: -32020, message: 'Session is missing, invalid, expired or revoked' },
+  credential_not_found: { code: -32021, message: 'No such passkey on this account' },
+  last_credential: { code: -32022, message: 'The last passkey of an account cannot be deleted' },
+  too_many_credentials: { code: -32023, message: 'This account holds the most passkeys allowed' },
   service_unavailable: { code: -32050, message: 'A backing service is unavailable, try again' },
   internal_error: { code: -32603, message: 'Internal error' },
 } as const satisfies Record<string, { code: number; message: string }>;

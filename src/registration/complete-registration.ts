@@ -1,15 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { verifyRegistrationResponse, type VerifiedRegistrationResponse } from '@simplewebauthn/server';
 import { z } from 'zod';
-import { takeChallenge } from '../ceremony/challenge-state.js';
-import { openJson } from '../ceremony/sealed-json.js';
+import { takeChallenge, type ChallengeState } from '../ceremony/challenge-state.js';
 import { coseAlgorithm } from '../ceremony/cose-algorithm.js';
-import { registrationResponseSchema } from '../ceremony/webauthn-json.js';
+import { passkeyProvider } from '../ceremony/passkey-provider.js';
+import { openJson } from '../ceremony/sealed-json.js';
+import { registrationResponseSchema, type RegistrationResponse } from '../ceremony/webauthn-json.js';
+import { sealEnvelope } from '../envelope/aes-gcm-envelope.js';
 import { GatewayError } from '../errors/gateway-error.js';
+import { accountPublicKey } from '../identity/account-key.js';
 import { identifierHash } from '../identity/identifier-hash.js';
 import { registrationUserSchema } from '../identity/user-input.js';
 import { envelopeField } from '../rpc/envelope-field.js';
-import { scopedMethod } from '../rpc/rpc-method.js';
+import { limits } from '../rpc/limits.js';
+import { scopedMethod, type ScopedContext } from '../rpc/rpc-method.js';
+import type { Scope } from '../scopes/scope.js';
+import { optionalSession, type SessionDeps } from '../sessions/session-context.js';
+import type { SessionService } from '../sessions/session-service.js';
 import type { Account, AccountStore, Credential } from '../stores/account-store.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
 
@@ -21,17 +28,30 @@ export const completeRegistrationParams = z.object({
 export const completeRegistrationResult = z.object({
   account_id: z.uuid(),
   identifier_hash: z.string().regex(/^0x[0-9a-f]{64}$/),
+  encrypted_jwt: z.string().describe('Envelope of a session JWT for the account, so no second ceremony is needed after sign-up'),
 });
 
-export function completeRegistration(deps: { accounts: AccountStore; challenges: ChallengeStore; identifierSecret: Buffer }) {
+interface Deps extends SessionDeps {
+  accounts: AccountStore;
+  challenges: ChallengeStore;
+  sessions: SessionService;
+  identifierSecret: Buffer;
+  accountKeySecret: Buffer;
+  now: () => number;
+}
+
+export function completeRegistration(deps: Deps) {
   return scopedMethod({
     name: 'completeRegistration',
     summary: 'Finish a passkey registration',
-    description: 'Consumes the challenge, verifies the attestation and creates the account with its first passkey in one transaction.',
+    description:
+      'Consumes the challenge, verifies the attestation and creates the account with its first passkey in one transaction ' +
+      "(or, for a registration started with a session, adds the passkey to the session's account). Returns a session for the account.",
     params: completeRegistrationParams,
     result: completeRegistrationResult,
     envelopes: { encrypted_attestation: registrationResponseSchema, encrypted_user: registrationUserSchema },
-    async handler(params, { scope, clientKey, log }) {
+    async handler(params, ctx) {
+      const { scope, clientKey, log } = ctx;
       // Consumed first, so any failure below uses the challenge up as well.
       const state = await takeChallenge(deps.challenges, params.challenge_id, {
         kind: 'registration',
@@ -39,52 +59,85 @@ export function completeRegistration(deps: { accounts: AccountStore; challenges:
         keyFingerprint: clientKey.fingerprint,
       });
       const user = openJson(clientKey.key, params.encrypted_user, registrationUserSchema, 'encrypted_user');
-      if (user.key !== state.username || state.user_handle === null) throw new GatewayError('challenge_mismatch', 'username differs from initiation');
       const response = openJson(clientKey.key, params.encrypted_attestation, registrationResponseSchema, 'encrypted_attestation');
+      // A new account is bound to the username it was started for; an added passkey to the session's account.
+      const account = state.account_id === null ? null : await sessionAccount(ctx, state, deps);
+      if (account === null && user.key !== state.username) throw new GatewayError('challenge_mismatch', 'username differs from initiation');
 
-      let verification: VerifiedRegistrationResponse;
-      try {
-        verification = await verifyRegistrationResponse({
-          response,
-          expectedChallenge: state.challenge,
-          expectedOrigin: scope.origins,
-          expectedRPID: scope.rp_id,
-          requireUserVerification: scope.user_verification === 'required',
-          supportedAlgorithmIDs: scope.algorithms,
-        });
-      } catch (error) {
-        throw new GatewayError('verification_failed', error instanceof Error ? error.message : 'attestation rejected');
-      }
-      const info = verification.registrationInfo;
-      if (!verification.verified || info === undefined) throw new GatewayError('verification_failed', 'attestation not verified');
+      const credential = await verifiedCredential(response, state, scope, account?.account_id ?? randomUUID(), deps.now);
+      const result = account === null ? await createAccount(state, credential, scope, deps) : await addPasskey(account, credential, deps);
+      log.info({ account_id: result.account_id, scope_id: scope.scope_id, added: account !== null }, 'passkey registered');
 
-      const now = new Date().toISOString();
-      const account: Account = {
-        account_id: randomUUID(),
-        scope_id: scope.scope_id,
-        username: state.username,
-        display_name: state.display_name ?? state.username,
-        user_handle: state.user_handle,
-        identifier_hash: identifierHash(deps.identifierSecret, scope.scope_id, state.username),
-        created_at: now,
-      };
-      const credential: Credential = {
-        credential_id: info.credential.id,
-        account_id: account.account_id,
-        scope_id: scope.scope_id,
-        public_key: Buffer.from(info.credential.publicKey).toString('base64url'),
-        algorithm: coseAlgorithm(info.credential.publicKey),
-        counter: info.credential.counter,
-        transports: response.response.transports,
-        aaguid: info.aaguid,
-        device_type: info.credentialDeviceType,
-        backed_up: info.credentialBackedUp,
-        created_at: now,
-      };
-      const created = await deps.accounts.createAccountWithCredential(account, credential);
-      if (!created.ok) throw new GatewayError(created.conflict);
-      log.info({ account_id: account.account_id, scope_id: scope.scope_id }, 'account registered');
-      return { account_id: account.account_id, identifier_hash: account.identifier_hash };
+      const jwt = await deps.sessions.issue(result, credential.credential_id, scope);
+      return { account_id: result.account_id, identifier_hash: result.identifier_hash, encrypted_jwt: sealEnvelope(clientKey.key, jwt) };
     },
   });
+}
+
+async function sessionAccount(ctx: ScopedContext, state: ChallengeState, deps: Deps): Promise<Account> {
+  const signedIn = await optionalSession(ctx, deps);
+  if (signedIn === null || signedIn.account.account_id !== state.account_id) throw new GatewayError('challenge_mismatch', 'added passkey without the same session');
+  return signedIn.account;
+}
+
+async function verifiedCredential(response: RegistrationResponse, state: ChallengeState, scope: Scope, accountId: string, now: () => number): Promise<Credential> {
+  let verification: VerifiedRegistrationResponse;
+  try {
+    verification = await verifyRegistrationResponse({
+      response,
+      expectedChallenge: state.challenge,
+      expectedOrigin: scope.origins,
+      expectedRPID: scope.rp_id,
+      requireUserVerification: scope.user_verification === 'required',
+      supportedAlgorithmIDs: scope.algorithms,
+    });
+  } catch (error) {
+    throw new GatewayError('verification_failed', error instanceof Error ? error.message : 'attestation rejected');
+  }
+  const info = verification.registrationInfo;
+  if (!verification.verified || info === undefined) throw new GatewayError('verification_failed', 'attestation not verified');
+  return {
+    credential_id: info.credential.id,
+    account_id: accountId,
+    scope_id: scope.scope_id,
+    public_key: Buffer.from(info.credential.publicKey).toString('base64url'),
+    algorithm: coseAlgorithm(info.credential.publicKey),
+    counter: info.credential.counter,
+    transports: response.response.transports,
+    aaguid: info.aaguid,
+    device_type: info.credentialDeviceType,
+    backed_up: info.credentialBackedUp,
+    created_at: new Date(now()).toISOString(),
+    last_used_at: null,
+    // Named after its provider by default, so users can tell their passkeys apart.
+    name: passkeyProvider(info.aaguid),
+    possibly_cloned: false,
+  };
+}
+
+async function createAccount(state: ChallengeState, credential: Credential, scope: Scope, deps: Deps): Promise<Account> {
+  if (state.username === null || state.user_handle === null) throw new GatewayError('challenge_mismatch', 'registration state incomplete');
+  // The account key's public half is computed once here and stored; the secret half is never stored.
+  const { publicKey, address } = accountPublicKey(deps.accountKeySecret, credential.account_id);
+  const account: Account = {
+    account_id: credential.account_id,
+    scope_id: scope.scope_id,
+    username: state.username,
+    display_name: state.display_name ?? state.username,
+    user_handle: state.user_handle,
+    identifier_hash: identifierHash(deps.identifierSecret, scope.scope_id, state.username),
+    public_key: publicKey,
+    address,
+    disabled: false,
+    created_at: credential.created_at,
+  };
+  const created = await deps.accounts.createAccountWithCredential(account, credential);
+  if (!created.ok) throw new GatewayError(created.conflict);
+  return created.account;
+}
+
+async function addPasskey(account: Account, credential: Credential, deps: Deps): Promise<Account> {
+  const added = await deps.accounts.addCredential(credential, limits.credentialsPerAccount);
+  if (!added.ok) throw new GatewayError(added.conflict === 'account_not_found' ? 'session_invalid' : added.conflict);
+  return account;
 }

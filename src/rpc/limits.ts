@@ -7,4 +7,6 @@ export const limits = {
   /** base64 of an RSA-4096 ciphertext is 684 characters. */
   encryptedKeyChars: 1024,
   headerEnvelopeChars: 8 * 1024,
+  credentialsPerAccount: 10,
+  credentialNameChars: 100,
 } as const;

@@ -1,6 +1,15 @@
+import { deleteCredential } from '../account/delete-credential.js';
+import { getAccount } from '../account/get-account.js';
+import { listCredentials } from '../account/list-credentials.js';
+import { logout } from '../account/logout.js';
+import { renameCredential } from '../account/rename-credential.js';
+import { completeAuthentication } from '../authentication/complete-authentication.js';
+import { initiateAuthentication } from '../authentication/initiate-authentication.js';
 import type { RsaKeyRing } from '../keys/rsa-key-ring.js';
 import { completeRegistration } from '../registration/complete-registration.js';
 import { initiateRegistration } from '../registration/initiate-registration.js';
+import { getJwks, verifySession } from '../sessions/session-methods.js';
+import type { SessionService } from '../sessions/session-service.js';
 import type { AccountStore } from '../stores/account-store.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
 import { getEncryptionKey } from './get-encryption-key.js';
@@ -10,10 +19,26 @@ export interface MethodDeps {
   accounts: AccountStore;
   challenges: ChallengeStore;
   rsaKeys: RsaKeyRing;
+  sessions: SessionService;
   identifierSecret: Buffer;
+  accountKeySecret: Buffer;
+  now: () => number;
 }
 
 /** Every JSON-RPC method the gateway serves; the contract document is generated from this list. */
 export function buildMethods(deps: MethodDeps): RpcMethod[] {
-  return [getEncryptionKey(deps), initiateRegistration(deps), completeRegistration(deps)];
+  return [
+    getEncryptionKey(deps),
+    getJwks(deps),
+    verifySession(deps),
+    initiateRegistration(deps),
+    completeRegistration(deps),
+    initiateAuthentication(deps),
+    completeAuthentication(deps),
+    getAccount(),
+    listCredentials(deps),
+    renameCredential(deps),
+    deleteCredential(deps),
+    logout(deps),
+  ];
 }

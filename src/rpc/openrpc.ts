@@ -14,7 +14,15 @@ const toSchema = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => {
 /** Methods built with dependencies that are never touched: only names and schemas are read. */
 function describedMethods(): RpcMethod[] {
   const unused = new Proxy({}, { get: () => { throw new Error('documentation build must not use dependencies'); } });
-  return buildMethods({ accounts: unused, challenges: unused, rsaKeys: unused, identifierSecret: Buffer.alloc(32) } as MethodDeps);
+  return buildMethods({
+    accounts: unused,
+    challenges: unused,
+    rsaKeys: unused,
+    sessions: unused,
+    identifierSecret: Buffer.alloc(32),
+    accountKeySecret: Buffer.alloc(32),
+    now: Date.now,
+  } as MethodDeps);
 }
 
 function paramsOf(method: RpcMethod): JsonSchema[] {
@@ -29,6 +37,18 @@ function paramsOf(method: RpcMethod): JsonSchema[] {
       schema: plaintext === undefined ? property : { ...property, 'x-plaintext': toSchema(plaintext, 'input') },
     };
   });
+}
+
+/** Session methods answer `{encrypted_result}`; the plaintext schema is documented beside it. */
+function resultOf(method: RpcMethod): JsonSchema {
+  const plaintext = toSchema(method.result, 'output');
+  if (method.kind !== 'session') return plaintext;
+  return {
+    type: 'object',
+    properties: { encrypted_result: { type: 'string', description: 'envelope of the JSON result', 'x-plaintext': plaintext } },
+    required: ['encrypted_result'],
+    additionalProperties: false,
+  };
 }
 
 /** The OpenRPC document of every method, generated from the same zod schemas the server validates with. */
@@ -48,10 +68,14 @@ export function buildOpenRpcDocument(version: string): JsonSchema {
       summary: method.summary,
       description: method.description,
       paramStructure: 'by-name',
-      'x-requires-scope': method.kind === 'scoped',
+      'x-requires-scope': method.kind !== 'public',
+      'x-requires-session': method.kind === 'session',
       params: paramsOf(method),
-      result: { name: 'result', schema: toSchema(method.result, 'output') },
-      errors: method.kind === 'scoped' ? Object.keys(errorTable).map((reason) => ({ $ref: `#/components/errors/${reason}` })) : [{ $ref: '#/components/errors/invalid_params' }],
+      result: { name: 'result', schema: resultOf(method) },
+      errors:
+        method.kind === 'public'
+          ? [{ $ref: '#/components/errors/invalid_params' }, { $ref: '#/components/errors/session_invalid' }]
+          : Object.keys(errorTable).map((reason) => ({ $ref: `#/components/errors/${reason}` })),
     })),
     components: {
       errors: Object.fromEntries(

@@ -1,8 +1,10 @@
 import jayson from 'jayson/promise/index.js';
 import { z } from 'zod';
 import { errorTable, GatewayError, isGatewayError } from '../errors/gateway-error.js';
+import { sealEnvelope } from '../envelope/aes-gcm-envelope.js';
 import type { RsaKeyRing } from '../keys/rsa-key-ring.js';
 import type { ScopeRegistry } from '../scopes/scope-registry.js';
+import { requireSession, type SessionDeps } from '../sessions/session-context.js';
 import { limits } from './limits.js';
 import type { CallContext, RpcMethod } from './rpc-method.js';
 import { resolveScopedContext } from './scope-context.js';
@@ -27,7 +29,12 @@ export interface RpcDispatcher {
   handle(body: string, ctx: CallContext): Promise<string | null>;
 }
 
-export function createRpcDispatcher(deps: { methods: RpcMethod[]; scopes: ScopeRegistry; rsaKeys: RsaKeyRing }): RpcDispatcher {
+interface DispatchDeps extends SessionDeps {
+  scopes: ScopeRegistry;
+  rsaKeys: RsaKeyRing;
+}
+
+export function createRpcDispatcher(deps: DispatchDeps & { methods: RpcMethod[] }): RpcDispatcher {
   const handlers: Record<string, jayson.MethodLike> = {};
   for (const method of deps.methods) {
     handlers[method.name] = (async (rawParams: unknown, ctx: CallContext) => {
@@ -65,10 +72,14 @@ export function createRpcDispatcher(deps: { methods: RpcMethod[]; scopes: ScopeR
   };
 }
 
-async function invoke(method: RpcMethod, rawParams: unknown, ctx: CallContext, deps: { scopes: ScopeRegistry; rsaKeys: RsaKeyRing }) {
+async function invoke(method: RpcMethod, rawParams: unknown, ctx: CallContext, deps: DispatchDeps): Promise<unknown> {
   if (method.kind === 'public') return method.handler(parseParams(method.params, rawParams), ctx);
   const scoped = await resolveScopedContext(ctx, deps);
-  return method.handler(parseParams(method.params, rawParams), scoped);
+  if (method.kind === 'scoped') return method.handler(parseParams(method.params, rawParams), scoped);
+  const withSession = await requireSession(scoped, deps);
+  const result = await method.handler(parseParams(method.params, rawParams), withSession);
+  // Results of authenticated methods travel sealed like every other payload.
+  return { encrypted_result: sealEnvelope(scoped.clientKey.key, JSON.stringify(result)) };
 }
 
 function parseParams<T extends z.ZodType>(schema: T, raw: unknown): z.output<T> {

@@ -2,6 +2,8 @@ import type { z } from 'zod';
 import type { Logger } from 'pino';
 import type { ClientKey } from '../envelope/client-key.js';
 import type { Scope } from '../scopes/scope.js';
+import type { SessionClaims } from '../sessions/session-claims.js';
+import type { Account } from '../stores/account-store.js';
 
 /** What every call knows about its HTTP request. */
 export interface CallContext {
@@ -18,11 +20,18 @@ export interface ScopedContext extends CallContext {
   clientKey: ClientKey;
 }
 
+/** A scoped call that also carried a valid session for an enabled account. */
+export interface SessionContext extends ScopedContext {
+  session: SessionClaims;
+  account: Account;
+}
+
 interface MethodDoc<P extends z.ZodType, R extends z.ZodType> {
   name: string;
   summary: string;
   description: string;
   params: P;
+  /** For session methods: the plaintext inside `encrypted_result`. */
   result: R;
   /** Plaintext JSON inside the named envelope fields, for the contract document only. */
   envelopes?: Record<string, z.ZodType>;
@@ -38,7 +47,13 @@ export interface ScopedMethod<P extends z.ZodType = z.ZodType, R extends z.ZodTy
   handler(params: z.output<P>, ctx: ScopedContext): Promise<z.input<R>>;
 }
 
-export type RpcMethod = PublicMethod | ScopedMethod;
+/** Needs X-Encrypted-Session; its result is sealed into `{encrypted_result}` by the dispatcher. */
+export interface SessionMethod<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> extends MethodDoc<P, R> {
+  kind: 'session';
+  handler(params: z.output<P>, ctx: SessionContext): Promise<z.input<R>>;
+}
+
+export type RpcMethod = PublicMethod | ScopedMethod | SessionMethod;
 
 export function publicMethod<P extends z.ZodType, R extends z.ZodType>(def: Omit<PublicMethod<P, R>, 'kind'>): PublicMethod<P, R> {
   return { kind: 'public', ...def };
@@ -46,4 +61,8 @@ export function publicMethod<P extends z.ZodType, R extends z.ZodType>(def: Omit
 
 export function scopedMethod<P extends z.ZodType, R extends z.ZodType>(def: Omit<ScopedMethod<P, R>, 'kind'>): ScopedMethod<P, R> {
   return { kind: 'scoped', ...def };
+}
+
+export function sessionMethod<P extends z.ZodType, R extends z.ZodType>(def: Omit<SessionMethod<P, R>, 'kind'>): SessionMethod<P, R> {
+  return { kind: 'session', ...def };
 }

@@ -38,6 +38,8 @@ export const scopeSettingsSchema = z.object({
     .min(1)
     .max(10)
     .default([...DEFAULT_ALGORITHMS]),
+  /** Lifetime of a session JWT, in seconds. */
+  session_ttl: z.number().int().min(60).max(30 * 24 * 3600).default(3600),
 });
 
 export type ScopeSettingsInput = z.input<typeof scopeSettingsSchema>;

@@ -9,6 +9,11 @@ export interface Account {
   /** base64url of the random WebAuthn user handle bytes. */
   user_handle: string;
   identifier_hash: string;
+  /** Compressed secp256k1 public key of the account key, 66 hex characters, no 0x. */
+  public_key: string;
+  /** Ethereum address of that key: 0x + 40 lower-case hex characters. */
+  address: string;
+  disabled: boolean;
   created_at: string;
 }
 
@@ -25,6 +30,11 @@ export interface Credential {
   device_type: 'singleDevice' | 'multiDevice';
   backed_up: boolean;
   created_at: string;
+  last_used_at: string | null;
+  /** A user-chosen label (≤ 100 characters); null until set, when clients show the provider name. */
+  name: string | null;
+  /** Set when a sign-in showed a signature counter that did not grow: the key may be cloned. */
+  possibly_cloned: boolean;
 }
 
 export type NewScope = Omit<Scope, 'created_at' | 'updated_at'>;
@@ -36,6 +46,19 @@ export type AccountConflict = 'account_exists' | 'credential_exists';
 export type CreateAccountResult =
   | { ok: true; account: Account; credential: Credential }
   | { ok: false; conflict: AccountConflict };
+
+export type AddCredentialResult =
+  | { ok: true; credential: Credential }
+  | { ok: false; conflict: 'credential_exists' | 'account_not_found' | 'too_many_credentials' };
+
+export type DeleteCredentialResult = 'deleted' | 'not_found' | 'last_credential';
+
+/** What a successful sign-in changes on the credential it used. */
+export interface CredentialUse {
+  counter: number;
+  backed_up: boolean;
+  last_used_at: string;
+}
 
 /**
  * Scopes, accounts and credentials. Race safety lives in the database's unique constraints:
@@ -54,6 +77,29 @@ export interface AccountStore {
   createAccountWithCredential(account: Account, credential: Credential): Promise<CreateAccountResult>;
   findCredential(scopeId: string, credentialId: string): Promise<Credential | null>;
   listCredentials(accountId: string): Promise<Credential[]>;
+
+  getAccount(accountId: string): Promise<Account | null>;
+  /** Enables or disables an account; false when there is no such account. */
+  setAccountDisabled(accountId: string, disabled: boolean): Promise<boolean>;
+  /**
+   * Adds a passkey to an existing account (credential.account_id). Refused when the credential id
+   * is taken in the scope, the account is gone, or it already holds `maxPerAccount` credentials.
+   */
+  addCredential(credential: Credential, maxPerAccount: number): Promise<AddCredentialResult>;
+  /**
+   * Records a sign-in; false when the credential no longer exists. The stored counter never goes
+   * down (of two racing sign-ins the higher counter stays); clone detection is the caller's job.
+   */
+  recordCredentialUse(scopeId: string, credentialId: string, use: CredentialUse): Promise<boolean>;
+  /** Flags a credential whose counter went backwards; false when it no longer exists. */
+  markCredentialPossiblyCloned(scopeId: string, credentialId: string): Promise<boolean>;
+  /** Renames a credential of this account; false when the account has no such credential. */
+  renameCredential(accountId: string, credentialId: string, name: string): Promise<boolean>;
+  /**
+   * Deletes a credential of this account, atomically refusing to delete its last one (two
+   * concurrent deletes of an account's last two credentials leave one).
+   */
+  deleteCredential(accountId: string, credentialId: string): Promise<DeleteCredentialResult>;
 
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -5,6 +5,8 @@
 export interface ChallengeStore {
   put(id: string, value: string, ttlMs: number): Promise<void>;
   consume(id: string): Promise<string | null>;
+  /** Reads without consuming (revoked-session markers are checked on every authenticated call). */
+  peek(id: string): Promise<string | null>;
   /** Answers when the backend is reachable; throws otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

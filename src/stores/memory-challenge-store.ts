@@ -60,6 +60,15 @@ export class MemoryChallengeStore implements ChallengeStore {
     return entry.expiresAt > this.now() ? entry.value : null;
   }
 
+  async peek(id: string): Promise<string | null> {
+    const entry = this.entries.get(id);
+    if (entry === undefined) return null;
+    if (entry.expiresAt > this.now()) return entry.value;
+    // Expired: drop it now rather than leave it for the sweep.
+    this.entries.delete(id);
+    return null;
+  }
+
   async ping(): Promise<void> {
     if (this.closed) throw new Error('MemoryChallengeStore is closed');
   }

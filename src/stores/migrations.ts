@@ -84,6 +84,16 @@ CREATE TABLE credentials (
 CREATE INDEX credentials_account_id_idx ON credentials (account_id);
 `,
   },
+  {
+    id: 2,
+    name: 'scope_session_ttl_account_address',
+    // Accounts created before this migration keep a null address (and may have a null
+    // public_key); the stores read both as ''.
+    sql: () => `
+ALTER TABLE scopes ADD COLUMN session_ttl integer NOT NULL DEFAULT 3600;
+ALTER TABLE accounts ADD COLUMN address text;
+`,
+  },
 ];
 
 /** Bookkeeping table; created outside the numbered migrations since it records them. */

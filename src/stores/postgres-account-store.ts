@@ -4,14 +4,19 @@ import type {
   Account,
   AccountConflict,
   AccountStore,
+  AddCredentialResult,
   CreateAccountResult,
   Credential,
+  CredentialUse,
+  DeleteCredentialResult,
   NewScope,
   ScopeUpdate,
 } from './account-store.js';
 import { constraintNames, migrationsFor, schemaMigrationsTable } from './migrations.js';
 import {
+  assertValidCredentialLimit,
   canonicalTimestamp,
+  canonicalTimestampOrNull,
   columnLists,
   nextScopeRevision,
   scopeColumnValues,
@@ -68,12 +73,55 @@ const sql = {
   },
   insertAccount: {
     name: 'pkgw_insert_account',
-    text: `INSERT INTO accounts (${accountColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${accountColumns}`,
+    text: `INSERT INTO accounts (${accountColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+           RETURNING ${accountColumns}`,
   },
   insertCredential: {
     name: 'pkgw_insert_credential',
-    text: `INSERT INTO credentials (${credentialColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    text: `INSERT INTO credentials (${credentialColumns})
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
            RETURNING ${credentialColumns}`,
+  },
+  getAccount: {
+    name: 'pkgw_get_account',
+    text: `SELECT ${accountColumns} FROM accounts WHERE account_id = $1`,
+  },
+  setAccountDisabled: {
+    name: 'pkgw_set_account_disabled',
+    text: 'UPDATE accounts SET disabled = $2 WHERE account_id = $1',
+  },
+  // Credential additions and deletions of one account queue on its row, so the count they check
+  // cannot change before they commit.
+  lockAccount: {
+    name: 'pkgw_lock_account',
+    text: 'SELECT scope_id FROM accounts WHERE account_id = $1 FOR UPDATE',
+  },
+  countCredentials: {
+    name: 'pkgw_count_credentials',
+    text: 'SELECT count(*)::int AS n FROM credentials WHERE account_id = $1',
+  },
+  countCredentialsMatching: {
+    name: 'pkgw_count_credentials_matching',
+    text: `SELECT count(*)::int AS n, (count(*) FILTER (WHERE credential_id = $2))::int AS matching
+           FROM credentials WHERE account_id = $1`,
+  },
+  deleteCredential: {
+    name: 'pkgw_delete_credential',
+    text: 'DELETE FROM credentials WHERE account_id = $1 AND credential_id = $2',
+  },
+  // GREATEST: of two sign-ins racing to record their counters, the lower one must not win.
+  recordCredentialUse: {
+    name: 'pkgw_record_credential_use',
+    text: `UPDATE credentials SET counter = GREATEST(counter, $3), backed_up = $4, last_used_at = $5
+           WHERE scope_id = $1 AND credential_id = $2`,
+  },
+  markCredentialPossiblyCloned: {
+    name: 'pkgw_mark_credential_possibly_cloned',
+    text: 'UPDATE credentials SET possibly_cloned = true WHERE scope_id = $1 AND credential_id = $2',
+  },
+  renameCredential: {
+    name: 'pkgw_rename_credential',
+    text: 'UPDATE credentials SET name = $3 WHERE account_id = $1 AND credential_id = $2',
   },
   findCredential: {
     name: 'pkgw_find_credential',
@@ -185,21 +233,12 @@ export class PostgresAccountStore implements AccountStore {
       account.display_name,
       account.user_handle,
       account.identifier_hash,
+      account.public_key,
+      account.address,
+      account.disabled,
       canonicalTimestamp(account.created_at),
     ];
-    const credentialValues = [
-      credential.credential_id,
-      credential.account_id,
-      credential.scope_id,
-      credential.public_key,
-      credential.algorithm,
-      credential.counter,
-      JSON.stringify(credential.transports),
-      credential.aaguid,
-      credential.device_type,
-      credential.backed_up,
-      canonicalTimestamp(credential.created_at),
-    ];
+    const credentialValues = credentialInsertValues(credential);
     try {
       return await withTransaction(this.pool, async (client): Promise<CreateAccountResult> => {
         const accountRow = firstRow(await client.query<AccountRow>({ ...sql.insertAccount, values: accountValues }));
@@ -224,6 +263,68 @@ export class PostgresAccountStore implements AccountStore {
   async listCredentials(accountId: string): Promise<Credential[]> {
     const result = await this.pool.query<CredentialRow>({ ...sql.listCredentials, values: [accountId] });
     return result.rows.map(toCredential);
+  }
+
+  async getAccount(accountId: string): Promise<Account | null> {
+    const result = await this.pool.query<AccountRow>({ ...sql.getAccount, values: [accountId] });
+    const row = result.rows[0];
+    return row === undefined ? null : toAccount(row);
+  }
+
+  async setAccountDisabled(accountId: string, disabled: boolean): Promise<boolean> {
+    const result = await this.pool.query({ ...sql.setAccountDisabled, values: [accountId, disabled] });
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async addCredential(credential: Credential, maxPerAccount: number): Promise<AddCredentialResult> {
+    assertValidCredentialLimit(maxPerAccount);
+    const values = credentialInsertValues(credential);
+    try {
+      return await withTransaction(this.pool, async (client): Promise<AddCredentialResult> => {
+        const account = await client.query<{ scope_id: string }>({ ...sql.lockAccount, values: [credential.account_id] });
+        // A credential must live in its account's scope; any other scope has no such account.
+        if (account.rows[0]?.scope_id !== credential.scope_id) return { ok: false, conflict: 'account_not_found' };
+        const { n } = firstRow(await client.query<{ n: number }>({ ...sql.countCredentials, values: [credential.account_id] }));
+        if (n >= maxPerAccount) return { ok: false, conflict: 'too_many_credentials' };
+        const row = firstRow(await client.query<CredentialRow>({ ...sql.insertCredential, values }));
+        return { ok: true, credential: toCredential(row) };
+      });
+    } catch (error) {
+      if (conflictOf(error) !== 'credential_exists') throw error;
+      return { ok: false, conflict: 'credential_exists' };
+    }
+  }
+
+  async recordCredentialUse(scopeId: string, credentialId: string, use: CredentialUse): Promise<boolean> {
+    const result = await this.pool.query({
+      ...sql.recordCredentialUse,
+      values: [scopeId, credentialId, use.counter, use.backed_up, canonicalTimestamp(use.last_used_at)],
+    });
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async markCredentialPossiblyCloned(scopeId: string, credentialId: string): Promise<boolean> {
+    const result = await this.pool.query({ ...sql.markCredentialPossiblyCloned, values: [scopeId, credentialId] });
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async renameCredential(accountId: string, credentialId: string, name: string): Promise<boolean> {
+    const result = await this.pool.query({ ...sql.renameCredential, values: [accountId, credentialId, name] });
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async deleteCredential(accountId: string, credentialId: string): Promise<DeleteCredentialResult> {
+    return withTransaction(this.pool, async (client): Promise<DeleteCredentialResult> => {
+      const account = await client.query({ ...sql.lockAccount, values: [accountId] });
+      if (account.rowCount === 0) return 'not_found';
+      const counts = firstRow(
+        await client.query<{ n: number; matching: number }>({ ...sql.countCredentialsMatching, values: [accountId, credentialId] }),
+      );
+      if (counts.matching === 0) return 'not_found';
+      if (counts.n <= 1) return 'last_credential';
+      await client.query({ ...sql.deleteCredential, values: [accountId, credentialId] });
+      return 'deleted';
+    });
   }
 
   async ping(): Promise<void> {
@@ -288,6 +389,25 @@ async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) =
   } finally {
     client.release(broken);
   }
+}
+
+function credentialInsertValues(credential: Credential): unknown[] {
+  return [
+    credential.credential_id,
+    credential.account_id,
+    credential.scope_id,
+    credential.public_key,
+    credential.algorithm,
+    credential.counter,
+    JSON.stringify(credential.transports),
+    credential.aaguid,
+    credential.device_type,
+    credential.backed_up,
+    canonicalTimestamp(credential.created_at),
+    canonicalTimestampOrNull(credential.last_used_at),
+    credential.name,
+    credential.possibly_cloned,
+  ];
 }
 
 function firstRow<R extends pg.QueryResultRow>(result: pg.QueryResult<R>): R {

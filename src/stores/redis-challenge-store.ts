@@ -11,7 +11,8 @@ export interface RedisChallengeStoreOptions {
 
 /**
  * ChallengeStore shared by any number of gateway processes. Atomicity comes from Redis itself:
- * `GETDEL` (Redis >= 6.2) reads and removes in one step, and `PX` makes Redis expire entries.
+ * `GETDEL` (Redis >= 6.2) reads and removes in one step, and `PX` makes Redis expire entries
+ * (so `peek`'s plain `GET` never sees an expired one).
  * Redis errors are not caught here; they reject and the caller maps them to service_unavailable.
  */
 export class RedisChallengeStore implements ChallengeStore {
@@ -30,6 +31,11 @@ export class RedisChallengeStore implements ChallengeStore {
 
   async consume(id: string): Promise<string | null> {
     return this.redis.getdel(this.key(id));
+  }
+
+  async peek(id: string): Promise<string | null> {
+    // Redis never returns an expired key, so a plain GET is enough.
+    return this.redis.get(this.key(id));
   }
 
   async ping(): Promise<void> {

@@ -21,6 +21,7 @@ export interface ScopeRow {
   resident_key: Scope['resident_key'];
   timeout_ms: SqlInteger;
   algorithms: string;
+  session_ttl: SqlInteger;
   created_at: SqlTimestamp;
   updated_at: SqlTimestamp;
 }
@@ -32,6 +33,10 @@ export interface AccountRow {
   display_name: string;
   user_handle: string;
   identifier_hash: string;
+  /** Null on accounts created before migration 2 (and possibly before keys were derived). */
+  public_key: string | null;
+  address: string | null;
+  disabled: SqlBoolean;
   created_at: SqlTimestamp;
 }
 
@@ -47,6 +52,9 @@ export interface CredentialRow {
   device_type: Credential['device_type'];
   backed_up: SqlBoolean;
   created_at: SqlTimestamp;
+  last_used_at: SqlTimestamp | null;
+  name: string | null;
+  possibly_cloned: SqlBoolean;
 }
 
 /**
@@ -55,10 +63,11 @@ export interface CredentialRow {
  */
 export const columnLists = {
   scopes:
-    'scope_id, name, rp_id, rp_name, origins, user_verification, attestation, resident_key, timeout_ms, algorithms, created_at, updated_at',
-  accounts: 'account_id, scope_id, username, display_name, user_handle, identifier_hash, created_at',
+    'scope_id, name, rp_id, rp_name, origins, user_verification, attestation, resident_key, timeout_ms, algorithms, session_ttl, created_at, updated_at',
+  accounts:
+    'account_id, scope_id, username, display_name, user_handle, identifier_hash, public_key, address, disabled, created_at',
   credentials:
-    'credential_id, account_id, scope_id, public_key, algorithm, counter, transports, aaguid, device_type, backed_up, created_at',
+    'credential_id, account_id, scope_id, public_key, algorithm, counter, transports, aaguid, device_type, backed_up, created_at, last_used_at, name, possibly_cloned',
 } as const;
 
 /**
@@ -78,6 +87,7 @@ export const updatableScopeColumns = [
   'resident_key',
   'timeout_ms',
   'algorithms',
+  'session_ttl',
 ] as const satisfies ReadonlyArray<keyof ScopeUpdate>;
 
 export type ScopeColumnValue = string | number;
@@ -90,6 +100,18 @@ export function canonicalTimestamp(value: string): string {
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) throw new RangeError(`not an ISO-8601 timestamp: ${value}`);
   return date.toISOString();
+}
+
+/** canonicalTimestamp for nullable columns. */
+export function canonicalTimestampOrNull(value: string | null): string | null {
+  return value === null ? null : canonicalTimestamp(value);
+}
+
+/** Refuses a credential limit that would make addCredential meaningless (caller bug, not a conflict). */
+export function assertValidCredentialLimit(maxPerAccount: number): void {
+  if (!Number.isInteger(maxPerAccount) || maxPerAccount < 1) {
+    throw new RangeError(`maxPerAccount must be a positive integer, got ${maxPerAccount}`);
+  }
 }
 
 export type UpdatableScopeColumn = (typeof updatableScopeColumns)[number];
@@ -109,6 +131,7 @@ export function scopeColumnValues(fields: ScopeUpdate): Array<[UpdatableScopeCol
     resident_key: fields.resident_key,
     timeout_ms: fields.timeout_ms,
     algorithms: fields.algorithms === undefined ? undefined : JSON.stringify(fields.algorithms),
+    session_ttl: fields.session_ttl,
   };
   return updatableScopeColumns.flatMap((column): Array<[UpdatableScopeColumn, ScopeColumnValue]> => {
     const value = values[column];
@@ -138,6 +161,7 @@ export function toScope(row: ScopeRow): Scope {
     resident_key: row.resident_key,
     timeout_ms: Number(row.timeout_ms),
     algorithms: parseArray(row.algorithms, isNumber, 'scopes.algorithms'),
+    session_ttl: Number(row.session_ttl),
     created_at: toIso(row.created_at),
     updated_at: toIso(row.updated_at),
   };
@@ -151,6 +175,9 @@ export function toAccount(row: AccountRow): Account {
     display_name: row.display_name,
     user_handle: row.user_handle,
     identifier_hash: row.identifier_hash,
+    public_key: row.public_key ?? '',
+    address: row.address ?? '',
+    disabled: Boolean(row.disabled),
     created_at: toIso(row.created_at),
   };
 }
@@ -168,6 +195,9 @@ export function toCredential(row: CredentialRow): Credential {
     device_type: row.device_type,
     backed_up: Boolean(row.backed_up),
     created_at: toIso(row.created_at),
+    last_used_at: row.last_used_at === null ? null : toIso(row.last_used_at),
+    name: row.name,
+    possibly_cloned: Boolean(row.possibly_cloned),
   };
 }
 

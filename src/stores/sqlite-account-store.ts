@@ -4,14 +4,19 @@ import type {
   Account,
   AccountConflict,
   AccountStore,
+  AddCredentialResult,
   CreateAccountResult,
   Credential,
+  CredentialUse,
+  DeleteCredentialResult,
   NewScope,
   ScopeUpdate,
 } from './account-store.js';
 import { migrationsFor, schemaMigrationsTable } from './migrations.js';
 import {
+  assertValidCredentialLimit,
   canonicalTimestamp,
+  canonicalTimestampOrNull,
   columnLists,
   nextScopeRevision,
   scopeColumnValues,
@@ -42,6 +47,8 @@ export class SqliteAccountStore implements AccountStore {
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly updateStatements = new Map<string, Database.Statement>();
   private readonly insertAccountAndCredential: (account: Account, credential: Credential) => CreateAccountResult;
+  private readonly insertCredentialChecked: (credential: Credential, maxPerAccount: number) => AddCredentialResult;
+  private readonly deleteCredentialChecked: (accountId: string, credentialId: string) => DeleteCredentialResult;
 
   /** @param filename a database file path, or ':memory:' */
   constructor(filename: string, options: SqliteAccountStoreOptions = {}) {
@@ -67,6 +74,31 @@ export class SqliteAccountStore implements AccountStore {
       })
       // IMMEDIATE takes the write lock up front instead of upgrading later, avoiding a deadlock-ish
       // SQLITE_BUSY between two processes that both started reading.
+      .immediate;
+    // The count-then-write pairs below hold the write lock throughout, so no other connection (or
+    // process) can add or delete a credential of the same account in between.
+    const { getAccountScope, countCredentials, credentialExists, deleteCredential } = this.statements;
+    this.insertCredentialChecked = this.db
+      .transaction((credential: Credential, maxPerAccount: number): AddCredentialResult => {
+        const account = getAccountScope.get(credential.account_id) as { scope_id: string } | undefined;
+        // A credential must live in its account's scope; any other scope has no such account.
+        if (account === undefined || account.scope_id !== credential.scope_id) {
+          return { ok: false, conflict: 'account_not_found' };
+        }
+        const { n } = countCredentials.get(credential.account_id) as { n: number };
+        if (n >= maxPerAccount) return { ok: false, conflict: 'too_many_credentials' };
+        const row = insertCredential.get(credentialParams(credential)) as CredentialRow;
+        return { ok: true, credential: toCredential(row) };
+      })
+      .immediate;
+    this.deleteCredentialChecked = this.db
+      .transaction((accountId: string, credentialId: string): DeleteCredentialResult => {
+        if (credentialExists.get(accountId, credentialId) === undefined) return 'not_found';
+        const { n } = countCredentials.get(accountId) as { n: number };
+        if (n <= 1) return 'last_credential';
+        deleteCredential.run(accountId, credentialId);
+        return 'deleted';
+      })
       .immediate;
   }
 
@@ -123,6 +155,48 @@ export class SqliteAccountStore implements AccountStore {
     return (this.statements.listCredentials.all(accountId) as CredentialRow[]).map(toCredential);
   }
 
+  async getAccount(accountId: string): Promise<Account | null> {
+    const row = this.statements.getAccount.get(accountId) as AccountRow | undefined;
+    return row === undefined ? null : toAccount(row);
+  }
+
+  async setAccountDisabled(accountId: string, disabled: boolean): Promise<boolean> {
+    return this.statements.setAccountDisabled.run(disabled ? 1 : 0, accountId).changes > 0;
+  }
+
+  async addCredential(credential: Credential, maxPerAccount: number): Promise<AddCredentialResult> {
+    assertValidCredentialLimit(maxPerAccount);
+    try {
+      return this.insertCredentialChecked(credential, maxPerAccount);
+    } catch (error) {
+      if (conflictOf(error) !== 'credential_exists') throw error;
+      return { ok: false, conflict: 'credential_exists' };
+    }
+  }
+
+  async recordCredentialUse(scopeId: string, credentialId: string, use: CredentialUse): Promise<boolean> {
+    const result = this.statements.recordCredentialUse.run(
+      use.counter,
+      use.backed_up ? 1 : 0,
+      canonicalTimestamp(use.last_used_at),
+      scopeId,
+      credentialId,
+    );
+    return result.changes > 0;
+  }
+
+  async markCredentialPossiblyCloned(scopeId: string, credentialId: string): Promise<boolean> {
+    return this.statements.markCredentialPossiblyCloned.run(scopeId, credentialId).changes > 0;
+  }
+
+  async renameCredential(accountId: string, credentialId: string, name: string): Promise<boolean> {
+    return this.statements.renameCredential.run(name, accountId, credentialId).changes > 0;
+  }
+
+  async deleteCredential(accountId: string, credentialId: string): Promise<DeleteCredentialResult> {
+    return this.deleteCredentialChecked(accountId, credentialId);
+  }
+
   async ping(): Promise<void> {
     this.statements.ping.get();
   }
@@ -131,7 +205,7 @@ export class SqliteAccountStore implements AccountStore {
     if (this.db.open) this.db.close();
   }
 
-  /** One cached statement per distinct set of updated columns (there are at most 2^9). */
+  /** One cached statement per distinct set of updated columns (there are at most 2^10). */
   private updateStatement(columns: string[]): Database.Statement {
     const key = columns.join(',');
     let statement = this.updateStatements.get(key);
@@ -172,15 +246,30 @@ function prepareStatements(db: Database.Database) {
     findAccountByUsername: db.prepare(`SELECT ${accountColumns} FROM accounts WHERE scope_id = ? AND username = ?`),
     insertAccount: db.prepare(
       `INSERT INTO accounts (${accountColumns})
-       VALUES (@account_id, @scope_id, @username, @display_name, @user_handle, @identifier_hash, @created_at)
+       VALUES (@account_id, @scope_id, @username, @display_name, @user_handle, @identifier_hash, @public_key,
+               @address, @disabled, @created_at)
        RETURNING ${accountColumns}`,
     ),
     insertCredential: db.prepare(
       `INSERT INTO credentials (${credentialColumns})
        VALUES (@credential_id, @account_id, @scope_id, @public_key, @algorithm, @counter, @transports, @aaguid,
-               @device_type, @backed_up, @created_at)
+               @device_type, @backed_up, @created_at, @last_used_at, @name, @possibly_cloned)
        RETURNING ${credentialColumns}`,
     ),
+    getAccount: db.prepare(`SELECT ${accountColumns} FROM accounts WHERE account_id = ?`),
+    getAccountScope: db.prepare('SELECT scope_id FROM accounts WHERE account_id = ?'),
+    setAccountDisabled: db.prepare('UPDATE accounts SET disabled = ? WHERE account_id = ?'),
+    countCredentials: db.prepare('SELECT count(*) AS n FROM credentials WHERE account_id = ?'),
+    credentialExists: db.prepare('SELECT 1 FROM credentials WHERE account_id = ? AND credential_id = ?'),
+    deleteCredential: db.prepare('DELETE FROM credentials WHERE account_id = ? AND credential_id = ?'),
+    // max(): of two sign-ins racing to record their counters, the lower one must not win.
+    recordCredentialUse: db.prepare(
+      'UPDATE credentials SET counter = max(counter, ?), backed_up = ?, last_used_at = ? WHERE scope_id = ? AND credential_id = ?',
+    ),
+    markCredentialPossiblyCloned: db.prepare(
+      'UPDATE credentials SET possibly_cloned = 1 WHERE scope_id = ? AND credential_id = ?',
+    ),
+    renameCredential: db.prepare('UPDATE credentials SET name = ? WHERE account_id = ? AND credential_id = ?'),
     findCredential: db.prepare(`SELECT ${credentialColumns} FROM credentials WHERE scope_id = ? AND credential_id = ?`),
     listCredentials: db.prepare(
       `SELECT ${credentialColumns} FROM credentials WHERE account_id = ? ORDER BY created_at, credential_id`,
@@ -191,7 +280,7 @@ function prepareStatements(db: Database.Database) {
 
 // Named parameters must match the statement exactly, so build them field by field (extra
 // properties on the caller's objects would make better-sqlite3 throw).
-function accountParams(account: Account): Record<string, string> {
+function accountParams(account: Account): Record<string, string | number> {
   return {
     account_id: account.account_id,
     scope_id: account.scope_id,
@@ -199,11 +288,14 @@ function accountParams(account: Account): Record<string, string> {
     display_name: account.display_name,
     user_handle: account.user_handle,
     identifier_hash: account.identifier_hash,
+    public_key: account.public_key,
+    address: account.address,
+    disabled: account.disabled ? 1 : 0,
     created_at: canonicalTimestamp(account.created_at),
   };
 }
 
-function credentialParams(credential: Credential): Record<string, string | number> {
+function credentialParams(credential: Credential): Record<string, string | number | null> {
   return {
     credential_id: credential.credential_id,
     account_id: credential.account_id,
@@ -217,6 +309,9 @@ function credentialParams(credential: Credential): Record<string, string | numbe
     // better-sqlite3 binds numbers, not booleans.
     backed_up: credential.backed_up ? 1 : 0,
     created_at: canonicalTimestamp(credential.created_at),
+    last_used_at: canonicalTimestampOrNull(credential.last_used_at),
+    name: credential.name,
+    possibly_cloned: credential.possibly_cloned ? 1 : 0,
   };
 }
 

@@ -33,6 +33,9 @@ export function newAccount(scopeId: string, username: string, overrides: Partial
     display_name: `Display ${username}`,
     user_handle: randomUUID().replaceAll('-', ''),
     identifier_hash: `hash-${username}`,
+    public_key: `02${'ab'.repeat(32)}`,
+    address: `0x${'cd'.repeat(20)}`,
+    disabled: false,
     created_at: '2025-01-02T03:04:05.678Z',
     ...overrides,
   };
@@ -51,6 +54,9 @@ export function newCredential(account: Account, credentialId: string, overrides:
     device_type: 'multiDevice',
     backed_up: true,
     created_at: '2025-01-02T03:04:05.678Z',
+    last_used_at: null,
+    name: null,
+    possibly_cloned: false,
     ...overrides,
   };
 }
@@ -80,6 +86,7 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
           resident_key: 'preferred',
           timeout_ms: 300_000,
           algorithms: [-8, -7, -257],
+          session_ttl: 3600,
           rp_name: 'Example',
           created_at: created.created_at,
           updated_at: created.created_at,
@@ -97,6 +104,7 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
           resident_key: 'required',
           timeout_ms: 60_000,
           algorithms: [-7],
+          session_ttl: 86_400,
         });
         const created = await store.createScope(input);
         expect(created).toStrictEqual({ ...input, created_at: created.created_at, updated_at: created.updated_at });
@@ -132,6 +140,14 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
         });
         expect(updated!.updated_at >= created.updated_at).toBe(true);
         await expect(store.getScope(created.scope_id)).resolves.toStrictEqual(updated);
+      });
+
+      test('updateScope changes session_ttl alone', async () => {
+        const created = await store.createScope(newScope());
+        const updated = await store.updateScope(created.scope_id, { session_ttl: 900 });
+        expect(updated).toStrictEqual({ ...created, session_ttl: 900, updated_at: updated?.updated_at });
+        await expect(store.getScope(created.scope_id)).resolves.toMatchObject({ session_ttl: 900 });
+        await expect(store.listScopes()).resolves.toMatchObject([{ session_ttl: 900 }]);
       });
 
       test('scopesVersion is null when empty and changes on every write, even within a millisecond', async () => {
@@ -172,6 +188,9 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
           display_name: 'Display alice',
           user_handle: 'aGFuZGxl',
           identifier_hash: 'hash-alice',
+          public_key: '02abababababababababababababababababababababababababababababababab',
+          address: '0xcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd',
+          disabled: false,
           created_at: '2025-01-02T03:04:05.678Z',
         };
         const expectedCredential: Credential = {
@@ -186,6 +205,9 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
           device_type: 'singleDevice',
           backed_up: false,
           created_at: '2025-01-02T03:04:05.678Z',
+          last_used_at: null,
+          name: null,
+          possibly_cloned: false,
         };
         await expect(store.createAccountWithCredential(account, credential)).resolves.toStrictEqual({
           ok: true,
@@ -195,6 +217,21 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
         await expect(store.findAccountByUsername(scopeId, 'alice')).resolves.toStrictEqual(expectedAccount);
         await expect(store.findCredential(scopeId, 'cred-1')).resolves.toStrictEqual(expectedCredential);
         await expect(store.listCredentials('acc-1')).resolves.toStrictEqual([expectedCredential]);
+        await expect(store.getAccount('acc-1')).resolves.toStrictEqual(expectedAccount);
+      });
+
+      test('createAccountWithCredential stores non-default flags, name and last use', async () => {
+        const account = newAccount(scopeId, 'flags', { disabled: true });
+        const credential = newCredential(account, 'cred-flags', {
+          last_used_at: '2025-03-04T06:06:07+01:00',
+          name: 'Work laptop ✓',
+          possibly_cloned: true,
+        });
+        const result = await store.createAccountWithCredential(account, credential);
+        const expectedCredential = { ...credential, last_used_at: '2025-03-04T05:06:07.000Z' };
+        expect(result).toStrictEqual({ ok: true, account, credential: expectedCredential });
+        await expect(store.getAccount(account.account_id)).resolves.toStrictEqual(account);
+        await expect(store.findCredential(scopeId, 'cred-flags')).resolves.toStrictEqual(expectedCredential);
       });
 
       test('timestamps come back in canonical UTC ISO-8601 form', async () => {
@@ -289,6 +326,269 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
           store.createAccountWithCredential(account, newCredential(account, 'cred-ivan')),
         ).rejects.toMatchObject({ message: expect.any(String) });
         await expect(store.findAccountByUsername(account.scope_id, 'ivan')).resolves.toBeNull();
+      });
+    });
+
+    describe('account and credential management', () => {
+      let scopeId: string;
+      let otherScopeId: string;
+      let alice: Account;
+      let aliceKey: Credential;
+      let bob: Account;
+      let bobKey: Credential;
+
+      /** Creates an account holding `count` credentials named `${username}-0`, `${username}-1`, ... */
+      async function accountWith(username: string, count: number, scope = scopeId) {
+        const account = newAccount(scope, username);
+        const first = newCredential(account, `${username}-0`);
+        const created = await store.createAccountWithCredential(account, first);
+        if (!created.ok) throw new Error(`setup failed: ${created.conflict}`);
+        const credentials = [first];
+        for (let i = 1; i < count; i += 1) {
+          const credential = newCredential(account, `${username}-${i}`);
+          const added = await store.addCredential(credential, 100);
+          if (!added.ok) throw new Error(`setup failed: ${added.conflict}`);
+          credentials.push(credential);
+        }
+        return { account, credentials };
+      }
+
+      beforeEach(async () => {
+        scopeId = (await store.createScope(newScope())).scope_id;
+        otherScopeId = (await store.createScope(newScope({ name: 'Other' }))).scope_id;
+        const a = await accountWith('alice', 1);
+        [alice, aliceKey] = [a.account, a.credentials[0]!];
+        const b = await accountWith('bob', 1);
+        [bob, bobKey] = [b.account, b.credentials[0]!];
+      });
+
+      test('getAccount reads an account by id; an unknown id is null', async () => {
+        await expect(store.getAccount(alice.account_id)).resolves.toStrictEqual(alice);
+        await expect(store.getAccount(randomUUID())).resolves.toBeNull();
+      });
+
+      test('setAccountDisabled round-trips the flag and is false for an unknown account', async () => {
+        await expect(store.setAccountDisabled(alice.account_id, true)).resolves.toBe(true);
+        await expect(store.getAccount(alice.account_id)).resolves.toStrictEqual({ ...alice, disabled: true });
+        await expect(store.findAccountByUsername(scopeId, 'alice')).resolves.toMatchObject({ disabled: true });
+        // Setting the value it already has still finds the account.
+        await expect(store.setAccountDisabled(alice.account_id, true)).resolves.toBe(true);
+        await expect(store.getAccount(bob.account_id)).resolves.toMatchObject({ disabled: false });
+        await expect(store.setAccountDisabled(alice.account_id, false)).resolves.toBe(true);
+        await expect(store.getAccount(alice.account_id)).resolves.toStrictEqual(alice);
+        await expect(store.setAccountDisabled(randomUUID(), true)).resolves.toBe(false);
+      });
+
+      describe('addCredential', () => {
+        test('adds a passkey to the account and returns exactly what was stored', async () => {
+          const credential = newCredential(alice, 'alice-new', {
+            counter: 7,
+            transports: ['nfc'],
+            created_at: '2025-05-06T07:08:09.1+00:00',
+            name: 'YubiKey',
+          });
+          const expected: Credential = {
+            credential_id: 'alice-new',
+            account_id: alice.account_id,
+            scope_id: scopeId,
+            public_key: 'pQECAyYgASFYIGx1c3RyYXRpdmUta2V5',
+            algorithm: -7,
+            counter: 7,
+            transports: ['nfc'],
+            aaguid: '00000000-0000-0000-0000-000000000000',
+            device_type: 'multiDevice',
+            backed_up: true,
+            created_at: '2025-05-06T07:08:09.100Z',
+            last_used_at: null,
+            name: 'YubiKey',
+            possibly_cloned: false,
+          };
+          await expect(store.addCredential(credential, 10)).resolves.toStrictEqual({ ok: true, credential: expected });
+          await expect(store.findCredential(scopeId, 'alice-new')).resolves.toStrictEqual(expected);
+          await expect(store.listCredentials(alice.account_id)).resolves.toStrictEqual([aliceKey, expected]);
+        });
+
+        test('a credential id taken in the scope, by any account, is credential_exists', async () => {
+          await expect(store.addCredential(newCredential(alice, aliceKey.credential_id), 10)).resolves.toStrictEqual({
+            ok: false,
+            conflict: 'credential_exists',
+          });
+          await expect(store.addCredential(newCredential(alice, bobKey.credential_id), 10)).resolves.toStrictEqual({
+            ok: false,
+            conflict: 'credential_exists',
+          });
+          await expect(store.listCredentials(alice.account_id)).resolves.toStrictEqual([aliceKey]);
+          await expect(store.findCredential(scopeId, bobKey.credential_id)).resolves.toStrictEqual(bobKey);
+        });
+
+        test('the same credential id in another scope is fine', async () => {
+          const { account: carol } = await accountWith('carol', 1, otherScopeId);
+          await expect(store.addCredential(newCredential(carol, aliceKey.credential_id), 10)).resolves.toMatchObject({
+            ok: true,
+          });
+        });
+
+        test('an unknown account, or one in another scope, is account_not_found', async () => {
+          const ghost = newAccount(scopeId, 'ghost');
+          await expect(store.addCredential(newCredential(ghost, 'ghost-cred'), 10)).resolves.toStrictEqual({
+            ok: false,
+            conflict: 'account_not_found',
+          });
+          const elsewhere = newCredential(alice, 'wrong-scope', { scope_id: otherScopeId });
+          await expect(store.addCredential(elsewhere, 10)).resolves.toStrictEqual({
+            ok: false,
+            conflict: 'account_not_found',
+          });
+          await expect(store.findCredential(scopeId, 'ghost-cred')).resolves.toBeNull();
+          await expect(store.findCredential(otherScopeId, 'wrong-scope')).resolves.toBeNull();
+        });
+
+        test('an account at the limit is too_many_credentials', async () => {
+          await expect(store.addCredential(newCredential(alice, 'alice-1'), 2)).resolves.toMatchObject({ ok: true });
+          await expect(store.addCredential(newCredential(alice, 'alice-2'), 2)).resolves.toStrictEqual({
+            ok: false,
+            conflict: 'too_many_credentials',
+          });
+          await expect(store.addCredential(newCredential(alice, 'alice-2'), 1)).resolves.toStrictEqual({
+            ok: false,
+            conflict: 'too_many_credentials',
+          });
+          await expect(store.listCredentials(alice.account_id)).resolves.toHaveLength(2);
+          // The limit is per account.
+          await expect(store.addCredential(newCredential(bob, 'bob-1'), 2)).resolves.toMatchObject({ ok: true });
+        });
+
+        test('a limit below 1 or not an integer is refused', async () => {
+          for (const limit of [0, -1, 1.5, Number.NaN]) {
+            await expect(store.addCredential(newCredential(alice, 'never'), limit)).rejects.toThrow(RangeError);
+          }
+          await expect(store.findCredential(scopeId, 'never')).resolves.toBeNull();
+        });
+
+        test('eight concurrent adds to an account holding 1 of 3: exactly two succeed', async () => {
+          const results = await Promise.all(
+            Array.from({ length: 8 }, (_, i) => store.addCredential(newCredential(alice, `race-${i}`), 3)),
+          );
+          expect(results.filter((result) => result.ok)).toHaveLength(2);
+          expect(results.filter((result) => !result.ok)).toEqual(
+            Array.from({ length: 6 }, () => ({ ok: false, conflict: 'too_many_credentials' })),
+          );
+          await expect(store.listCredentials(alice.account_id)).resolves.toHaveLength(3);
+        });
+      });
+
+      describe('recordCredentialUse and markCredentialPossiblyCloned', () => {
+        test('recordCredentialUse stores counter, backup state and canonical last use, nothing else', async () => {
+          const use = { counter: 5, backed_up: false, last_used_at: '2025-07-08T11:12:13.5+02:00' };
+          await expect(store.recordCredentialUse(scopeId, aliceKey.credential_id, use)).resolves.toBe(true);
+          const expected: Credential = {
+            ...aliceKey,
+            counter: 5,
+            backed_up: false,
+            last_used_at: '2025-07-08T09:12:13.500Z',
+          };
+          await expect(store.findCredential(scopeId, aliceKey.credential_id)).resolves.toStrictEqual(expected);
+          await expect(store.listCredentials(alice.account_id)).resolves.toStrictEqual([expected]);
+          await expect(store.findCredential(scopeId, bobKey.credential_id)).resolves.toStrictEqual(bobKey);
+        });
+
+        test('the counter never goes down, while last use still advances', async () => {
+          const id = aliceKey.credential_id;
+          await store.recordCredentialUse(scopeId, id, { counter: 10, backed_up: true, last_used_at: '2025-01-01T00:00:00.000Z' });
+          await store.recordCredentialUse(scopeId, id, { counter: 9, backed_up: true, last_used_at: '2025-01-02T00:00:00.000Z' });
+          await expect(store.findCredential(scopeId, id)).resolves.toMatchObject({
+            counter: 10,
+            last_used_at: '2025-01-02T00:00:00.000Z',
+          });
+          // Large counters (up to 2^32 - 1) survive the round trip as numbers.
+          await store.recordCredentialUse(scopeId, id, { counter: 4_294_967_295, backed_up: true, last_used_at: '2025-01-03T00:00:00.000Z' });
+          await expect(store.findCredential(scopeId, id)).resolves.toMatchObject({ counter: 4_294_967_295 });
+        });
+
+        test('recordCredentialUse of an unknown credential, or in another scope, is false', async () => {
+          const use = { counter: 1, backed_up: true, last_used_at: '2025-01-01T00:00:00.000Z' };
+          await expect(store.recordCredentialUse(scopeId, 'no-such-cred', use)).resolves.toBe(false);
+          await expect(store.recordCredentialUse(otherScopeId, aliceKey.credential_id, use)).resolves.toBe(false);
+          await expect(store.findCredential(scopeId, aliceKey.credential_id)).resolves.toStrictEqual(aliceKey);
+        });
+
+        test('markCredentialPossiblyCloned sets the flag on that credential only', async () => {
+          await expect(store.markCredentialPossiblyCloned(scopeId, aliceKey.credential_id)).resolves.toBe(true);
+          await expect(store.findCredential(scopeId, aliceKey.credential_id)).resolves.toStrictEqual({
+            ...aliceKey,
+            possibly_cloned: true,
+          });
+          await expect(store.markCredentialPossiblyCloned(scopeId, aliceKey.credential_id)).resolves.toBe(true);
+          await expect(store.findCredential(scopeId, bobKey.credential_id)).resolves.toStrictEqual(bobKey);
+          await expect(store.markCredentialPossiblyCloned(scopeId, 'no-such-cred')).resolves.toBe(false);
+          await expect(store.markCredentialPossiblyCloned(otherScopeId, bobKey.credential_id)).resolves.toBe(false);
+          await expect(store.findCredential(scopeId, bobKey.credential_id)).resolves.toStrictEqual(bobKey);
+        });
+      });
+
+      describe('renameCredential', () => {
+        test('renames a credential of the account; the name round-trips unchanged', async () => {
+          const name = 'Zoë’s iPhone 🔑';
+          await expect(store.renameCredential(alice.account_id, aliceKey.credential_id, name)).resolves.toBe(true);
+          await expect(store.findCredential(scopeId, aliceKey.credential_id)).resolves.toStrictEqual({ ...aliceKey, name });
+          await expect(store.renameCredential(alice.account_id, aliceKey.credential_id, 'Second')).resolves.toBe(true);
+          await expect(store.listCredentials(alice.account_id)).resolves.toStrictEqual([{ ...aliceKey, name: 'Second' }]);
+        });
+
+        test("another account's credential cannot be renamed", async () => {
+          await expect(store.renameCredential(alice.account_id, bobKey.credential_id, 'stolen')).resolves.toBe(false);
+          await expect(store.findCredential(scopeId, bobKey.credential_id)).resolves.toStrictEqual(bobKey);
+        });
+
+        test('an unknown credential or account is false', async () => {
+          await expect(store.renameCredential(alice.account_id, 'no-such-cred', 'x')).resolves.toBe(false);
+          await expect(store.renameCredential(randomUUID(), aliceKey.credential_id, 'x')).resolves.toBe(false);
+          await expect(store.findCredential(scopeId, aliceKey.credential_id)).resolves.toStrictEqual(aliceKey);
+        });
+      });
+
+      describe('deleteCredential', () => {
+        test('deletes one of several credentials', async () => {
+          const { account: carol, credentials } = await accountWith('carol', 3);
+          const [first, second, third] = credentials;
+          await expect(store.deleteCredential(carol.account_id, second!.credential_id)).resolves.toBe('deleted');
+          await expect(store.findCredential(scopeId, second!.credential_id)).resolves.toBeNull();
+          await expect(store.listCredentials(carol.account_id)).resolves.toStrictEqual([first, third]);
+          await expect(store.deleteCredential(carol.account_id, second!.credential_id)).resolves.toBe('not_found');
+        });
+
+        test('the last credential is refused and kept', async () => {
+          await expect(store.deleteCredential(alice.account_id, aliceKey.credential_id)).resolves.toBe('last_credential');
+          await expect(store.listCredentials(alice.account_id)).resolves.toStrictEqual([aliceKey]);
+        });
+
+        test("another account's credential is not_found and kept", async () => {
+          await store.addCredential(newCredential(alice, 'alice-1'), 10);
+          await store.addCredential(newCredential(bob, 'bob-1'), 10);
+          await expect(store.deleteCredential(alice.account_id, bobKey.credential_id)).resolves.toBe('not_found');
+          await expect(store.findCredential(scopeId, bobKey.credential_id)).resolves.toStrictEqual(bobKey);
+          await expect(store.listCredentials(bob.account_id)).resolves.toHaveLength(2);
+        });
+
+        test('an unknown credential or account is not_found', async () => {
+          await expect(store.deleteCredential(alice.account_id, 'no-such-cred')).resolves.toBe('not_found');
+          await expect(store.deleteCredential(randomUUID(), aliceKey.credential_id)).resolves.toBe('not_found');
+          await expect(store.listCredentials(alice.account_id)).resolves.toStrictEqual([aliceKey]);
+        });
+
+        test('deleting both of two credentials concurrently leaves one, every time', async () => {
+          for (let round = 0; round < 5; round += 1) {
+            const { account, credentials } = await accountWith(`racer${round}`, 2);
+            const results = await Promise.all(
+              credentials.map((credential) => store.deleteCredential(account.account_id, credential.credential_id)),
+            );
+            expect([...results].sort()).toEqual(['deleted', 'last_credential']);
+            const left = await store.listCredentials(account.account_id);
+            expect(left).toHaveLength(1);
+            // The survivor is the one whose delete was refused.
+            expect(left[0]!.credential_id).toBe(credentials[results.indexOf('last_credential')]!.credential_id);
+          }
+        });
       });
     });
 

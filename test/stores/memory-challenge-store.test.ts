@@ -30,6 +30,18 @@ describe('MemoryChallengeStore specifics', () => {
     expect(store.size).toBe(0);
   });
 
+  test('peek expires exactly at the TTL and drops the expired entry', async () => {
+    const clock = manualClock();
+    const store = make({ now: clock.now });
+    await store.put('a', 'v', 1000);
+    clock.advance(999);
+    await expect(store.peek('a')).resolves.toBe('v');
+    expect(store.size).toBe(1);
+    clock.advance(1);
+    await expect(store.peek('a')).resolves.toBeNull();
+    expect(store.size).toBe(0);
+  });
+
   test('sweep removes only expired entries', async () => {
     const clock = manualClock();
     const store = make({ now: clock.now });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { migrationsFor, schemaMigrationsTable } from '../../src/stores/migrations.js';
 import { PostgresAccountStore } from '../../src/stores/postgres-account-store.js';
 import { databaseUrl, describeWithPostgres } from '../support/backends.js';
 import { dropSchemas } from '../support/postgres-schemas.js';
@@ -26,8 +27,11 @@ describeWithPostgres('PostgresAccountStore specifics', () => {
       Array.from({ length: 5 }, () => PostgresAccountStore.open({ connectionString: databaseUrl, schema, poolSize: 2 })),
     );
     try {
-      const migrations = await admin.query(`SELECT id, name FROM "${schema}".schema_migrations`);
-      expect(migrations.rows).toEqual([{ id: 1, name: 'scopes_accounts_credentials' }]);
+      const migrations = await admin.query(`SELECT id, name FROM "${schema}".schema_migrations ORDER BY id`);
+      expect(migrations.rows).toEqual([
+        { id: 1, name: 'scopes_accounts_credentials' },
+        { id: 2, name: 'scope_session_ttl_account_address' },
+      ]);
       await Promise.all(stores.map((store) => store.ping()));
     } finally {
       await Promise.all(stores.map((store) => store.close()));
@@ -78,6 +82,108 @@ describeWithPostgres('PostgresAccountStore specifics', () => {
         Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? a : b).updateScope(scope.scope_id, { name: `n${i}` })),
       );
       await expect(a.scopesVersion()).resolves.toBe('1:9');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  test('migration 2 upgrades a schema that only had migration 1, keeping its rows', async () => {
+    const schema = freshSchema();
+    const raw = new pg.Client({ connectionString: databaseUrl, options: `-c search_path=${schema}` });
+    await raw.connect();
+    try {
+      await raw.query(`CREATE SCHEMA ${schema}`);
+      await raw.query(schemaMigrationsTable('postgres'));
+      const [first] = migrationsFor('postgres');
+      await raw.query(first!.sql);
+      await raw.query('INSERT INTO schema_migrations (id, name, applied_at) VALUES (1, $1, now())', [first!.name]);
+      await raw.query(
+        `INSERT INTO scopes (scope_id, name, rp_id, rp_name, origins, user_verification, attestation, resident_key,
+                             timeout_ms, algorithms, created_at, updated_at, revision)
+         VALUES ('old-scope', 'Old', 'example.com', 'Old', '["https://example.com"]', 'required', 'none', 'preferred',
+                 300000, '[-7]', '2025-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z', 1)`,
+      );
+      await raw.query(
+        `INSERT INTO accounts (account_id, scope_id, username, display_name, user_handle, identifier_hash, created_at)
+         VALUES ('old-account', 'old-scope', 'olga', 'Olga', 'aGFuZGxl', 'hash-olga', '2025-01-01T00:00:01.000Z')`,
+      );
+      await raw.query(
+        `INSERT INTO credentials (credential_id, scope_id, account_id, public_key, algorithm, counter, transports,
+                                  aaguid, device_type, backed_up, created_at)
+         VALUES ('old-cred', 'old-scope', 'old-account', 'cGs', -7, 3, '["usb"]', 'aaguid', 'singleDevice', false,
+                 '2025-01-01T00:00:02.000Z')`,
+      );
+    } finally {
+      await raw.end();
+    }
+
+    const store = await PostgresAccountStore.open({ connectionString: databaseUrl, schema });
+    try {
+      await expect(store.getScope('old-scope')).resolves.toMatchObject({ session_ttl: 3600 });
+      const expectedAccount = {
+        account_id: 'old-account',
+        scope_id: 'old-scope',
+        username: 'olga',
+        display_name: 'Olga',
+        user_handle: 'aGFuZGxl',
+        identifier_hash: 'hash-olga',
+        public_key: '',
+        address: '',
+        disabled: false,
+        created_at: '2025-01-01T00:00:01.000Z',
+      };
+      await expect(store.getAccount('old-account')).resolves.toStrictEqual(expectedAccount);
+      await expect(store.findAccountByUsername('old-scope', 'olga')).resolves.toStrictEqual(expectedAccount);
+      await expect(store.findCredential('old-scope', 'old-cred')).resolves.toStrictEqual({
+        credential_id: 'old-cred',
+        account_id: 'old-account',
+        scope_id: 'old-scope',
+        public_key: 'cGs',
+        algorithm: -7,
+        counter: 3,
+        transports: ['usb'],
+        aaguid: 'aaguid',
+        device_type: 'singleDevice',
+        backed_up: false,
+        created_at: '2025-01-01T00:00:02.000Z',
+        last_used_at: null,
+        name: null,
+        possibly_cloned: false,
+      });
+      const old = (await store.getAccount('old-account'))!;
+      await expect(store.addCredential(newCredential(old, 'new-cred'), 10)).resolves.toMatchObject({ ok: true });
+      await expect(store.deleteCredential('old-account', 'old-cred')).resolves.toBe('deleted');
+      await expect(store.updateScope('old-scope', { session_ttl: 120 })).resolves.toMatchObject({ session_ttl: 120 });
+      const migrations = await admin.query(`SELECT id FROM "${schema}".schema_migrations ORDER BY id`);
+      expect(migrations.rows).toEqual([{ id: 1 }, { id: 2 }]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('credential additions and deletions racing through separate pools respect the limits', async () => {
+    const schema = freshSchema();
+    const a = await PostgresAccountStore.open({ connectionString: databaseUrl, schema, poolSize: 4 });
+    const b = await PostgresAccountStore.open({ connectionString: databaseUrl, schema, poolSize: 4 });
+    try {
+      const scope = await a.createScope(newScope());
+      for (let round = 0; round < 3; round += 1) {
+        const account = newAccount(scope.scope_id, `racer${round}`);
+        await a.createAccountWithCredential(account, newCredential(account, `r${round}-0`));
+        const added = await Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            (i % 2 === 0 ? a : b).addCredential(newCredential(account, `r${round}-${i + 1}`), 3),
+          ),
+        );
+        expect(added.filter((result) => result.ok)).toHaveLength(2);
+        expect(added.filter((result) => !result.ok && result.conflict === 'too_many_credentials')).toHaveLength(6);
+        const ids = (await b.listCredentials(account.account_id)).map((credential) => credential.credential_id);
+        expect(ids).toHaveLength(3);
+        const deleted = await Promise.all(ids.map((id, i) => (i % 2 === 0 ? a : b).deleteCredential(account.account_id, id)));
+        expect([...deleted].sort()).toEqual(['deleted', 'deleted', 'last_credential']);
+        await expect(a.listCredentials(account.account_id)).resolves.toHaveLength(1);
+      }
     } finally {
       await a.close();
       await b.close();

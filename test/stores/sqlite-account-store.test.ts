@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { migrationsFor, schemaMigrationsTable } from '../../src/stores/migrations.js';
 import { SqliteAccountStore } from '../../src/stores/sqlite-account-store.js';
 import { newAccount, newCredential, newScope } from './account-store.contract.js';
 
@@ -29,8 +30,9 @@ describe('SqliteAccountStore specifics', () => {
     const raw = new Database(file, { readonly: true });
     try {
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(raw.prepare('SELECT id, name FROM schema_migrations').all()).toEqual([
+      expect(raw.prepare('SELECT id, name FROM schema_migrations ORDER BY id').all()).toEqual([
         { id: 1, name: 'scopes_accounts_credentials' },
+        { id: 2, name: 'scope_session_ttl_account_address' },
       ]);
     } finally {
       raw.close();
@@ -50,6 +52,110 @@ describe('SqliteAccountStore specifics', () => {
       expect(results.filter((result) => result.ok)).toHaveLength(1);
       // A scope written through one connection is visible through the other.
       await expect(b.scopesVersion()).resolves.toBe(await a.scopesVersion());
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  test('migration 2 upgrades a file that only had migration 1, keeping its rows', async () => {
+    const raw = new Database(file);
+    try {
+      raw.exec(schemaMigrationsTable('sqlite'));
+      const [first] = migrationsFor('sqlite');
+      raw.exec(first!.sql);
+      raw.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)').run(1, first!.name, '2025-01-01T00:00:00.000Z');
+      raw
+        .prepare(
+          `INSERT INTO scopes (scope_id, name, rp_id, rp_name, origins, user_verification, attestation, resident_key,
+                               timeout_ms, algorithms, created_at, updated_at, revision)
+           VALUES ('old-scope', 'Old', 'example.com', 'Old', '["https://example.com"]', 'required', 'none', 'preferred',
+                   300000, '[-7]', '2025-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z', 1)`,
+        )
+        .run();
+      raw
+        .prepare(
+          `INSERT INTO accounts (account_id, scope_id, username, display_name, user_handle, identifier_hash, created_at)
+           VALUES ('old-account', 'old-scope', 'olga', 'Olga', 'aGFuZGxl', 'hash-olga', '2025-01-01T00:00:01.000Z')`,
+        )
+        .run();
+      raw
+        .prepare(
+          `INSERT INTO credentials (credential_id, scope_id, account_id, public_key, algorithm, counter, transports,
+                                    aaguid, device_type, backed_up, created_at)
+           VALUES ('old-cred', 'old-scope', 'old-account', 'cGs', -7, 3, '["usb"]', 'aaguid', 'singleDevice', 0,
+                   '2025-01-01T00:00:02.000Z')`,
+        )
+        .run();
+    } finally {
+      raw.close();
+    }
+
+    const store = new SqliteAccountStore(file);
+    try {
+      await expect(store.getScope('old-scope')).resolves.toMatchObject({ session_ttl: 3600 });
+      const expectedAccount = {
+        account_id: 'old-account',
+        scope_id: 'old-scope',
+        username: 'olga',
+        display_name: 'Olga',
+        user_handle: 'aGFuZGxl',
+        identifier_hash: 'hash-olga',
+        public_key: '',
+        address: '',
+        disabled: false,
+        created_at: '2025-01-01T00:00:01.000Z',
+      };
+      await expect(store.getAccount('old-account')).resolves.toStrictEqual(expectedAccount);
+      await expect(store.findAccountByUsername('old-scope', 'olga')).resolves.toStrictEqual(expectedAccount);
+      await expect(store.findCredential('old-scope', 'old-cred')).resolves.toStrictEqual({
+        credential_id: 'old-cred',
+        account_id: 'old-account',
+        scope_id: 'old-scope',
+        public_key: 'cGs',
+        algorithm: -7,
+        counter: 3,
+        transports: ['usb'],
+        aaguid: 'aaguid',
+        device_type: 'singleDevice',
+        backed_up: false,
+        created_at: '2025-01-01T00:00:02.000Z',
+        last_used_at: null,
+        name: null,
+        possibly_cloned: false,
+      });
+      // The old account takes part in the new operations.
+      const old = (await store.getAccount('old-account'))!;
+      await expect(store.addCredential(newCredential(old, 'new-cred'), 10)).resolves.toMatchObject({ ok: true });
+      await expect(store.deleteCredential('old-account', 'old-cred')).resolves.toBe('deleted');
+      await expect(store.updateScope('old-scope', { session_ttl: 120 })).resolves.toMatchObject({ session_ttl: 120 });
+    } finally {
+      await store.close();
+    }
+    const check = new Database(file, { readonly: true });
+    try {
+      expect(check.prepare('SELECT id FROM schema_migrations ORDER BY id').all()).toEqual([{ id: 1 }, { id: 2 }]);
+    } finally {
+      check.close();
+    }
+  });
+
+  test('two stores on one file: credential additions and deletions still respect the limits', async () => {
+    const a = new SqliteAccountStore(file);
+    const b = new SqliteAccountStore(file);
+    try {
+      const scope = await a.createScope(newScope());
+      const account = newAccount(scope.scope_id, 'shared');
+      await a.createAccountWithCredential(account, newCredential(account, 'cred-0'));
+      const added = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? a : b).addCredential(newCredential(account, `cred-${i + 1}`), 3)),
+      );
+      expect(added.filter((result) => result.ok)).toHaveLength(2);
+      const ids = (await b.listCredentials(account.account_id)).map((credential) => credential.credential_id);
+      expect(ids).toHaveLength(3);
+      const deleted = await Promise.all(ids.map((id, i) => (i % 2 === 0 ? a : b).deleteCredential(account.account_id, id)));
+      expect([...deleted].sort()).toEqual(['deleted', 'deleted', 'last_credential']);
+      await expect(a.listCredentials(account.account_id)).resolves.toHaveLength(1);
     } finally {
       await a.close();
       await b.close();

@@ -1,4 +1,4 @@
-import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
+import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { TEST_ORIGIN } from './gateway-harness.js';
 import type { CeremonyOverrides, SoftAuthenticator } from './soft-authenticator.js';
 import type { JsonRpcReply, TestClient } from './test-client.js';
@@ -9,9 +9,14 @@ export interface StartedRegistration {
   encryptedUser: string;
 }
 
-export async function initiateRegistration(client: TestClient, username: string, displayName?: string): Promise<StartedRegistration> {
+export async function initiateRegistration(
+  client: TestClient,
+  username: string,
+  displayName?: string,
+  extraHeaders: Record<string, string | undefined> = {},
+): Promise<StartedRegistration> {
   const encryptedUser = client.seal({ username, userDisplayName: displayName ?? username });
-  const reply = await client.call('initiateRegistration', { encrypted_user: encryptedUser });
+  const reply = await client.call('initiateRegistration', { encrypted_user: encryptedUser }, extraHeaders);
   if (reply.error !== undefined) throw new Error(`initiateRegistration failed: ${reply.error.data}`);
   const { publicKey } = client.openJson<{ publicKey: PublicKeyCredentialCreationOptionsJSON }>(reply.result?.encrypted_creation_challenge);
   return { challengeId: String(reply.result?.challenge_id), options: publicKey, encryptedUser };
@@ -23,18 +28,68 @@ export function completeRegistration(
   authenticator: SoftAuthenticator,
   overrides: CeremonyOverrides = {},
   origin = TEST_ORIGIN,
+  extraHeaders: Record<string, string | undefined> = {},
 ): Promise<JsonRpcReply> {
   const attestation = authenticator.createCredential(started.options, origin, overrides);
-  return client.call('completeRegistration', {
+  return client.call(
+    'completeRegistration',
+    { challenge_id: started.challengeId, encrypted_attestation: client.seal(attestation), encrypted_user: started.encryptedUser },
+    extraHeaders,
+  );
+}
+
+/** A whole registration (with `session`: another passkey for the signed-in account); throws unless it succeeds. */
+export async function register(client: TestClient, authenticator: SoftAuthenticator, username: string, session?: string) {
+  const headers = { 'x-encrypted-session': session };
+  const reply = await completeRegistration(client, await initiateRegistration(client, username, undefined, headers), authenticator, {}, TEST_ORIGIN, headers);
+  if (reply.error !== undefined) throw new Error(`completeRegistration failed: ${reply.error.data}`);
+  return reply.result as { account_id: string; identifier_hash: string; encrypted_jwt: string };
+}
+
+export interface StartedAuthentication {
+  challengeId: string;
+  options: PublicKeyCredentialRequestOptionsJSON;
+  encryptedUser: string;
+}
+
+export async function initiateAuthentication(client: TestClient, username?: string): Promise<StartedAuthentication> {
+  const encryptedUser = client.seal({ username: username ?? '', userDisplayName: username ?? '' });
+  const reply = await client.call('initiateAuthentication', { encrypted_user: encryptedUser, regenerate_seed: false });
+  if (reply.error !== undefined) throw new Error(`initiateAuthentication failed: ${reply.error.data}`);
+  const { publicKey } = client.openJson<{ publicKey: PublicKeyCredentialRequestOptionsJSON }>(reply.result?.encrypted_request_challenge);
+  return { challengeId: String(reply.result?.challenge_id), options: publicKey, encryptedUser };
+}
+
+export function completeAuthentication(
+  client: TestClient,
+  started: StartedAuthentication,
+  authenticator: SoftAuthenticator,
+  overrides: CeremonyOverrides = {},
+  origin = TEST_ORIGIN,
+): Promise<JsonRpcReply> {
+  const assertion = authenticator.getAssertion(started.options, origin, overrides);
+  return client.call('completeAuthentication', {
     challenge_id: started.challengeId,
-    encrypted_attestation: client.seal(attestation),
+    encrypted_assertion: client.seal(assertion),
     encrypted_user: started.encryptedUser,
   });
 }
 
-/** A whole registration; throws unless it succeeds. */
-export async function register(client: TestClient, authenticator: SoftAuthenticator, username: string) {
-  const reply = await completeRegistration(client, await initiateRegistration(client, username), authenticator);
-  if (reply.error !== undefined) throw new Error(`completeRegistration failed: ${reply.error.data}`);
-  return reply.result as { account_id: string; identifier_hash: string };
+/** A whole sign-in; returns the still-sealed session (what later calls send as X-Encrypted-Session). */
+export async function signIn(client: TestClient, authenticator: SoftAuthenticator, username?: string): Promise<string> {
+  const reply = await completeAuthentication(client, await initiateAuthentication(client, username), authenticator);
+  if (reply.error !== undefined) throw new Error(`completeAuthentication failed: ${reply.error.data}`);
+  return String(reply.result?.encrypted_jwt);
+}
+
+/** Calls an authenticated method and opens its sealed result; errors come back as the reply's error. */
+export async function sessionCall<T = Record<string, unknown>>(
+  client: TestClient,
+  encryptedSession: string,
+  method: string,
+  params: unknown = {},
+): Promise<{ result?: T; error?: JsonRpcReply['error'] }> {
+  const reply = await client.call(method, params, { 'x-encrypted-session': encryptedSession });
+  if (reply.error !== undefined) return { error: reply.error };
+  return { result: client.openJson<T>(reply.result?.encrypted_result) };
 }

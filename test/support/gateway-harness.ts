@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { createGateway, type Gateway } from '../../src/app.js';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { scopeSettingsSchema, type Scope, type ScopeSettingsInput } from '../../src/scopes/scope.js';
 import { databaseUrl, redisUrl } from './backends.js';
@@ -26,7 +26,7 @@ export const TEST_ORIGIN = 'http://localhost:8788';
  * A gateway on a random loopback port through the real composition root, with its own data
  * directory and, on the real backends, its own Redis key prefix and PostgreSQL schema.
  */
-export async function startGateway(backend: Backend = 'embedded', env: Record<string, string> = {}): Promise<Harness> {
+export async function startGateway(backend: Backend = 'embedded', env: Record<string, string> = {}, options: GatewayOptions = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pkgw-test-'));
   const schema = `pkgw_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   const config = loadConfig({
@@ -40,7 +40,7 @@ export async function startGateway(backend: Backend = 'embedded', env: Record<st
     ...env,
   });
   const log = pino({ level: config.logLevel });
-  const gateway = await createGateway(config, log);
+  const gateway = await createGateway(config, log, options);
   const url = await gateway.listen();
   return {
     gateway,

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { sessionMethod } from '../rpc/rpc-method.js';
+
+export const getAccountResult = z.object({
+  account_id: z.string(),
+  identifier_hash: z.string(),
+  username: z.string(),
+  display_name: z.string(),
+  address: z.string(),
+  created_at: z.string(),
+});
+
+export function getAccount() {
+  return sessionMethod({
+    name: 'getAccount',
+    summary: "The signed-in account (result sealed in encrypted_result)",
+    description: 'Needs X-Encrypted-Session.',
+    params: z.object({}).strict().optional(),
+    result: getAccountResult,
+    async handler(_params, { account }) {
+      const { account_id, identifier_hash, username, display_name, address, created_at } = account;
+      return { account_id, identifier_hash, username, display_name, address, created_at };
+    },
+  });
+}

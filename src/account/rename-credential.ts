@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { GatewayError } from '../errors/gateway-error.js';
+import { limits } from '../rpc/limits.js';
+import { sessionMethod } from '../rpc/rpc-method.js';
+import type { AccountStore } from '../stores/account-store.js';
+
+const credentialName = z
+  .string()
+  .transform((value) => value.normalize('NFKC').trim())
+  .pipe(z.string().min(1).max(limits.credentialNameChars))
+  .refine((value) => !/\p{Cc}/u.test(value), 'name must not contain control characters');
+
+export function renameCredential(deps: { accounts: AccountStore }) {
+  return sessionMethod({
+    name: 'renameCredential',
+    summary: 'Rename one of the signed-in account\'s passkeys (result sealed in encrypted_result)',
+    description: 'Needs X-Encrypted-Session. Names are 1–100 characters.',
+    params: z.object({ credential_id: z.string().min(1).max(1366), name: credentialName }),
+    result: z.object({ credential_id: z.string(), name: z.string() }),
+    async handler({ credential_id, name }, { account }) {
+      if (!(await deps.accounts.renameCredential(account.account_id, credential_id, name))) throw new GatewayError('credential_not_found');
+      return { credential_id, name };
+    },
+  });
+}

@@ -1,0 +1,69 @@
+import { generateAuthenticationOptions } from '@simplewebauthn/server';
+import { z } from 'zod';
+import { saveChallenge } from '../ceremony/challenge-state.js';
+import { openJson, sealJson } from '../ceremony/sealed-json.js';
+import { authenticationUserSchema } from '../identity/user-input.js';
+import { envelopeField } from '../rpc/envelope-field.js';
+import { scopedMethod } from '../rpc/rpc-method.js';
+import type { AccountStore } from '../stores/account-store.js';
+import type { ChallengeStore } from '../stores/challenge-store.js';
+import { decoyCredentials } from './decoy-credentials.js';
+
+export const initiateAuthenticationParams = z.object({
+  encrypted_user: envelopeField.optional(),
+  regenerate_seed: z.boolean().optional().describe('accepted for SDK compatibility; ignored'),
+});
+export const initiateAuthenticationResult = z.object({
+  challenge_id: z.uuid(),
+  encrypted_request_challenge: z.string().describe('Envelope of {"publicKey": PublicKeyCredentialRequestOptionsJSON}'),
+});
+
+export function initiateAuthentication(deps: { accounts: AccountStore; challenges: ChallengeStore; identifierSecret: Buffer }) {
+  return scopedMethod({
+    name: 'initiateAuthentication',
+    summary: 'Start a passkey sign-in',
+    description:
+      'With a username: request options listing its passkeys (an unknown username gets an indistinguishable answer). ' +
+      'Without one (absent, null or empty): a usernameless sign-in with a discoverable credential.',
+    params: initiateAuthenticationParams,
+    result: initiateAuthenticationResult,
+    envelopes: { encrypted_user: authenticationUserSchema },
+    async handler(params, { scope, clientKey }) {
+      const user = params.encrypted_user === undefined ? { key: null } : openJson(clientKey.key, params.encrypted_user, authenticationUserSchema, 'encrypted_user');
+
+      let allowCredentials: { id: string; transports?: string[] }[] = [];
+      let accountId: string | null = null;
+      if (user.key !== null) {
+        const account = await deps.accounts.findAccountByUsername(scope.scope_id, user.key);
+        if (account === null) {
+          allowCredentials = decoyCredentials(deps.identifierSecret, scope.scope_id, user.key);
+        } else {
+          accountId = account.account_id;
+          allowCredentials = (await deps.accounts.listCredentials(account.account_id)).map((credential) => ({ id: credential.credential_id, transports: credential.transports }));
+        }
+      }
+
+      const options = await generateAuthenticationOptions({
+        rpID: scope.rp_id,
+        allowCredentials: allowCredentials as Parameters<typeof generateAuthenticationOptions>[0]['allowCredentials'],
+        userVerification: scope.user_verification,
+        timeout: scope.timeout_ms,
+      });
+      const challengeId = await saveChallenge(
+        deps.challenges,
+        {
+          kind: 'authentication',
+          scope_id: scope.scope_id,
+          challenge: options.challenge,
+          key_fingerprint: clientKey.fingerprint,
+          username: user.key,
+          display_name: null,
+          user_handle: null,
+          account_id: accountId,
+        },
+        scope.timeout_ms,
+      );
+      return { challenge_id: challengeId, encrypted_request_challenge: sealJson(clientKey.key, { publicKey: options }) };
+    },
+  });
+}

@@ -1,0 +1,35 @@
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { keccak_256 } from '@noble/hashes/sha3.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+
+const SALT = new TextEncoder().encode('passkey-gateway/account-key/v1');
+
+export interface AccountPublicKey {
+  /** Compressed SEC1 point, 66 hex characters, no 0x (what the SDK reads from the session). */
+  publicKey: string;
+  /** 0x + last 20 bytes of keccak-256 of the uncompressed point without its 04 prefix. */
+  address: string;
+}
+
+/**
+ * The account's secp256k1 secret key, derived with HKDF from the deployment master secret and the
+ * account id, so it is never stored. 48 bytes of output are reduced to a scalar, as FIPS 186-5
+ * recommends, leaving no measurable bias.
+ */
+export function deriveAccountSecretKey(masterSecret: Uint8Array, accountId: string): Uint8Array {
+  const seed = hkdf(sha256, masterSecret, SALT, new TextEncoder().encode(accountId), 48);
+  return secp256k1.utils.randomSecretKey(seed);
+}
+
+export function accountPublicKey(masterSecret: Uint8Array, accountId: string): AccountPublicKey {
+  const secretKey = deriveAccountSecretKey(masterSecret, accountId);
+  const compressed = secp256k1.getPublicKey(secretKey, true);
+  return { publicKey: Buffer.from(compressed).toString('hex'), address: addressOf(compressed) };
+}
+
+/** Ethereum address of a (compressed or uncompressed) secp256k1 public key. */
+export function addressOf(publicKey: Uint8Array): string {
+  const uncompressed = secp256k1.Point.fromBytes(publicKey).toBytes(false);
+  return `0x${Buffer.from(keccak_256(uncompressed.subarray(1))).subarray(12).toString('hex')}`;
+}

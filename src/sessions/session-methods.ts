@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { publicMethod } from '../rpc/rpc-method.js';
+import { sessionClaimsSchema } from './session-claims.js';
+import type { SessionService } from './session-service.js';
+
+const jwkSchema = z.object({ kty: z.string(), crv: z.string(), x: z.string(), y: z.string(), kid: z.string(), alg: z.string(), use: z.string() });
+export const jwksSchema = z.object({ keys: z.array(jwkSchema) });
+const noParams = z.union([z.object({}).strict(), z.array(z.never()).max(0)]).optional();
+
+export function getJwks(deps: { sessions: SessionService }) {
+  return publicMethod({
+    name: 'getJwks',
+    summary: 'The public keys session JWTs are signed with (also at GET /.well-known/jwks.json)',
+    description: 'Needs no scope and no envelope. Relying apps verify sessions offline with these (ES256).',
+    params: noParams,
+    result: jwksSchema,
+    async handler() {
+      return deps.sessions.jwks() as z.input<typeof jwksSchema>;
+    },
+  });
+}
+
+export function verifySession(deps: { sessions: SessionService }) {
+  return publicMethod({
+    name: 'verify',
+    summary: 'Check a session JWT: its claims, or session_invalid',
+    description: 'Needs no scope and no envelope. Checks signature, issuer, expiry and revocation; the caller checks aud against its scope.',
+    params: z.object({ jwt: z.string().min(1).max(8192) }),
+    result: z.object({ claims: sessionClaimsSchema }),
+    async handler({ jwt }) {
+      return { claims: await deps.sessions.verify(jwt) };
+    },
+  });
+}
