@@ -9,6 +9,7 @@ const USAGE = `usage: npm run scope -- <command>
   create --name N --rp-id HOST --origin URL [--origin URL …] [--rp-name N]
          [--user-verification required|preferred|discouraged] [--attestation none|direct]
          [--resident-key required|preferred|discouraged] [--timeout-ms MS] [--algorithm ID …]
+         [--session-ttl SECONDS]
   list
   show SCOPE_ID
   update SCOPE_ID [any create option; --origin replaces the whole list]
@@ -24,6 +25,7 @@ const options = {
   'resident-key': { type: 'string' },
   'timeout-ms': { type: 'string' },
   algorithm: { type: 'string', multiple: true },
+  'session-ttl': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -41,6 +43,7 @@ function settingsFromFlags(flags: Flags): Record<string, unknown> {
     ['resident_key', flags['resident-key']],
     ['timeout_ms', flags['timeout-ms'] === undefined ? undefined : Number(flags['timeout-ms'])],
     ['algorithms', flags.algorithm?.map(Number)],
+    ['session_ttl', flags['session-ttl'] === undefined ? undefined : Number(flags['session-ttl'])],
   ];
   return Object.fromEntries(entries.filter(([, value]) => value !== undefined));
 }

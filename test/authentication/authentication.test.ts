@@ -4,8 +4,8 @@ import { addressOf } from '../../src/identity/account-key.js';
 import { describeForBackends } from '../support/backends.js';
 import { completeAuthentication, initiateAuthentication, register, sessionCall, signIn } from '../support/ceremonies.js';
 import { startGateway, TEST_ORIGIN, type Harness } from '../support/gateway-harness.js';
-import { SoftAuthenticator } from '../support/soft-authenticator.js';
-import { open, seal, TestClient } from '../support/test-client.js';
+import { SoftAuthenticator } from '../../scripts/lib/soft-authenticator.js';
+import { open, seal, RpcClient } from '../../scripts/lib/rpc-client.js';
 
 const platform = () => new SoftAuthenticator({ algorithm: 'EdDSA', attestation: 'none' });
 const unique = (label: string) => `${label}-${randomUUID().slice(0, 8)}`;
@@ -14,7 +14,7 @@ describeForBackends('sign-in, sessions and passkey management through the real e
   let harness: Harness;
   let scopeId: string;
   let clock = Date.now();
-  const newClient = (scope = scopeId) => new TestClient(harness.url, scope, harness.publicKey);
+  const newClient = (scope = scopeId) => new RpcClient(harness.url, scope, harness.publicKey);
 
   beforeAll(async () => {
     harness = await startGateway(backend, {}, { now: () => clock });

@@ -21,6 +21,10 @@ describe('configuration from the environment', () => {
       RSA_PRIVATE_KEY_FILE: '/keys/current.pem',
       RSA_PREVIOUS_KEY_FILES: '/keys/old1.pem,/keys/old2.pem',
       IDENTIFIER_SECRET_FILE: '/keys/identifier-secret',
+      ACCOUNT_KEY_SECRET_FILE: '/keys/account-key-secret',
+      SESSION_KEY_FILE: '/keys/session.pem',
+      SESSION_PREVIOUS_KEY_FILES: '/keys/session-old.pem',
+      SESSION_ISSUER: 'https://login.example',
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -34,6 +38,10 @@ describe('configuration from the environment', () => {
       rsaPrivateKeyFile: '/keys/current.pem',
       rsaPreviousKeyFiles: ['/keys/old1.pem', '/keys/old2.pem'],
       identifierSecretFile: '/keys/identifier-secret',
+      accountKeySecretFile: '/keys/account-key-secret',
+      sessionKeyFile: '/keys/session.pem',
+      sessionPreviousKeyFiles: ['/keys/session-old.pem'],
+      sessionIssuer: 'https://login.example',
     });
   });
 

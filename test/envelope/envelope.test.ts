@@ -3,7 +3,7 @@ import { openEnvelope, sealEnvelope } from '../../src/envelope/aes-gcm-envelope.
 import { unwrapClientKey } from '../../src/envelope/client-key.js';
 import { GatewayError } from '../../src/errors/gateway-error.js';
 import { rsaKeyFromPem, type RsaKeyRing } from '../../src/keys/rsa-key-ring.js';
-import { open, seal, wrapKey } from '../support/test-client.js';
+import { open, seal, wrapKey } from '../../scripts/lib/rpc-client.js';
 
 function ring(...pems: string[]): RsaKeyRing {
   const keys = pems.map(rsaKeyFromPem);

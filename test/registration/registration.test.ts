@@ -4,15 +4,15 @@ import { join } from 'node:path';
 import { describeForBackends } from '../support/backends.js';
 import { completeRegistration, initiateRegistration, register } from '../support/ceremonies.js';
 import { startGateway, TEST_ORIGIN, type Harness } from '../support/gateway-harness.js';
-import { SoftAuthenticator } from '../support/soft-authenticator.js';
-import { seal, TestClient } from '../support/test-client.js';
+import { SoftAuthenticator } from '../../scripts/lib/soft-authenticator.js';
+import { seal, RpcClient } from '../../scripts/lib/rpc-client.js';
 
 const platform = () => new SoftAuthenticator({ algorithm: 'EdDSA', attestation: 'none' });
 
 describeForBackends('registration through the real endpoint', (backend) => {
   let harness: Harness;
   let scopeId: string;
-  const newClient = (scope = scopeId, origin?: string) => new TestClient(harness.url, scope, harness.publicKey, origin);
+  const newClient = (scope = scopeId, origin?: string) => new RpcClient(harness.url, scope, harness.publicKey, origin);
 
   beforeAll(async () => {
     harness = await startGateway(backend);
@@ -239,7 +239,7 @@ describe('registration when a backing service is down', () => {
     const harness = await startGateway('embedded', { REDIS_URL: 'redis://127.0.0.1:1' });
     try {
       const scope = await harness.createScope();
-      const client = new TestClient(harness.url, scope.scope_id, harness.publicKey);
+      const client = new RpcClient(harness.url, scope.scope_id, harness.publicKey);
       const reply = await client.call('initiateRegistration', { encrypted_user: client.seal({ username: 'nobody' }) });
       expect(reply.error).toMatchObject({ code: -32050, data: 'service_unavailable' });
     } finally {

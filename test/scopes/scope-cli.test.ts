@@ -30,6 +30,7 @@ describe('scope CLI', () => {
       resident_key: 'preferred',
       timeout_ms: 300000,
       algorithms: [-8, -7, -257],
+      session_ttl: 3600,
     });
     expect(scope.scope_id).toMatch(/^[0-9a-f-]{36}$/);
 
@@ -38,8 +39,8 @@ describe('scope CLI', () => {
     const shown = JSON.parse((await runScopeCli(['show', String(scope.scope_id)], env())).stdout) as Record<string, unknown>;
     expect(shown.name).toBe('Shop');
 
-    const updated = await runScopeCli(['update', String(scope.scope_id), '--origin', 'https://shop.example', '--timeout-ms', '60000'], env());
-    expect(JSON.parse(updated.stdout)).toMatchObject({ origins: ['https://shop.example'], timeout_ms: 60000, user_verification: 'preferred', name: 'Shop' });
+    const updated = await runScopeCli(['update', String(scope.scope_id), '--origin', 'https://shop.example', '--timeout-ms', '60000', '--session-ttl', '900'], env());
+    expect(JSON.parse(updated.stdout)).toMatchObject({ origins: ['https://shop.example'], timeout_ms: 60000, session_ttl: 900, user_verification: 'preferred', name: 'Shop' });
   });
 
   it('should refuse bad input with a message and a non-zero exit', async () => {

@@ -9,7 +9,7 @@ import {
   type WebAuthnCredential,
 } from '@simplewebauthn/server';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { SoftAuthenticator } from './soft-authenticator.js';
+import { SoftAuthenticator } from '../../scripts/lib/soft-authenticator.js';
 import { attestationJSON, createPassportClient, type SignerMode } from './passport-sdk.js';
 
 interface Recorded {

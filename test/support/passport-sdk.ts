@@ -22,7 +22,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Passport, type Network } from '@0xpass/passport';
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
-import { SoftAuthenticator, b64url, fromB64url, type CeremonyOverrides } from './soft-authenticator.js';
+import { SoftAuthenticator, b64url, fromB64url, type CeremonyOverrides } from '../../scripts/lib/soft-authenticator.js';
 
 export type SignerMode = 'webauthn-signer' | 'direct';
 export type OverridesHook = (kind: 'create' | 'get') => CeremonyOverrides | undefined;

@@ -6,7 +6,7 @@ import {
   type WebAuthnCredential,
 } from '@simplewebauthn/server';
 import { decodeCBOR } from '@levischuck/tiny-cbor';
-import { SoftAuthenticator, fromB64url, type SoftAlgorithm, type SoftAttestation } from './soft-authenticator.js';
+import { SoftAuthenticator, fromB64url, type SoftAlgorithm, type SoftAttestation } from '../../scripts/lib/soft-authenticator.js';
 
 const RP_ID = 'app.example.test';
 const ORIGIN = 'https://app.example.test';

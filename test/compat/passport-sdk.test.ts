@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { describeForBackends } from '../support/backends.js';
 import { startGateway, TEST_ORIGIN, type Harness } from '../support/gateway-harness.js';
 import { createPassportClient } from '../support/passport-sdk.js';
-import { SoftAuthenticator } from '../support/soft-authenticator.js';
+import { open } from '../../scripts/lib/rpc-client.js';
+import { SoftAuthenticator } from '../../scripts/lib/soft-authenticator.js';
 
 describeForBackends('the published @0xpass/passport SDK, unchanged', (backend) => {
   let harness: Harness;
@@ -29,6 +30,33 @@ describeForBackends('the published @0xpass/passport SDK, unchanged', (backend) =
     expect(reply.result.identifier_hash).toMatch(/^0x[0-9a-f]{64}$/);
     const account = await harness.gateway.stores.accounts.findAccountByUsername(scopeId, username);
     expect(account?.account_id).toBe(reply.result.account_id);
+  });
+
+  it.each(['webauthn-signer', 'direct'] as const)('should register() then authenticate() through its %s signer and get the address getAccount reports', async (mode) => {
+    const passport = await createPassportClient({
+      url: harness.url,
+      scopeId,
+      publicKeyBase64: harness.publicKey,
+      authenticator: new SoftAuthenticator({ algorithm: 'ES256', attestation: 'none' }),
+      origin: TEST_ORIGIN,
+      mode,
+    });
+    const username = `sdk-auth-${mode}-${randomUUID()}`;
+    await passport.register({ username, userDisplayName: username });
+    const [headers, address] = (await passport.authenticate({ username, userDisplayName: username })) as [Record<string, string>, string];
+    expect(address).toMatch(/^0x[0-9a-f]{40}$/);
+
+    // The headers the SDK hands the app are enough for an authenticated call.
+    const response = await fetch(harness.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'getAccount', params: {} }),
+    });
+    const reply = (await response.json()) as { result: { encrypted_result: string } };
+    const sdkKey = Buffer.from((passport as unknown as { aesKey: ArrayBuffer }).aesKey);
+    const account = JSON.parse(open(sdkKey, reply.result.encrypted_result)) as { address: string; username: string };
+    expect(account.address).toBe(address);
+    expect(account.username).toBe(username.toLowerCase());
   });
 
   it('should surface a reason the SDK can show: registering an existing username fails with account_exists', async () => {

@@ -28,7 +28,7 @@ export interface JsonRpcReply {
 }
 
 /** One client with its own AES key, reused across calls as the SDK does. */
-export class TestClient {
+export class RpcClient {
   readonly aesKey = randomBytes(32);
   readonly encryptedKey: string;
   private nextId = 1;
@@ -72,4 +72,17 @@ export class TestClient {
     if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
     return (await response.json()) as JsonRpcReply;
   }
+}
+
+/** `getEncryptionKey`: the gateway's RSA public key (base64 SPKI), which needs no scope or envelope. */
+export async function fetchEncryptionKey(url: string): Promise<string> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'getEncryptionKey' }),
+  });
+  if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
+  const reply = (await response.json()) as JsonRpcReply;
+  if (reply.error !== undefined) throw new Error(`error ${reply.error.data ?? reply.error.message}`);
+  return String(reply.result?.public_key);
 }

@@ -1,0 +1,75 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GatewayError } from '../../src/errors/gateway-error.js';
+import { loadSessionKeyRing } from '../../src/keys/session-key-ring.js';
+import { scopeSchema } from '../../src/scopes/scope.js';
+import { createSessionService } from '../../src/sessions/session-service.js';
+import type { Account } from '../../src/stores/account-store.js';
+import { MemoryChallengeStore } from '../../src/stores/memory-challenge-store.js';
+
+const scope = scopeSchema.parse({
+  scope_id: '6f0d1c3e-8a4b-4c5d-9e6f-0a1b2c3d4e5f',
+  name: 's',
+  rp_id: 'localhost',
+  rp_name: 's',
+  origins: ['http://localhost:8788'],
+  created_at: '2026-01-01T00:00:00.000Z',
+  updated_at: '2026-01-01T00:00:00.000Z',
+});
+const account: Account = {
+  account_id: 'a1',
+  scope_id: scope.scope_id,
+  username: 'alice',
+  display_name: 'Alice',
+  user_handle: 'aGFuZGxl',
+  identifier_hash: '0xabc',
+  public_key: '02'.padEnd(66, '1'),
+  address: '0x'.padEnd(42, '2'),
+  disabled: false,
+  created_at: '2026-01-01T00:00:00.000Z',
+};
+
+describe('session keys and tokens', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pkgw-session-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('should generate a P-256 key on first start with mode 0600 and keep it', async () => {
+    const first = await loadSessionKeyRing({ keyFile: join(dir, 'session.pem'), previousKeyFiles: [] });
+    expect(statSync(join(dir, 'session.pem')).mode & 0o777).toBe(0o600);
+    expect(first.current.jwk).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig', kid: first.current.kid });
+    expect(first.current.jwk).not.toHaveProperty('d');
+    expect((await loadSessionKeyRing({ keyFile: join(dir, 'session.pem'), previousKeyFiles: [] })).current.kid).toBe(first.current.kid);
+  });
+
+  it('should keep verifying sessions signed by a previous key after rotation', async () => {
+    const revocations = new MemoryChallengeStore();
+    const old = await loadSessionKeyRing({ keyFile: join(dir, 'old.pem'), previousKeyFiles: [] });
+    const jwt = await createSessionService({ keys: old, issuer: 'pkgw', revocations, now: Date.now }).issue(account, 'cred', scope);
+    const rotated = await loadSessionKeyRing({ keyFile: join(dir, 'new.pem'), previousKeyFiles: [join(dir, 'old.pem')] });
+    const service = createSessionService({ keys: rotated, issuer: 'pkgw', revocations, now: Date.now });
+    expect((await service.verify(jwt, scope.scope_id)).account_id).toBe('a1');
+    expect(service.jwks().keys.map((key) => key.kid)).toEqual([rotated.current.kid, old.current.kid]);
+
+    const forgotten = createSessionService({ keys: await loadSessionKeyRing({ keyFile: join(dir, 'new.pem'), previousKeyFiles: [] }), issuer: 'pkgw', revocations, now: Date.now });
+    await expect(forgotten.verify(jwt)).rejects.toMatchObject({ reason: 'session_invalid' });
+    await revocations.close();
+  });
+
+  it('should refuse another issuer, another audience and an expired session', async () => {
+    const revocations = new MemoryChallengeStore();
+    const keys = await loadSessionKeyRing({ keyFile: join(dir, 'k.pem'), previousKeyFiles: [] });
+    let now = Date.now();
+    const service = createSessionService({ keys, issuer: 'pkgw', revocations, now: () => now });
+    const jwt = await service.issue(account, 'cred', scope);
+    const other = createSessionService({ keys, issuer: 'someone-else', revocations, now: () => now });
+    await expect(other.verify(jwt)).rejects.toBeInstanceOf(GatewayError);
+    await expect(service.verify(jwt, 'another-scope')).rejects.toMatchObject({ reason: 'session_invalid' });
+    now += scope.session_ttl * 1000 + 1000;
+    await expect(service.verify(jwt, scope.scope_id)).rejects.toMatchObject({ reason: 'session_invalid' });
+    await revocations.close();
+  });
+});
