@@ -1,0 +1,48 @@
+import type { ErrorReason } from '../errors/gateway-error.js';
+import type { ClientSideReason, GatewayClientError, RpcLevelReason } from './gateway-client-error.js';
+
+/**
+ * What to tell a person for each reason. Typed over every server reason, so adding one to the
+ * gateway's error table without a message here fails the type check.
+ */
+export const errorMessages: Record<ErrorReason | RpcLevelReason | ClientSideReason, string> = {
+  envelope_invalid: 'The gateway could not read this request. Reload the page and try again.',
+  scope_required: 'This page is not configured with a scope id.',
+  scope_not_found: 'This page is configured for a scope the gateway does not know.',
+  origin_not_allowed: 'This website is not allowed to use passkeys on this gateway.',
+  invalid_params: 'Some of what you entered is not valid. Check it and try again.',
+  account_exists: 'That username is taken. Choose another, or sign in.',
+  challenge_not_found: 'That took too long or was already used. Please try again.',
+  challenge_mismatch: 'That sign-in request belongs to another tab or user. Please try again.',
+  verification_failed: 'The passkey could not be verified. Is it registered for this account?',
+  credential_exists: 'This passkey is already registered.',
+  account_disabled: 'This account is disabled.',
+  counter_regression: 'This passkey may have been cloned, so it was refused. Use another passkey.',
+  session_invalid: 'Your session has ended. Please sign in again.',
+  credential_not_found: 'That passkey no longer exists on your account.',
+  last_credential: 'You cannot delete your only passkey. Add another one first.',
+  too_many_credentials: 'Your account already has the most passkeys allowed. Delete one first.',
+  account_not_found: 'There is no such account.',
+  admin_unauthorized: 'This action needs administrator rights.',
+  rate_limited: 'Too many attempts. Wait a moment and try again.',
+  service_unavailable: 'The service is temporarily unavailable. Try again in a moment.',
+  internal_error: 'Something went wrong on the server. Try again later.',
+  parse_error: 'The gateway could not read this request.',
+  invalid_request: 'The gateway could not read this request.',
+  batch_too_large: 'Too many requests at once.',
+  method_not_found: 'This gateway does not support that action.',
+  network_error: 'Could not reach the passkey service. Check your connection and try again.',
+  unexpected_reply: 'The passkey service gave an unexpected answer. Try again later.',
+  not_signed_in: 'Please sign in first.',
+  ceremony_cancelled: 'The passkey request was cancelled or timed out.',
+  passkey_already_on_device: 'This device already holds a passkey for this account.',
+  webauthn_unsupported: 'This browser does not support passkeys.',
+  webauthn_failed: 'Your browser or security key reported an error. Please try again.',
+};
+
+/** A human sentence for any error the client throws (or anything else that reaches the UI). */
+export function describeError(error: unknown): string {
+  const reason = (error as Partial<GatewayClientError> | null)?.reason;
+  if (typeof reason === 'string' && Object.hasOwn(errorMessages, reason)) return errorMessages[reason as keyof typeof errorMessages];
+  return 'Something went wrong. Please try again.';
+}

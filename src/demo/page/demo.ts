@@ -1,0 +1,215 @@
+/// <reference lib="dom" />
+/**
+ * The demo page: register, sign in (with a username, without one, or through autofill), see the
+ * account, manage passkeys, sign out. Built on the browser client in src/client; bundled by
+ * scripts/build-client.mjs. The gateway puts {scopeId, publicKey} into #gateway-config.
+ */
+import { describeError, GatewayClient, GatewayClientError, isGatewayClientError, supportsAutofill, type Passkey } from '../../client/index.js';
+
+interface PageConfig {
+  scopeId: string | null;
+  publicKey: string;
+}
+
+const $ = <T extends HTMLElement>(id: string): T => {
+  const element = document.getElementById(id);
+  if (element === null) throw new Error(`#${id} missing from the page`);
+  return element as T;
+};
+
+const config = JSON.parse($('gateway-config').textContent ?? '{}') as PageConfig;
+const client = new GatewayClient({ url: new URL('/', location.href).href, scopeId: config.scopeId ?? '', publicKey: config.publicKey });
+// ?autofill=off turns conditional UI off: automation with virtual authenticators needs it, since those
+// answer a conditional request at once instead of waiting for a person to pick a passkey.
+const autofillWanted = new URLSearchParams(location.search).get('autofill') !== 'off';
+let autofill: AbortController | undefined;
+
+function showError(error: unknown): void {
+  const box = $('error');
+  box.textContent = describeError(error);
+  box.dataset.reason = isGatewayClientError(error) ? String(error.reason) : 'unknown';
+  box.hidden = false;
+  if (!isGatewayClientError(error)) console.error(error);
+}
+
+function setStatus(text: string): void {
+  $('status').textContent = text;
+}
+
+function clearMessages(): void {
+  $('error').hidden = true;
+  setStatus('');
+}
+
+/** Runs one user action: buttons disabled meanwhile, autofill stopped, errors shown. */
+async function act(work: () => Promise<void>): Promise<void> {
+  stopAutofill();
+  clearMessages();
+  const buttons = Array.from(document.querySelectorAll('button'));
+  buttons.forEach((button) => (button.disabled = true));
+  try {
+    await work();
+  } catch (error) {
+    showError(error);
+  } finally {
+    buttons.forEach((button) => (button.disabled = false));
+    if (!client.signedIn) showSignedOut();
+  }
+}
+
+function showSignedOut(): void {
+  $('signed-in').hidden = true;
+  $('signed-out').hidden = false;
+  document.body.dataset.state = 'signed-out';
+  void startAutofill();
+}
+
+async function showAccount(): Promise<void> {
+  const [account, passkeys] = await Promise.all([client.getAccount(), client.listCredentials()]);
+  $('account-username').textContent = account.display_name === account.username ? account.username : `${account.display_name} (${account.username})`;
+  $('account-id').textContent = account.account_id;
+  $('account-identifier-hash').textContent = account.identifier_hash;
+  $('account-address').textContent = account.address;
+  renderPasskeys(passkeys);
+  $('signed-out').hidden = true;
+  $('signed-in').hidden = false;
+  document.body.dataset.state = 'signed-in';
+}
+
+function renderPasskeys(passkeys: Passkey[]): void {
+  const list = $('passkeys');
+  list.replaceChildren(
+    ...passkeys.map((passkey, index) => {
+      const item = document.createElement('li');
+      item.dataset.credentialId = passkey.credential_id;
+      const label = passkey.name ?? passkey.provider ?? `Passkey ${index + 1}`;
+      const title = document.createElement('strong');
+      title.textContent = label;
+      const details = document.createElement('span');
+      details.className = 'muted';
+      const used = passkey.last_used_at === null ? 'never used' : `last used ${new Date(passkey.last_used_at).toLocaleString()}`;
+      details.textContent = `${passkey.provider ?? 'Unknown provider'} · added ${new Date(passkey.created_at).toLocaleString()} · ${used}${passkey.possibly_cloned ? ' · possibly cloned' : ''}`;
+
+      const row = document.createElement('form');
+      row.className = 'row';
+      const input = document.createElement('input');
+      input.value = passkey.name ?? '';
+      input.placeholder = label;
+      input.maxLength = 100;
+      input.required = true;
+      input.setAttribute('aria-label', `New name for ${label}`);
+      const rename = document.createElement('button');
+      rename.type = 'submit';
+      rename.className = 'secondary';
+      rename.textContent = 'Rename';
+      rename.setAttribute('aria-label', `Rename ${label}`);
+      const remove = document.createElement('button');
+      remove.type = 'button';
+      remove.className = 'danger';
+      remove.textContent = 'Delete';
+      remove.setAttribute('aria-label', `Delete ${label}`);
+      row.append(input, rename, remove);
+
+      row.addEventListener('submit', (event) => {
+        event.preventDefault();
+        void act(async () => {
+          await client.renameCredential(passkey.credential_id, input.value.trim());
+          await showAccount();
+          setStatus(`Passkey renamed to “${input.value.trim()}”.`);
+        });
+      });
+      remove.addEventListener('click', () => {
+        void act(async () => {
+          await client.deleteCredential(passkey.credential_id);
+          await showAccount();
+          setStatus(`Passkey “${label}” deleted.`);
+        });
+      });
+      item.append(title, details, row);
+      return item;
+    }),
+  );
+}
+
+/** Conditional UI: passkeys offered in the username field's autofill, where the browser can. */
+async function startAutofill(): Promise<void> {
+  if (!autofillWanted || autofill !== undefined || config.scopeId === null || !(await supportsAutofill())) return;
+  const controller = new AbortController();
+  autofill = controller;
+  try {
+    await client.signIn({ autofill: true, signal: controller.signal });
+    autofill = undefined;
+    await showAccount();
+    setStatus('Signed in with autofill.');
+  } catch (error) {
+    if (autofill === controller) autofill = undefined;
+    // Cancelled means another action took over; an expired challenge just needs a fresh one.
+    if (isGatewayClientError(error) && error.reason === 'challenge_not_found' && !controller.signal.aborted) void startAutofill();
+    else if (!(isGatewayClientError(error) && error.reason === 'ceremony_cancelled')) showError(error);
+  }
+}
+
+function stopAutofill(): void {
+  autofill?.abort();
+  autofill = undefined;
+}
+
+function formValue(form: HTMLFormElement, name: string): string {
+  const value = new FormData(form).get(name);
+  return typeof value === 'string' ? value.trim() : '';
+}
+
+$<HTMLFormElement>('register-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const form = event.currentTarget as HTMLFormElement;
+  void act(async () => {
+    const username = formValue(form, 'username');
+    const displayName = formValue(form, 'displayName');
+    await client.register({ username, ...(displayName === '' ? {} : { displayName }) });
+    form.reset();
+    await showAccount();
+    setStatus(`Welcome, ${displayName || username}! Your passkey is registered.`);
+  });
+});
+
+$<HTMLFormElement>('sign-in-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const form = event.currentTarget as HTMLFormElement;
+  void act(async () => {
+    const username = formValue(form, 'username');
+    await client.signIn(username === '' ? {} : { username });
+    form.reset();
+    await showAccount();
+    setStatus('Signed in.');
+  });
+});
+
+$('sign-in-usernameless').addEventListener('click', () => {
+  void act(async () => {
+    await client.signIn();
+    await showAccount();
+    setStatus('Signed in.');
+  });
+});
+
+$('add-passkey').addEventListener('click', () => {
+  void act(async () => {
+    await client.addPasskey();
+    await showAccount();
+    setStatus('Passkey added.');
+  });
+});
+
+$('sign-out').addEventListener('click', () => {
+  void act(async () => {
+    await client.signOut();
+    setStatus('Signed out.');
+  });
+});
+
+if (config.scopeId === null) {
+  showError(new GatewayClientError('scope_required', 'no scope configured: open /demo?scope=<scope id>'));
+  $('signed-out').hidden = false;
+} else {
+  showSignedOut();
+}
