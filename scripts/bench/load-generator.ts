@@ -1,0 +1,83 @@
+import { treeCpuMs } from './server-cpu.js';
+
+/** One virtual client's next ceremony; rejects when the ceremony fails. */
+export type Ceremony = () => Promise<void>;
+
+export interface LoadCell {
+  concurrency: number;
+  warmupMs: number;
+  measureMs: number;
+  /** Sets up virtual client `index` (e.g. registers its user) and returns its ceremony loop body. */
+  makeClient: (index: number) => Promise<Ceremony>;
+  /** Process whose CPU (with its children) is the server's. */
+  serverPid: number;
+}
+
+export interface CellResult {
+  concurrency: number;
+  ceremonies: number;
+  errors: number;
+  firstError?: string;
+  perSecond: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  serverCpuMsPerCeremony: number;
+  /** Server CPU over the window divided by wall time: how many cores the server kept busy. */
+  serverCores: number;
+}
+
+/**
+ * Closed loop: `concurrency` virtual clients each run one ceremony after another until the window
+ * ends. Only ceremonies that start and finish inside the measured window count; the server's CPU
+ * is sampled at both ends of that window.
+ */
+export async function runCell(cell: LoadCell): Promise<CellResult> {
+  const clients = await Promise.all(Array.from({ length: cell.concurrency }, (_, index) => cell.makeClient(index)));
+  const started = performance.now();
+  const windowStart = started + cell.warmupMs;
+  const windowEnd = windowStart + cell.measureMs;
+  const latencies: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  let cpuStart = 0;
+  let cpuEnd = 0;
+  const cpuStartTimer = setTimeout(() => (cpuStart = treeCpuMs(cell.serverPid)), cell.warmupMs);
+  const cpuEndTimer = setTimeout(() => (cpuEnd = treeCpuMs(cell.serverPid)), cell.warmupMs + cell.measureMs);
+
+  await Promise.all(
+    clients.map(async (ceremony) => {
+      while (performance.now() < windowEnd) {
+        const begin = performance.now();
+        try {
+          await ceremony();
+        } catch (error) {
+          errors += 1;
+          firstError ??= error instanceof Error ? error.message : String(error);
+          continue;
+        }
+        const end = performance.now();
+        if (begin >= windowStart && end <= windowEnd) latencies.push(end - begin);
+      }
+    }),
+  );
+  clearTimeout(cpuStartTimer);
+  clearTimeout(cpuEndTimer);
+  if (cpuEnd === 0) cpuEnd = treeCpuMs(cell.serverPid);
+
+  latencies.sort((a, b) => a - b);
+  const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
+  const cpuMs = cpuEnd - cpuStart;
+  return {
+    concurrency: cell.concurrency,
+    ceremonies: latencies.length,
+    errors,
+    ...(firstError === undefined ? {} : { firstError }),
+    perSecond: (latencies.length * 1000) / cell.measureMs,
+    p50Ms: pick(0.5),
+    p95Ms: pick(0.95),
+    p99Ms: pick(0.99),
+    serverCpuMsPerCeremony: latencies.length === 0 ? Number.NaN : cpuMs / latencies.length,
+    serverCores: cpuMs / cell.measureMs,
+  };
+}

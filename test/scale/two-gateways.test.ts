@@ -1,0 +1,95 @@
+// Gateway processes keep no state of their own: two gateways sharing one Redis, one PostgreSQL
+// and the same key files finish each other's ceremonies and accept each other's sessions.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import pg from 'pg';
+import { RpcClient } from '../../scripts/lib/rpc-client.js';
+import { SoftAuthenticator } from '../../scripts/lib/soft-authenticator.js';
+import { createRedisClient } from '../../src/stores/redis-challenge-store.js';
+import { databaseUrl, describeWithPostgres, redisAvailable, redisUrl } from '../support/backends.js';
+import { completeRegistration, initiateRegistration, sessionCall, signIn } from '../support/ceremonies.js';
+import { startGateway, type Harness } from '../support/gateway-harness.js';
+
+const describeWithBoth = redisAvailable ? describeWithPostgres : describe.skip;
+
+/** The same client (same AES key, same wrapped-key header) pointed at another gateway. */
+function sameClientAt(client: RpcClient, url: string): RpcClient {
+  return Object.create(client, { url: { value: url } }) as RpcClient;
+}
+
+describeWithBoth('two gateways on shared Redis and PostgreSQL', () => {
+  const run = randomUUID().replaceAll('-', '').slice(0, 16);
+  const shared = {
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'pkgw-scale-')),
+    REDIS_KEY_PREFIX: `pkgw-test:${run}:`,
+    DATABASE_SCHEMA: `pkgw_test_scale_${run}`,
+  };
+  let a: Harness;
+  let b: Harness;
+
+  beforeAll(async () => {
+    // A first, so keys, migrations and secrets exist before B reads them.
+    a = await startGateway('redis+postgres', shared);
+    b = await startGateway('redis+postgres', shared);
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled([a?.close(), b?.close()]);
+    const db = new pg.Client({ connectionString: databaseUrl });
+    await db.connect();
+    await db.query(`DROP SCHEMA IF EXISTS "${shared.DATABASE_SCHEMA}" CASCADE`);
+    await db.end();
+    const redis: Redis = createRedisClient(redisUrl);
+    const keys = await redis.keys(`${shared.REDIS_KEY_PREFIX}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+    rmSync(shared.DATA_DIR, { recursive: true, force: true });
+  });
+
+  test('both gateways listen on their own port and publish the same encryption key', () => {
+    expect(a.url).not.toBe(b.url);
+    expect(b.publicKey).toBe(a.publicKey);
+  });
+
+  test('initiate on A, complete on B, sign in on B, manage on A, sign out on B', async () => {
+    const scope = await a.createScope();
+    await b.gateway.scopes.refresh();
+    const onA = new RpcClient(a.url, scope.scope_id, a.publicKey);
+    const onB = sameClientAt(onA, b.url);
+    const authenticator = new SoftAuthenticator({ algorithm: 'ES256', attestation: 'none' });
+    const username = `scale-${run}`;
+
+    const started = await initiateRegistration(onA, username);
+    const registered = await completeRegistration(onB, started, authenticator);
+    expect(registered.error).toBeUndefined();
+    const accountId = String(registered.result?.account_id);
+
+    const session = await signIn(onB, authenticator, username);
+    const account = await sessionCall<{ account_id: string; username: string }>(onA, session, 'getAccount');
+    expect(account.result).toMatchObject({ account_id: accountId, username });
+
+    const listed = await sessionCall<{ credentials: { credential_id: string }[] }>(onA, session, 'listCredentials');
+    const credentialId = listed.result?.credentials[0]?.credential_id;
+    expect(credentialId).toBeDefined();
+    const renamed = await sessionCall(onA, session, 'renameCredential', { credential_id: credentialId, name: 'laptop' });
+    expect(renamed.result).toMatchObject({ name: 'laptop' });
+
+    // A revocation recorded by B is honoured by A.
+    expect((await sessionCall(onB, session, 'logout')).result).toEqual({ revoked: true });
+    expect((await sessionCall(onA, session, 'getAccount')).error?.data).toBe('session_invalid');
+  });
+
+  test('a challenge consumed on one gateway cannot be completed on the other', async () => {
+    const scope = await a.createScope();
+    await b.gateway.scopes.refresh();
+    const onA = new RpcClient(a.url, scope.scope_id, a.publicKey);
+    const onB = sameClientAt(onA, b.url);
+    const authenticator = new SoftAuthenticator({ algorithm: 'ES256', attestation: 'none' });
+    const started = await initiateRegistration(onB, `once-${run}`);
+    expect((await completeRegistration(onA, started, authenticator)).error).toBeUndefined();
+    expect((await completeRegistration(onB, started, authenticator)).error?.data).toBe('challenge_not_found');
+  });
+});
