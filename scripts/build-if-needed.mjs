@@ -6,12 +6,12 @@ import { join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const marker = join(root, 'dist', 'src', 'main.js');
 
-function newestSource(dir) {
+function newestSource(dir, extensions = ['.ts']) {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path, extensions));
+    else if (extensions.some((ext) => entry.name.endsWith(ext))) newest = Math.max(newest, statSync(path).mtimeMs);
   }
   return newest;
 }
@@ -21,4 +21,14 @@ const sources = Math.max(newestSource(join(root, 'src')), newestSource(join(root
 if (built < sources) {
   process.stderr.write('building passkey-gateway…\n');
   execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
+}
+
+// The browser bundles (client library, demo page) have their own inputs and output.
+const bundle = join(root, 'dist', 'demo', 'demo.js');
+const bundled = existsSync(bundle) ? statSync(bundle).mtimeMs : 0;
+const browserSources = Math.max(newestSource(join(root, 'src', 'client')), newestSource(join(root, 'src', 'demo'), ['.ts', '.html', '.css']), statSync(join(root, 'scripts', 'build-client.mjs')).mtimeMs);
+if (bundled < browserSources) {
+  process.stderr.write('bundling the browser client and demo…\n');
+  const { buildClient } = await import('./build-client.mjs');
+  await buildClient();
 }

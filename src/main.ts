@@ -1,4 +1,5 @@
 import { createGateway } from './app.js';
+import { printsBanner, runWorkers } from './cluster/workers.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { createLogger } from './log/logger.js';
 
@@ -15,14 +16,17 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = createLogger(config.logLevel);
+  // With WORKERS > 1 this process becomes the node:cluster primary and the workers run the rest.
+  if (await runWorkers(config, log)) return;
   const gateway = await createGateway(config, log);
   const url = await gateway.listen();
-  process.stdout.write(
+  if (printsBanner()) process.stdout.write(
     [
       `passkey-gateway listening on ${url}`,
       `  encryption public key (base64 SPKI, the SDK's enclavePublicKey): ${gateway.rsaKeys.current.publicKeySpki}`,
       `  development scope id: ${gateway.developmentScopeId ?? '(none: scopes already exist)'}`,
       `  challenges: ${gateway.stores.describe.challenges}; accounts: ${gateway.stores.describe.accounts}`,
+      ...(config.demo ? [`  demo app: ${url}/demo`] : []),
       '',
     ].join('\n'),
   );
@@ -32,9 +36,10 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     log.info({ signal }, 'shutting down');
-    const deadline = setTimeout(() => process.exit(1), 10_000);
+    // Requests in flight get the grace period; closing the stores gets a little more.
+    const deadline = setTimeout(() => process.exit(1), config.shutdownGraceMs + 5_000);
     deadline.unref();
-    gateway.close().then(
+    gateway.close({ graceMs: config.shutdownGraceMs }).then(
       () => process.exit(0),
       () => process.exit(1),
     );

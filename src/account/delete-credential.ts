@@ -1,19 +1,23 @@
 import { z } from 'zod';
+import type { AuditRecorder } from '../audit/audit-recorder.js';
 import { GatewayError } from '../errors/gateway-error.js';
+import { limits } from '../rpc/limits.js';
 import { sessionMethod } from '../rpc/rpc-method.js';
 import type { AccountStore } from '../stores/account-store.js';
 
-export function deleteCredential(deps: { accounts: AccountStore }) {
+export function deleteCredential(deps: { accounts: AccountStore; audit: AuditRecorder }) {
   return sessionMethod({
     name: 'deleteCredential',
     summary: 'Delete one of the signed-in account\'s passkeys (result sealed in encrypted_result)',
     description: 'Needs X-Encrypted-Session. The last passkey of an account is refused with last_credential.',
-    params: z.object({ credential_id: z.string().min(1).max(1366) }),
+    params: z.object({ credential_id: z.string().min(1).max(limits.credentialIdChars) }),
     result: z.object({ credential_id: z.string(), deleted: z.literal(true) }),
-    async handler({ credential_id }, { account }) {
+    async handler({ credential_id }, ctx) {
+      const { account } = ctx;
       const outcome = await deps.accounts.deleteCredential(account.account_id, credential_id);
       if (outcome === 'not_found') throw new GatewayError('credential_not_found');
       if (outcome === 'last_credential') throw new GatewayError('last_credential');
+      await deps.audit.record(ctx, 'credential_deleted', { scope_id: account.scope_id, account_id: account.account_id, credential_id });
       return { credential_id, deleted: true as const };
     },
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AuditRecorder } from '../audit/audit-recorder.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { limits } from '../rpc/limits.js';
 import { sessionMethod } from '../rpc/rpc-method.js';
@@ -10,15 +11,17 @@ const credentialName = z
   .pipe(z.string().min(1).max(limits.credentialNameChars))
   .refine((value) => !/\p{Cc}/u.test(value), 'name must not contain control characters');
 
-export function renameCredential(deps: { accounts: AccountStore }) {
+export function renameCredential(deps: { accounts: AccountStore; audit: AuditRecorder }) {
   return sessionMethod({
     name: 'renameCredential',
     summary: 'Rename one of the signed-in account\'s passkeys (result sealed in encrypted_result)',
     description: 'Needs X-Encrypted-Session. Names are 1–100 characters.',
-    params: z.object({ credential_id: z.string().min(1).max(1366), name: credentialName }),
+    params: z.object({ credential_id: z.string().min(1).max(limits.credentialIdChars), name: credentialName }),
     result: z.object({ credential_id: z.string(), name: z.string() }),
-    async handler({ credential_id, name }, { account }) {
+    async handler({ credential_id, name }, ctx) {
+      const { account } = ctx;
       if (!(await deps.accounts.renameCredential(account.account_id, credential_id, name))) throw new GatewayError('credential_not_found');
+      await deps.audit.record(ctx, 'credential_renamed', { scope_id: account.scope_id, account_id: account.account_id, credential_id });
       return { credential_id, name };
     },
   });

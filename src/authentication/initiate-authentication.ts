@@ -1,5 +1,6 @@
 import { generateAuthenticationOptions } from '@simplewebauthn/server';
 import { z } from 'zod';
+import type { CeremonyRateLimiter } from '../abuse/ceremony-rate-limiter.js';
 import { saveChallenge } from '../ceremony/challenge-state.js';
 import { openJson, sealJson } from '../ceremony/sealed-json.js';
 import { authenticationUserSchema } from '../identity/user-input.js';
@@ -18,7 +19,7 @@ export const initiateAuthenticationResult = z.object({
   encrypted_request_challenge: z.string().describe('Envelope of {"publicKey": PublicKeyCredentialRequestOptionsJSON}'),
 });
 
-export function initiateAuthentication(deps: { accounts: AccountStore; challenges: ChallengeStore; identifierSecret: Buffer }) {
+export function initiateAuthentication(deps: { accounts: AccountStore; challenges: ChallengeStore; identifierSecret: Buffer; rateLimiter: CeremonyRateLimiter }) {
   return scopedMethod({
     name: 'initiateAuthentication',
     summary: 'Start a passkey sign-in',
@@ -28,8 +29,10 @@ export function initiateAuthentication(deps: { accounts: AccountStore; challenge
     params: initiateAuthenticationParams,
     result: initiateAuthenticationResult,
     envelopes: { encrypted_user: authenticationUserSchema },
+    ceremony: true,
     async handler(params, { scope, clientKey }) {
       const user = params.encrypted_user === undefined ? { key: null } : openJson(clientKey.key, params.encrypted_user, authenticationUserSchema, 'encrypted_user');
+      if (user.key !== null) await deps.rateLimiter.consumeUser(scope, user.key);
 
       let allowCredentials: { id: string; transports?: string[] }[] = [];
       let accountId: string | null = null;

@@ -1,15 +1,22 @@
 import { z } from 'zod';
+import { limits } from '../rpc/limits.js';
+import { checkAttestationObject, checkAuthenticatorData } from './strict-cbor.js';
 
 const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
 const b64url = (max: number) => z.string().min(1).max(max).regex(BASE64URL, 'must be base64url');
 
-/** Limits on what an authenticator may send: real ones are a few KiB at most. */
-const MAX_CREDENTIAL_ID = 1366; // base64url of the 1023-byte maximum credential id
-const MAX_CLIENT_DATA = 4096;
-const MAX_ATTESTATION_OBJECT = 32 * 1024;
-const MAX_AUTHENTICATOR_DATA = 4096;
-const MAX_SIGNATURE = 1024;
-const MAX_USER_HANDLE = 128; // base64url of the 64-byte maximum user handle
+/**
+ * A base64url CBOR field that must also be strict CBOR (see strict-cbor.ts). A failure is a zod
+ * issue, so the call ends as `invalid_params` before any verification runs: like bad base64url, a
+ * malformed encoding is a shape error the client can see without any secret, while
+ * `verification_failed` stays reserved for well-formed responses that do not verify.
+ */
+const strictCbor = (max: number, check: (bytes: Uint8Array) => { ok: true } | { ok: false; reason: string }) =>
+  b64url(max).superRefine((value, ctx) => {
+    if (value.length > max || !BASE64URL.test(value)) return; // already refused above
+    const result = check(new Uint8Array(Buffer.from(value, 'base64url')));
+    if (!result.ok) ctx.addIssue({ code: 'custom', message: result.reason });
+  });
 
 const transports = z.array(z.enum(['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb'])).max(8);
 const clientExtensionResults = z.record(z.string(), z.unknown()).default({});
@@ -20,13 +27,13 @@ const authenticatorAttachment = z
 
 /** `PublicKeyCredential.toJSON()` of a creation, as browsers and the SDK send it. */
 export const registrationResponseSchema = z.object({
-  id: b64url(MAX_CREDENTIAL_ID),
-  rawId: b64url(MAX_CREDENTIAL_ID),
+  id: b64url(limits.credentialIdChars),
+  rawId: b64url(limits.credentialIdChars),
   type: z.literal('public-key'),
   authenticatorAttachment,
   response: z.object({
-    clientDataJSON: b64url(MAX_CLIENT_DATA),
-    attestationObject: b64url(MAX_ATTESTATION_OBJECT),
+    clientDataJSON: b64url(limits.clientDataJsonChars),
+    attestationObject: strictCbor(limits.attestationObjectChars, checkAttestationObject),
     // Unknown transport strings from newer browsers are dropped rather than refused.
     transports: z
       .array(z.string().max(32))
@@ -39,15 +46,15 @@ export const registrationResponseSchema = z.object({
 
 /** `PublicKeyCredential.toJSON()` of an assertion; `userHandle` is null for security keys. */
 export const authenticationResponseSchema = z.object({
-  id: b64url(MAX_CREDENTIAL_ID),
-  rawId: b64url(MAX_CREDENTIAL_ID),
+  id: b64url(limits.credentialIdChars),
+  rawId: b64url(limits.credentialIdChars),
   type: z.literal('public-key'),
   authenticatorAttachment,
   response: z.object({
-    clientDataJSON: b64url(MAX_CLIENT_DATA),
-    authenticatorData: b64url(MAX_AUTHENTICATOR_DATA),
-    signature: b64url(MAX_SIGNATURE),
-    userHandle: b64url(MAX_USER_HANDLE)
+    clientDataJSON: b64url(limits.clientDataJsonChars),
+    authenticatorData: strictCbor(limits.authenticatorDataChars, checkAuthenticatorData),
+    signature: b64url(limits.signatureChars),
+    userHandle: b64url(limits.userHandleChars)
       .nullish()
       .transform((value) => value ?? undefined),
   }),

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -35,6 +36,28 @@ const originList = z
     ),
   );
 
+// `host:port` or `redis://[user:password@]host:port` seeds of a Redis Cluster; the rest is discovered.
+const clusterNodeList = z
+  .string()
+  .default('')
+  .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
+  .pipe(
+    z
+      .array(
+        z.string().transform((value, ctx) => {
+          try {
+            const url = new URL(value.includes('://') ? value : `redis://${value}`);
+            if ((url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '' && url.port !== '') return url.toString();
+          } catch {
+            // reported below
+          }
+          ctx.addIssue({ code: 'custom', message: 'each entry must be host:port or redis://host:port' });
+          return z.NEVER;
+        }),
+      )
+      .max(100),
+  );
+
 const pathList = z
   .string()
   .default('')
@@ -47,6 +70,8 @@ const envSchema = z.object({
   DATA_DIR: z.string().trim().min(1).default('./data'),
   REDIS_URL: urlWithProtocols(['redis:', 'rediss:']).optional(),
   REDIS_KEY_PREFIX: z.string().max(100).default('pkgw:'),
+  REDIS_CLUSTER_NODES: clusterNodeList,
+  WORKERS: z.coerce.number().int().min(1).max(256).default(availableParallelism()),
   DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:']).optional(),
   DATABASE_SCHEMA: z
     .string()
@@ -65,6 +90,13 @@ const envSchema = z.object({
   SESSION_KEY_FILE: optionalPath,
   SESSION_PREVIOUS_KEY_FILES: pathList,
   SESSION_ISSUER: z.string().trim().min(1).max(200).default('passkey-gateway'),
+  ADMIN_TOKEN_FILE: optionalPath,
+  SERVICE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
+  RATE_LIMIT_IP_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(300),
+  RATE_LIMIT_USER_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(30),
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  DEMO: z.enum(['on', 'off']).default('on'),
 });
 
 export type Config = {
@@ -73,6 +105,10 @@ export type Config = {
   dataDir: string;
   redisUrl: string | undefined;
   redisKeyPrefix: string;
+  /** Seed nodes of a Redis Cluster (normalised redis:// URLs); when non-empty they replace redisUrl. */
+  redisClusterNodes: string[];
+  /** Gateway processes to run through node:cluster (1: no cluster at all). */
+  workers: number;
   databaseUrl: string | undefined;
   databaseSchema: string | undefined;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -85,6 +121,19 @@ export type Config = {
   sessionKeyFile: string;
   sessionPreviousKeyFiles: string[];
   sessionIssuer: string;
+  /** File holding the admin bearer token; undefined: the admin methods do not exist. */
+  adminTokenFile: string | undefined;
+  /** Longest a store call may take before the request fails with service_unavailable. */
+  serviceTimeoutMs: number;
+  /** How long SIGTERM waits for in-flight requests before closing their connections. */
+  shutdownGraceMs: number;
+  /** Default ceremony calls per minute per scope and client IP / username (0: no limit); scopes may override. */
+  rateLimitIpPerMinute: number;
+  rateLimitUserPerMinute: number;
+  /** Reverse proxies in front of the gateway whose X-Forwarded-For entries are trusted (0: use the socket address). */
+  trustProxyHops: number;
+  /** Whether GET /demo serves the demo app. */
+  demo: boolean;
 };
 
 export class ConfigError extends Error {
@@ -110,6 +159,8 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     dataDir,
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    redisClusterNodes: e.REDIS_CLUSTER_NODES,
+    workers: e.WORKERS,
     databaseUrl: e.DATABASE_URL,
     databaseSchema: e.DATABASE_SCHEMA,
     logLevel: e.LOG_LEVEL,
@@ -122,5 +173,12 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     sessionKeyFile: resolve(e.SESSION_KEY_FILE ?? `${dataDir}/session-key.pem`),
     sessionPreviousKeyFiles: e.SESSION_PREVIOUS_KEY_FILES.map((path) => resolve(path)),
     sessionIssuer: e.SESSION_ISSUER,
+    adminTokenFile: e.ADMIN_TOKEN_FILE === undefined ? undefined : resolve(e.ADMIN_TOKEN_FILE),
+    serviceTimeoutMs: e.SERVICE_TIMEOUT_MS,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    rateLimitIpPerMinute: e.RATE_LIMIT_IP_PER_MINUTE,
+    rateLimitUserPerMinute: e.RATE_LIMIT_USER_PER_MINUTE,
+    trustProxyHops: e.TRUST_PROXY_HOPS,
+    demo: e.DEMO === 'on',
   };
 }

@@ -2,6 +2,7 @@ import { constants, createHash, privateDecrypt } from 'node:crypto';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { RsaKeyRing } from '../keys/rsa-key-ring.js';
 import { decodeStrictBase64 } from './strict-base64.js';
+import { UnwrapCache } from './unwrap-cache.js';
 
 export interface ClientKey {
   key: Buffer;
@@ -12,12 +13,27 @@ export interface ClientKey {
 const AES_KEY_BYTES = 32;
 const BASE64_AES_KEY = /^[A-Za-z0-9+/]{43}=$/;
 
+// One cache per key ring: a header unwrapped by one ring must never be accepted by another.
+const caches = new WeakMap<RsaKeyRing, UnwrapCache<ClientKey>>();
+
 /**
  * Unwraps `X-Encrypted-Key`: RSA-OAEP-256 over the base64 text of a 32-byte AES key (what the SDK
  * sends), or over the raw 32 bytes. Every failure is the same opaque `envelope_invalid`.
+ * A header seen before is answered from a bounded LRU (see unwrap-cache.ts); callers must not
+ * mutate the returned key.
  */
 export function unwrapClientKey(header: string | undefined, ring: RsaKeyRing): ClientKey {
-  const wrapped = header === undefined ? null : decodeStrictBase64(header);
+  if (header === undefined) throw new GatewayError('envelope_invalid', 'key header missing or not base64');
+  let cache = caches.get(ring);
+  if (cache === undefined) {
+    cache = new UnwrapCache<ClientKey>();
+    caches.set(ring, cache);
+  }
+  return cache.getOrUnwrap(header, () => unwrapUncached(header, ring));
+}
+
+function unwrapUncached(header: string, ring: RsaKeyRing): ClientKey {
+  const wrapped = decodeStrictBase64(header);
   if (wrapped === null) throw new GatewayError('envelope_invalid', 'key header missing or not base64');
   for (const rsa of ring.all) {
     // Lengths first: an RSA ciphertext is exactly as long as its key's modulus.

@@ -20,7 +20,10 @@ export const errorTable = {
   credential_not_found: { code: -32021, message: 'No such passkey on this account' },
   last_credential: { code: -32022, message: 'The last passkey of an account cannot be deleted' },
   too_many_credentials: { code: -32023, message: 'This account holds the most passkeys allowed' },
+  account_not_found: { code: -32024, message: 'No such account in this scope' },
+  admin_unauthorized: { code: -32030, message: 'Admin bearer token missing or wrong' },
   service_unavailable: { code: -32050, message: 'A backing service is unavailable, try again' },
+  rate_limited: { code: -32051, message: 'Too many attempts, try again later' },
   internal_error: { code: -32603, message: 'Internal error' },
 } as const satisfies Record<string, { code: number; message: string }>;
 

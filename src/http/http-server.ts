@@ -5,9 +5,13 @@ import type { RpcDispatcher } from '../rpc/rpc-dispatcher.js';
 import type { CallContext } from '../rpc/rpc-method.js';
 import { limits } from '../rpc/limits.js';
 import type { ScopeRegistry } from '../scopes/scope-registry.js';
+import { clientIpOf } from '../abuse/client-ip.js';
+import type { PageRoute } from '../demo/demo-routes.js';
 
 const ALLOWED_HEADERS = 'content-type, x-scope-id, x-encrypted-key, x-encrypted-user, x-encrypted-session';
-const FORWARDED_HEADERS = ['x-scope-id', 'x-encrypted-key', 'x-encrypted-user', 'x-encrypted-session'] as const;
+// `authorization` carries the admin bearer token; it is deliberately not in ALLOWED_HEADERS, so
+// browsers on other origins cannot send it.
+const FORWARDED_HEADERS = ['x-scope-id', 'x-encrypted-key', 'x-encrypted-user', 'x-encrypted-session', 'authorization'] as const;
 
 export interface HttpDeps {
   rpc: RpcDispatcher;
@@ -15,11 +19,15 @@ export interface HttpDeps {
   log: Logger;
   /** Extra GET routes (e.g. health, key publication), exact path → JSON producer. */
   getRoutes?: Record<string, () => Promise<{ status: number; body: unknown }>>;
+  /** GET routes answering other content (the demo page and its assets), exact path → response. */
+  pageRoutes?: Record<string, PageRoute>;
+  /** Reverse proxies whose X-Forwarded-For entry is trusted for the client address (default 0). */
+  trustProxyHops?: number;
 }
 
 /** The HTTP edge: CORS, method and size checks, then the JSON-RPC body to the dispatcher. */
 export function createHttpServer(deps: HttpDeps): Server {
-  const server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
+  const server = createServer({ maxHeaderSize: limits.headerBytes }, (req, res) => {
     handleRequest(req, res, deps).catch((err: unknown) => {
       deps.log.error({ err }, 'unhandled error in HTTP handler');
       if (!res.headersSent) sendJson(res, 500, { error: 'internal_error' });
@@ -55,6 +63,12 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, deps: Ht
     const { status, body } = await route();
     return sendJson(res, status, body);
   }
+  const page = req.method === 'GET' || req.method === 'HEAD' ? deps.pageRoutes?.[path ?? ''] : undefined;
+  if (page !== undefined) {
+    const { status, headers, body } = await page(new URL(req.url ?? '/', 'http://gateway').searchParams);
+    res.writeHead(status, { ...headers, 'Content-Length': Buffer.byteLength(body) });
+    return void res.end(body);
+  }
   sendJson(res, 404, { error: 'not_found' });
 }
 
@@ -69,6 +83,7 @@ function preflight(req: IncomingMessage, res: ServerResponse, origin: string | u
 }
 
 async function rpcCall(req: IncomingMessage, res: ServerResponse, origin: string | undefined, deps: HttpDeps): Promise<void> {
+  if (hasOversizedHeader(req)) return headersTooLarge(req, res);
   const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (contentType !== 'application/json' && contentType !== 'application/json-rpc') {
     req.resume();
@@ -86,7 +101,8 @@ async function rpcCall(req: IncomingMessage, res: ServerResponse, origin: string
     const value = req.headers[name];
     headers[name] = Array.isArray(value) ? value[0] : value;
   }
-  const ctx: CallContext = { requestId, log: deps.log.child({ requestId }), headers, origin };
+  const clientIp = clientIpOf(req, deps.trustProxyHops ?? 0);
+  const ctx: CallContext = { requestId, log: deps.log.child({ requestId }), headers, origin, clientIp };
   const reply = await deps.rpc.handle(body, ctx);
   res.setHeader('X-Request-Id', requestId);
   if (reply === null) {
@@ -120,6 +136,21 @@ function readBody(req: IncomingMessage, max: number): Promise<string | null> {
     });
     req.on('error', reject);
   });
+}
+
+/** One header value over the limit (all of them together are capped by Node's maxHeaderSize, also 431). */
+function hasOversizedHeader(req: IncomingMessage): boolean {
+  for (const value of Object.values(req.headers)) {
+    const values = Array.isArray(value) ? value : [value ?? ''];
+    if (values.some((one) => one.length > limits.headerValueChars)) return true;
+  }
+  return false;
+}
+
+function headersTooLarge(req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader('Connection', 'close');
+  sendJson(res, 431, { error: 'request_header_fields_too_large' });
+  req.resume();
 }
 
 function tooLarge(req: IncomingMessage, res: ServerResponse): void {

@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { limits } from '../rpc/limits.js';
 
-export const USERNAME_MAX = 256;
-export const DISPLAY_NAME_MAX = 256;
+const USERNAME_MAX = limits.usernameChars;
+const DISPLAY_NAME_MAX = limits.displayNameChars;
 
 /** NFKC then trim, so visually identical usernames are one username. */
 function normalizeText(value: string): string {

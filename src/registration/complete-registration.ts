@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { verifyRegistrationResponse, type VerifiedRegistrationResponse } from '@simplewebauthn/server';
 import { z } from 'zod';
+import type { CeremonyRateLimiter } from '../abuse/ceremony-rate-limiter.js';
+import type { AuditRecorder } from '../audit/audit-recorder.js';
 import { takeChallenge, type ChallengeState } from '../ceremony/challenge-state.js';
 import { coseAlgorithm } from '../ceremony/cose-algorithm.js';
 import { passkeyProvider } from '../ceremony/passkey-provider.js';
@@ -21,7 +23,7 @@ import type { Account, AccountStore, Credential } from '../stores/account-store.
 import type { ChallengeStore } from '../stores/challenge-store.js';
 
 export const completeRegistrationParams = z.object({
-  challenge_id: z.string().min(1).max(64),
+  challenge_id: z.string().min(1).max(limits.challengeIdChars),
   encrypted_attestation: envelopeField,
   encrypted_user: envelopeField,
 });
@@ -38,6 +40,8 @@ interface Deps extends SessionDeps {
   identifierSecret: Buffer;
   accountKeySecret: Buffer;
   now: () => number;
+  rateLimiter: CeremonyRateLimiter;
+  audit: AuditRecorder;
 }
 
 export function completeRegistration(deps: Deps) {
@@ -50,6 +54,7 @@ export function completeRegistration(deps: Deps) {
     params: completeRegistrationParams,
     result: completeRegistrationResult,
     envelopes: { encrypted_attestation: registrationResponseSchema, encrypted_user: registrationUserSchema },
+    ceremony: true,
     async handler(params, ctx) {
       const { scope, clientKey, log } = ctx;
       // Consumed first, so any failure below uses the challenge up as well.
@@ -59,6 +64,7 @@ export function completeRegistration(deps: Deps) {
         keyFingerprint: clientKey.fingerprint,
       });
       const user = openJson(clientKey.key, params.encrypted_user, registrationUserSchema, 'encrypted_user');
+      await deps.rateLimiter.consumeUser(scope, state.username ?? user.key);
       const response = openJson(clientKey.key, params.encrypted_attestation, registrationResponseSchema, 'encrypted_attestation');
       // A new account is bound to the username it was started for; an added passkey to the session's account.
       const account = state.account_id === null ? null : await sessionAccount(ctx, state, deps);
@@ -67,6 +73,11 @@ export function completeRegistration(deps: Deps) {
       const credential = await verifiedCredential(response, state, scope, account?.account_id ?? randomUUID(), deps.now);
       const result = account === null ? await createAccount(state, credential, scope, deps) : await addPasskey(account, credential, deps);
       log.info({ account_id: result.account_id, scope_id: scope.scope_id, added: account !== null }, 'passkey registered');
+      await deps.audit.record(ctx, account === null ? 'registration' : 'credential_added', {
+        scope_id: scope.scope_id,
+        account_id: result.account_id,
+        credential_id: credential.credential_id,
+      });
 
       const jwt = await deps.sessions.issue(result, credential.credential_id, scope);
       return { account_id: result.account_id, identifier_hash: result.identifier_hash, encrypted_jwt: sealEnvelope(clientKey.key, jwt) };

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { generateRegistrationOptions } from '@simplewebauthn/server';
 import { z } from 'zod';
+import type { CeremonyRateLimiter } from '../abuse/ceremony-rate-limiter.js';
 import { saveChallenge } from '../ceremony/challenge-state.js';
 import { openJson, sealJson } from '../ceremony/sealed-json.js';
 import { GatewayError } from '../errors/gateway-error.js';
@@ -20,7 +21,7 @@ export const initiateRegistrationResult = z.object({
   encrypted_creation_challenge: z.string().describe('Envelope of {"publicKey": PublicKeyCredentialCreationOptionsJSON}'),
 });
 
-export function initiateRegistration(deps: SessionDeps & { accounts: AccountStore; challenges: ChallengeStore }) {
+export function initiateRegistration(deps: SessionDeps & { accounts: AccountStore; challenges: ChallengeStore; rateLimiter: CeremonyRateLimiter }) {
   return scopedMethod({
     name: 'initiateRegistration',
     summary: 'Start a passkey registration',
@@ -30,9 +31,11 @@ export function initiateRegistration(deps: SessionDeps & { accounts: AccountStor
     params: initiateRegistrationParams,
     result: initiateRegistrationResult,
     envelopes: { encrypted_user: registrationUserSchema },
+    ceremony: true,
     async handler(params, ctx) {
       const { scope, clientKey } = ctx;
       const user = openJson(clientKey.key, params.encrypted_user, registrationUserSchema, 'encrypted_user');
+      await deps.rateLimiter.consumeUser(scope, user.key);
       const signedIn = await optionalSession(ctx, deps);
 
       let target: { username: string; key: string; displayName: string; userHandle: Uint8Array<ArrayBuffer>; accountId: string | null; exclude: { id: string; transports: string[] }[] };

@@ -7,6 +7,24 @@ export const limits = {
   /** base64 of an RSA-4096 ciphertext is 684 characters. */
   encryptedKeyChars: 1024,
   headerEnvelopeChars: 8 * 1024,
+  /** All request headers together (Node's own limit; over it Node answers 431 itself). */
+  headerBytes: 16 * 1024,
+  /** Any one header value; the longest legitimate one is X-Encrypted-Session (a sealed JWT). Over it: 431. */
+  headerValueChars: 8 * 1024,
   credentialsPerAccount: 10,
   credentialNameChars: 100,
+  /** After NFKC and trimming; the raw string may be 4× that before normalization. */
+  usernameChars: 256,
+  displayNameChars: 256,
+  challengeIdChars: 64,
+  /** base64url of the 1023-byte maximum credential id. */
+  credentialIdChars: 1366,
+  sessionJwtChars: 8192,
+  /** Pieces of an authenticator response, base64url: real ones are a few KiB at most. */
+  clientDataJsonChars: 4096,
+  attestationObjectChars: 32 * 1024,
+  authenticatorDataChars: 4096,
+  signatureChars: 1024,
+  /** base64url of the 64-byte maximum user handle. */
+  userHandleChars: 128,
 } as const;

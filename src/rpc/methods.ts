@@ -1,13 +1,17 @@
+import type { CeremonyRateLimiter } from '../abuse/ceremony-rate-limiter.js';
 import { deleteCredential } from '../account/delete-credential.js';
 import { getAccount } from '../account/get-account.js';
 import { listCredentials } from '../account/list-credentials.js';
 import { logout } from '../account/logout.js';
 import { renameCredential } from '../account/rename-credential.js';
+import { adminMethods } from '../admin/admin-methods.js';
+import type { AuditRecorder } from '../audit/audit-recorder.js';
 import { completeAuthentication } from '../authentication/complete-authentication.js';
 import { initiateAuthentication } from '../authentication/initiate-authentication.js';
 import type { RsaKeyRing } from '../keys/rsa-key-ring.js';
 import { completeRegistration } from '../registration/complete-registration.js';
 import { initiateRegistration } from '../registration/initiate-registration.js';
+import type { ScopeRegistry } from '../scopes/scope-registry.js';
 import { getJwks, verifySession } from '../sessions/session-methods.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { AccountStore } from '../stores/account-store.js';
@@ -23,6 +27,11 @@ export interface MethodDeps {
   identifierSecret: Buffer;
   accountKeySecret: Buffer;
   now: () => number;
+  rateLimiter: CeremonyRateLimiter;
+  audit: AuditRecorder;
+  scopes: ScopeRegistry;
+  /** Whether the admin methods exist (ADMIN_TOKEN_FILE is set). */
+  admin: boolean;
 }
 
 /** Every JSON-RPC method the gateway serves; the contract document is generated from this list. */
@@ -40,5 +49,6 @@ export function buildMethods(deps: MethodDeps): RpcMethod[] {
     renameCredential(deps),
     deleteCredential(deps),
     logout(deps),
+    ...(deps.admin ? adminMethods(deps) : []),
   ];
 }

@@ -22,6 +22,11 @@ function describedMethods(): RpcMethod[] {
     identifierSecret: Buffer.alloc(32),
     accountKeySecret: Buffer.alloc(32),
     now: Date.now,
+    rateLimiter: unused,
+    audit: unused,
+    scopes: unused,
+    // Documented always; a server has them only when ADMIN_TOKEN_FILE is set.
+    admin: true,
   } as MethodDeps);
 }
 
@@ -68,8 +73,9 @@ export function buildOpenRpcDocument(version: string): JsonSchema {
       summary: method.summary,
       description: method.description,
       paramStructure: 'by-name',
-      'x-requires-scope': method.kind !== 'public',
+      'x-requires-scope': method.kind !== 'public' && method.kind !== 'admin',
       'x-requires-session': method.kind === 'session',
+      'x-requires-admin-token': method.kind === 'admin',
       params: paramsOf(method),
       result: { name: 'result', schema: resultOf(method) },
       errors:

@@ -1,5 +1,7 @@
 import jayson from 'jayson/promise/index.js';
 import { z } from 'zod';
+import type { CeremonyRateLimiter } from '../abuse/ceremony-rate-limiter.js';
+import type { AdminAuthorizer } from '../admin/admin-token.js';
 import { errorTable, GatewayError, isGatewayError } from '../errors/gateway-error.js';
 import { sealEnvelope } from '../envelope/aes-gcm-envelope.js';
 import type { RsaKeyRing } from '../keys/rsa-key-ring.js';
@@ -32,16 +34,27 @@ export interface RpcDispatcher {
 interface DispatchDeps extends SessionDeps {
   scopes: ScopeRegistry;
   rsaKeys: RsaKeyRing;
+  /** Counts every ceremony call per scope and client IP. */
+  rateLimiter?: CeremonyRateLimiter;
+  /** Checks the bearer token of admin methods (which are only in `methods` when a token is configured). */
+  authorizeAdmin?: AdminAuthorizer;
+  /** Told each call's method, outcome ('ok' or the error reason) and duration, for metrics. */
+  onCall?: (method: string, outcome: string, seconds: number) => void;
 }
 
 export function createRpcDispatcher(deps: DispatchDeps & { methods: RpcMethod[] }): RpcDispatcher {
   const handlers: Record<string, jayson.MethodLike> = {};
   for (const method of deps.methods) {
     handlers[method.name] = (async (rawParams: unknown, ctx: CallContext) => {
+      const started = performance.now();
       try {
-        return await invoke(method, rawParams, ctx, deps);
+        const result = await invoke(method, rawParams, ctx, deps);
+        deps.onCall?.(method.name, 'ok', (performance.now() - started) / 1000);
+        return result;
       } catch (error) {
-        throw toJsonRpcError(error, ctx, method.name);
+        const rpcError = toJsonRpcError(error, ctx, method.name);
+        deps.onCall?.(method.name, rpcError.data ?? 'internal_error', (performance.now() - started) / 1000);
+        throw rpcError;
       }
     }) as unknown as jayson.MethodLike;
   }
@@ -62,10 +75,21 @@ export function createRpcDispatcher(deps: DispatchDeps & { methods: RpcMethod[] 
       if (Array.isArray(request) && request.length > limits.batchLength) {
         return JSON.stringify(errorResponse(null, -32600, `Invalid request: a batch holds at most ${limits.batchLength} calls`, 'batch_too_large'));
       }
+      // jayson never answers a batch whose first entry is an array (the request hangs) and drops array
+      // entries elsewhere, so batch entries that are not objects get their Invalid request here.
+      let calls: unknown = request;
+      let malformed: ReturnType<typeof errorResponse>[] = [];
+      if (Array.isArray(request) && request.length > 0) {
+        const isCall = (entry: unknown) => entry !== null && typeof entry === 'object' && !Array.isArray(entry);
+        malformed = request.filter((entry) => !isCall(entry)).map(() => errorResponse(null, -32600, 'Invalid request'));
+        calls = request.filter(isCall);
+        if (malformed.length === request.length) return JSON.stringify(malformed);
+      }
       // jayson hands a single error response as the callback's first argument, a success as the second.
       const response = await new Promise<unknown>((resolve) => {
-        server.call(request as jayson.JSONRPCRequestLike, ctx, (errorResponse: unknown, success: unknown) => resolve(errorResponse ?? success));
+        server.call(calls as jayson.JSONRPCRequestLike, ctx, (errorResponse: unknown, success: unknown) => resolve(errorResponse ?? success));
       });
+      if (malformed.length > 0) return JSON.stringify([...(Array.isArray(response) ? response : []), ...malformed], addProtocolReason);
       if (response === undefined || response === null || (Array.isArray(response) && response.length === 0)) return null;
       return JSON.stringify(response, addProtocolReason);
     },
@@ -74,8 +98,16 @@ export function createRpcDispatcher(deps: DispatchDeps & { methods: RpcMethod[] 
 
 async function invoke(method: RpcMethod, rawParams: unknown, ctx: CallContext, deps: DispatchDeps): Promise<unknown> {
   if (method.kind === 'public') return method.handler(parseParams(method.params, rawParams), ctx);
+  if (method.kind === 'admin') {
+    if (deps.authorizeAdmin === undefined) throw new GatewayError('admin_unauthorized', 'no admin token configured');
+    deps.authorizeAdmin(ctx.headers.authorization);
+    return method.handler(parseParams(method.params, rawParams), ctx);
+  }
   const scoped = await resolveScopedContext(ctx, deps);
-  if (method.kind === 'scoped') return method.handler(parseParams(method.params, rawParams), scoped);
+  if (method.kind === 'scoped') {
+    if (method.ceremony === true) await deps.rateLimiter?.consumeClient(scoped.scope, ctx.clientIp ?? 'unknown');
+    return method.handler(parseParams(method.params, rawParams), scoped);
+  }
   const withSession = await requireSession(scoped, deps);
   const result = await method.handler(parseParams(method.params, rawParams), withSession);
   // Results of authenticated methods travel sealed like every other payload.

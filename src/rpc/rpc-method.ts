@@ -12,6 +12,8 @@ export interface CallContext {
   headers: Readonly<Record<string, string | undefined>>;
   /** The browser's Origin header, absent for server-to-server callers. */
   origin: string | undefined;
+  /** The caller's address (see TRUST_PROXY_HOPS), for rate limits and the audit log. */
+  clientIp?: string;
 }
 
 /** A call that named a scope and sent a client key that unwrapped. */
@@ -44,6 +46,8 @@ export interface PublicMethod<P extends z.ZodType = z.ZodType, R extends z.ZodTy
 
 export interface ScopedMethod<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> extends MethodDoc<P, R> {
   kind: 'scoped';
+  /** A ceremony step (initiate* / complete*): each call counts toward the scope's per-IP rate limit. */
+  ceremony?: boolean;
   handler(params: z.output<P>, ctx: ScopedContext): Promise<z.input<R>>;
 }
 
@@ -53,7 +57,16 @@ export interface SessionMethod<P extends z.ZodType = z.ZodType, R extends z.ZodT
   handler(params: z.output<P>, ctx: SessionContext): Promise<z.input<R>>;
 }
 
-export type RpcMethod = PublicMethod | ScopedMethod | SessionMethod;
+/**
+ * An operator method: needs `Authorization: Bearer <admin token>`, no scope or envelope. Exists
+ * only when ADMIN_TOKEN_FILE is configured (otherwise the name is unknown: method_not_found).
+ */
+export interface AdminMethod<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> extends MethodDoc<P, R> {
+  kind: 'admin';
+  handler(params: z.output<P>, ctx: CallContext): Promise<z.input<R>>;
+}
+
+export type RpcMethod = PublicMethod | ScopedMethod | SessionMethod | AdminMethod;
 
 export function publicMethod<P extends z.ZodType, R extends z.ZodType>(def: Omit<PublicMethod<P, R>, 'kind'>): PublicMethod<P, R> {
   return { kind: 'public', ...def };
@@ -65,4 +78,8 @@ export function scopedMethod<P extends z.ZodType, R extends z.ZodType>(def: Omit
 
 export function sessionMethod<P extends z.ZodType, R extends z.ZodType>(def: Omit<SessionMethod<P, R>, 'kind'>): SessionMethod<P, R> {
   return { kind: 'session', ...def };
+}
+
+export function adminMethod<P extends z.ZodType, R extends z.ZodType>(def: Omit<AdminMethod<P, R>, 'kind'>): AdminMethod<P, R> {
+  return { kind: 'admin', ...def };
 }

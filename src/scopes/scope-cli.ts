@@ -9,7 +9,7 @@ const USAGE = `usage: npm run scope -- <command>
   create --name N --rp-id HOST --origin URL [--origin URL …] [--rp-name N]
          [--user-verification required|preferred|discouraged] [--attestation none|direct]
          [--resident-key required|preferred|discouraged] [--timeout-ms MS] [--algorithm ID …]
-         [--session-ttl SECONDS]
+         [--session-ttl SECONDS] [--rate-limit-ip PER_MINUTE] [--rate-limit-user PER_MINUTE]
   list
   show SCOPE_ID
   update SCOPE_ID [any create option; --origin replaces the whole list]
@@ -26,6 +26,8 @@ const options = {
   'timeout-ms': { type: 'string' },
   algorithm: { type: 'string', multiple: true },
   'session-ttl': { type: 'string' },
+  'rate-limit-ip': { type: 'string' },
+  'rate-limit-user': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -44,8 +46,16 @@ function settingsFromFlags(flags: Flags): Record<string, unknown> {
     ['timeout_ms', flags['timeout-ms'] === undefined ? undefined : Number(flags['timeout-ms'])],
     ['algorithms', flags.algorithm?.map(Number)],
     ['session_ttl', flags['session-ttl'] === undefined ? undefined : Number(flags['session-ttl'])],
+    // `default` returns a scope to the gateway's configured limit.
+    ['rate_limit_ip_per_minute', rateLimitFlag(flags['rate-limit-ip'])],
+    ['rate_limit_user_per_minute', rateLimitFlag(flags['rate-limit-user'])],
   ];
   return Object.fromEntries(entries.filter(([, value]) => value !== undefined));
+}
+
+function rateLimitFlag(value: string | undefined): number | null | undefined {
+  if (value === undefined) return undefined;
+  return value === 'default' ? null : Number(value);
 }
 
 export async function runScopeCli(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {

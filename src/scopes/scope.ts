@@ -19,6 +19,8 @@ const originSchema = z
     }
   }, 'must be an origin such as https://example.com (scheme, host and port only)');
 
+const rateLimit = z.number().int().min(0).max(1_000_000).nullable().default(null);
+
 /** What a caller supplies to create a scope; defaults filled in by zod. */
 export const scopeSettingsSchema = z.object({
   name: z.string().trim().min(1).max(200),
@@ -40,6 +42,10 @@ export const scopeSettingsSchema = z.object({
     .default([...DEFAULT_ALGORITHMS]),
   /** Lifetime of a session JWT, in seconds. */
   session_ttl: z.number().int().min(60).max(30 * 24 * 3600).default(3600),
+  /** Ceremony calls (initiate* and complete*) per minute per client IP; null: the gateway default, 0: no limit. */
+  rate_limit_ip_per_minute: rateLimit,
+  /** Ceremony calls per minute per username; null: the gateway default, 0: no limit. */
+  rate_limit_user_per_minute: rateLimit,
 });
 
 export type ScopeSettingsInput = z.input<typeof scopeSettingsSchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { limits } from '../rpc/limits.js';
 import { publicMethod } from '../rpc/rpc-method.js';
 import { sessionClaimsSchema } from './session-claims.js';
 import type { SessionService } from './session-service.js';
@@ -25,7 +26,7 @@ export function verifySession(deps: { sessions: SessionService }) {
     name: 'verify',
     summary: 'Check a session JWT: its claims, or session_invalid',
     description: 'Needs no scope and no envelope. Checks signature, issuer, expiry and revocation; the caller checks aud against its scope.',
-    params: z.object({ jwt: z.string().min(1).max(8192) }),
+    params: z.object({ jwt: z.string().min(1).max(limits.sessionJwtChars) }),
     result: z.object({ claims: sessionClaimsSchema }),
     async handler({ jwt }) {
       return { claims: await deps.sessions.verify(jwt) };

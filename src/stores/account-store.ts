@@ -1,3 +1,4 @@
+import type { AuditEvent, AuditQuery, NewAuditEvent } from '../audit/audit-event.js';
 import type { Scope } from '../scopes/scope.js';
 
 export interface Account {
@@ -100,6 +101,11 @@ export interface AccountStore {
    * concurrent deletes of an account's last two credentials leave one).
    */
   deleteCredential(accountId: string, credentialId: string): Promise<DeleteCredentialResult>;
+
+  /** Appends to the scope's audit log; there is deliberately no way to change or remove an entry. */
+  appendAuditEvent(event: NewAuditEvent): Promise<void>;
+  /** A scope's audit events in the order they were written (at most `query.limit`). */
+  listAuditEvents(scopeId: string, query: AuditQuery): Promise<AuditEvent[]>;
 
   ping(): Promise<void>;
   close(): Promise<void>;

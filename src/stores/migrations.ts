@@ -14,11 +14,13 @@ export interface Migration {
 
 interface DialectTypes {
   timestamp: string;
+  /** An integer primary key the database numbers itself, in insertion order. */
+  serialKey: string;
 }
 
 const dialectTypes: Record<SqlDialect, DialectTypes> = {
-  postgres: { timestamp: 'timestamptz' },
-  sqlite: { timestamp: 'text' },
+  postgres: { timestamp: 'timestamptz', serialKey: 'bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY' },
+  sqlite: { timestamp: 'text', serialKey: 'integer PRIMARY KEY AUTOINCREMENT' },
 };
 
 /** Constraint names the stores use to tell which unique rule a failed insert broke. */
@@ -92,6 +94,29 @@ CREATE INDEX credentials_account_id_idx ON credentials (account_id);
     sql: () => `
 ALTER TABLE scopes ADD COLUMN session_ttl integer NOT NULL DEFAULT 3600;
 ALTER TABLE accounts ADD COLUMN address text;
+`,
+  },
+  {
+    id: 3,
+    name: 'audit_log_scope_rate_limits',
+    // Rate limits: null means the gateway's configured default. The audit log is only ever
+    // inserted into and read (the stores offer no update or delete); event_id orders it.
+    sql: (t) => `
+ALTER TABLE scopes ADD COLUMN rate_limit_ip_per_minute integer;
+ALTER TABLE scopes ADD COLUMN rate_limit_user_per_minute integer;
+
+CREATE TABLE audit_log (
+  event_id      ${t.serialKey},
+  scope_id      text NOT NULL,
+  occurred_at   ${t.timestamp} NOT NULL,
+  event         text NOT NULL,
+  account_id    text,
+  credential_id text,
+  reason        text,
+  client_ip     text,
+  request_id    text
+);
+CREATE INDEX audit_log_scope_idx ON audit_log (scope_id, event_id);
 `,
   },
 ];

@@ -4,21 +4,23 @@ import type { AccountStore } from './account-store.js';
 import type { ChallengeStore } from './challenge-store.js';
 import { MemoryChallengeStore } from './memory-challenge-store.js';
 import { PostgresAccountStore } from './postgres-account-store.js';
-import { createRedisClient, RedisChallengeStore } from './redis-challenge-store.js';
+import { RedisChallengeStore } from './redis-challenge-store.js';
+import { createConfiguredRedis, type RedisLike } from './redis-client.js';
 import { SqliteAccountStore } from './sqlite-account-store.js';
 
 export interface Stores {
   challenges: ChallengeStore;
   accounts: AccountStore;
+  /** The challenge store's Redis client, shared with the rate limiter; null when challenges are in-process. */
+  redis?: RedisLike | null;
   /** Human-readable description of the backends, for the start banner. */
   describe: { challenges: string; accounts: string };
 }
 
 /** Redis and PostgreSQL when configured; otherwise in-process challenges and a SQLite file. */
 export async function openStores(config: Config): Promise<Stores> {
-  const challenges: ChallengeStore = config.redisUrl
-    ? new RedisChallengeStore({ redis: createRedisClient(config.redisUrl), keyPrefix: config.redisKeyPrefix })
-    : new MemoryChallengeStore();
+  const redis = createConfiguredRedis(config, { commandTimeoutMs: config.serviceTimeoutMs });
+  const challenges: ChallengeStore = redis !== null ? new RedisChallengeStore({ redis, keyPrefix: config.redisKeyPrefix }) : new MemoryChallengeStore();
   let accounts: AccountStore;
   try {
     accounts = config.databaseUrl
@@ -31,11 +33,17 @@ export async function openStores(config: Config): Promise<Stores> {
   return {
     challenges,
     accounts,
+    redis,
     describe: {
-      challenges: config.redisUrl ? `redis (${redactUrl(config.redisUrl)})` : 'in-process memory',
+      challenges: describeChallenges(config),
       accounts: config.databaseUrl ? `postgresql (${redactUrl(config.databaseUrl)})` : `sqlite (${join(config.dataDir, 'gateway.db')})`,
     },
   };
+}
+
+function describeChallenges(config: Config): string {
+  if (config.redisClusterNodes.length > 0) return `redis cluster (${config.redisClusterNodes.map(redactUrl).join(', ')})`;
+  return config.redisUrl ? `redis (${redactUrl(config.redisUrl)})` : 'in-process memory';
 }
 
 function redactUrl(url: string): string {

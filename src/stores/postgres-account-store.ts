@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { AuditEvent, AuditQuery, NewAuditEvent } from '../audit/audit-event.js';
 import type { Scope } from '../scopes/scope.js';
 import type {
   Account,
@@ -15,6 +16,7 @@ import type {
 import { constraintNames, migrationsFor, schemaMigrationsTable } from './migrations.js';
 import {
   assertValidCredentialLimit,
+  auditInsertValues,
   canonicalTimestamp,
   canonicalTimestampOrNull,
   columnLists,
@@ -22,10 +24,12 @@ import {
   scopeColumnValues,
   scopeInsertValues,
   toAccount,
+  toAuditEvent,
   toCredential,
   toScope,
   updatableScopeColumns,
   type AccountRow,
+  type AuditRow,
   type CredentialRow,
   type ScopeRow,
 } from './sql-rows.js';
@@ -126,6 +130,18 @@ const sql = {
   findCredential: {
     name: 'pkgw_find_credential',
     text: `SELECT ${credentialColumns} FROM credentials WHERE scope_id = $1 AND credential_id = $2`,
+  },
+  insertAuditEvent: {
+    name: 'pkgw_insert_audit_event',
+    text: `INSERT INTO audit_log (scope_id, occurred_at, event, account_id, credential_id, reason, client_ip, request_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+  },
+  // $2/$3 are optional filters: a null cursor or time matches everything.
+  listAuditEvents: {
+    name: 'pkgw_list_audit_events',
+    text: `SELECT ${columnLists.audit} FROM audit_log
+           WHERE scope_id = $1 AND event_id > coalesce($2::bigint, 0) AND occurred_at >= coalesce($3::timestamptz, '-infinity')
+           ORDER BY event_id LIMIT $4`,
   },
   listCredentials: {
     name: 'pkgw_list_credentials',
@@ -325,6 +341,16 @@ export class PostgresAccountStore implements AccountStore {
       await client.query({ ...sql.deleteCredential, values: [accountId, credentialId] });
       return 'deleted';
     });
+  }
+
+  async appendAuditEvent(event: NewAuditEvent): Promise<void> {
+    await this.pool.query({ ...sql.insertAuditEvent, values: auditInsertValues(event) });
+  }
+
+  async listAuditEvents(scopeId: string, query: AuditQuery): Promise<AuditEvent[]> {
+    const since = query.since === undefined ? null : canonicalTimestamp(query.since);
+    const result = await this.pool.query<AuditRow>({ ...sql.listAuditEvents, values: [scopeId, query.afterId ?? null, since, query.limit] });
+    return result.rows.map(toAuditEvent);
   }
 
   async ping(): Promise<void> {

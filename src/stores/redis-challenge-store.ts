@@ -1,10 +1,10 @@
-import { Redis } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 import type { ChallengeStore } from './challenge-store.js';
 import { assertValidTtl } from './challenge-ttl.js';
 
 export interface RedisChallengeStoreOptions {
-  /** An ioredis client (a Cluster works too as long as it offers the same commands). */
-  redis: Redis;
+  /** An ioredis client or Cluster (see redis-client.ts): every command here touches a single key. */
+  redis: Redis | Cluster;
   /** Namespace for this gateway's keys, e.g. `pkgw:challenge:`. */
   keyPrefix: string;
 }
@@ -16,7 +16,7 @@ export interface RedisChallengeStoreOptions {
  * Redis errors are not caught here; they reject and the caller maps them to service_unavailable.
  */
 export class RedisChallengeStore implements ChallengeStore {
-  private readonly redis: Redis;
+  private readonly redis: Redis | Cluster;
   private readonly keyPrefix: string;
 
   constructor(options: RedisChallengeStoreOptions) {

@@ -5,6 +5,7 @@
  */
 import type { Account, Credential, NewScope, ScopeUpdate } from './account-store.js';
 import type { Scope } from '../scopes/scope.js';
+import type { AuditEvent, NewAuditEvent } from '../audit/audit-event.js';
 
 type SqlTimestamp = string | Date;
 type SqlBoolean = boolean | number;
@@ -22,6 +23,8 @@ export interface ScopeRow {
   timeout_ms: SqlInteger;
   algorithms: string;
   session_ttl: SqlInteger;
+  rate_limit_ip_per_minute: SqlInteger | null;
+  rate_limit_user_per_minute: SqlInteger | null;
   created_at: SqlTimestamp;
   updated_at: SqlTimestamp;
 }
@@ -57,18 +60,59 @@ export interface CredentialRow {
   possibly_cloned: SqlBoolean;
 }
 
+export interface AuditRow {
+  event_id: SqlInteger;
+  scope_id: string;
+  occurred_at: SqlTimestamp;
+  event: AuditEvent['event'];
+  account_id: string | null;
+  credential_id: string | null;
+  reason: string | null;
+  client_ip: string | null;
+  request_id: string | null;
+}
+
 /**
  * Column lists for SELECT and RETURNING. Explicit rather than `*`, so a later migration adding a
  * column cannot break statements already prepared by running processes.
  */
 export const columnLists = {
   scopes:
-    'scope_id, name, rp_id, rp_name, origins, user_verification, attestation, resident_key, timeout_ms, algorithms, session_ttl, created_at, updated_at',
+    'scope_id, name, rp_id, rp_name, origins, user_verification, attestation, resident_key, timeout_ms, algorithms, session_ttl, rate_limit_ip_per_minute, rate_limit_user_per_minute, created_at, updated_at',
   accounts:
     'account_id, scope_id, username, display_name, user_handle, identifier_hash, public_key, address, disabled, created_at',
   credentials:
     'credential_id, account_id, scope_id, public_key, algorithm, counter, transports, aaguid, device_type, backed_up, created_at, last_used_at, name, possibly_cloned',
+  audit: 'event_id, scope_id, occurred_at, event, account_id, credential_id, reason, client_ip, request_id',
 } as const;
+
+/** Insert order of an audit event's columns (event_id is numbered by the database). */
+export function auditInsertValues(event: NewAuditEvent): Array<string | null> {
+  return [
+    event.scope_id,
+    canonicalTimestamp(event.occurred_at),
+    event.event,
+    event.account_id,
+    event.credential_id,
+    event.reason,
+    event.client_ip,
+    event.request_id,
+  ];
+}
+
+export function toAuditEvent(row: AuditRow): AuditEvent {
+  return {
+    event_id: Number(row.event_id),
+    scope_id: row.scope_id,
+    occurred_at: toIso(row.occurred_at),
+    event: row.event,
+    account_id: row.account_id,
+    credential_id: row.credential_id,
+    reason: row.reason,
+    client_ip: row.client_ip,
+    request_id: row.request_id,
+  };
+}
 
 /**
  * The revision a scope write stores. Unique because both stores serialize scope writes (SQLite's
@@ -88,9 +132,13 @@ export const updatableScopeColumns = [
   'timeout_ms',
   'algorithms',
   'session_ttl',
+  'rate_limit_ip_per_minute',
+  'rate_limit_user_per_minute',
 ] as const satisfies ReadonlyArray<keyof ScopeUpdate>;
 
-export type ScopeColumnValue = string | number;
+export type ScopeColumnValue = string | number | null;
+
+const nullableScopeColumns = new Set<UpdatableScopeColumn>(['rate_limit_ip_per_minute', 'rate_limit_user_per_minute']);
 
 /**
  * Canonical ISO-8601 (`YYYY-MM-DDTHH:mm:ss.sssZ`) for a caller-supplied timestamp. Both backends
@@ -132,6 +180,8 @@ export function scopeColumnValues(fields: ScopeUpdate): Array<[UpdatableScopeCol
     timeout_ms: fields.timeout_ms,
     algorithms: fields.algorithms === undefined ? undefined : JSON.stringify(fields.algorithms),
     session_ttl: fields.session_ttl,
+    rate_limit_ip_per_minute: fields.rate_limit_ip_per_minute,
+    rate_limit_user_per_minute: fields.rate_limit_user_per_minute,
   };
   return updatableScopeColumns.flatMap((column): Array<[UpdatableScopeColumn, ScopeColumnValue]> => {
     const value = values[column];
@@ -144,8 +194,10 @@ export function scopeInsertValues(scope: NewScope): ScopeColumnValue[] {
   const values = new Map(scopeColumnValues(scope));
   return updatableScopeColumns.map((column) => {
     const value = values.get(column);
-    if (value === undefined) throw new TypeError(`scope.${column} is required`);
-    return value;
+    if (value !== undefined) return value;
+    // Optional settings: absent means "use the gateway default".
+    if (nullableScopeColumns.has(column)) return null;
+    throw new TypeError(`scope.${column} is required`);
   });
 }
 
@@ -162,6 +214,8 @@ export function toScope(row: ScopeRow): Scope {
     timeout_ms: Number(row.timeout_ms),
     algorithms: parseArray(row.algorithms, isNumber, 'scopes.algorithms'),
     session_ttl: Number(row.session_ttl),
+    rate_limit_ip_per_minute: row.rate_limit_ip_per_minute === null ? null : Number(row.rate_limit_ip_per_minute),
+    rate_limit_user_per_minute: row.rate_limit_user_per_minute === null ? null : Number(row.rate_limit_user_per_minute),
     created_at: toIso(row.created_at),
     updated_at: toIso(row.updated_at),
   };

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import type { AuditEvent, AuditQuery, NewAuditEvent } from '../audit/audit-event.js';
 import type { Scope } from '../scopes/scope.js';
 import type {
   Account,
@@ -15,6 +16,7 @@ import type {
 import { migrationsFor, schemaMigrationsTable } from './migrations.js';
 import {
   assertValidCredentialLimit,
+  auditInsertValues,
   canonicalTimestamp,
   canonicalTimestampOrNull,
   columnLists,
@@ -22,10 +24,12 @@ import {
   scopeColumnValues,
   scopeInsertValues,
   toAccount,
+  toAuditEvent,
   toCredential,
   toScope,
   updatableScopeColumns,
   type AccountRow,
+  type AuditRow,
   type CredentialRow,
   type ScopeRow,
 } from './sql-rows.js';
@@ -197,6 +201,16 @@ export class SqliteAccountStore implements AccountStore {
     return this.deleteCredentialChecked(accountId, credentialId);
   }
 
+  async appendAuditEvent(event: NewAuditEvent): Promise<void> {
+    this.statements.insertAuditEvent.run(...auditInsertValues(event));
+  }
+
+  async listAuditEvents(scopeId: string, query: AuditQuery): Promise<AuditEvent[]> {
+    const since = query.since === undefined ? '' : canonicalTimestamp(query.since);
+    const rows = this.statements.listAuditEvents.all(scopeId, query.afterId ?? 0, since, query.limit) as AuditRow[];
+    return rows.map(toAuditEvent);
+  }
+
   async ping(): Promise<void> {
     this.statements.ping.get();
   }
@@ -273,6 +287,14 @@ function prepareStatements(db: Database.Database) {
     findCredential: db.prepare(`SELECT ${credentialColumns} FROM credentials WHERE scope_id = ? AND credential_id = ?`),
     listCredentials: db.prepare(
       `SELECT ${credentialColumns} FROM credentials WHERE account_id = ? ORDER BY created_at, credential_id`,
+    ),
+    insertAuditEvent: db.prepare(
+      `INSERT INTO audit_log (scope_id, occurred_at, event, account_id, credential_id, reason, client_ip, request_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    // Canonical ISO-8601 text sorts chronologically, so '' (no time filter) precedes every entry.
+    listAuditEvents: db.prepare(
+      `SELECT ${columnLists.audit} FROM audit_log WHERE scope_id = ? AND event_id > ? AND occurred_at >= ? ORDER BY event_id LIMIT ?`,
     ),
     ping: db.prepare('SELECT 1'),
   };

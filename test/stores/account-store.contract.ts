@@ -87,6 +87,8 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
           timeout_ms: 300_000,
           algorithms: [-8, -7, -257],
           session_ttl: 3600,
+          rate_limit_ip_per_minute: null,
+          rate_limit_user_per_minute: null,
           rp_name: 'Example',
           created_at: created.created_at,
           updated_at: created.created_at,
@@ -105,6 +107,8 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
           timeout_ms: 60_000,
           algorithms: [-7],
           session_ttl: 86_400,
+          rate_limit_ip_per_minute: 0,
+          rate_limit_user_per_minute: 5,
         });
         const created = await store.createScope(input);
         expect(created).toStrictEqual({ ...input, created_at: created.created_at, updated_at: created.updated_at });
@@ -589,6 +593,44 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
             expect(left[0]!.credential_id).toBe(credentials[results.indexOf('last_credential')]!.credential_id);
           }
         });
+      });
+    });
+
+    describe('audit log', () => {
+      const event = (scopeId: string, n: number, occurredAt: string) => ({
+        scope_id: scopeId,
+        occurred_at: occurredAt,
+        event: 'sign_in_failed' as const,
+        account_id: `account-${n}`,
+        credential_id: null,
+        reason: 'verification_failed',
+        client_ip: '192.0.2.1',
+        request_id: `request-${n}`,
+      });
+
+      test('appends events and lists one scope\'s in insertion order with growing ids', async () => {
+        const a = await store.createScope(newScope());
+        const b = await store.createScope(newScope());
+        await store.appendAuditEvent(event(a.scope_id, 1, '2025-01-01T00:00:02.000Z'));
+        await store.appendAuditEvent(event(b.scope_id, 2, '2025-01-01T00:00:01.000Z'));
+        await store.appendAuditEvent(event(a.scope_id, 3, '2025-01-01T00:00:01.000Z'));
+        const listed = await store.listAuditEvents(a.scope_id, { limit: 10 });
+        expect(listed.map(({ event_id: _id, ...rest }) => rest)).toStrictEqual([
+          event(a.scope_id, 1, '2025-01-01T00:00:02.000Z'),
+          event(a.scope_id, 3, '2025-01-01T00:00:01.000Z'),
+        ]);
+        expect(listed[1]!.event_id).toBeGreaterThan(listed[0]!.event_id);
+      });
+
+      test('pages with afterId and limit, and filters by since', async () => {
+        const scope = await store.createScope(newScope());
+        for (let n = 1; n <= 5; n += 1) await store.appendAuditEvent(event(scope.scope_id, n, `2025-01-01T00:00:0${n}.000Z`));
+        const first = await store.listAuditEvents(scope.scope_id, { limit: 2 });
+        expect(first.map((e) => e.request_id)).toEqual(['request-1', 'request-2']);
+        const next = await store.listAuditEvents(scope.scope_id, { limit: 2, afterId: first[1]!.event_id });
+        expect(next.map((e) => e.request_id)).toEqual(['request-3', 'request-4']);
+        const recent = await store.listAuditEvents(scope.scope_id, { limit: 10, since: '2025-01-01T00:00:04.000Z' });
+        expect(recent.map((e) => e.request_id)).toEqual(['request-4', 'request-5']);
       });
     });
 

@@ -31,6 +31,7 @@ describeWithPostgres('PostgresAccountStore specifics', () => {
       expect(migrations.rows).toEqual([
         { id: 1, name: 'scopes_accounts_credentials' },
         { id: 2, name: 'scope_session_ttl_account_address' },
+        { id: 3, name: 'audit_log_scope_rate_limits' },
       ]);
       await Promise.all(stores.map((store) => store.ping()));
     } finally {
@@ -46,7 +47,7 @@ describeWithPostgres('PostgresAccountStore specifics', () => {
         'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
         [schema],
       );
-      expect(tables.rows.map((row) => row.table_name)).toEqual(['accounts', 'credentials', 'schema_migrations', 'scopes']);
+      expect(tables.rows.map((row) => row.table_name)).toEqual(['accounts', 'audit_log', 'credentials', 'schema_migrations', 'scopes']);
     } finally {
       await store.close();
     }
@@ -156,7 +157,7 @@ describeWithPostgres('PostgresAccountStore specifics', () => {
       await expect(store.deleteCredential('old-account', 'old-cred')).resolves.toBe('deleted');
       await expect(store.updateScope('old-scope', { session_ttl: 120 })).resolves.toMatchObject({ session_ttl: 120 });
       const migrations = await admin.query(`SELECT id FROM "${schema}".schema_migrations ORDER BY id`);
-      expect(migrations.rows).toEqual([{ id: 1 }, { id: 2 }]);
+      expect(migrations.rows).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
     } finally {
       await store.close();
     }

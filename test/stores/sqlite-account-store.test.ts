@@ -33,6 +33,7 @@ describe('SqliteAccountStore specifics', () => {
       expect(raw.prepare('SELECT id, name FROM schema_migrations ORDER BY id').all()).toEqual([
         { id: 1, name: 'scopes_accounts_credentials' },
         { id: 2, name: 'scope_session_ttl_account_address' },
+        { id: 3, name: 'audit_log_scope_rate_limits' },
       ]);
     } finally {
       raw.close();
@@ -134,7 +135,7 @@ describe('SqliteAccountStore specifics', () => {
     }
     const check = new Database(file, { readonly: true });
     try {
-      expect(check.prepare('SELECT id FROM schema_migrations ORDER BY id').all()).toEqual([{ id: 1 }, { id: 2 }]);
+      expect(check.prepare('SELECT id FROM schema_migrations ORDER BY id').all()).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
     } finally {
       check.close();
     }

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { AUDIT_PAGE_MAX, auditEventSchema } from '../audit/audit-event.js';
+import { adminMethod } from '../rpc/rpc-method.js';
+import type { AccountStore } from '../stores/account-store.js';
+
+export const auditLogParams = z.object({
+  scope_id: z.uuid(),
+  since: z.iso.datetime({ offset: true }).optional().describe('only events at or after this time (ISO-8601)'),
+  after_id: z.number().int().min(0).optional().describe('only events after this event_id: the next_after_id of the previous page'),
+  limit: z.number().int().min(1).max(AUDIT_PAGE_MAX).default(100),
+});
+
+export function getAuditLog(deps: { accounts: AccountStore }) {
+  return adminMethod({
+    name: 'getAuditLog',
+    summary: "A scope's audit log, oldest first (admin)",
+    description: 'Needs Authorization: Bearer <admin token>. Pages with after_id; next_after_id is null on the last page.',
+    params: auditLogParams,
+    result: z.object({ events: z.array(auditEventSchema), next_after_id: z.number().int().nullable() }),
+    async handler({ scope_id, since, after_id, limit }) {
+      const events = await deps.accounts.listAuditEvents(scope_id, { since, afterId: after_id, limit });
+      const last = events[events.length - 1];
+      return { events, next_after_id: events.length === limit && last !== undefined ? last.event_id : null };
+    },
+  });
+}

@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { AuditRecorder } from '../audit/audit-recorder.js';
+import { GatewayError } from '../errors/gateway-error.js';
+import { adminMethod } from '../rpc/rpc-method.js';
+import { scopeSchema, scopeSettingsSchema } from '../scopes/scope.js';
+import type { ScopeRegistry } from '../scopes/scope-registry.js';
+import type { AccountStore } from '../stores/account-store.js';
+
+export interface ScopeAdminDeps {
+  accounts: AccountStore;
+  /** Reloaded after a write, so this process honours the change at once (others within a poll). */
+  scopes: ScopeRegistry;
+  audit: AuditRecorder;
+}
+
+/** Every setting optional and without its default, so an update changes only what it names. */
+const scopeChangesSchema = z.object(
+  Object.fromEntries(
+    Object.entries(scopeSettingsSchema.shape).map(([key, field]) => [key, (field instanceof z.ZodDefault ? field.unwrap() : field).optional()]),
+  ),
+  // Same fields and types as partial(), which would however fill in the defaults of absent keys.
+) as unknown as ReturnType<typeof scopeSettingsSchema.partial>;
+
+export function createScope(deps: ScopeAdminDeps) {
+  return adminMethod({
+    name: 'createScope',
+    summary: 'Create a scope (admin)',
+    description: 'Needs Authorization: Bearer <admin token>. Settings as for `npm run scope -- create`; unset ones take their defaults.',
+    params: scopeSettingsSchema,
+    result: scopeSchema,
+    async handler(settings, ctx) {
+      const { rp_name, ...rest } = settings;
+      const scope = await deps.accounts.createScope({ ...rest, rp_name: rp_name ?? rest.name, scope_id: randomUUID() });
+      await deps.scopes.refresh();
+      await deps.audit.record(ctx, 'scope_created', { scope_id: scope.scope_id });
+      return scope;
+    },
+  });
+}
+
+export function updateScope(deps: ScopeAdminDeps) {
+  return adminMethod({
+    name: 'updateScope',
+    summary: 'Change some settings of a scope (admin)',
+    description: 'Needs Authorization: Bearer <admin token>. Only the settings given change; `origins` replaces the whole list.',
+    params: scopeChangesSchema.extend({ scope_id: z.uuid() }),
+    result: scopeSchema,
+    async handler({ scope_id, ...changes }, ctx) {
+      const given = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+      const scope = await deps.accounts.updateScope(scope_id, given);
+      if (scope === null) throw new GatewayError('scope_not_found');
+      await deps.scopes.refresh();
+      await deps.audit.record(ctx, 'scope_updated', { scope_id });
+      return scope;
+    },
+  });
+}
+
+export function listScopes(deps: Pick<ScopeAdminDeps, 'accounts'>) {
+  return adminMethod({
+    name: 'listScopes',
+    summary: 'Every scope (admin)',
+    description: 'Needs Authorization: Bearer <admin token>.',
+    params: z.object({}).strict().optional(),
+    result: z.object({ scopes: z.array(scopeSchema) }),
+    async handler() {
+      return { scopes: await deps.accounts.listScopes() };
+    },
+  });
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/** Everything the audit log records, one name per kind of event. */
+export const auditEventNames = [
+  'registration',
+  'credential_added',
+  'credential_renamed',
+  'credential_deleted',
+  'sign_in_succeeded',
+  'sign_in_failed',
+  'counter_regression',
+  'sign_out',
+  'account_disabled',
+  'account_enabled',
+  'scope_created',
+  'scope_updated',
+] as const;
+
+export const auditEventNameSchema = z.enum(auditEventNames);
+export type AuditEventName = (typeof auditEventNames)[number];
+
+/** One audit record as written; ids, keys and payloads never go in, only who, what and why. */
+export interface NewAuditEvent {
+  scope_id: string;
+  occurred_at: string;
+  event: AuditEventName;
+  account_id: string | null;
+  credential_id: string | null;
+  /** For failures: the error reason the client was given (e.g. verification_failed). */
+  reason: string | null;
+  client_ip: string | null;
+  request_id: string | null;
+}
+
+export interface AuditEvent extends NewAuditEvent {
+  /** Grows with every insert: the order of the log and the cursor for paging. */
+  event_id: number;
+}
+
+export const auditEventSchema = z.object({
+  event_id: z.number().int(),
+  scope_id: z.string(),
+  occurred_at: z.string(),
+  event: auditEventNameSchema,
+  account_id: z.string().nullable(),
+  credential_id: z.string().nullable(),
+  reason: z.string().nullable(),
+  client_ip: z.string().nullable(),
+  request_id: z.string().nullable(),
+});
+
+/** Which part of a scope's log to read: after a cursor and/or from a time, oldest first. */
+export interface AuditQuery {
+  since?: string;
+  afterId?: number;
+  limit: number;
+}
+
+export const AUDIT_PAGE_MAX = 1000;

@@ -1,0 +1,52 @@
+import type { Logger } from 'pino';
+import type { AccountStore } from '../stores/account-store.js';
+import type { AuditEventName } from './audit-event.js';
+
+/** Who did something, as far as the call knows: its request id and client address. */
+export interface AuditSource {
+  requestId: string;
+  clientIp?: string;
+  log: Logger;
+}
+
+export interface AuditFacts {
+  scope_id: string;
+  account_id?: string | null;
+  credential_id?: string | null;
+  reason?: string | null;
+}
+
+/** Writes audit events; never throws, so an audit failure cannot undo or fail what already happened. */
+export interface AuditRecorder {
+  record(source: AuditSource, event: AuditEventName, facts: AuditFacts): Promise<void>;
+}
+
+/**
+ * Appends to the account store's audit log. The event is written after the change it describes
+ * has committed; if that write fails (the database just went away) the event is logged at error
+ * level instead and counted, rather than turning a completed registration into an error.
+ */
+export function createAuditRecorder(deps: { accounts: AccountStore; now: () => number; onWriteFailure?: () => void }): AuditRecorder {
+  return {
+    async record(source, event, facts) {
+      try {
+        await deps.accounts.appendAuditEvent({
+          scope_id: facts.scope_id,
+          occurred_at: new Date(deps.now()).toISOString(),
+          event,
+          account_id: facts.account_id ?? null,
+          credential_id: facts.credential_id ?? null,
+          reason: facts.reason ?? null,
+          client_ip: source.clientIp ?? null,
+          request_id: source.requestId,
+        });
+      } catch (err) {
+        deps.onWriteFailure?.();
+        source.log.error({ err, audit: { event, ...facts } }, 'audit event could not be written');
+      }
+    },
+  };
+}
+
+/** Records nothing (documentation builds, tools that need no log). */
+export const noAudit: AuditRecorder = { record: async () => {} };

@@ -1,0 +1,105 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { unwrapCacheStats } from '../envelope/unwrap-cache.js';
+
+const CEREMONY_METHODS = new Set(['initiateRegistration', 'completeRegistration', 'initiateAuthentication', 'completeAuthentication']);
+
+export interface GatewayMetrics {
+  /** One JSON-RPC call: its method, 'ok' or the error reason, and how long it took. */
+  observeCall(method: string, outcome: string, seconds: number): void;
+  /** One store call (accounts or challenges). */
+  observeStore(store: 'accounts' | 'challenges', operation: string, seconds: number, outcome: 'ok' | 'error' | 'timeout'): void;
+  auditWriteFailed(): void;
+  /** The Prometheus text exposition of every metric. */
+  render(): Promise<{ contentType: string; text: string }>;
+}
+
+/**
+ * Prometheus metrics of one gateway, in its own registry (so several gateways in one process, as
+ * in tests, do not collide). Labels only ever take values from closed sets: method names the
+ * gateway serves, error reasons from the table, store operation names.
+ */
+export function createGatewayMetrics(): GatewayMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'pkgw_' });
+
+  const calls = new Counter({
+    name: 'pkgw_rpc_requests_total',
+    help: 'JSON-RPC calls by method and outcome (ok or the error reason)',
+    labelNames: ['method', 'outcome'] as const,
+    registers: [registry],
+  });
+  const callSeconds = new Histogram({
+    name: 'pkgw_rpc_duration_seconds',
+    help: 'Time to answer a JSON-RPC call, by method',
+    labelNames: ['method'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+    registers: [registry],
+  });
+  const ceremonySeconds = new Histogram({
+    name: 'pkgw_ceremony_duration_seconds',
+    help: 'Time of each WebAuthn ceremony step (initiate*/complete*), by method and whether it succeeded',
+    labelNames: ['method', 'result'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+    registers: [registry],
+  });
+  const storeSeconds = new Histogram({
+    name: 'pkgw_store_duration_seconds',
+    help: 'Time of each account-store and challenge-store call, by store, operation and outcome',
+    labelNames: ['store', 'operation', 'outcome'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2],
+    registers: [registry],
+  });
+  const auditFailures = new Counter({
+    name: 'pkgw_audit_write_failures_total',
+    help: 'Audit events that could not be written (logged at error level instead)',
+    registers: [registry],
+  });
+
+  // The unwrap cache keeps process-wide totals; these counters catch up with them on each scrape.
+  const reported = { hits: 0, misses: 0 };
+  new Counter({
+    name: 'pkgw_rsa_unwrap_cache_hits_total',
+    help: 'X-Encrypted-Key headers answered from the unwrap cache (no RSA decryption)',
+    registers: [registry],
+    collect() {
+      const { hits } = unwrapCacheStats();
+      this.inc(Math.max(0, hits - reported.hits));
+      reported.hits = hits;
+    },
+  });
+  new Counter({
+    name: 'pkgw_rsa_unwrap_cache_misses_total',
+    help: 'X-Encrypted-Key headers that needed an RSA decryption',
+    registers: [registry],
+    collect() {
+      const { misses } = unwrapCacheStats();
+      this.inc(Math.max(0, misses - reported.misses));
+      reported.misses = misses;
+    },
+  });
+  new Gauge({
+    name: 'pkgw_rsa_unwrap_cache_entries',
+    help: 'Client keys held in the unwrap cache',
+    registers: [registry],
+    collect() {
+      this.set(unwrapCacheStats().size);
+    },
+  });
+
+  return {
+    observeCall(method, outcome, seconds) {
+      calls.inc({ method, outcome });
+      callSeconds.observe({ method }, seconds);
+      if (CEREMONY_METHODS.has(method)) ceremonySeconds.observe({ method, result: outcome === 'ok' ? 'ok' : 'error' }, seconds);
+    },
+    observeStore(store, operation, seconds, outcome) {
+      storeSeconds.observe({ store, operation, outcome }, seconds);
+    },
+    auditWriteFailed() {
+      auditFailures.inc();
+    },
+    async render() {
+      return { contentType: registry.contentType, text: await registry.metrics() };
+    },
+  };
+}
