@@ -22,6 +22,7 @@ import { hostilePlans, type Plan } from './lib/hostile/hostile-requests.js';
 import { newTally, prepareFixture, runPlan, type Tally } from './lib/hostile/hostile-runner.js';
 import { RpcClient } from './lib/rpc-client.js';
 import { SoftAuthenticator } from './lib/soft-authenticator.js';
+import { dropPostgresSchema } from './lib/local-services.js';
 
 const ORIGIN = 'http://localhost:8788';
 /** Hostile plans are drawn in batches of this many from fast-check, each batch with a new seed. */
@@ -201,14 +202,7 @@ async function cleanUp(redisUrl: string, keyPrefix: string, databaseUrl: string,
   } finally {
     redis.disconnect();
   }
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await client.end();
-  }
+  await dropPostgresSchema(databaseUrl, schema);
 }
 
 main().then(

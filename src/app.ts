@@ -34,13 +34,13 @@ export interface Gateway {
   close(options?: { graceMs?: number }): Promise<void>;
 }
 
-/** The composition root's work, shared by `main.ts` and the tests: keys, stores, methods, HTTP. */
 export interface GatewayOptions {
   stores?: Stores;
   /** The clock sessions are issued and checked against (tests move it). */
   now?: () => number;
 }
 
+/** The composition root's work, shared by `main.ts` and the tests: keys, stores, methods, HTTP. */
 export async function createGateway(config: Config, log: Logger, options: GatewayOptions = {}): Promise<Gateway> {
   const now = options.now ?? Date.now;
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });

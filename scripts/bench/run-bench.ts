@@ -7,7 +7,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +19,7 @@ import { cryptoFloor, type FloorRow } from './crypto-floor.js';
 import { runCell, type CellResult, type Ceremony } from './load-generator.js';
 import { referenceClient } from './reference-client.js';
 import { renderMarkdown } from './report.js';
+import { freePort } from '../lib/local-services.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const PAGE_ORIGIN = 'http://localhost:8788';
@@ -225,14 +225,6 @@ function startChild(name: string, args: string[], env: Record<string, string>, r
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function cleanUp(): Promise<void> {
   await Promise.all(

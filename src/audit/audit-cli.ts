@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { ConfigError, loadConfig } from '../config/config.js';
+import { cliConfig, isCliResult, type CliResult } from '../cli/cli-runner.js';
 import { openStores } from '../stores/open-stores.js';
 import { AUDIT_PAGE_MAX } from './audit-event.js';
 import { parseSince } from './since.js';
@@ -15,12 +15,6 @@ const options = {
   limit: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 /** `npm run audit`: reads a scope's audit log straight from the account store. */
 export async function runAuditCli(argv: string[], env: NodeJS.ProcessEnv, now = Date.now()): Promise<CliResult> {
@@ -38,13 +32,8 @@ export async function runAuditCli(argv: string[], env: NodeJS.ProcessEnv, now = 
   const limit = z.coerce.number().int().min(1).max(1_000_000).default(10_000).safeParse(flags.limit);
   if (!limit.success) return { code: 2, stdout: '', stderr: `--limit must be a positive integer\n${USAGE}\n` };
 
-  let config;
-  try {
-    config = loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return { code: 2, stdout: '', stderr: `${error.message}\n` };
-    throw error;
-  }
+  const config = cliConfig(env);
+  if (isCliResult(config)) return config;
   const stores = await openStores(config);
   try {
     const lines: string[] = [];

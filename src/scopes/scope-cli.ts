@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { ConfigError, loadConfig } from '../config/config.js';
+import { cliConfig, isCliResult, runAsMain, type CliResult } from '../cli/cli-runner.js';
 import { openStores } from '../stores/open-stores.js';
 import { scopeSettingsSchema, type Scope } from './scope.js';
 
@@ -58,7 +58,7 @@ function rateLimitFlag(value: string | undefined): number | null | undefined {
   return value === 'default' ? null : Number(value);
 }
 
-export async function runScopeCli(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runScopeCli(argv: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true });
@@ -68,13 +68,8 @@ export async function runScopeCli(argv: string[], env: NodeJS.ProcessEnv): Promi
   const [command, id] = parsed.positionals;
   if (parsed.values.help || command === undefined) return { code: command === undefined && !parsed.values.help ? 2 : 0, stdout: '', stderr: `${USAGE}\n` };
 
-  let config;
-  try {
-    config = loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return { code: 2, stdout: '', stderr: `${error.message}\n` };
-    throw error;
-  }
+  const config = cliConfig(env);
+  if (isCliResult(config)) return config;
   const stores = await openStores(config);
   const print = (value: Scope | Scope[]) => ({ code: 0, stdout: `${JSON.stringify(value, null, 2)}\n`, stderr: '' });
   const fail = (message: string) => ({ code: 1, stdout: '', stderr: `${message}\n` });
@@ -111,16 +106,4 @@ export async function runScopeCli(argv: string[], env: NodeJS.ProcessEnv): Promi
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  runScopeCli(process.argv.slice(2), process.env).then(
-    ({ code, stdout, stderr }) => {
-      process.stdout.write(stdout);
-      process.stderr.write(stderr);
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (import.meta.url === `file://${process.argv[1]}`) runAsMain(runScopeCli);

@@ -1,41 +1,27 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../scripts/lib/local-services.js';
+import { buildGateway, spawnBuiltGateway } from '../support/built-gateway.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('npm start', () => {
   let dataDir: string;
   beforeAll(() => {
-    execFileSync(process.execPath, [join(root, 'scripts', 'build-if-needed.mjs')], { cwd: root, stdio: 'ignore' });
+    buildGateway();
     dataDir = mkdtempSync(join(tmpdir(), 'pkgw-start-'));
   }, 120_000);
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('should start with zero configuration, print the URL, public key and development scope, and stop on SIGTERM', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [join(root, 'dist', 'src', 'main.js')], {
-      cwd: root,
-      env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'silent' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const gateway = spawnBuiltGateway({ DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'silent' });
     try {
-      const deadline = Date.now() + 20_000;
-      while (!stdout.includes('development scope id') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      await gateway.waitFor('development scope id');
+      const stdout = gateway.stdout();
       expect(stdout).toContain(`listening on http://localhost:${port}`);
       const publicKey = /enclavePublicKey\): (\S+)/.exec(stdout)?.[1];
       const scopeId = /development scope id: ([0-9a-f-]{36})/.exec(stdout)?.[1];
@@ -55,9 +41,9 @@ describe('npm start', () => {
       expect(statSync(join(dataDir, 'rsa-private-key.pem')).mode & 0o777).toBe(0o600);
       expect(statSync(join(dataDir, 'gateway.db')).isFile()).toBe(true);
     } finally {
-      child.kill('SIGTERM');
+      gateway.child.kill('SIGTERM');
     }
-    expect(await exited).toBe(0);
+    expect(await gateway.exited).toBe(0);
   }, 60_000);
 
   it('should refuse to start on a bad variable, naming it', () => {

@@ -1,41 +1,25 @@
-import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../scripts/lib/local-services.js';
+import { buildGateway, spawnBuiltGateway } from '../support/built-gateway.js';
 
-const root = new URL('../../', import.meta.url).pathname;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('SIGTERM on the built process', () => {
   let dataDir: string;
   beforeAll(() => {
-    execFileSync(process.execPath, [join(root, 'scripts', 'build-if-needed.mjs')], { cwd: root, stdio: 'ignore' });
+    buildGateway();
     dataDir = mkdtempSync(join(tmpdir(), 'pkgw-sigterm-'));
   }, 120_000);
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('should stop accepting, finish the request in flight, close the stores and exit 0 within the grace period', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [join(root, 'dist', 'src', 'main.js')], {
-      cwd: root,
-      env: { PATH: process.env.PATH, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'silent', SHUTDOWN_GRACE_MS: '5000' },
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const gateway = spawnBuiltGateway({ DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'silent', SHUTDOWN_GRACE_MS: '5000' });
+    const { child, exited } = gateway;
     try {
-      const deadline = Date.now() + 20_000;
-      while (!stdout.includes('listening on') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      await gateway.waitFor('listening on');
 
       // A request whose body is still arriving when SIGTERM comes: it is in flight.
       const body = JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'getEncryptionKey' });

@@ -1,9 +1,7 @@
 // WORKERS: several gateway processes behind one port through node:cluster; tests and the CLI stay
 // single-process because they never go through main.ts's primary.
-import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -15,8 +13,9 @@ import { createRedisClient } from '../../src/stores/redis-challenge-store.js';
 import { databaseUrl, describeWithPostgres, redisAvailable, redisUrl } from '../support/backends.js';
 import { register, sessionCall, signIn } from '../support/ceremonies.js';
 import { TEST_ORIGIN } from '../support/gateway-harness.js';
+import { freePort } from '../../scripts/lib/local-services.js';
+import { buildGateway, spawnBuiltGateway } from '../support/built-gateway.js';
 
-const root = new URL('../../', import.meta.url).pathname;
 
 describe('WORKERS and REDIS_CLUSTER_NODES configuration', () => {
   test('WORKERS defaults to the number of cores and is honoured only with shared challenges', () => {
@@ -42,14 +41,6 @@ describe('WORKERS and REDIS_CLUSTER_NODES configuration', () => {
 
 const describeWithBoth = redisAvailable ? describeWithPostgres : describe.skip;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function childrenOf(pid: number): number[] {
   try {
@@ -66,7 +57,7 @@ describeWithBoth('npm start with WORKERS=2 on Redis and PostgreSQL', () => {
   let dataDir: string;
 
   beforeAll(() => {
-    execFileSync(process.execPath, [join(root, 'scripts', 'build-if-needed.mjs')], { cwd: root, stdio: 'ignore' });
+    buildGateway();
     dataDir = mkdtempSync(join(tmpdir(), 'pkgw-workers-'));
   }, 120_000);
 
@@ -84,10 +75,7 @@ describeWithBoth('npm start with WORKERS=2 on Redis and PostgreSQL', () => {
 
   test('two worker processes share the port, print one banner, serve ceremonies and stop on SIGTERM', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [join(root, 'dist', 'src', 'main.js')], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH,
+    const gateway = spawnBuiltGateway({
         DATA_DIR: dataDir,
         PORT: String(port),
         LOG_LEVEL: 'silent',
@@ -97,17 +85,11 @@ describeWithBoth('npm start with WORKERS=2 on Redis and PostgreSQL', () => {
         DATABASE_URL: databaseUrl,
         DATABASE_SCHEMA: schema,
         ALLOWED_ORIGINS: TEST_ORIGIN,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, exited } = gateway;
     try {
-      const deadline = Date.now() + 30_000;
-      while ((childrenOf(child.pid!).length < 2 || !stdout.includes('development scope id')) && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await gateway.waitFor('development scope id', 30_000, () => childrenOf(child.pid!).length >= 2);
+      const stdout = gateway.stdout();
       expect(childrenOf(child.pid!)).toHaveLength(2);
       expect(stdout.match(/listening on/g)).toHaveLength(1);
       const scopeId = /development scope id: ([0-9a-f-]{36})/.exec(stdout)?.[1];

@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log/logger.js';
 import { scopeSettingsSchema, type Scope, type ScopeSettingsInput } from '../../src/scopes/scope.js';
 import { databaseUrl, redisUrl } from './backends.js';
+import { dropPostgresSchema } from '../../scripts/lib/local-services.js';
 
 export type Backend = 'embedded' | 'redis+postgres';
 
@@ -65,19 +66,8 @@ export async function startGateway(
     },
     async close() {
       await gateway.close();
-      if (backend === 'redis+postgres') await dropSchema(schema);
+      if (backend === 'redis+postgres') await dropPostgresSchema(databaseUrl, schema);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-async function dropSchema(schema: string): Promise<void> {
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await client.end();
-  }
 }
