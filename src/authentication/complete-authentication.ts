@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { verifyAuthenticationResponse, type VerifiedAuthenticationResponse } from '@simplewebauthn/server';
+import { verifyAuthenticationResponse } from '@simplewebauthn/server';
 import { z } from 'zod';
 import type { CeremonyRateLimiter } from '../abuse/ceremony-rate-limiter.js';
 import type { AuditFacts, AuditRecorder } from '../audit/audit-recorder.js';
@@ -15,6 +15,7 @@ import { scopedMethod, type ScopedContext } from '../rpc/rpc-method.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { AccountStore } from '../stores/account-store.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
+import { verifiedOrFail } from '../ceremony/verified-or-fail.js';
 
 export const completeAuthenticationParams = z.object({
   challenge_id: z.string().min(1).max(limits.challengeIdChars),
@@ -81,12 +82,12 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
   const response = openJson(clientKey.key, params.encrypted_assertion, authenticationResponseSchema, 'encrypted_assertion');
 
   // The credential must exist in this scope: another scope's passkey is simply unknown here.
-  const credential = await deps.accounts.findCredential(scope.scope_id, response.id);
-  if (credential === null) throw new GatewayError('verification_failed', 'unknown credential');
+  // (Credentials are deleted with their account, so a found credential always has one.)
+  const found = await deps.accounts.findCredentialWithAccount(scope.scope_id, response.id);
+  if (found === null) throw new GatewayError('verification_failed', 'unknown credential');
+  const { credential, account } = found;
   facts.credential_id = credential.credential_id;
   facts.account_id = credential.account_id;
-  const account = await deps.accounts.getAccount(credential.account_id);
-  if (account === null) throw new GatewayError('verification_failed', 'credential without account');
   // A sign-in that named a user must use that user's passkey (an unknown name never matches).
   if (state.username !== null && account.username !== state.username) throw new GatewayError('verification_failed', 'credential of another account');
   // userHandle is null for security keys; when present it must be this account's.
@@ -95,9 +96,8 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
   }
   if (account.disabled) throw new GatewayError('account_disabled');
 
-  let verification: VerifiedAuthenticationResponse;
-  try {
-    verification = await verifyAuthenticationResponse({
+  const verification = await verifiedOrFail(() =>
+    verifyAuthenticationResponse({
       response,
       expectedChallenge: state.challenge,
       expectedOrigin: scope.origins,
@@ -105,11 +105,8 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
       // The counter rule is ours (below), applied only once the signature has verified.
       credential: { id: credential.credential_id, publicKey: Buffer.from(credential.public_key, 'base64url'), counter: 0 },
       requireUserVerification: scope.user_verification === 'required',
-    });
-  } catch (error) {
-    throw new GatewayError('verification_failed', error instanceof Error ? error.message : 'assertion rejected');
-  }
-  if (!verification.verified) throw new GatewayError('verification_failed', 'assertion not verified');
+    }),
+  );
   const { newCounter, credentialBackedUp } = verification.authenticationInfo;
 
   // A counter that does not grow (both non-zero) means two copies of the key may exist.

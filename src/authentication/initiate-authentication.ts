@@ -37,12 +37,12 @@ export function initiateAuthentication(deps: { accounts: AccountStore; challenge
       let allowCredentials: { id: string; transports?: string[] }[] = [];
       let accountId: string | null = null;
       if (user.key !== null) {
-        const account = await deps.accounts.findAccountByUsername(scope.scope_id, user.key);
-        if (account === null) {
+        const found = await deps.accounts.findAccountWithCredentials(scope.scope_id, user.key);
+        if (found === null) {
           allowCredentials = decoyCredentials(deps.identifierSecret, scope.scope_id, user.key);
         } else {
-          accountId = account.account_id;
-          allowCredentials = (await deps.accounts.listCredentials(account.account_id)).map((credential) => ({ id: credential.credential_id, transports: credential.transports }));
+          accountId = found.account.account_id;
+          allowCredentials = found.credentials.map((credential) => ({ id: credential.credential_id, transports: credential.transports }));
         }
       }
 

@@ -24,12 +24,20 @@ export function deriveAccountSecretKey(masterSecret: Uint8Array, accountId: stri
 
 export function accountPublicKey(masterSecret: Uint8Array, accountId: string): AccountPublicKey {
   const secretKey = deriveAccountSecretKey(masterSecret, accountId);
-  const compressed = secp256k1.getPublicKey(secretKey, true);
-  return { publicKey: Buffer.from(compressed).toString('hex'), address: addressOf(compressed) };
+  // One scalar multiplication: the compressed form is read off the uncompressed point (prefix 02
+  // or 03 by the parity of y, then x), where decompressing it again would cost a square root.
+  const uncompressed = secp256k1.getPublicKey(secretKey, false);
+  const compressed = new Uint8Array(33);
+  compressed[0] = 0x02 | (uncompressed[64]! & 1);
+  compressed.set(uncompressed.subarray(1, 33), 1);
+  return { publicKey: Buffer.from(compressed).toString('hex'), address: addressOfUncompressed(uncompressed) };
 }
 
 /** Ethereum address of a (compressed or uncompressed) secp256k1 public key. */
 export function addressOf(publicKey: Uint8Array): string {
-  const uncompressed = secp256k1.Point.fromBytes(publicKey).toBytes(false);
+  return addressOfUncompressed(secp256k1.Point.fromBytes(publicKey).toBytes(false));
+}
+
+function addressOfUncompressed(uncompressed: Uint8Array): string {
   return `0x${Buffer.from(keccak_256(uncompressed.subarray(1))).subarray(12).toString('hex')}`;
 }

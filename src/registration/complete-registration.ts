@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { verifyRegistrationResponse, type VerifiedRegistrationResponse } from '@simplewebauthn/server';
+import { verifyRegistrationResponse } from '@simplewebauthn/server';
 import { z } from 'zod';
 import type { CeremonyRateLimiter } from '../abuse/ceremony-rate-limiter.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
@@ -21,6 +21,7 @@ import { optionalSession, type SessionDeps } from '../sessions/session-context.j
 import type { SessionService } from '../sessions/session-service.js';
 import type { Account, AccountStore, Credential } from '../stores/account-store.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
+import { verifiedOrFail } from '../ceremony/verified-or-fail.js';
 
 export const completeRegistrationParams = z.object({
   challenge_id: z.string().min(1).max(limits.challengeIdChars),
@@ -92,21 +93,16 @@ async function sessionAccount(ctx: ScopedContext, state: ChallengeState, deps: D
 }
 
 async function verifiedCredential(response: RegistrationResponse, state: ChallengeState, scope: Scope, accountId: string, now: () => number): Promise<Credential> {
-  let verification: VerifiedRegistrationResponse;
-  try {
-    verification = await verifyRegistrationResponse({
+  const { registrationInfo: info } = await verifiedOrFail(() =>
+    verifyRegistrationResponse({
       response,
       expectedChallenge: state.challenge,
       expectedOrigin: scope.origins,
       expectedRPID: scope.rp_id,
       requireUserVerification: scope.user_verification === 'required',
       supportedAlgorithmIDs: scope.algorithms,
-    });
-  } catch (error) {
-    throw new GatewayError('verification_failed', error instanceof Error ? error.message : 'attestation rejected');
-  }
-  const info = verification.registrationInfo;
-  if (!verification.verified || info === undefined) throw new GatewayError('verification_failed', 'attestation not verified');
+    }),
+  );
   return {
     credential_id: info.credential.id,
     account_id: accountId,

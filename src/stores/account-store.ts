@@ -78,6 +78,13 @@ export interface AccountStore {
   createAccountWithCredential(account: Account, credential: Credential): Promise<CreateAccountResult>;
   findCredential(scopeId: string, credentialId: string): Promise<Credential | null>;
   listCredentials(accountId: string): Promise<Credential[]>;
+  /** findCredential and the account owning it, in one round trip (the sign-in completion path). */
+  findCredentialWithAccount(scopeId: string, credentialId: string): Promise<{ credential: Credential; account: Account } | null>;
+  /**
+   * findAccountByUsername and listCredentials (same order) in one round trip (the sign-in
+   * initiation path); null when there is no such account.
+   */
+  findAccountWithCredentials(scopeId: string, username: string): Promise<{ account: Account; credentials: Credential[] } | null>;
 
   getAccount(accountId: string): Promise<Account | null>;
   /** Enables or disables an account; false when there is no such account. */

@@ -20,16 +20,21 @@ import {
   canonicalTimestamp,
   canonicalTimestampOrNull,
   columnLists,
+  joinColumnLists,
   nextScopeRevision,
   scopeColumnValues,
   scopeInsertValues,
   toAccount,
+  toAccountWithCredentials,
   toAuditEvent,
   toCredential,
+  toCredentialWithAccount,
   toScope,
   updatableScopeColumns,
+  type AccountCredentialRow,
   type AccountRow,
   type AuditRow,
+  type CredentialAccountRow,
   type CredentialRow,
   type ScopeRow,
 } from './sql-rows.js';
@@ -130,6 +135,20 @@ const sql = {
   findCredential: {
     name: 'pkgw_find_credential',
     text: `SELECT ${credentialColumns} FROM credentials WHERE scope_id = $1 AND credential_id = $2`,
+  },
+  // The two sign-in reads, each one round trip instead of two.
+  findCredentialWithAccount: {
+    name: 'pkgw_find_credential_with_account',
+    text: `SELECT ${joinColumnLists.credentials}, ${joinColumnLists.accounts}
+           FROM credentials c JOIN accounts a ON a.account_id = c.account_id
+           WHERE c.scope_id = $1 AND c.credential_id = $2`,
+  },
+  findAccountWithCredentials: {
+    name: 'pkgw_find_account_with_credentials',
+    text: `SELECT ${joinColumnLists.accounts}, ${joinColumnLists.credentials}
+           FROM accounts a LEFT JOIN credentials c ON c.account_id = a.account_id
+           WHERE a.scope_id = $1 AND a.username = $2
+           ORDER BY c.created_at, c.credential_id`,
   },
   insertAuditEvent: {
     name: 'pkgw_insert_audit_event',
@@ -279,6 +298,17 @@ export class PostgresAccountStore implements AccountStore {
   async listCredentials(accountId: string): Promise<Credential[]> {
     const result = await this.pool.query<CredentialRow>({ ...sql.listCredentials, values: [accountId] });
     return result.rows.map(toCredential);
+  }
+
+  async findCredentialWithAccount(scopeId: string, credentialId: string): Promise<{ credential: Credential; account: Account } | null> {
+    const result = await this.pool.query<CredentialAccountRow>({ ...sql.findCredentialWithAccount, values: [scopeId, credentialId] });
+    const row = result.rows[0];
+    return row === undefined ? null : toCredentialWithAccount(row);
+  }
+
+  async findAccountWithCredentials(scopeId: string, username: string): Promise<{ account: Account; credentials: Credential[] } | null> {
+    const result = await this.pool.query<AccountCredentialRow>({ ...sql.findAccountWithCredentials, values: [scopeId, username] });
+    return toAccountWithCredentials(result.rows);
   }
 
   async getAccount(accountId: string): Promise<Account | null> {

@@ -86,6 +86,58 @@ export const columnLists = {
   audit: 'event_id, scope_id, occurred_at, event, account_id, credential_id, reason, client_ip, request_id',
 } as const;
 
+/** A row's columns renamed with a prefix, as a join returns them. */
+type Prefixed<Row, P extends string> = { [K in keyof Row & string as `${P}${K}`]: Row[K] };
+type Nullable<Row> = { [K in keyof Row]: Row[K] | null };
+
+/** One credential joined with its account (findCredentialWithAccount). */
+export type CredentialAccountRow = Prefixed<CredentialRow, 'c_'> & Prefixed<AccountRow, 'a_'>;
+/** An account left-joined with one of its credentials, or with nulls when it has none. */
+export type AccountCredentialRow = Prefixed<AccountRow, 'a_'> & Nullable<Prefixed<CredentialRow, 'c_'>>;
+
+/**
+ * Select lists for joins of accounts (alias a) and credentials (alias c). Both tables have
+ * account_id, scope_id, public_key and created_at, so every column gets its table's prefix.
+ */
+export const joinColumnLists = {
+  accounts: prefixedColumns('a', columnLists.accounts),
+  credentials: prefixedColumns('c', columnLists.credentials),
+} as const;
+
+const accountColumnNames = columnLists.accounts.split(', ');
+const credentialColumnNames = columnLists.credentials.split(', ');
+
+function prefixedColumns(alias: 'a' | 'c', columns: string): string {
+  return columns
+    .split(', ')
+    .map((column) => `${alias}.${column} AS ${alias}_${column}`)
+    .join(', ');
+}
+
+/** The columns of one table out of a joined row, with their prefix removed. */
+function unprefixed<Row>(row: object, alias: 'a' | 'c', columns: readonly string[]): Row {
+  const fields = row as Record<string, unknown>;
+  return Object.fromEntries(columns.map((column) => [column, fields[`${alias}_${column}`]])) as Row;
+}
+
+export function toCredentialWithAccount(row: CredentialAccountRow): { credential: Credential; account: Account } {
+  return {
+    credential: toCredential(unprefixed<CredentialRow>(row, 'c', credentialColumnNames)),
+    account: toAccount(unprefixed<AccountRow>(row, 'a', accountColumnNames)),
+  };
+}
+
+/** Rows of one account's LEFT JOIN (already in credential order); null when there are none. */
+export function toAccountWithCredentials(rows: AccountCredentialRow[]): { account: Account; credentials: Credential[] } | null {
+  const first = rows[0];
+  if (first === undefined) return null;
+  // An account without credentials comes back as a single row of null credential columns.
+  const credentials = rows
+    .filter((row) => row.c_credential_id !== null)
+    .map((row) => toCredential(unprefixed<CredentialRow>(row, 'c', credentialColumnNames)));
+  return { account: toAccount(unprefixed<AccountRow>(first, 'a', accountColumnNames)), credentials };
+}
+
 /** Insert order of an audit event's columns (event_id is numbered by the database). */
 export function auditInsertValues(event: NewAuditEvent): Array<string | null> {
   return [

@@ -20,16 +20,21 @@ import {
   canonicalTimestamp,
   canonicalTimestampOrNull,
   columnLists,
+  joinColumnLists,
   nextScopeRevision,
   scopeColumnValues,
   scopeInsertValues,
   toAccount,
+  toAccountWithCredentials,
   toAuditEvent,
   toCredential,
+  toCredentialWithAccount,
   toScope,
   updatableScopeColumns,
+  type AccountCredentialRow,
   type AccountRow,
   type AuditRow,
+  type CredentialAccountRow,
   type CredentialRow,
   type ScopeRow,
 } from './sql-rows.js';
@@ -157,6 +162,15 @@ export class SqliteAccountStore implements AccountStore {
 
   async listCredentials(accountId: string): Promise<Credential[]> {
     return (this.statements.listCredentials.all(accountId) as CredentialRow[]).map(toCredential);
+  }
+
+  async findCredentialWithAccount(scopeId: string, credentialId: string): Promise<{ credential: Credential; account: Account } | null> {
+    const row = this.statements.findCredentialWithAccount.get(scopeId, credentialId) as CredentialAccountRow | undefined;
+    return row === undefined ? null : toCredentialWithAccount(row);
+  }
+
+  async findAccountWithCredentials(scopeId: string, username: string): Promise<{ account: Account; credentials: Credential[] } | null> {
+    return toAccountWithCredentials(this.statements.findAccountWithCredentials.all(scopeId, username) as AccountCredentialRow[]);
   }
 
   async getAccount(accountId: string): Promise<Account | null> {
@@ -287,6 +301,17 @@ function prepareStatements(db: Database.Database) {
     findCredential: db.prepare(`SELECT ${credentialColumns} FROM credentials WHERE scope_id = ? AND credential_id = ?`),
     listCredentials: db.prepare(
       `SELECT ${credentialColumns} FROM credentials WHERE account_id = ? ORDER BY created_at, credential_id`,
+    ),
+    findCredentialWithAccount: db.prepare(
+      `SELECT ${joinColumnLists.credentials}, ${joinColumnLists.accounts}
+       FROM credentials c JOIN accounts a ON a.account_id = c.account_id
+       WHERE c.scope_id = ? AND c.credential_id = ?`,
+    ),
+    findAccountWithCredentials: db.prepare(
+      `SELECT ${joinColumnLists.accounts}, ${joinColumnLists.credentials}
+       FROM accounts a LEFT JOIN credentials c ON c.account_id = a.account_id
+       WHERE a.scope_id = ? AND a.username = ?
+       ORDER BY c.created_at, c.credential_id`,
     ),
     insertAuditEvent: db.prepare(
       `INSERT INTO audit_log (scope_id, occurred_at, event, account_id, credential_id, reason, client_ip, request_id)

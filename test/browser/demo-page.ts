@@ -10,7 +10,9 @@ export class DemoPage {
   /** Opens the demo; conditional UI (autofill) stays off unless asked for, see src/demo/page/demo.ts. */
   async open(baseUrl: string, scopeId: string, { autofill = false } = {}): Promise<void> {
     await this.page.goto(`${baseUrl}/demo?scope=${scopeId}${autofill ? '' : '&autofill=off'}`);
-    await this.waitForState('signed-out');
+    // With autofill a virtual authenticator may sign in at once, so the page can skip past
+    // 'signed-out' before we look: wait for the page to have started, whatever its state.
+    await this.page.waitForSelector(autofill ? 'body[data-state]' : 'body[data-state="signed-out"]', { timeout: STEP_TIMEOUT });
   }
 
   async waitForState(state: 'signed-in' | 'signed-out'): Promise<void> {

@@ -17,6 +17,17 @@ describe('account keys', () => {
     expect(Buffer.from(secp256k1.getPublicKey(deriveAccountSecretKey(master, 'account-a'), true)).toString('hex')).toBe(publicKey);
   });
 
+  it('should give, for 20 account ids, exactly what deriving the compressed key and then its address gives', () => {
+    for (let i = 0; i < 20; i += 1) {
+      const accountId = `account-${i}`;
+      const compressed = secp256k1.getPublicKey(deriveAccountSecretKey(master, accountId), true);
+      expect(accountPublicKey(master, accountId)).toStrictEqual({
+        publicKey: Buffer.from(compressed).toString('hex'),
+        address: addressOf(compressed),
+      });
+    }
+  });
+
   it('should compute Ethereum addresses as keccak-256 of the uncompressed point, last 20 bytes', () => {
     // Well-known vector: the secret key 1 controls 0x7e5f4552091a69125d5dfcb7b8c2659029395bdf.
     const one = new Uint8Array(32);

@@ -9,6 +9,11 @@ import { scopeSettingsSchema, type ScopeSettingsInput } from '../../src/scopes/s
 export interface AccountStoreHarness {
   /** A store over an empty database. */
   store: AccountStore;
+  /**
+   * Deletes an account's credentials behind the store's back: the store itself never leaves an
+   * account without one, but its reads must still cope with such a row.
+   */
+  deleteCredentialsOf: (accountId: string) => Promise<void>;
   /** Releases everything makeStore created; must tolerate a store that was already closed. */
   cleanup: () => Promise<void>;
 }
@@ -381,6 +386,79 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
         await expect(store.setAccountDisabled(alice.account_id, false)).resolves.toBe(true);
         await expect(store.getAccount(alice.account_id)).resolves.toStrictEqual(alice);
         await expect(store.setAccountDisabled(randomUUID(), true)).resolves.toBe(false);
+      });
+
+      describe('sign-in reads (one round trip each)', () => {
+        test('findCredentialWithAccount returns the credential and its account, as findCredential and getAccount do', async () => {
+          await expect(store.findCredentialWithAccount(scopeId, aliceKey.credential_id)).resolves.toStrictEqual({ credential: aliceKey, account: alice });
+          await expect(store.findCredentialWithAccount(scopeId, bobKey.credential_id)).resolves.toStrictEqual({ credential: bobKey, account: bob });
+          const { account: carol, credentials } = await accountWith('carol', 3);
+          await store.recordCredentialUse(scopeId, credentials[1]!.credential_id, { counter: 9, backed_up: false, last_used_at: '2025-02-03T04:05:06.7+01:00' });
+          await store.markCredentialPossiblyCloned(scopeId, credentials[1]!.credential_id);
+          await store.renameCredential(carol.account_id, credentials[1]!.credential_id, 'Zoë’s key');
+          await store.setAccountDisabled(carol.account_id, true);
+          for (const { credential_id } of credentials) {
+            await expect(store.findCredentialWithAccount(scopeId, credential_id)).resolves.toStrictEqual({
+              credential: await store.findCredential(scopeId, credential_id),
+              account: { ...carol, disabled: true },
+            });
+          }
+          await expect(store.findCredentialWithAccount(scopeId, credentials[1]!.credential_id)).resolves.toMatchObject({
+            credential: { counter: 9, backed_up: false, last_used_at: '2025-02-03T03:05:06.700Z', possibly_cloned: true, name: 'Zoë’s key' },
+          });
+        });
+
+        test('findCredentialWithAccount of an unknown credential, or one of another scope, is null', async () => {
+          await expect(store.findCredentialWithAccount(scopeId, 'no-such-cred')).resolves.toBeNull();
+          await expect(store.findCredentialWithAccount(otherScopeId, aliceKey.credential_id)).resolves.toBeNull();
+          await expect(store.findCredentialWithAccount(randomUUID(), aliceKey.credential_id)).resolves.toBeNull();
+        });
+
+        test('findAccountWithCredentials returns an account with its one credential', async () => {
+          await expect(store.findAccountWithCredentials(scopeId, 'alice')).resolves.toStrictEqual({ account: alice, credentials: [aliceKey] });
+          await expect(store.findAccountWithCredentials(scopeId, 'bob')).resolves.toStrictEqual({ account: bob, credentials: [bobKey] });
+        });
+
+        test('findAccountWithCredentials lists several credentials in listCredentials order', async () => {
+          const { account: carol, credentials } = await accountWith('carol', 3);
+          // Created earliest, so it comes first although its id sorts last.
+          const early = newCredential(carol, 'carol-z', {
+            created_at: '2024-12-31T23:59:59.999Z',
+            counter: 3,
+            transports: [],
+            last_used_at: '2025-01-05T00:00:00.000Z',
+            name: 'Old key',
+            possibly_cloned: true,
+            backed_up: false,
+            device_type: 'singleDevice',
+          });
+          await expect(store.addCredential(early, 10)).resolves.toMatchObject({ ok: true });
+          const expected = { account: carol, credentials: [early, ...credentials] };
+          await expect(store.findAccountWithCredentials(scopeId, 'carol')).resolves.toStrictEqual(expected);
+          await expect(store.listCredentials(carol.account_id)).resolves.toStrictEqual(expected.credentials);
+        });
+
+        test('findAccountWithCredentials returns an account without credentials with an empty list', async () => {
+          await harness.deleteCredentialsOf(alice.account_id);
+          await expect(store.findAccountWithCredentials(scopeId, 'alice')).resolves.toStrictEqual({ account: alice, credentials: [] });
+          await expect(store.findCredentialWithAccount(scopeId, aliceKey.credential_id)).resolves.toBeNull();
+          await expect(store.findAccountWithCredentials(scopeId, 'bob')).resolves.toStrictEqual({ account: bob, credentials: [bobKey] });
+        });
+
+        test('findAccountWithCredentials compares usernames exactly within one scope; no match is null', async () => {
+          await expect(store.findAccountWithCredentials(scopeId, 'nobody')).resolves.toBeNull();
+          await expect(store.findAccountWithCredentials(scopeId, 'Alice')).resolves.toBeNull();
+          await expect(store.findAccountWithCredentials(scopeId, 'alice ')).resolves.toBeNull();
+          await expect(store.findAccountWithCredentials(otherScopeId, 'alice')).resolves.toBeNull();
+          await expect(store.findAccountWithCredentials(randomUUID(), 'alice')).resolves.toBeNull();
+        });
+
+        test('both reads show a disabled account as disabled', async () => {
+          await store.setAccountDisabled(alice.account_id, true);
+          const disabled = { ...alice, disabled: true };
+          await expect(store.findAccountWithCredentials(scopeId, 'alice')).resolves.toStrictEqual({ account: disabled, credentials: [aliceKey] });
+          await expect(store.findCredentialWithAccount(scopeId, aliceKey.credential_id)).resolves.toStrictEqual({ credential: aliceKey, account: disabled });
+        });
       });
 
       describe('addCredential', () => {

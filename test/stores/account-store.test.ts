@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { PostgresAccountStore } from '../../src/stores/postgres-account-store.js';
 import { SqliteAccountStore } from '../../src/stores/sqlite-account-store.js';
@@ -11,9 +12,18 @@ import { runAccountStoreContract } from './account-store.contract.js';
 
 runAccountStoreContract('SqliteAccountStore', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pkgw-sqlite-'));
-  const store = new SqliteAccountStore(join(dir, 'accounts.db'));
+  const file = join(dir, 'accounts.db');
+  const store = new SqliteAccountStore(file);
   return {
     store,
+    deleteCredentialsOf: async (accountId) => {
+      const db = new Database(file);
+      try {
+        db.prepare('DELETE FROM credentials WHERE account_id = ?').run(accountId);
+      } finally {
+        db.close();
+      }
+    },
     cleanup: async () => {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
@@ -42,6 +52,9 @@ describeWithPostgres('PostgresAccountStore', () => {
     const store = await PostgresAccountStore.open({ connectionString: databaseUrl, schema });
     return {
       store,
+      deleteCredentialsOf: async (accountId) => {
+        await admin.query(`DELETE FROM "${schema}".credentials WHERE account_id = $1`, [accountId]);
+      },
       cleanup: async () => {
         await store.close();
         await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

@@ -1,0 +1,17 @@
+import { GatewayError } from '../errors/gateway-error.js';
+
+/**
+ * Runs a @simplewebauthn verification and returns its result only when it verified. Whatever it
+ * throws or refuses becomes `verification_failed`; the library's message (which names expected
+ * values) goes to the log only.
+ */
+export async function verifiedOrFail<T extends { verified: boolean }>(verify: () => Promise<T>): Promise<T & { verified: true }> {
+  let result: T;
+  try {
+    result = await verify();
+  } catch (error) {
+    throw new GatewayError('verification_failed', error instanceof Error ? error.message : 'response rejected');
+  }
+  if (!result.verified) throw new GatewayError('verification_failed', 'response not verified');
+  return result as T & { verified: true };
+}
