@@ -5,6 +5,7 @@ import { PostgresAccountStore } from '../../src/stores/postgres-account-store.js
 import { databaseUrl, describeWithPostgres } from '../support/backends.js';
 import { dropSchemas } from '../support/postgres-schemas.js';
 import { newAccount, newCredential, newScope } from './account-store.contract.js';
+import { expectUpgradedFromMigrationOne } from './migration-upgrade.case.js';
 
 describeWithPostgres('PostgresAccountStore specifics', () => {
   const runSchema = `pkgw_test_${randomBytes(6).toString('hex')}`;
@@ -121,41 +122,7 @@ describeWithPostgres('PostgresAccountStore specifics', () => {
 
     const store = await PostgresAccountStore.open({ connectionString: databaseUrl, schema });
     try {
-      await expect(store.getScope('old-scope')).resolves.toMatchObject({ session_ttl: 3600 });
-      const expectedAccount = {
-        account_id: 'old-account',
-        scope_id: 'old-scope',
-        username: 'olga',
-        display_name: 'Olga',
-        user_handle: 'aGFuZGxl',
-        identifier_hash: 'hash-olga',
-        public_key: '',
-        address: '',
-        disabled: false,
-        created_at: '2025-01-01T00:00:01.000Z',
-      };
-      await expect(store.getAccount('old-account')).resolves.toStrictEqual(expectedAccount);
-      await expect(store.findAccountByUsername('old-scope', 'olga')).resolves.toStrictEqual(expectedAccount);
-      await expect(store.findCredential('old-scope', 'old-cred')).resolves.toStrictEqual({
-        credential_id: 'old-cred',
-        account_id: 'old-account',
-        scope_id: 'old-scope',
-        public_key: 'cGs',
-        algorithm: -7,
-        counter: 3,
-        transports: ['usb'],
-        aaguid: 'aaguid',
-        device_type: 'singleDevice',
-        backed_up: false,
-        created_at: '2025-01-01T00:00:02.000Z',
-        last_used_at: null,
-        name: null,
-        possibly_cloned: false,
-      });
-      const old = (await store.getAccount('old-account'))!;
-      await expect(store.addCredential(newCredential(old, 'new-cred'), 10)).resolves.toMatchObject({ ok: true });
-      await expect(store.deleteCredential('old-account', 'old-cred')).resolves.toBe('deleted');
-      await expect(store.updateScope('old-scope', { session_ttl: 120 })).resolves.toMatchObject({ session_ttl: 120 });
+      await expectUpgradedFromMigrationOne(store);
       const migrations = await admin.query(`SELECT id FROM "${schema}".schema_migrations ORDER BY id`);
       expect(migrations.rows).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
     } finally {

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { migrationsFor, schemaMigrationsTable } from '../../src/stores/migrations.js';
 import { SqliteAccountStore } from '../../src/stores/sqlite-account-store.js';
 import { newAccount, newCredential, newScope } from './account-store.contract.js';
+import { expectUpgradedFromMigrationOne } from './migration-upgrade.case.js';
 
 describe('SqliteAccountStore specifics', () => {
   let dir: string;
@@ -94,42 +95,7 @@ describe('SqliteAccountStore specifics', () => {
 
     const store = new SqliteAccountStore(file);
     try {
-      await expect(store.getScope('old-scope')).resolves.toMatchObject({ session_ttl: 3600 });
-      const expectedAccount = {
-        account_id: 'old-account',
-        scope_id: 'old-scope',
-        username: 'olga',
-        display_name: 'Olga',
-        user_handle: 'aGFuZGxl',
-        identifier_hash: 'hash-olga',
-        public_key: '',
-        address: '',
-        disabled: false,
-        created_at: '2025-01-01T00:00:01.000Z',
-      };
-      await expect(store.getAccount('old-account')).resolves.toStrictEqual(expectedAccount);
-      await expect(store.findAccountByUsername('old-scope', 'olga')).resolves.toStrictEqual(expectedAccount);
-      await expect(store.findCredential('old-scope', 'old-cred')).resolves.toStrictEqual({
-        credential_id: 'old-cred',
-        account_id: 'old-account',
-        scope_id: 'old-scope',
-        public_key: 'cGs',
-        algorithm: -7,
-        counter: 3,
-        transports: ['usb'],
-        aaguid: 'aaguid',
-        device_type: 'singleDevice',
-        backed_up: false,
-        created_at: '2025-01-01T00:00:02.000Z',
-        last_used_at: null,
-        name: null,
-        possibly_cloned: false,
-      });
-      // The old account takes part in the new operations.
-      const old = (await store.getAccount('old-account'))!;
-      await expect(store.addCredential(newCredential(old, 'new-cred'), 10)).resolves.toMatchObject({ ok: true });
-      await expect(store.deleteCredential('old-account', 'old-cred')).resolves.toBe('deleted');
-      await expect(store.updateScope('old-scope', { session_ttl: 120 })).resolves.toMatchObject({ session_ttl: 120 });
+      await expectUpgradedFromMigrationOne(store);
     } finally {
       await store.close();
     }
