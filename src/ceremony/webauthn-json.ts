@@ -25,12 +25,17 @@ const authenticatorAttachment = z
   .nullish()
   .transform((value) => value ?? undefined);
 
-/** `PublicKeyCredential.toJSON()` of a creation, as browsers and the SDK send it. */
-export const registrationResponseSchema = z.object({
+/** What every `PublicKeyCredential.toJSON()` carries around its `response`. */
+const publicKeyCredential = z.object({
   id: b64url(limits.credentialIdChars),
   rawId: b64url(limits.credentialIdChars),
   type: z.literal('public-key'),
   authenticatorAttachment,
+  clientExtensionResults,
+});
+
+/** `PublicKeyCredential.toJSON()` of a creation, as browsers and the SDK send it. */
+export const registrationResponseSchema = publicKeyCredential.extend({
   response: z.object({
     clientDataJSON: b64url(limits.clientDataJsonChars),
     attestationObject: strictCbor(limits.attestationObjectChars, checkAttestationObject),
@@ -41,15 +46,10 @@ export const registrationResponseSchema = z.object({
       .optional()
       .transform((list) => transports.catch([]).parse(list ?? [])),
   }),
-  clientExtensionResults,
 });
 
 /** `PublicKeyCredential.toJSON()` of an assertion; `userHandle` is null for security keys. */
-export const authenticationResponseSchema = z.object({
-  id: b64url(limits.credentialIdChars),
-  rawId: b64url(limits.credentialIdChars),
-  type: z.literal('public-key'),
-  authenticatorAttachment,
+export const authenticationResponseSchema = publicKeyCredential.extend({
   response: z.object({
     clientDataJSON: b64url(limits.clientDataJsonChars),
     authenticatorData: strictCbor(limits.authenticatorDataChars, checkAuthenticatorData),
@@ -58,7 +58,6 @@ export const authenticationResponseSchema = z.object({
       .nullish()
       .transform((value) => value ?? undefined),
   }),
-  clientExtensionResults,
 });
 
 export type RegistrationResponse = z.output<typeof registrationResponseSchema>;

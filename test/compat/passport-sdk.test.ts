@@ -15,15 +15,12 @@ describeForBackends('the published @0xpass/passport SDK, unchanged', (backend) =
   });
   afterAll(() => harness.close());
 
+  /** The SDK as an app would set it up against this gateway, signing with a software authenticator. */
+  const sdk = (authenticator: SoftAuthenticator, mode: 'webauthn-signer' | 'direct') =>
+    createPassportClient({ url: harness.url, scopeId, publicKeyBase64: harness.publicKey, authenticator, origin: TEST_ORIGIN, mode });
+
   it.each(['webauthn-signer', 'direct'] as const)('should register() a passkey through its %s signer and get account_id and identifier_hash', async (mode) => {
-    const passport = await createPassportClient({
-      url: harness.url,
-      scopeId,
-      publicKeyBase64: harness.publicKey,
-      authenticator: new SoftAuthenticator({ algorithm: 'EdDSA', attestation: 'none' }),
-      origin: TEST_ORIGIN,
-      mode,
-    });
+    const passport = await sdk(new SoftAuthenticator({ algorithm: 'EdDSA', attestation: 'none' }), mode);
     const username = `sdk-${mode}-${randomUUID()}`;
     const reply = (await passport.register({ username, userDisplayName: 'SDK User' })) as { result: { account_id: string; identifier_hash: string } };
     expect(reply.result.account_id).toMatch(/^[0-9a-f-]{36}$/);
@@ -33,14 +30,7 @@ describeForBackends('the published @0xpass/passport SDK, unchanged', (backend) =
   });
 
   it.each(['webauthn-signer', 'direct'] as const)('should register() then authenticate() through its %s signer and get the address getAccount reports', async (mode) => {
-    const passport = await createPassportClient({
-      url: harness.url,
-      scopeId,
-      publicKeyBase64: harness.publicKey,
-      authenticator: new SoftAuthenticator({ algorithm: 'ES256', attestation: 'none' }),
-      origin: TEST_ORIGIN,
-      mode,
-    });
+    const passport = await sdk(new SoftAuthenticator({ algorithm: 'ES256', attestation: 'none' }), mode);
     const username = `sdk-auth-${mode}-${randomUUID()}`;
     await passport.register({ username, userDisplayName: username });
     const [headers, address] = (await passport.authenticate({ username, userDisplayName: username })) as [Record<string, string>, string];
@@ -61,14 +51,7 @@ describeForBackends('the published @0xpass/passport SDK, unchanged', (backend) =
 
   it('should surface a reason the SDK can show: registering an existing username fails with account_exists', async () => {
     const make = () =>
-      createPassportClient({
-        url: harness.url,
-        scopeId,
-        publicKeyBase64: harness.publicKey,
-        authenticator: new SoftAuthenticator({ algorithm: 'ES256', attestation: 'packed-self' }),
-        origin: TEST_ORIGIN,
-        mode: 'direct',
-      });
+      sdk(new SoftAuthenticator({ algorithm: 'ES256', attestation: 'packed-self' }), 'direct');
     const username = `sdk-dup-${randomUUID()}`;
     await (await make()).register({ username, userDisplayName: username });
     await expect((await make()).register({ username, userDisplayName: username })).rejects.toThrow(/account_exists/);

@@ -5,6 +5,7 @@ import { PostgresAccountStore } from '../../src/stores/postgres-account-store.js
 import { databaseUrl, describeWithPostgres } from '../support/backends.js';
 import { dropSchemas } from '../support/postgres-schemas.js';
 import { newAccount, newCredential, newScope } from './account-store.contract.js';
+import { expectLimitsHoldAcrossStores } from './cross-store-races.case.js';
 import { expectUpgradedFromMigrationOne } from './migration-upgrade.case.js';
 
 describeWithPostgres('PostgresAccountStore specifics', () => {
@@ -136,22 +137,7 @@ describeWithPostgres('PostgresAccountStore specifics', () => {
     const b = await PostgresAccountStore.open({ connectionString: databaseUrl, schema, poolSize: 4 });
     try {
       const scope = await a.createScope(newScope());
-      for (let round = 0; round < 3; round += 1) {
-        const account = newAccount(scope.scope_id, `racer${round}`);
-        await a.createAccountWithCredential(account, newCredential(account, `r${round}-0`));
-        const added = await Promise.all(
-          Array.from({ length: 8 }, (_, i) =>
-            (i % 2 === 0 ? a : b).addCredential(newCredential(account, `r${round}-${i + 1}`), 3),
-          ),
-        );
-        expect(added.filter((result) => result.ok)).toHaveLength(2);
-        expect(added.filter((result) => !result.ok && result.conflict === 'too_many_credentials')).toHaveLength(6);
-        const ids = (await b.listCredentials(account.account_id)).map((credential) => credential.credential_id);
-        expect(ids).toHaveLength(3);
-        const deleted = await Promise.all(ids.map((id, i) => (i % 2 === 0 ? a : b).deleteCredential(account.account_id, id)));
-        expect([...deleted].sort()).toEqual(['deleted', 'deleted', 'last_credential']);
-        await expect(a.listCredentials(account.account_id)).resolves.toHaveLength(1);
-      }
+      for (let round = 0; round < 3; round += 1) await expectLimitsHoldAcrossStores(a, b, scope.scope_id, `racer${round}`);
     } finally {
       await a.close();
       await b.close();

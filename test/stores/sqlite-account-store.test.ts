@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { migrationsFor, schemaMigrationsTable } from '../../src/stores/migrations.js';
 import { SqliteAccountStore } from '../../src/stores/sqlite-account-store.js';
 import { newAccount, newCredential, newScope } from './account-store.contract.js';
+import { expectLimitsHoldAcrossStores } from './cross-store-races.case.js';
 import { expectUpgradedFromMigrationOne } from './migration-upgrade.case.js';
 
 describe('SqliteAccountStore specifics', () => {
@@ -112,17 +113,7 @@ describe('SqliteAccountStore specifics', () => {
     const b = new SqliteAccountStore(file);
     try {
       const scope = await a.createScope(newScope());
-      const account = newAccount(scope.scope_id, 'shared');
-      await a.createAccountWithCredential(account, newCredential(account, 'cred-0'));
-      const added = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? a : b).addCredential(newCredential(account, `cred-${i + 1}`), 3)),
-      );
-      expect(added.filter((result) => result.ok)).toHaveLength(2);
-      const ids = (await b.listCredentials(account.account_id)).map((credential) => credential.credential_id);
-      expect(ids).toHaveLength(3);
-      const deleted = await Promise.all(ids.map((id, i) => (i % 2 === 0 ? a : b).deleteCredential(account.account_id, id)));
-      expect([...deleted].sort()).toEqual(['deleted', 'deleted', 'last_credential']);
-      await expect(a.listCredentials(account.account_id)).resolves.toHaveLength(1);
+      await expectLimitsHoldAcrossStores(a, b, scope.scope_id, 'shared');
     } finally {
       await a.close();
       await b.close();
