@@ -1,5 +1,4 @@
-import { hkdf } from '@noble/hashes/hkdf.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { hkdfSync } from 'node:crypto';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 
@@ -18,7 +17,8 @@ export interface AccountPublicKey {
  * recommends, leaving no measurable bias.
  */
 export function deriveAccountSecretKey(masterSecret: Uint8Array, accountId: string): Uint8Array {
-  const seed = hkdf(sha256, masterSecret, SALT, new TextEncoder().encode(accountId), 48);
+  // HKDF-SHA256 (RFC 5869) through node:crypto: the same bytes as a JavaScript HKDF, a fraction of the time.
+  const seed = new Uint8Array(hkdfSync('sha256', masterSecret, SALT, Buffer.from(accountId, 'utf8'), 48));
   return secp256k1.utils.randomSecretKey(seed);
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { errors as joseErrors, jwtVerify, SignJWT, type JWTHeaderParameters } from 'jose';
+import { errors as joseErrors, jwtVerify, type JWTHeaderParameters } from 'jose';
+import { signEs256Jws } from './es256-jws.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { SessionKeyRing } from '../keys/session-key-ring.js';
 import type { Scope } from '../scopes/scope.js';
@@ -32,21 +33,20 @@ export function createSessionService(deps: { keys: SessionKeyRing; issuer: strin
   return {
     async issue(account, credentialId, scope) {
       const issuedAt = Math.floor(now() / 1000);
-      return new SignJWT({
+      const claims = {
         account_id: account.account_id,
         identifier_hash: account.identifier_hash,
         credential_id: credentialId,
         public_key: account.public_key,
         address: account.address,
-      })
-        .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: keys.current.kid })
-        .setIssuer(issuer)
-        .setSubject(account.account_id)
-        .setAudience(scope.scope_id)
-        .setIssuedAt(issuedAt)
-        .setExpirationTime(issuedAt + scope.session_ttl)
-        .setJti(randomUUID())
-        .sign(keys.current.privateKey);
+        iss: issuer,
+        sub: account.account_id,
+        aud: scope.scope_id,
+        iat: issuedAt,
+        exp: issuedAt + scope.session_ttl,
+        jti: randomUUID(),
+      };
+      return signEs256Jws({ alg: 'ES256', typ: 'JWT', kid: keys.current.kid }, claims, keys.current.privateKey);
     },
 
     async verify(jwt, expectedScopeId) {

@@ -4,6 +4,20 @@ import { accountPublicKey, addressOf, deriveAccountSecretKey } from '../../src/i
 describe('account keys', () => {
   const master = Buffer.alloc(32, 7);
 
+  // Known answers: an account's key and address must never change, whatever computes the HKDF.
+  it('should keep deriving the same secret key, public key and address for known inputs', () => {
+    expect(Buffer.from(deriveAccountSecretKey(master, 'account-a')).toString('hex')).toBe('e655f63a4beae8c5841d10744bc3da0eec11272e15ce5df5dec6cdbc08bed657');
+    expect(accountPublicKey(master, 'account-a')).toStrictEqual({
+      publicKey: '02d348f63207a0a57934d89c5ea4e1120ea1fea2499bd65b1a669837ba3285b41d',
+      address: '0x422ea7981f69cfbe1488c452941579bfde74bbb2',
+    });
+    const otherMaster = Buffer.from('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff', 'hex');
+    expect(accountPublicKey(otherMaster, '4f1d2a6e-8b3c-4d5e-9f60-718293a4b5c6')).toStrictEqual({
+      publicKey: '03c607a46858e9dfb780ab04757c5cb1769bb8a084c064c76a76658bdae5b824f3',
+      address: '0x957000cd91fdfbe20a73e3cc0f9487f7937bc3e7',
+    });
+  });
+
   it('should derive the same key for the same account and a different one per account or master secret', () => {
     const a = accountPublicKey(master, 'account-a');
     expect(accountPublicKey(master, 'account-a')).toEqual(a);
