@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { AccountStore } from '../stores/account-store.js';
-import type { AuditEventName } from './audit-event.js';
+import type { AuditEventName, NewAuditEvent } from './audit-event.js';
 
 /** Who did something, as far as the call knows: its request id and client address. */
 export interface AuditSource {
@@ -16,8 +16,13 @@ export interface AuditFacts {
   reason?: string | null;
 }
 
-/** Writes audit events; never throws, so an audit failure cannot undo or fail what already happened. */
 export interface AuditRecorder {
+  /**
+   * The row for an event, for a store to write in the same transaction as the change it
+   * describes (account creation, added passkey, sign-in): no extra round trip or commit.
+   */
+  event(source: AuditSource, event: AuditEventName, facts: AuditFacts): NewAuditEvent;
+  /** Writes an event on its own; never throws, so an audit failure cannot undo or fail what already happened. */
   record(source: AuditSource, event: AuditEventName, facts: AuditFacts): Promise<void>;
 }
 
@@ -27,19 +32,21 @@ export interface AuditRecorder {
  * level instead and counted, rather than turning a completed registration into an error.
  */
 export function createAuditRecorder(deps: { accounts: AccountStore; now: () => number; onWriteFailure?: () => void }): AuditRecorder {
+  const row = (source: AuditSource, event: AuditEventName, facts: AuditFacts): NewAuditEvent => ({
+    scope_id: facts.scope_id,
+    occurred_at: new Date(deps.now()).toISOString(),
+    event,
+    account_id: facts.account_id ?? null,
+    credential_id: facts.credential_id ?? null,
+    reason: facts.reason ?? null,
+    client_ip: source.clientIp ?? null,
+    request_id: source.requestId,
+  });
   return {
+    event: row,
     async record(source, event, facts) {
       try {
-        await deps.accounts.appendAuditEvent({
-          scope_id: facts.scope_id,
-          occurred_at: new Date(deps.now()).toISOString(),
-          event,
-          account_id: facts.account_id ?? null,
-          credential_id: facts.credential_id ?? null,
-          reason: facts.reason ?? null,
-          client_ip: source.clientIp ?? null,
-          request_id: source.requestId,
-        });
+        await deps.accounts.appendAuditEvent(row(source, event, facts));
       } catch (err) {
         deps.onWriteFailure?.();
         source.log.error({ err, audit: { event, ...facts } }, 'audit event could not be written');
@@ -47,6 +54,3 @@ export function createAuditRecorder(deps: { accounts: AccountStore; now: () => n
     },
   };
 }
-
-/** Records nothing (documentation builds, tools that need no log). */
-export const noAudit: AuditRecorder = { record: async () => {} };

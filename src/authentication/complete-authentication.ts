@@ -3,7 +3,7 @@ import { verifyAuthenticationResponse } from '@simplewebauthn/server';
 import { z } from 'zod';
 import type { CeremonyRateLimiter } from '../abuse/ceremony-rate-limiter.js';
 import type { AuditFacts, AuditRecorder } from '../audit/audit-recorder.js';
-import { takeChallenge } from '../ceremony/challenge-state.js';
+import { takeChallenge, type ChallengeState } from '../ceremony/challenge-state.js';
 import { openJson } from '../ceremony/sealed-json.js';
 import { sealEnvelope } from '../envelope/aes-gcm-envelope.js';
 import { authenticationResponseSchema } from '../ceremony/webauthn-json.js';
@@ -13,7 +13,7 @@ import { authenticationUserSchema } from '../identity/user-input.js';
 import { envelopeField } from '../rpc/envelope-field.js';
 import { scopedMethod, type ScopedContext } from '../rpc/rpc-method.js';
 import type { SessionService } from '../sessions/session-service.js';
-import type { AccountStore } from '../stores/account-store.js';
+import type { Account, AccountStore } from '../stores/account-store.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
 import { verifiedOrFail } from '../ceremony/verified-or-fail.js';
 
@@ -52,9 +52,7 @@ export function completeAuthentication(deps: Deps) {
     async handler(params, ctx) {
       const facts: SignInFacts = { scope_id: ctx.scope.scope_id, attempted: false };
       try {
-        const result = await signIn(params, ctx, deps, facts);
-        await deps.audit.record(ctx, 'sign_in_succeeded', facts);
-        return result;
+        return await signIn(params, ctx, deps, facts);
       } catch (error) {
         // Only attempts against a real challenge are logged (those are rate limited at initiation),
         // so junk requests cannot flood the log; an outage is not the user's failure.
@@ -81,13 +79,9 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
   if (state.username !== null) await deps.rateLimiter.consumeUser(scope, state.username);
   const response = openJson(clientKey.key, params.encrypted_assertion, authenticationResponseSchema, 'encrypted_assertion');
 
-  // The credential must exist in this scope: another scope's passkey is simply unknown here.
-  // (Credentials are deleted with their account, so a found credential always has one.)
-  const found = await deps.accounts.findCredentialWithAccount(scope.scope_id, response.id);
-  if (found === null) throw new GatewayError('verification_failed', 'unknown credential');
-  const { credential, account } = found;
+  const { credential, account } = await signingPasskey(deps.accounts, scope.scope_id, state, response.id);
   facts.credential_id = credential.credential_id;
-  facts.account_id = credential.account_id;
+  facts.account_id = account.account_id;
   // A sign-in that named a user must use that user's passkey (an unknown name never matches).
   if (state.username !== null && account.username !== state.username) throw new GatewayError('verification_failed', 'credential of another account');
   // userHandle is null for security keys; when present it must be this account's.
@@ -102,25 +96,31 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
       expectedChallenge: state.challenge,
       expectedOrigin: scope.origins,
       expectedRPID: scope.rp_id,
-      // The counter rule is ours (below), applied only once the signature has verified.
+      // The counter rule is the store's (recordSignIn), applied only once the signature has verified.
       credential: { id: credential.credential_id, publicKey: Buffer.from(credential.public_key, 'base64url'), counter: 0 },
       requireUserVerification: scope.user_verification === 'required',
     }),
   );
   const { newCounter, credentialBackedUp } = verification.authenticationInfo;
 
-  // A counter that does not grow (both non-zero) means two copies of the key may exist.
-  if (credential.counter > 0 && newCounter > 0 && newCounter <= credential.counter) {
+  // The success event is written with the credential's update, in the same statement.
+  const recorded = await deps.accounts.recordSignIn(
+    scope.scope_id,
+    account.account_id,
+    credential.credential_id,
+    { counter: newCounter, backed_up: credentialBackedUp, last_used_at: new Date(deps.now()).toISOString() },
+    deps.audit.event(ctx, 'sign_in_succeeded', facts),
+  );
+  if (recorded === 'counter_regression') {
+    // A counter that does not grow (both non-zero) means two copies of the key may exist.
     await deps.accounts.markCredentialPossiblyCloned(scope.scope_id, credential.credential_id);
-    log.warn({ credential_id: credential.credential_id, stored: credential.counter, received: newCounter }, 'signature counter regression');
+    log.warn({ credential_id: credential.credential_id, received: newCounter }, 'signature counter regression');
     await deps.audit.record(ctx, 'counter_regression', { scope_id: scope.scope_id, account_id: account.account_id, credential_id: credential.credential_id });
     throw new GatewayError('counter_regression');
   }
-  await deps.accounts.recordCredentialUse(scope.scope_id, credential.credential_id, {
-    counter: Math.max(newCounter, credential.counter),
-    backed_up: credentialBackedUp,
-    last_used_at: new Date(deps.now()).toISOString(),
-  });
+  if (recorded === 'account_disabled') throw new GatewayError('account_disabled');
+  // Deleted (with its account, or by its owner) since it was read: it no longer signs anyone in.
+  if (recorded === 'not_found') throw new GatewayError('verification_failed', 'credential removed during sign-in');
 
   const jwt = await deps.sessions.issue(account, credential.credential_id, scope);
   log.info({ account_id: account.account_id, scope_id: scope.scope_id }, 'signed in');
@@ -132,4 +132,27 @@ function sameBase64url(a: string, b: string): boolean {
   const left = Buffer.from(a, 'base64url');
   const right = Buffer.from(b, 'base64url');
   return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/**
+ * The passkey to verify against and its account. A sign-in that named a user takes them from what
+ * initiation read (no read here, and none for an unknown name either, which initiation answered
+ * with decoys); a usernameless one looks the credential up in this scope, where another scope's
+ * passkey is simply unknown.
+ */
+async function signingPasskey(
+  accounts: AccountStore,
+  scopeId: string,
+  state: ChallengeState,
+  credentialId: string,
+): Promise<{ credential: { credential_id: string; public_key: string }; account: Account }> {
+  const named = state.named_signer;
+  if (named !== undefined) {
+    const credential = named.credentials.find((candidate) => candidate.credential_id === credentialId);
+    if (named.account === null || credential === undefined) throw new GatewayError('verification_failed', 'not a passkey of the named user');
+    return { credential, account: named.account };
+  }
+  const found = await accounts.findCredentialWithAccount(scopeId, credentialId);
+  if (found === null) throw new GatewayError('verification_failed', 'unknown credential');
+  return found;
 }

@@ -1,7 +1,7 @@
 import { generateAuthenticationOptions } from '@simplewebauthn/server';
 import { z } from 'zod';
 import type { CeremonyRateLimiter } from '../abuse/ceremony-rate-limiter.js';
-import { saveChallenge } from '../ceremony/challenge-state.js';
+import { saveChallenge, type NamedSigner } from '../ceremony/challenge-state.js';
 import { openJson, sealJson } from '../ceremony/sealed-json.js';
 import { authenticationUserSchema } from '../identity/user-input.js';
 import { envelopeField } from '../rpc/envelope-field.js';
@@ -35,14 +35,18 @@ export function initiateAuthentication(deps: { accounts: AccountStore; challenge
       if (user.key !== null) await deps.rateLimiter.consumeUser(scope, user.key);
 
       let allowCredentials: { id: string; transports?: string[] }[] = [];
-      let accountId: string | null = null;
+      let namedSigner: NamedSigner | undefined;
       if (user.key !== null) {
         const found = await deps.accounts.findAccountWithCredentials(scope.scope_id, user.key);
         if (found === null) {
           allowCredentials = decoyCredentials(deps.identifierSecret, scope.scope_id, user.key);
+          namedSigner = { account: null, credentials: [] };
         } else {
-          accountId = found.account.account_id;
           allowCredentials = found.credentials.map((credential) => ({ id: credential.credential_id, transports: credential.transports }));
+          namedSigner = {
+            account: found.account,
+            credentials: found.credentials.map(({ credential_id, public_key }) => ({ credential_id, public_key })),
+          };
         }
       }
 
@@ -62,7 +66,8 @@ export function initiateAuthentication(deps: { accounts: AccountStore; challenge
           username: user.key,
           display_name: null,
           user_handle: null,
-          account_id: accountId,
+          account_id: namedSigner?.account?.account_id ?? null,
+          ...(namedSigner === undefined ? {} : { named_signer: namedSigner }),
         },
         scope.timeout_ms,
       );

@@ -14,9 +14,34 @@ const challengeStateSchema = z.object({
   user_handle: z.string().nullable(),
   /** Set when a signed-in account adds a passkey. */
   account_id: z.string().nullable(),
+  /**
+   * Sign-in named a user: that account (null when there is none) and its passkeys as initiation
+   * read them, so completion verifies without reading them again. The write that records the
+   * sign-in re-checks, atomically, that the passkey still exists and the account is enabled.
+   */
+  named_signer: z
+    .object({
+      account: z
+        .object({
+          account_id: z.string(),
+          scope_id: z.string(),
+          username: z.string(),
+          display_name: z.string(),
+          user_handle: z.string(),
+          identifier_hash: z.string(),
+          public_key: z.string(),
+          address: z.string(),
+          disabled: z.boolean(),
+          created_at: z.string(),
+        })
+        .nullable(),
+      credentials: z.array(z.object({ credential_id: z.string(), public_key: z.string() })),
+    })
+    .optional(),
 });
 
 export type ChallengeState = z.infer<typeof challengeStateSchema>;
+export type NamedSigner = NonNullable<ChallengeState['named_signer']>;
 
 /** Stores ceremony state under a fresh random id, expiring with the scope's timeout. */
 export async function saveChallenge(store: ChallengeStore, state: ChallengeState, ttlMs: number): Promise<string> {

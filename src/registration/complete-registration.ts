@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { verifyRegistrationResponse } from '@simplewebauthn/server';
 import { z } from 'zod';
 import type { CeremonyRateLimiter } from '../abuse/ceremony-rate-limiter.js';
+import type { NewAuditEvent } from '../audit/audit-event.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import { takeChallenge, type ChallengeState } from '../ceremony/challenge-state.js';
 import { coseAlgorithm } from '../ceremony/cose-algorithm.js';
@@ -72,13 +73,13 @@ export function completeRegistration(deps: Deps) {
       if (account === null && user.key !== state.username) throw new GatewayError('challenge_mismatch', 'username differs from initiation');
 
       const credential = await verifiedCredential(response, state, scope, account?.account_id ?? randomUUID(), deps.now);
-      const result = account === null ? await createAccount(state, credential, scope, deps) : await addPasskey(account, credential, deps);
-      log.info({ account_id: result.account_id, scope_id: scope.scope_id, added: account !== null }, 'passkey registered');
-      await deps.audit.record(ctx, account === null ? 'registration' : 'credential_added', {
+      const audit = deps.audit.event(ctx, account === null ? 'registration' : 'credential_added', {
         scope_id: scope.scope_id,
-        account_id: result.account_id,
+        account_id: credential.account_id,
         credential_id: credential.credential_id,
       });
+      const result = account === null ? await createAccount(state, credential, scope, audit, deps) : await addPasskey(account, credential, audit, deps);
+      log.info({ account_id: result.account_id, scope_id: scope.scope_id, added: account !== null }, 'passkey registered');
 
       const jwt = await deps.sessions.issue(result, credential.credential_id, scope);
       return { account_id: result.account_id, identifier_hash: result.identifier_hash, encrypted_jwt: sealEnvelope(clientKey.key, jwt) };
@@ -122,7 +123,7 @@ async function verifiedCredential(response: RegistrationResponse, state: Challen
   };
 }
 
-async function createAccount(state: ChallengeState, credential: Credential, scope: Scope, deps: Deps): Promise<Account> {
+async function createAccount(state: ChallengeState, credential: Credential, scope: Scope, audit: NewAuditEvent, deps: Deps): Promise<Account> {
   if (state.username === null || state.user_handle === null) throw new GatewayError('challenge_mismatch', 'registration state incomplete');
   // The account key's public half is computed once here and stored; the secret half is never stored.
   const { publicKey, address } = accountPublicKey(deps.accountKeySecret, credential.account_id);
@@ -138,13 +139,13 @@ async function createAccount(state: ChallengeState, credential: Credential, scop
     disabled: false,
     created_at: credential.created_at,
   };
-  const created = await deps.accounts.createAccountWithCredential(account, credential);
+  const created = await deps.accounts.createAccountWithCredential(account, credential, audit);
   if (!created.ok) throw new GatewayError(created.conflict);
   return created.account;
 }
 
-async function addPasskey(account: Account, credential: Credential, deps: Deps): Promise<Account> {
-  const added = await deps.accounts.addCredential(credential, limits.credentialsPerAccount);
+async function addPasskey(account: Account, credential: Credential, audit: NewAuditEvent, deps: Deps): Promise<Account> {
+  const added = await deps.accounts.addCredential(credential, limits.credentialsPerAccount, audit);
   if (!added.ok) throw new GatewayError(added.conflict === 'account_not_found' ? 'session_invalid' : added.conflict);
   return account;
 }

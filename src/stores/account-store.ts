@@ -54,6 +54,9 @@ export type AddCredentialResult =
 
 export type DeleteCredentialResult = 'deleted' | 'not_found' | 'last_credential';
 
+/** What recordSignIn found; see there. */
+export type SignInRecord = 'recorded' | 'not_found' | 'account_disabled' | 'counter_regression';
+
 /** What a successful sign-in changes on the credential it used. */
 export interface CredentialUse {
   counter: number;
@@ -74,8 +77,12 @@ export interface AccountStore {
   scopesVersion(): Promise<string | null>;
 
   findAccountByUsername(scopeId: string, username: string): Promise<Account | null>;
-  /** Creates the account and its first credential in one transaction: both or neither. */
-  createAccountWithCredential(account: Account, credential: Credential): Promise<CreateAccountResult>;
+  /**
+   * Creates the account and its first credential in one transaction: both or neither. `audit`,
+   * when given, is appended in that same transaction, so the log never misses a change nor
+   * records one that did not happen.
+   */
+  createAccountWithCredential(account: Account, credential: Credential, audit?: NewAuditEvent): Promise<CreateAccountResult>;
   findCredential(scopeId: string, credentialId: string): Promise<Credential | null>;
   listCredentials(accountId: string): Promise<Credential[]>;
   /** findCredential and the account owning it, in one round trip (the sign-in completion path). */
@@ -92,13 +99,20 @@ export interface AccountStore {
   /**
    * Adds a passkey to an existing account (credential.account_id). Refused when the credential id
    * is taken in the scope, the account is gone, or it already holds `maxPerAccount` credentials.
+   * `audit` is appended in the same transaction, only when the credential is added.
    */
-  addCredential(credential: Credential, maxPerAccount: number): Promise<AddCredentialResult>;
+  addCredential(credential: Credential, maxPerAccount: number, audit?: NewAuditEvent): Promise<AddCredentialResult>;
   /**
-   * Records a sign-in; false when the credential no longer exists. The stored counter never goes
-   * down (of two racing sign-ins the higher counter stays); clone detection is the caller's job.
+   * Records a sign-in whose signature has verified, deciding in the same statement (or
+   * transaction) as the write, so no concurrent sign-in or admin change slips in between:
+   * - 'not_found': the account no longer holds that credential in this scope;
+   * - 'account_disabled': the account is disabled;
+   * - 'counter_regression': both the stored and the new counter are non-zero and the new one does
+   *   not exceed the stored one (two copies of the key may exist; nothing is changed);
+   * - 'recorded': the counter (never lowered), backup state and last use are stored, and `audit`
+   *   appended with them.
    */
-  recordCredentialUse(scopeId: string, credentialId: string, use: CredentialUse): Promise<boolean>;
+  recordSignIn(scopeId: string, accountId: string, credentialId: string, use: CredentialUse, audit?: NewAuditEvent): Promise<SignInRecord>;
   /** Flags a credential whose counter went backwards; false when it no longer exists. */
   markCredentialPossiblyCloned(scopeId: string, credentialId: string): Promise<boolean>;
   /** Renames a credential of this account; false when the account has no such credential. */

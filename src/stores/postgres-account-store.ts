@@ -11,11 +11,13 @@ import type {
   CredentialUse,
   DeleteCredentialResult,
   NewScope,
+  SignInRecord,
   ScopeUpdate,
 } from './account-store.js';
 import { constraintNames, migrationsFor, schemaMigrationsTable } from './migrations.js';
 import {
   assertValidCredentialLimit,
+  signInRefusal,
   auditInsertValues,
   canonicalTimestamp,
   canonicalTimestampOrNull,
@@ -63,6 +65,32 @@ const lockScopeWrites = {
   text: "SELECT pg_advisory_xact_lock(hashtextextended('passkey-gateway:scopes:' || coalesce(current_schema(), ''), 0))",
 };
 
+const auditColumns = 'scope_id, occurred_at, event, account_id, credential_id, reason, client_ip, request_id';
+/** The eight audit values as parameters from `$first`, typed (a SELECT list does not infer them). */
+function auditParams(first: number): string {
+  const types = ['text', 'timestamptz', 'text', 'text', 'text', 'text', 'text', 'text'];
+  return types.map((type, i) => `$${first + i}::${type}`).join(', ');
+}
+
+function insertAccountWithCredentialSql(audited: boolean): string {
+  const params = (first: number, count: number) => Array.from({ length: count }, (_, i) => `$${first + i}`).join(', ');
+  return `WITH a AS (INSERT INTO accounts (${accountColumns}) VALUES (${params(1, 10)}) RETURNING ${accountColumns}),
+               c AS (INSERT INTO credentials (${credentialColumns}) VALUES (${params(11, 14)}) RETURNING ${credentialColumns})${
+                 audited ? `,\n               e AS (INSERT INTO audit_log (${auditColumns}) VALUES (${auditParams(25)}))` : ''
+               }
+          SELECT ${joinColumnLists.credentials}, ${joinColumnLists.accounts} FROM a, c`;
+}
+
+function recordSignInSql(audited: boolean): string {
+  const update = `UPDATE credentials c SET counter = GREATEST(c.counter, $4::bigint), backed_up = $5, last_used_at = $6
+             FROM accounts a
+             WHERE c.scope_id = $1 AND c.credential_id = $2 AND c.account_id = $3 AND a.account_id = c.account_id
+               AND NOT a.disabled AND NOT ($4::bigint > 0 AND c.counter > 0 AND $4::bigint <= c.counter)`;
+  if (!audited) return `${update}`;
+  return `WITH used AS (${update} RETURNING 1)
+          INSERT INTO audit_log (${auditColumns}) SELECT ${auditParams(7)} FROM used`;
+}
+
 // Hot statements carry a `name`, so pg prepares them once per connection.
 const sql = {
   insertScope: {
@@ -80,10 +108,15 @@ const sql = {
     name: 'pkgw_find_account_by_username',
     text: `SELECT ${accountColumns} FROM accounts WHERE scope_id = $1 AND username = $2`,
   },
-  insertAccount: {
-    name: 'pkgw_insert_account',
-    text: `INSERT INTO accounts (${accountColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-           RETURNING ${accountColumns}`,
+  // Account, first credential and (when given) the audit row in one statement: one round trip
+  // and one commit, all or nothing. Foreign keys are checked at the end of the statement.
+  insertAccountWithCredential: {
+    name: 'pkgw_insert_account_with_credential',
+    text: insertAccountWithCredentialSql(false),
+  },
+  insertAccountWithCredentialAudited: {
+    name: 'pkgw_insert_account_with_credential_audited',
+    text: insertAccountWithCredentialSql(true),
   },
   insertCredential: {
     name: 'pkgw_insert_credential',
@@ -118,11 +151,23 @@ const sql = {
     name: 'pkgw_delete_credential',
     text: 'DELETE FROM credentials WHERE account_id = $1 AND credential_id = $2',
   },
-  // GREATEST: of two sign-ins racing to record their counters, the lower one must not win.
-  recordCredentialUse: {
-    name: 'pkgw_record_credential_use',
-    text: `UPDATE credentials SET counter = GREATEST(counter, $3), backed_up = $4, last_used_at = $5
-           WHERE scope_id = $1 AND credential_id = $2`,
+  // A verified sign-in in one statement: the update happens only for an enabled account's credential
+  // whose counter grew (or either counter is 0), and its audit row only with it. The WHERE clause is
+  // re-checked against the latest row version when a concurrent sign-in updated it first, and
+  // GREATEST keeps the higher counter of two racing sign-ins.
+  recordSignIn: {
+    name: 'pkgw_record_sign_in',
+    text: recordSignInSql(false),
+  },
+  recordSignInAudited: {
+    name: 'pkgw_record_sign_in_audited',
+    text: recordSignInSql(true),
+  },
+  // Why recordSignIn changed nothing (only read on that path).
+  signInRefusal: {
+    name: 'pkgw_sign_in_refusal',
+    text: `SELECT c.counter, a.disabled FROM credentials c JOIN accounts a ON a.account_id = c.account_id
+           WHERE c.scope_id = $1 AND c.credential_id = $2 AND c.account_id = $3`,
   },
   markCredentialPossiblyCloned: {
     name: 'pkgw_mark_credential_possibly_cloned',
@@ -152,8 +197,7 @@ const sql = {
   },
   insertAuditEvent: {
     name: 'pkgw_insert_audit_event',
-    text: `INSERT INTO audit_log (scope_id, occurred_at, event, account_id, credential_id, reason, client_ip, request_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    text: `INSERT INTO audit_log (${auditColumns}) VALUES (${auditParams(1)})`,
   },
   // $2/$3 are optional filters: a null cursor or time matches everything.
   listAuditEvents: {
@@ -260,7 +304,7 @@ export class PostgresAccountStore implements AccountStore {
     return row === undefined ? null : toAccount(row);
   }
 
-  async createAccountWithCredential(account: Account, credential: Credential): Promise<CreateAccountResult> {
+  async createAccountWithCredential(account: Account, credential: Credential, audit?: NewAuditEvent): Promise<CreateAccountResult> {
     const accountValues = [
       account.account_id,
       account.scope_id,
@@ -273,15 +317,11 @@ export class PostgresAccountStore implements AccountStore {
       account.disabled,
       canonicalTimestamp(account.created_at),
     ];
-    const credentialValues = credentialInsertValues(credential);
+    const values = [...accountValues, ...credentialInsertValues(credential), ...(audit === undefined ? [] : auditInsertValues(audit))];
+    const statement = audit === undefined ? sql.insertAccountWithCredential : sql.insertAccountWithCredentialAudited;
     try {
-      return await withTransaction(this.pool, async (client): Promise<CreateAccountResult> => {
-        const accountRow = firstRow(await client.query<AccountRow>({ ...sql.insertAccount, values: accountValues }));
-        const credentialRow = firstRow(
-          await client.query<CredentialRow>({ ...sql.insertCredential, values: credentialValues }),
-        );
-        return { ok: true, account: toAccount(accountRow), credential: toCredential(credentialRow) };
-      });
+      const row = firstRow(await this.pool.query<CredentialAccountRow>({ ...statement, values }));
+      return { ok: true, ...toCredentialWithAccount(row) };
     } catch (error) {
       const conflict = conflictOf(error);
       if (conflict === null) throw error;
@@ -322,7 +362,7 @@ export class PostgresAccountStore implements AccountStore {
     return (result.rowCount ?? 0) > 0;
   }
 
-  async addCredential(credential: Credential, maxPerAccount: number): Promise<AddCredentialResult> {
+  async addCredential(credential: Credential, maxPerAccount: number, audit?: NewAuditEvent): Promise<AddCredentialResult> {
     assertValidCredentialLimit(maxPerAccount);
     const values = credentialInsertValues(credential);
     try {
@@ -333,6 +373,7 @@ export class PostgresAccountStore implements AccountStore {
         const { n } = firstRow(await client.query<{ n: number }>({ ...sql.countCredentials, values: [credential.account_id] }));
         if (n >= maxPerAccount) return { ok: false, conflict: 'too_many_credentials' };
         const row = firstRow(await client.query<CredentialRow>({ ...sql.insertCredential, values }));
+        if (audit !== undefined) await client.query({ ...sql.insertAuditEvent, values: auditInsertValues(audit) });
         return { ok: true, credential: toCredential(row) };
       });
     } catch (error) {
@@ -341,12 +382,16 @@ export class PostgresAccountStore implements AccountStore {
     }
   }
 
-  async recordCredentialUse(scopeId: string, credentialId: string, use: CredentialUse): Promise<boolean> {
-    const result = await this.pool.query({
-      ...sql.recordCredentialUse,
-      values: [scopeId, credentialId, use.counter, use.backed_up, canonicalTimestamp(use.last_used_at)],
-    });
-    return (result.rowCount ?? 0) > 0;
+  async recordSignIn(scopeId: string, accountId: string, credentialId: string, use: CredentialUse, audit?: NewAuditEvent): Promise<SignInRecord> {
+    const values = [scopeId, credentialId, accountId, use.counter, use.backed_up, canonicalTimestamp(use.last_used_at)];
+    const result =
+      audit === undefined
+        ? await this.pool.query({ ...sql.recordSignIn, values })
+        : await this.pool.query({ ...sql.recordSignInAudited, values: [...values, ...auditInsertValues(audit)] });
+    if ((result.rowCount ?? 0) > 0) return 'recorded';
+    const refusal = await this.pool.query<{ counter: string; disabled: boolean }>({ ...sql.signInRefusal, values: [scopeId, credentialId, accountId] });
+    const row = refusal.rows[0];
+    return signInRefusal(row === undefined ? undefined : { counter: Number(row.counter), disabled: row.disabled }, use.counter);
   }
 
   async markCredentialPossiblyCloned(scopeId: string, credentialId: string): Promise<boolean> {

@@ -3,7 +3,7 @@
  * objects for the same input. Drivers differ in what they hand back (pg: Date, boolean, bigint as
  * string; better-sqlite3: text, 0/1, number); the row types admit both and the mappers normalize.
  */
-import type { Account, Credential, NewScope, ScopeUpdate } from './account-store.js';
+import type { Account, Credential, NewScope, ScopeUpdate, SignInRecord } from './account-store.js';
 import type { Scope } from '../scopes/scope.js';
 import type { AuditEvent, NewAuditEvent } from '../audit/audit-event.js';
 
@@ -326,4 +326,19 @@ function parseArray<T>(text: string, isItem: (value: unknown) => value is T, col
     throw new TypeError(`column ${column} does not hold the expected JSON array`);
   }
   return parsed;
+}
+
+/** Whether a sign-in's new counter shows the key may be cloned: both non-zero and not grown. */
+export function counterRegressed(stored: number, received: number): boolean {
+  return stored > 0 && received > 0 && received <= stored;
+}
+
+/**
+ * Why a verified sign-in was not recorded, from the credential's current row (undefined when the
+ * account no longer holds it). A row that would now pass changed between write and read: gone.
+ */
+export function signInRefusal(current: { counter: number; disabled: boolean } | undefined, received: number): SignInRecord {
+  if (current === undefined) return 'not_found';
+  if (current.disabled) return 'account_disabled';
+  return counterRegressed(current.counter, received) ? 'counter_regression' : 'not_found';
 }

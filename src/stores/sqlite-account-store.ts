@@ -11,6 +11,7 @@ import type {
   CredentialUse,
   DeleteCredentialResult,
   NewScope,
+  SignInRecord,
   ScopeUpdate,
 } from './account-store.js';
 import { migrationsFor, schemaMigrationsTable } from './migrations.js';
@@ -20,10 +21,12 @@ import {
   canonicalTimestamp,
   canonicalTimestampOrNull,
   columnLists,
+  counterRegressed,
   joinColumnLists,
   nextScopeRevision,
   scopeColumnValues,
   scopeInsertValues,
+  signInRefusal,
   toAccount,
   toAccountWithCredentials,
   toAuditEvent,
@@ -55,8 +58,9 @@ export class SqliteAccountStore implements AccountStore {
   private readonly db: Database.Database;
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly updateStatements = new Map<string, Database.Statement>();
-  private readonly insertAccountAndCredential: (account: Account, credential: Credential) => CreateAccountResult;
-  private readonly insertCredentialChecked: (credential: Credential, maxPerAccount: number) => AddCredentialResult;
+  private readonly insertAccountAndCredential: (account: Account, credential: Credential, audit: NewAuditEvent | undefined) => CreateAccountResult;
+  private readonly insertCredentialChecked: (credential: Credential, maxPerAccount: number, audit: NewAuditEvent | undefined) => AddCredentialResult;
+  private readonly recordSignInChecked: (scopeId: string, accountId: string, credentialId: string, use: CredentialUse, audit: NewAuditEvent | undefined) => SignInRecord;
   private readonly deleteCredentialChecked: (accountId: string, credentialId: string) => DeleteCredentialResult;
 
   /** @param filename a database file path, or ':memory:' */
@@ -74,11 +78,16 @@ export class SqliteAccountStore implements AccountStore {
       this.db.close();
       throw error;
     }
-    const { insertAccount, insertCredential } = this.statements;
+    const { insertAccount, insertCredential, insertAuditEvent } = this.statements;
+    // Audit rows go in with the change they describe, in the same transaction.
+    const appendAudit = (audit: NewAuditEvent | undefined) => {
+      if (audit !== undefined) insertAuditEvent.run(...auditInsertValues(audit));
+    };
     this.insertAccountAndCredential = this.db
-      .transaction((account: Account, credential: Credential): CreateAccountResult => {
+      .transaction((account: Account, credential: Credential, audit: NewAuditEvent | undefined): CreateAccountResult => {
         const accountRow = insertAccount.get(accountParams(account)) as AccountRow;
         const credentialRow = insertCredential.get(credentialParams(credential)) as CredentialRow;
+        appendAudit(audit);
         return { ok: true, account: toAccount(accountRow), credential: toCredential(credentialRow) };
       })
       // IMMEDIATE takes the write lock up front instead of upgrading later, avoiding a deadlock-ish
@@ -88,7 +97,7 @@ export class SqliteAccountStore implements AccountStore {
     // process) can add or delete a credential of the same account in between.
     const { getAccountScope, countCredentials, credentialExists, deleteCredential } = this.statements;
     this.insertCredentialChecked = this.db
-      .transaction((credential: Credential, maxPerAccount: number): AddCredentialResult => {
+      .transaction((credential: Credential, maxPerAccount: number, audit: NewAuditEvent | undefined): AddCredentialResult => {
         const account = getAccountScope.get(credential.account_id) as { scope_id: string } | undefined;
         // A credential must live in its account's scope; any other scope has no such account.
         if (account === undefined || account.scope_id !== credential.scope_id) {
@@ -97,7 +106,20 @@ export class SqliteAccountStore implements AccountStore {
         const { n } = countCredentials.get(credential.account_id) as { n: number };
         if (n >= maxPerAccount) return { ok: false, conflict: 'too_many_credentials' };
         const row = insertCredential.get(credentialParams(credential)) as CredentialRow;
+        appendAudit(audit);
         return { ok: true, credential: toCredential(row) };
+      })
+      .immediate;
+    const { signInState, recordSignIn } = this.statements;
+    // The write lock is held from the read to the write, so the checks cannot go stale in between.
+    this.recordSignInChecked = this.db
+      .transaction((scopeId: string, accountId: string, credentialId: string, use: CredentialUse, audit: NewAuditEvent | undefined): SignInRecord => {
+        const current = signInState.get(scopeId, credentialId, accountId) as { counter: number; disabled: number } | undefined;
+        const state = current === undefined ? undefined : { counter: Number(current.counter), disabled: current.disabled !== 0 };
+        if (state === undefined || state.disabled || counterRegressed(state.counter, use.counter)) return signInRefusal(state, use.counter);
+        recordSignIn.run(use.counter, use.backed_up ? 1 : 0, canonicalTimestamp(use.last_used_at), scopeId, credentialId);
+        appendAudit(audit);
+        return 'recorded';
       })
       .immediate;
     this.deleteCredentialChecked = this.db
@@ -145,9 +167,9 @@ export class SqliteAccountStore implements AccountStore {
     return row === undefined ? null : toAccount(row);
   }
 
-  async createAccountWithCredential(account: Account, credential: Credential): Promise<CreateAccountResult> {
+  async createAccountWithCredential(account: Account, credential: Credential, audit?: NewAuditEvent): Promise<CreateAccountResult> {
     try {
-      return this.insertAccountAndCredential(account, credential);
+      return this.insertAccountAndCredential(account, credential, audit);
     } catch (error) {
       const conflict = conflictOf(error);
       if (conflict === null) throw error;
@@ -182,25 +204,18 @@ export class SqliteAccountStore implements AccountStore {
     return this.statements.setAccountDisabled.run(disabled ? 1 : 0, accountId).changes > 0;
   }
 
-  async addCredential(credential: Credential, maxPerAccount: number): Promise<AddCredentialResult> {
+  async addCredential(credential: Credential, maxPerAccount: number, audit?: NewAuditEvent): Promise<AddCredentialResult> {
     assertValidCredentialLimit(maxPerAccount);
     try {
-      return this.insertCredentialChecked(credential, maxPerAccount);
+      return this.insertCredentialChecked(credential, maxPerAccount, audit);
     } catch (error) {
       if (conflictOf(error) !== 'credential_exists') throw error;
       return { ok: false, conflict: 'credential_exists' };
     }
   }
 
-  async recordCredentialUse(scopeId: string, credentialId: string, use: CredentialUse): Promise<boolean> {
-    const result = this.statements.recordCredentialUse.run(
-      use.counter,
-      use.backed_up ? 1 : 0,
-      canonicalTimestamp(use.last_used_at),
-      scopeId,
-      credentialId,
-    );
-    return result.changes > 0;
+  async recordSignIn(scopeId: string, accountId: string, credentialId: string, use: CredentialUse, audit?: NewAuditEvent): Promise<SignInRecord> {
+    return this.recordSignInChecked(scopeId, accountId, credentialId, use, audit);
   }
 
   async markCredentialPossiblyCloned(scopeId: string, credentialId: string): Promise<boolean> {
@@ -290,8 +305,12 @@ function prepareStatements(db: Database.Database) {
     countCredentials: db.prepare('SELECT count(*) AS n FROM credentials WHERE account_id = ?'),
     credentialExists: db.prepare('SELECT 1 FROM credentials WHERE account_id = ? AND credential_id = ?'),
     deleteCredential: db.prepare('DELETE FROM credentials WHERE account_id = ? AND credential_id = ?'),
-    // max(): of two sign-ins racing to record their counters, the lower one must not win.
-    recordCredentialUse: db.prepare(
+    signInState: db.prepare(
+      `SELECT c.counter AS counter, a.disabled AS disabled FROM credentials c JOIN accounts a ON a.account_id = c.account_id
+       WHERE c.scope_id = ? AND c.credential_id = ? AND c.account_id = ?`,
+    ),
+    // max(): the stored counter never goes down.
+    recordSignIn: db.prepare(
       'UPDATE credentials SET counter = max(counter, ?), backed_up = ?, last_used_at = ? WHERE scope_id = ? AND credential_id = ?',
     ),
     markCredentialPossiblyCloned: db.prepare(

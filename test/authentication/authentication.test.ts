@@ -200,6 +200,41 @@ describeForBackends('sign-in, sessions and passkey management through the real e
       await harness.gateway.stores.accounts.setAccountDisabled(registered.account_id, false);
     });
 
+    // Completion verifies against what initiation read; the write that records the sign-in must
+    // still see changes made in between.
+    it('should answer account_disabled when the account is disabled between initiation and completion', async () => {
+      const { client, authenticator, username, registered } = await signedInUser();
+      const started = await initiateAuthentication(client, username);
+      await harness.gateway.stores.accounts.setAccountDisabled(registered.account_id, true);
+      const reply = await completeAuthentication(client, started, authenticator);
+      expect(reply.error).toMatchObject({ code: -32015, data: 'account_disabled' });
+      await harness.gateway.stores.accounts.setAccountDisabled(registered.account_id, false);
+      expect((await completeAuthentication(client, await initiateAuthentication(client, username), authenticator)).result?.encrypted_jwt).toBeDefined();
+    });
+
+    it('should refuse a passkey deleted between initiation and completion, and keep the other one working', async () => {
+      const { client, authenticator, username, session } = await signedInUser();
+      const second = platform();
+      await register(client, second, username, session);
+      const started = await initiateAuthentication(client, username);
+      expect(started.options.allowCredentials).toHaveLength(2);
+      await sessionCall(client, session, 'deleteCredential', { credential_id: authenticator.credentials[0]!.id });
+      const reply = await completeAuthentication(client, started, authenticator);
+      expect(reply.error).toMatchObject({ data: 'verification_failed' });
+      expect((await completeAuthentication(client, await initiateAuthentication(client, username), second)).result?.encrypted_jwt).toBeDefined();
+    });
+
+    it('should detect a counter regression against the counter stored by a sign-in that completed after this one started', async () => {
+      const authenticator = new SoftAuthenticator({ algorithm: 'ES256', attestation: 'none', counterStep: 2 });
+      const { client, username, session } = await signedInUser(authenticator); // counter 2
+      const early = await initiateAuthentication(client, username);
+      await signIn(client, authenticator, username); // 4, stored after `early` was initiated
+      const reply = await completeAuthentication(client, early, authenticator, { counter: 3 });
+      expect(reply.error).toMatchObject({ code: -32016, data: 'counter_regression' });
+      const listed = await sessionCall<{ credentials: { possibly_cloned: boolean; counter?: number }[] }>(client, session, 'listCredentials');
+      expect(listed.result?.credentials[0]?.possibly_cloned).toBe(true);
+    });
+
     it('should record last use and the new counter', async () => {
       const { client, session } = await signedInUser();
       const listed = await sessionCall<{ credentials: { last_used_at: string | null }[] }>(client, session, 'listCredentials');

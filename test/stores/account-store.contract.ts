@@ -393,7 +393,7 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
           await expect(store.findCredentialWithAccount(scopeId, aliceKey.credential_id)).resolves.toStrictEqual({ credential: aliceKey, account: alice });
           await expect(store.findCredentialWithAccount(scopeId, bobKey.credential_id)).resolves.toStrictEqual({ credential: bobKey, account: bob });
           const { account: carol, credentials } = await accountWith('carol', 3);
-          await store.recordCredentialUse(scopeId, credentials[1]!.credential_id, { counter: 9, backed_up: false, last_used_at: '2025-02-03T04:05:06.7+01:00' });
+          await store.recordSignIn(scopeId, carol.account_id, credentials[1]!.credential_id, { counter: 9, backed_up: false, last_used_at: '2025-02-03T04:05:06.7+01:00' });
           await store.markCredentialPossiblyCloned(scopeId, credentials[1]!.credential_id);
           await store.renameCredential(carol.account_id, credentials[1]!.credential_id, 'Zoë’s key');
           await store.setAccountDisabled(carol.account_id, true);
@@ -559,10 +559,10 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
         });
       });
 
-      describe('recordCredentialUse and markCredentialPossiblyCloned', () => {
-        test('recordCredentialUse stores counter, backup state and canonical last use, nothing else', async () => {
+      describe('recordSignIn and markCredentialPossiblyCloned', () => {
+        test('recordSignIn stores counter, backup state and canonical last use, nothing else', async () => {
           const use = { counter: 5, backed_up: false, last_used_at: '2025-07-08T11:12:13.5+02:00' };
-          await expect(store.recordCredentialUse(scopeId, aliceKey.credential_id, use)).resolves.toBe(true);
+          await expect(store.recordSignIn(scopeId, alice.account_id, aliceKey.credential_id, use)).resolves.toBe('recorded');
           const expected: Credential = {
             ...aliceKey,
             counter: 5,
@@ -574,24 +574,44 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
           await expect(store.findCredential(scopeId, bobKey.credential_id)).resolves.toStrictEqual(bobKey);
         });
 
-        test('the counter never goes down, while last use still advances', async () => {
+        test('a counter that does not grow is a counter_regression and changes nothing; a zero counter is never one', async () => {
           const id = aliceKey.credential_id;
-          await store.recordCredentialUse(scopeId, id, { counter: 10, backed_up: true, last_used_at: '2025-01-01T00:00:00.000Z' });
-          await store.recordCredentialUse(scopeId, id, { counter: 9, backed_up: true, last_used_at: '2025-01-02T00:00:00.000Z' });
-          await expect(store.findCredential(scopeId, id)).resolves.toMatchObject({
-            counter: 10,
-            last_used_at: '2025-01-02T00:00:00.000Z',
-          });
+          const use = (counter: number, day: number) => ({ counter, backed_up: true, last_used_at: `2025-01-0${day}T00:00:00.000Z` });
+          await expect(store.recordSignIn(scopeId, alice.account_id, id, use(10, 1))).resolves.toBe('recorded');
+          await expect(store.recordSignIn(scopeId, alice.account_id, id, use(9, 2))).resolves.toBe('counter_regression');
+          await expect(store.recordSignIn(scopeId, alice.account_id, id, use(10, 2))).resolves.toBe('counter_regression');
+          await expect(store.findCredential(scopeId, id)).resolves.toMatchObject({ counter: 10, last_used_at: '2025-01-01T00:00:00.000Z' });
+          // An authenticator without a counter sends 0: recorded, and the stored counter never goes down.
+          await expect(store.recordSignIn(scopeId, alice.account_id, id, use(0, 3))).resolves.toBe('recorded');
+          await expect(store.findCredential(scopeId, id)).resolves.toMatchObject({ counter: 10, last_used_at: '2025-01-03T00:00:00.000Z' });
           // Large counters (up to 2^32 - 1) survive the round trip as numbers.
-          await store.recordCredentialUse(scopeId, id, { counter: 4_294_967_295, backed_up: true, last_used_at: '2025-01-03T00:00:00.000Z' });
+          await expect(store.recordSignIn(scopeId, alice.account_id, id, use(4_294_967_295, 4))).resolves.toBe('recorded');
           await expect(store.findCredential(scopeId, id)).resolves.toMatchObject({ counter: 4_294_967_295 });
+          await expect(store.recordSignIn(scopeId, alice.account_id, id, use(4_294_967_295, 5))).resolves.toBe('counter_regression');
         });
 
-        test('recordCredentialUse of an unknown credential, or in another scope, is false', async () => {
+        test('recordSignIn of an unknown credential, another scope\'s or another account\'s, is not_found', async () => {
           const use = { counter: 1, backed_up: true, last_used_at: '2025-01-01T00:00:00.000Z' };
-          await expect(store.recordCredentialUse(scopeId, 'no-such-cred', use)).resolves.toBe(false);
-          await expect(store.recordCredentialUse(otherScopeId, aliceKey.credential_id, use)).resolves.toBe(false);
+          await expect(store.recordSignIn(scopeId, alice.account_id, 'no-such-cred', use)).resolves.toBe('not_found');
+          await expect(store.recordSignIn(otherScopeId, alice.account_id, aliceKey.credential_id, use)).resolves.toBe('not_found');
+          await expect(store.recordSignIn(scopeId, bob.account_id, aliceKey.credential_id, use)).resolves.toBe('not_found');
           await expect(store.findCredential(scopeId, aliceKey.credential_id)).resolves.toStrictEqual(aliceKey);
+        });
+
+        test('recordSignIn for a disabled account is account_disabled and changes nothing', async () => {
+          await store.setAccountDisabled(alice.account_id, true);
+          const use = { counter: 1, backed_up: true, last_used_at: '2025-01-01T00:00:00.000Z' };
+          await expect(store.recordSignIn(scopeId, alice.account_id, aliceKey.credential_id, use)).resolves.toBe('account_disabled');
+          await expect(store.findCredential(scopeId, aliceKey.credential_id)).resolves.toStrictEqual(aliceKey);
+          await store.setAccountDisabled(alice.account_id, false);
+          await expect(store.recordSignIn(scopeId, alice.account_id, aliceKey.credential_id, use)).resolves.toBe('recorded');
+        });
+
+        test('of concurrent sign-ins with the same counter exactly one is recorded', async () => {
+          const use = { counter: 7, backed_up: true, last_used_at: '2025-01-01T00:00:00.000Z' };
+          const outcomes = await Promise.all(Array.from({ length: 5 }, () => store.recordSignIn(scopeId, alice.account_id, aliceKey.credential_id, use)));
+          expect(outcomes.filter((outcome) => outcome === 'recorded')).toHaveLength(1);
+          expect(outcomes.filter((outcome) => outcome === 'counter_regression')).toHaveLength(4);
         });
 
         test('markCredentialPossiblyCloned sets the flag on that credential only', async () => {
@@ -709,6 +729,64 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
         expect(next.map((e) => e.request_id)).toEqual(['request-3', 'request-4']);
         const recent = await store.listAuditEvents(scope.scope_id, { limit: 10, since: '2025-01-01T00:00:04.000Z' });
         expect(recent.map((e) => e.request_id)).toEqual(['request-4', 'request-5']);
+      });
+
+      // The ceremony writes carry their audit row: written with the change, or not at all.
+      const changeEvent = (account: Account, credentialId: string, name: 'registration' | 'credential_added' | 'sign_in_succeeded', n: number) => ({
+        scope_id: account.scope_id,
+        occurred_at: '2025-01-01T00:00:01.000Z',
+        event: name,
+        account_id: account.account_id,
+        credential_id: credentialId,
+        reason: null,
+        client_ip: null,
+        request_id: `request-${n}`,
+      });
+      const loggedEvents = async (scopeId: string) =>
+        (await store.listAuditEvents(scopeId, { limit: 100 })).map(({ event_id: _id, ...rest }) => rest);
+
+      test('createAccountWithCredential writes its audit event with the account, and none when refused', async () => {
+        const scope = await store.createScope(newScope());
+        const account = newAccount(scope.scope_id, 'audited');
+        const created = await store.createAccountWithCredential(account, newCredential(account, 'cred-a'), changeEvent(account, 'cred-a', 'registration', 1));
+        expect(created).toMatchObject({ ok: true, account: { account_id: account.account_id }, credential: { credential_id: 'cred-a' } });
+        const taken = newAccount(scope.scope_id, 'audited');
+        await expect(
+          store.createAccountWithCredential(taken, newCredential(taken, 'cred-b'), changeEvent(taken, 'cred-b', 'registration', 2)),
+        ).resolves.toStrictEqual({ ok: false, conflict: 'account_exists' });
+        const reused = newAccount(scope.scope_id, 'other');
+        await expect(
+          store.createAccountWithCredential(reused, newCredential(reused, 'cred-a'), changeEvent(reused, 'cred-a', 'registration', 3)),
+        ).resolves.toStrictEqual({ ok: false, conflict: 'credential_exists' });
+        expect(await loggedEvents(scope.scope_id)).toStrictEqual([changeEvent(account, 'cred-a', 'registration', 1)]);
+        expect(await store.findAccountByUsername(scope.scope_id, 'other')).toBeNull();
+      });
+
+      test('addCredential writes its audit event only when the passkey is added', async () => {
+        const scope = await store.createScope(newScope());
+        const account = newAccount(scope.scope_id, 'adder');
+        await store.createAccountWithCredential(account, newCredential(account, 'first'));
+        await expect(store.addCredential(newCredential(account, 'second'), 10, changeEvent(account, 'second', 'credential_added', 1))).resolves.toMatchObject({ ok: true });
+        await expect(store.addCredential(newCredential(account, 'third'), 2, changeEvent(account, 'third', 'credential_added', 2))).resolves.toStrictEqual({
+          ok: false,
+          conflict: 'too_many_credentials',
+        });
+        expect(await loggedEvents(scope.scope_id)).toStrictEqual([changeEvent(account, 'second', 'credential_added', 1)]);
+      });
+
+      test('recordSignIn writes its audit event only when the sign-in is recorded', async () => {
+        const scope = await store.createScope(newScope());
+        const account = newAccount(scope.scope_id, 'signer');
+        await store.createAccountWithCredential(account, newCredential(account, 'key'));
+        const use = { counter: 3, backed_up: true, last_used_at: '2025-01-01T00:00:01.000Z' };
+        const event = (n: number) => changeEvent(account, 'key', 'sign_in_succeeded', n);
+        await expect(store.recordSignIn(scope.scope_id, account.account_id, 'key', use, event(1))).resolves.toBe('recorded');
+        await expect(store.recordSignIn(scope.scope_id, account.account_id, 'gone', use, event(2))).resolves.toBe('not_found');
+        await expect(store.recordSignIn(scope.scope_id, account.account_id, 'key', use, event(3))).resolves.toBe('counter_regression');
+        await store.setAccountDisabled(account.account_id, true);
+        await expect(store.recordSignIn(scope.scope_id, account.account_id, 'key', { ...use, counter: 4 }, event(4))).resolves.toBe('account_disabled');
+        expect(await loggedEvents(scope.scope_id)).toStrictEqual([event(1)]);
+        await expect(store.findCredential(scope.scope_id, 'key')).resolves.toMatchObject({ counter: 3 });
       });
     });
 
