@@ -1,11 +1,15 @@
 // The cryptography one ceremony cannot avoid, timed alone: the floor under any implementation.
-import { constants, createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, generateKeyPairSync, privateDecrypt, publicEncrypt, randomBytes, sign, verify } from 'node:crypto';
+import { constants, createCipheriv, randomUUID, createDecipheriv, createHash, createHmac, createPrivateKey, generateKeyPairSync, privateDecrypt, publicEncrypt, randomBytes, sign, verify } from 'node:crypto';
 import {
   generateAuthenticationOptions,
   generateRegistrationOptions,
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
 } from '@simplewebauthn/server';
+import { SignJWT } from 'jose';
+import { checkAttestationObject } from '../../src/ceremony/strict-cbor.js';
+import { accountPublicKey } from '../../src/identity/account-key.js';
+import { signEs256Jws } from '../../src/sessions/es256-jws.js';
 import { SoftAuthenticator } from '../lib/soft-authenticator.js';
 
 export interface FloorRow {
@@ -48,6 +52,7 @@ export async function cryptoFloor(): Promise<FloorRow[]> {
   const credential = registered.registrationInfo!.credential;
   const request = await generateAuthenticationOptions({ rpID: 'localhost', allowCredentials: [{ id: credential.id }], userVerification: 'required' });
   const assertion = authenticator.getAssertion(request, ORIGIN);
+  const attestationObject = Buffer.from(attestation.response.attestationObject, 'base64url');
 
   const aesSealOpen = () => {
     const iv = randomBytes(12);
@@ -65,6 +70,11 @@ export async function cryptoFloor(): Promise<FloorRow[]> {
     await time('HMAC-SHA256 (identifier hash)', () => createHmac('sha256', aesKey).update('scope-id-and-username').digest()),
     await time('P-256 ECDSA verify (node:crypto)', () => verify('sha256', message, { key: ec.publicKey, dsaEncoding: 'ieee-p1363' }, signature)),
     await time('ES256 sign (node:crypto)', () => sign('sha256', message, { key: ec.privateKey, dsaEncoding: 'ieee-p1363' })),
+    await time('ES256 session JWT, jose SignJWT (the reference)', () => new SignJWT({ n: 1 }).setProtectedHeader({ alg: 'ES256' }).sign(ec.privateKey)),
+    await time('ES256 session JWT, node:crypto (the gateway)', () => signEs256Jws({ typ: 'JWT' }, { n: 1 }, ec.privateKey)),
+    // Work only the gateway does: every account gets a secp256k1 key, every attestation a strict CBOR check.
+    await time('account key: HKDF + secp256k1 public key + address (@noble/curves, gateway only)', () => accountPublicKey(aesKey, randomUUID()), 2000),
+    await time('strict CBOR check of an attestation object (gateway only)', () => checkAttestationObject(attestationObject)),
     await time('verifyRegistrationResponse (ES256, none)', registration, 2000),
     await time('verifyAuthenticationResponse (ES256)', () =>
       verifyAuthenticationResponse({

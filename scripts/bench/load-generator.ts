@@ -1,4 +1,7 @@
-import { treeCpuMs } from './server-cpu.js';
+import { cpuMsBetween, namedProcessesCpu, treeCpuMs, type CpuSnapshot } from './server-cpu.js';
+
+/** The stores both servers share on this machine; their CPU is counted per ceremony too. */
+const STORE_PROCESSES = ['postgres', 'redis-server'] as const;
 
 /** One virtual client's next ceremony; rejects when the ceremony fails. */
 export type Ceremony = () => Promise<void>;
@@ -25,6 +28,8 @@ export interface CellResult {
   serverCpuMsPerCeremony: number;
   /** Server CPU over the window divided by wall time: how many cores the server kept busy. */
   serverCores: number;
+  /** CPU of the local PostgreSQL and Redis processes per ceremony over the same window. */
+  storeCpuMsPerCeremony: number;
 }
 
 /**
@@ -42,8 +47,16 @@ export async function runCell(cell: LoadCell): Promise<CellResult> {
   let firstError: string | undefined;
   let cpuStart = 0;
   let cpuEnd = 0;
-  const cpuStartTimer = setTimeout(() => (cpuStart = treeCpuMs(cell.serverPid)), cell.warmupMs);
-  const cpuEndTimer = setTimeout(() => (cpuEnd = treeCpuMs(cell.serverPid)), cell.warmupMs + cell.measureMs);
+  let storeStart: CpuSnapshot = new Map();
+  let storeEnd: CpuSnapshot | undefined;
+  const cpuStartTimer = setTimeout(() => {
+    cpuStart = treeCpuMs(cell.serverPid);
+    storeStart = namedProcessesCpu(STORE_PROCESSES);
+  }, cell.warmupMs);
+  const cpuEndTimer = setTimeout(() => {
+    cpuEnd = treeCpuMs(cell.serverPid);
+    storeEnd = namedProcessesCpu(STORE_PROCESSES);
+  }, cell.warmupMs + cell.measureMs);
 
   await Promise.all(
     clients.map(async (ceremony) => {
@@ -64,6 +77,7 @@ export async function runCell(cell: LoadCell): Promise<CellResult> {
   clearTimeout(cpuStartTimer);
   clearTimeout(cpuEndTimer);
   if (cpuEnd === 0) cpuEnd = treeCpuMs(cell.serverPid);
+  storeEnd ??= namedProcessesCpu(STORE_PROCESSES);
 
   latencies.sort((a, b) => a - b);
   const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
@@ -79,5 +93,6 @@ export async function runCell(cell: LoadCell): Promise<CellResult> {
     p99Ms: pick(0.99),
     serverCpuMsPerCeremony: latencies.length === 0 ? Number.NaN : cpuMs / latencies.length,
     serverCores: cpuMs / cell.measureMs,
+    storeCpuMsPerCeremony: latencies.length === 0 ? Number.NaN : cpuMsBetween(storeStart, storeEnd) / latencies.length,
   };
 }

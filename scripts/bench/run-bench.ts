@@ -1,5 +1,5 @@
 // `npm run bench`: gateway vs. a plain-REST reference on Redis + PostgreSQL, plus the crypto floor.
-//   npm run bench -- [--seconds 5] [--warmup 1] [--concurrency 1,8,32] [--workers N] [--ref-workers N]
+//   npm run bench -- [--seconds 5] [--warmup 1] [--prime 3] [--concurrency 1,8,32] [--workers N] [--ref-workers N]
 // Needs Redis (REDIS_URL, default redis://127.0.0.1:6379) and PostgreSQL (DATABASE_URL, default
 // postgres://postgres@127.0.0.1:5432/test). Everything it creates (a temporary data directory, one
 // PostgreSQL schema per server, one Redis key prefix per server) is removed at the end.
@@ -32,7 +32,7 @@ export type Target = 'gateway' | 'gateway (cold clients)' | 'reference';
 export interface BenchResult {
   date: string;
   machine: { cores: number; loadBefore: number[]; loadAfter: number[]; node: string };
-  settings: { seconds: number; warmupSeconds: number; concurrency: number[]; gatewayWorkers: number; referenceWorkers: number };
+  settings: { seconds: number; warmupSeconds: number; primeSeconds: number; concurrency: number[]; gatewayWorkers: number; referenceWorkers: number };
   floor: FloorRow[];
   cells: { ceremony: CeremonyKind; target: Target; result: CellResult }[];
 }
@@ -41,6 +41,9 @@ const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '1' },
+    // Untimed load on every server and ceremony before the first cell, so JIT compilation and
+    // lazily built tables (noble's precomputes, prepared statements) do not land in one cell only.
+    prime: { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '1,8,32' },
     workers: { type: 'string', default: String(availableParallelism()) },
     'ref-workers': { type: 'string' },
@@ -52,6 +55,7 @@ const { values } = parseArgs({
 });
 const seconds = boundedNumber(values.seconds, 1, 120, 'seconds');
 const warmup = boundedNumber(values.warmup, 0, 30, 'warmup');
+const prime = boundedNumber(values.prime, 0, 60, 'prime');
 const concurrencies = values.concurrency.split(',').map((c) => boundedNumber(c, 1, 256, 'concurrency'));
 const gatewayWorkers = boundedNumber(values.workers, 1, 64, 'workers');
 const referenceWorkers = boundedNumber(values['ref-workers'] ?? values.workers, 1, 64, 'ref-workers');
@@ -172,6 +176,16 @@ async function main(): Promise<void> {
     },
   };
 
+  if (prime > 0) {
+    process.stderr.write(`priming each server for ${prime} s per ceremony…\n`);
+    for (const ceremony of ceremonyKinds) {
+      for (const target of ['gateway', 'reference'] as const) {
+        const serverPid = (target === 'reference' ? reference : gateway).pid;
+        await runCell({ concurrency: 8, warmupMs: 0, measureMs: prime * 1000, serverPid, makeClient: factories[target][ceremony] });
+      }
+    }
+  }
+
   // Targets alternate cell by cell, so a burst of other load on the machine hits both alike.
   for (const ceremony of ceremonyKinds) {
     for (const concurrency of concurrencies) {
@@ -188,7 +202,7 @@ async function main(): Promise<void> {
   const result: BenchResult = {
     date: new Date().toISOString(),
     machine: { cores: availableParallelism(), loadBefore, loadAfter: loadavg(), node: process.version },
-    settings: { seconds, warmupSeconds: warmup, concurrency: concurrencies, gatewayWorkers, referenceWorkers },
+    settings: { seconds, warmupSeconds: warmup, primeSeconds: prime, concurrency: concurrencies, gatewayWorkers, referenceWorkers },
     floor,
     cells,
   };

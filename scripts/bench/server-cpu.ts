@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 // Linux reports process times in clock ticks; 100 per second on every common kernel configuration.
 const TICKS_PER_SECOND = 100;
@@ -33,4 +33,32 @@ function childrenOf(pid: number): number[] {
   } catch {
     return [];
   }
+}
+
+/** CPU ticks so far of every process whose command name is one of `names`, by pid. */
+export type CpuSnapshot = Map<number, number>;
+
+export function namedProcessesCpu(names: readonly string[]): CpuSnapshot {
+  const snapshot: CpuSnapshot = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (names.includes(name)) snapshot.set(Number(entry), ownTicks(Number(entry)));
+    } catch {
+      // The process ended between listing and reading.
+    }
+  }
+  return snapshot;
+}
+
+/**
+ * CPU milliseconds those processes used between two snapshots, per process, so a database backend
+ * that exits in between (a pool closing an idle connection) does not subtract its whole lifetime.
+ */
+export function cpuMsBetween(start: CpuSnapshot, end: CpuSnapshot): number {
+  let ticks = 0;
+  for (const [pid, endTicks] of end) ticks += endTicks - (start.get(pid) ?? 0);
+  return (ticks * 1000) / TICKS_PER_SECOND;
 }
