@@ -7,6 +7,8 @@ import { createDemoRoutes } from './demo/demo-routes.js';
 import { createCeremonyRateLimiter } from './abuse/ceremony-rate-limiter.js';
 import { loadAdminAuthorizer } from './admin/admin-token.js';
 import { createAuditRecorder } from './audit/audit-recorder.js';
+import { workerClientKeyChannel } from './cluster/cluster-channel.js';
+import { shareClientKeys } from './envelope/client-key.js';
 import { drainServer } from './http/drain-server.js';
 import { createHttpServer } from './http/http-server.js';
 import { createGatewayMetrics } from './metrics/gateway-metrics.js';
@@ -45,6 +47,9 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const now = options.now ?? Date.now;
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const rsaKeys = await loadRsaKeyRing({ privateKeyFile: config.rsaPrivateKeyFile, previousKeyFiles: config.rsaPreviousKeyFiles, bits: config.rsaKeyBits });
+  // Under WORKERS > 1, workers share the client keys they unwrap (see cluster/cluster-channel.ts).
+  const keyChannel = workerClientKeyChannel();
+  const stopSharingKeys = keyChannel === undefined ? () => {} : shareClientKeys(rsaKeys, keyChannel);
   const sessionKeys = await loadSessionKeyRing({ keyFile: config.sessionKeyFile, previousKeyFiles: config.sessionPreviousKeyFiles });
   const identifierSecret = await loadSecret(config.identifierSecretFile);
   const accountKeySecret = await loadSecret(config.accountKeySecretFile);
@@ -119,6 +124,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
       draining = true;
       await drainServer(server, graceMs);
       scopes.close();
+      stopSharingKeys();
       await Promise.allSettled([stores.challenges.close(), stores.accounts.close()]);
     },
   };

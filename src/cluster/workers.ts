@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
+import { servePrimaryChannel } from './cluster-channel.js';
 
 /** How many gateway processes to run: WORKERS, except that in-process challenges cannot be shared. */
 export function effectiveWorkers(config: Pick<Config, 'workers' | 'redisUrl' | 'redisClusterNodes'>): number {
@@ -32,6 +33,7 @@ export async function runWorkers(config: Config, log: Logger): Promise<boolean> 
   if (count !== config.workers) log.warn({ workers: config.workers }, 'WORKERS ignored: in-process challenges need a single process (set REDIS_URL)');
   if (count <= 1) return false;
 
+  servePrimaryChannel((err) => log.error({ err }, 'gathering metrics from the workers failed'));
   let stopping = false;
   let restarts: number[] = [];
   const fork = (): Worker => cluster.fork();
@@ -72,6 +74,11 @@ export async function runWorkers(config: Config, log: Logger): Promise<boolean> 
       stopping = true;
       reject(new Error(`first worker exited with code ${code} before listening`));
     });
+  });
+  let listening = 1;
+  cluster.on('listening', () => {
+    listening += 1;
+    if (listening === count) log.info({ workers: count }, 'all workers listening');
   });
   for (let i = 1; i < count; i += 1) fork();
   log.info({ workers: count }, 'gateway workers started');

@@ -1,5 +1,6 @@
 import { constants, createHash, privateDecrypt } from 'node:crypto';
 import { GatewayError } from '../errors/gateway-error.js';
+import type { ClientKeyChannel } from '../cluster/cluster-channel.js';
 import type { RsaKeyRing } from '../keys/rsa-key-ring.js';
 import { decodeStrictBase64 } from './strict-base64.js';
 import { UnwrapCache } from './unwrap-cache.js';
@@ -24,12 +25,43 @@ const caches = new WeakMap<RsaKeyRing, UnwrapCache<ClientKey>>();
  */
 export function unwrapClientKey(header: string | undefined, ring: RsaKeyRing): ClientKey {
   if (header === undefined) throw new GatewayError('envelope_invalid', 'key header missing or not base64');
+  return cacheFor(ring).getOrUnwrap(header, () => unwrapUncached(header, ring));
+}
+
+function cacheFor(ring: RsaKeyRing, channel?: ClientKeyChannel): UnwrapCache<ClientKey> {
   let cache = caches.get(ring);
   if (cache === undefined) {
-    cache = new UnwrapCache<ClientKey>();
+    const ringId = ringIdentity(ring);
+    cache = new UnwrapCache<ClientKey>({
+      onUnwrap: (id, value) => channel?.publish({ pkgw: 'client-key', ring: ringId, id, key: value.key.toString('base64'), fingerprint: value.fingerprint }),
+    });
     caches.set(ring, cache);
   }
-  return cache.getOrUnwrap(header, () => unwrapUncached(header, ring));
+  return cache;
+}
+
+/**
+ * Shares what this ring unwraps with sibling processes over `channel`, and adopts what they
+ * unwrapped with the same keys: a client whose calls land on different workers pays one RSA
+ * decryption. Call once, before the ring unwraps anything; returns the unsubscribe function.
+ */
+export function shareClientKeys(ring: RsaKeyRing, channel: ClientKeyChannel): () => void {
+  if (caches.has(ring)) throw new Error('shareClientKeys must be called before the ring unwraps anything');
+  const cache = cacheFor(ring, channel);
+  const ringId = ringIdentity(ring);
+  return channel.subscribe((shared) => {
+    if (shared.ring !== ringId) return;
+    const key = Buffer.from(shared.key, 'base64');
+    if (key.length !== AES_KEY_BYTES) return;
+    cache.adopt(shared.id, { key, fingerprint: shared.fingerprint });
+  });
+}
+
+/** Names a ring by its public keys, so only a process holding the same keys adopts its entries. */
+function ringIdentity(ring: RsaKeyRing): string {
+  const hash = createHash('sha256');
+  for (const rsa of ring.all) hash.update(rsa.publicKeySpki).update('\0');
+  return hash.digest('base64url');
 }
 
 function unwrapUncached(header: string, ring: RsaKeyRing): ClientKey {

@@ -9,11 +9,13 @@ export interface UnwrapCacheStats {
   size: number;
 }
 
-export interface UnwrapCacheOptions {
+export interface UnwrapCacheOptions<V> {
   /** Most distinct key headers remembered; the least recently used goes first. Default 10 000. */
   max?: number;
   /** How long an entry lives after its last use. Default 1 hour. */
   ttlMs?: number;
+  /** Told each value this cache had to compute, with its id (to share it with sibling caches). */
+  onUnwrap?: (id: string, value: V) => void;
 }
 
 const totals = { hits: 0, misses: 0 };
@@ -28,9 +30,11 @@ const liveCaches = new Set<WeakRef<{ readonly size: number }>>();
  */
 export class UnwrapCache<V extends object> {
   private readonly entries: LRUCache<string, V>;
+  private readonly onUnwrap: ((id: string, value: V) => void) | undefined;
 
-  constructor(options: UnwrapCacheOptions = {}) {
+  constructor(options: UnwrapCacheOptions<V> = {}) {
     this.entries = new LRUCache<string, V>({ max: options.max ?? 10_000, ttl: options.ttlMs ?? 3_600_000, updateAgeOnGet: true });
+    this.onUnwrap = options.onUnwrap;
     liveCaches.add(new WeakRef(this.entries));
   }
 
@@ -45,7 +49,13 @@ export class UnwrapCache<V extends object> {
     totals.misses += 1;
     const value = unwrap();
     this.entries.set(id, value);
+    this.onUnwrap?.(id, value);
     return value;
+  }
+
+  /** Takes an entry a sibling cache computed (same id scheme), without counting a hit or miss. */
+  adopt(id: string, value: V): void {
+    this.entries.set(id, value);
   }
 
   /** Forgets every entry, e.g. when the key ring changes. */

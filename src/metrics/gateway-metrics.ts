@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { workerMetrics } from '../cluster/cluster-channel.js';
 import { unwrapCacheStats } from '../envelope/unwrap-cache.js';
 
 const CEREMONY_METHODS = new Set(['initiateRegistration', 'completeRegistration', 'initiateAuthentication', 'completeAuthentication']);
@@ -15,7 +16,7 @@ export interface GatewayMetrics {
 
 /**
  * Prometheus metrics of one gateway, in its own registry (so several gateways in one process, as
- * in tests, do not collide). Labels only ever take values from closed sets: method names the
+ * in tests, do not collide); with WORKERS > 1, the sum over its worker processes. Labels only ever take values from closed sets: method names the
  * gateway serves, error reasons from the table, store operation names.
  */
 export function createGatewayMetrics(): GatewayMetrics {
@@ -86,6 +87,9 @@ export function createGatewayMetrics(): GatewayMetrics {
     },
   });
 
+  // Under WORKERS > 1 a scrape reaches one worker; it answers for all of them.
+  const wholeGateway = workerMetrics(registry);
+
   return {
     observeCall(method, outcome, seconds) {
       calls.inc({ method, outcome });
@@ -99,7 +103,7 @@ export function createGatewayMetrics(): GatewayMetrics {
       auditFailures.inc();
     },
     async render() {
-      return { contentType: registry.contentType, text: await registry.metrics() };
+      return { contentType: registry.contentType, text: await (wholeGateway?.() ?? registry.metrics()) };
     },
   };
 }

@@ -1,14 +1,33 @@
 // The RSA unwrap of X-Encrypted-Key is paid once per distinct header, never across key rings.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { wrapKey } from '../../scripts/lib/rpc-client.js';
-import { unwrapClientKey } from '../../src/envelope/client-key.js';
+import type { ClientKeyChannel, SharedClientKey } from '../../src/cluster/cluster-channel.js';
+import { shareClientKeys, unwrapClientKey } from '../../src/envelope/client-key.js';
 import { UnwrapCache, unwrapCacheStats } from '../../src/envelope/unwrap-cache.js';
 import { GatewayError } from '../../src/errors/gateway-error.js';
 import { rsaKeyFromPem, type RsaKeyRing } from '../../src/keys/rsa-key-ring.js';
 
-function ring(): RsaKeyRing {
-  const key = rsaKeyFromPem(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+function pem(): string {
+  return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
+function ring(keyPem = pem()): RsaKeyRing {
+  const key = rsaKeyFromPem(keyPem);
   return { current: key, all: [key] };
+}
+
+/** The pipes between cluster workers, in memory: what one publishes, every other member receives. */
+function siblings(count: number): ClientKeyChannel[] {
+  const listeners = new Map<number, (message: SharedClientKey) => void>();
+  return Array.from({ length: count }, (_, me) => ({
+    publish: (message) => {
+      for (const [member, listener] of listeners) if (member !== me) listener(structuredClone(message));
+    },
+    subscribe: (listener) => {
+      listeners.set(me, listener);
+      return () => listeners.delete(me);
+    },
+  }));
 }
 
 describe('unwrap cache', () => {
@@ -54,5 +73,42 @@ describe('unwrap cache', () => {
     expect(computed).toBe(3);
     get('b');
     expect(computed).toBe(4);
+  });
+
+  describe('shared between worker processes', () => {
+    test('a key one worker unwrapped is used by its siblings without another RSA decryption', () => {
+      const keyPem = pem();
+      const [a, b, c] = [ring(keyPem), ring(keyPem), ring(keyPem)];
+      const [toA, toB, toC] = siblings(3);
+      const stops = [shareClientKeys(a, toA!), shareClientKeys(b, toB!), shareClientKeys(c, toC!)];
+      const aesKey = randomBytes(32);
+      const header = wrapKey(aesKey, a.current.publicKeySpki);
+      const before = unwrapCacheStats();
+      const first = unwrapClientKey(header, a);
+      const onB = unwrapClientKey(header, b);
+      const onC = unwrapClientKey(header, c);
+      const after = unwrapCacheStats();
+      expect(after.misses - before.misses).toBe(1);
+      expect(after.hits - before.hits).toBe(2);
+      expect(onB.key.equals(aesKey)).toBe(true);
+      expect(onC).toStrictEqual(first);
+      for (const stop of stops) stop();
+    });
+
+    test('a worker holding other RSA keys adopts nothing, so its own keys still decide', () => {
+      const [a, stranger] = [ring(), ring()];
+      const [toA, toStranger] = siblings(2);
+      const stops = [shareClientKeys(a, toA!), shareClientKeys(stranger, toStranger!)];
+      const header = wrapKey(randomBytes(32), a.current.publicKeySpki);
+      unwrapClientKey(header, a);
+      expect(() => unwrapClientKey(header, stranger)).toThrow(GatewayError);
+      for (const stop of stops) stop();
+    });
+
+    test('sharing must be set up before the ring unwraps anything', () => {
+      const late = ring();
+      unwrapClientKey(wrapKey(randomBytes(32), late.current.publicKeySpki), late);
+      expect(() => shareClientKeys(late, siblings(1)[0]!)).toThrow(/before/);
+    });
   });
 });

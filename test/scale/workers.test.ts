@@ -2,6 +2,7 @@
 // single-process because they never go through main.ts's primary.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -50,6 +51,28 @@ function childrenOf(pid: number): number[] {
   }
 }
 
+/** One HTTP exchange on a connection of its own: node:cluster hands each new connection to the next worker. */
+function onNewConnection(url: string, options: { method: 'GET' | 'POST'; headers?: Record<string, string>; body?: string }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: options.method, headers: options.headers, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`HTTP ${res.statusCode}: ${text}`))));
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** Sum of one metric's samples whose labels include `labels` (Prometheus text format). */
+function metricValue(text: string, name: string, labels = ''): number {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(name) && (line[name.length] === ' ' || line[name.length] === '{') && line.includes(labels))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
 describeWithBoth('npm start with WORKERS=2 on Redis and PostgreSQL', () => {
   const run = randomUUID().replaceAll('-', '').slice(0, 16);
   const schema = `pkgw_test_workers_${run}`;
@@ -78,7 +101,7 @@ describeWithBoth('npm start with WORKERS=2 on Redis and PostgreSQL', () => {
     const gateway = spawnBuiltGateway({
         DATA_DIR: dataDir,
         PORT: String(port),
-        LOG_LEVEL: 'silent',
+        LOG_LEVEL: 'info',
         WORKERS: '2',
         REDIS_URL: redisUrl,
         REDIS_KEY_PREFIX: prefix,
@@ -88,10 +111,10 @@ describeWithBoth('npm start with WORKERS=2 on Redis and PostgreSQL', () => {
     });
     const { child, exited } = gateway;
     try {
-      await gateway.waitFor('development scope id', 30_000, () => childrenOf(child.pid!).length >= 2);
+      await gateway.waitFor('all workers listening', 30_000);
       const stdout = gateway.stdout();
       expect(childrenOf(child.pid!)).toHaveLength(2);
-      expect(stdout.match(/listening on/g)).toHaveLength(1);
+      expect(stdout.match(/passkey-gateway listening on/g)).toHaveLength(1);
       const scopeId = /development scope id: ([0-9a-f-]{36})/.exec(stdout)?.[1];
       expect(scopeId).toBeDefined();
 
@@ -102,6 +125,27 @@ describeWithBoth('npm start with WORKERS=2 on Redis and PostgreSQL', () => {
       await register(client, authenticator, 'worker-user');
       const session = await signIn(client, authenticator, 'worker-user');
       expect((await sessionCall(client, session, 'getAccount')).result).toMatchObject({ username: 'worker-user' });
+
+      // One client, six calls, each on a new connection, so both workers serve it: its key is
+      // decrypted once and shared; /metrics, whichever worker answers, counts for both.
+      const scrape = () => onNewConnection(`${url}metrics`, { method: 'GET' });
+      const before = await scrape();
+      const fresh = new RpcClient(url, scopeId!, publicKey);
+      for (let i = 0; i < 6; i += 1) {
+        const body = JSON.stringify({ jsonrpc: '2.0', id: i, method: 'initiateAuthentication', params: { encrypted_user: fresh.seal({ username: 'worker-user' }) } });
+        const reply = JSON.parse(await onNewConnection(url, { method: 'POST', headers: fresh.headers(), body })) as { result?: unknown };
+        expect(reply.result).toBeDefined();
+        // Time for the key to reach the other worker, as it has between a person's two calls.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const [after, again] = [await scrape(), await scrape()];
+      const delta = (name: string, labels?: string) => metricValue(after, name, labels) - metricValue(before, name, labels);
+      expect(delta('pkgw_rpc_requests_total', 'method="initiateAuthentication",outcome="ok"')).toBe(6);
+      expect(delta('pkgw_rsa_unwrap_cache_misses_total')).toBe(1);
+      expect(delta('pkgw_rsa_unwrap_cache_hits_total')).toBe(5);
+      // Held by both workers' caches.
+      expect(delta('pkgw_rsa_unwrap_cache_entries')).toBe(2);
+      expect(metricValue(again, 'pkgw_rpc_requests_total')).toBe(metricValue(after, 'pkgw_rpc_requests_total'));
     } finally {
       child.kill('SIGTERM');
     }
