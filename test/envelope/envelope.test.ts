@@ -1,6 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { openEnvelope, sealEnvelope } from '../../src/envelope/aes-gcm-envelope.js';
 import { unwrapClientKey } from '../../src/envelope/client-key.js';
+import { decodeStrictBase64 } from '../../src/envelope/strict-base64.js';
 import { GatewayError } from '../../src/errors/gateway-error.js';
 import { rsaKeyFromPem, type RsaKeyRing } from '../../src/keys/rsa-key-ring.js';
 import { open, seal, wrapKey } from '../../scripts/lib/rpc-client.js';
@@ -59,6 +60,22 @@ describe('AES-GCM envelope', () => {
     expectEnvelopeInvalid(() => openEnvelope(key, `${good}!`));
     expectEnvelopeInvalid(() => openEnvelope(key, good.replace(/=+$/, '')));
     expectEnvelopeInvalid(() => openEnvelope(key, good.replaceAll('+', '-').replaceAll('/', '_') + ' '));
+    expectEnvelopeInvalid(() => openEnvelope(key, `${good.slice(0, 8)}\n${good.slice(8)}`));
+    expectEnvelopeInvalid(() => openEnvelope(key, ` ${good}`));
+  });
+
+  it('should decode only canonical, padded, standard base64', () => {
+    const bytes = randomBytes(40);
+    for (const length of [1, 2, 3, 40]) {
+      const text = bytes.subarray(0, length).toString('base64');
+      expect(decodeStrictBase64(text)).toStrictEqual(bytes.subarray(0, length));
+    }
+    expect(decodeStrictBase64('')).toBeNull();
+    expect(decodeStrictBase64('QQ')).toBeNull(); // padding missing
+    expect(decodeStrictBase64('QR==')).toBeNull(); // same byte as QQ==, with stray bits set
+    expect(decodeStrictBase64('QQ==QQ==')).toBeNull();
+    expect(decodeStrictBase64('-_8=')).toBeNull(); // base64url alphabet
+    expect(decodeStrictBase64('+/8=')).toStrictEqual(Buffer.from([0xfb, 0xff]));
   });
 
   it('should refuse an envelope sealed under another key', () => {
