@@ -11,13 +11,12 @@ import type {
   CredentialUse,
   DeleteCredentialResult,
   NewScope,
-  SignInRecord,
   ScopeUpdate,
+  SignInRecord,
 } from './account-store.js';
 import { constraintNames, migrationsFor, schemaMigrationsTable } from './migrations.js';
 import {
   assertValidCredentialLimit,
-  signInRefusal,
   auditInsertValues,
   canonicalTimestamp,
   canonicalTimestampOrNull,
@@ -26,6 +25,7 @@ import {
   nextScopeRevision,
   scopeColumnValues,
   scopeInsertValues,
+  signInRefusal,
   toAccount,
   toAccountWithCredentials,
   toAuditEvent,
@@ -86,7 +86,7 @@ function recordSignInSql(audited: boolean): string {
              FROM accounts a
              WHERE c.scope_id = $1 AND c.credential_id = $2 AND c.account_id = $3 AND a.account_id = c.account_id
                AND NOT a.disabled AND NOT ($4::bigint > 0 AND c.counter > 0 AND $4::bigint <= c.counter)`;
-  if (!audited) return `${update}`;
+  if (!audited) return update;
   return `WITH used AS (${update} RETURNING 1)
           INSERT INTO audit_log (${auditColumns}) SELECT ${auditParams(7)} FROM used`;
 }

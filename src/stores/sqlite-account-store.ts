@@ -11,8 +11,8 @@ import type {
   CredentialUse,
   DeleteCredentialResult,
   NewScope,
-  SignInRecord,
   ScopeUpdate,
+  SignInRecord,
 } from './account-store.js';
 import { migrationsFor, schemaMigrationsTable } from './migrations.js';
 import {
