@@ -9,12 +9,14 @@ export function renderMarkdown(result: BenchResult): string {
   const { settings, machine } = result;
   lines.push(
     `Benchmark of ${result.date.slice(0, 10)} (${machine.cores} cores, Node ${machine.node}, load average before ${machine.loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${machine.loadAfter.map((l) => l.toFixed(2)).join(' ')}); ` +
-      `gateway WORKERS=${settings.gatewayWorkers}, reference workers=${settings.referenceWorkers}; each server primed ${settings.primeSeconds} s per ceremony, then ${settings.seconds} s per cell after ${settings.warmupSeconds} s warm-up; ` +
+      `gateway WORKERS=${settings.gatewayWorkers}, reference workers=${settings.referenceWorkers}; each server primed ${settings.primeSeconds} s per ceremony, then ${settings.seconds} s per cell after ${settings.warmupSeconds} s warm-up` +
+      `${settings.repeat > 1 ? `, ${settings.repeat} rounds per cell (the median round shown, all rounds' ceremonies/s in brackets)` : ''}; ` +
       'load generator, Redis and PostgreSQL on the same machine.',
     '',
   );
-  const find = (ceremony: CeremonyKind, target: string, concurrency: number): CellResult | undefined =>
-    result.cells.find((cell) => cell.ceremony === ceremony && cell.target === target && cell.result.concurrency === concurrency)?.result;
+  const findCell = (ceremony: CeremonyKind, target: string, concurrency: number) =>
+    result.cells.find((cell) => cell.ceremony === ceremony && cell.target === target && cell.result.concurrency === concurrency);
+  const find = (ceremony: CeremonyKind, target: string, concurrency: number): CellResult | undefined => findCell(ceremony, target, concurrency)?.result;
 
   for (const ceremony of ['registration', 'sign-in'] as const) {
     lines.push(`**${ceremony}**`, '', '| server | C | ceremonies/s | p50 ms | p95 ms | p99 ms | server CPU ms/ceremony | server cores busy | Redis + PostgreSQL CPU ms/ceremony | gateway / reference | errors |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
@@ -23,9 +25,11 @@ export function renderMarkdown(result: BenchResult): string {
       for (const target of ['gateway', 'gateway (cold clients)', 'reference']) {
         const cell = find(ceremony, target, concurrency);
         if (cell === undefined) continue;
+        const rounds = findCell(ceremony, target, concurrency)?.rounds;
+        const rate = `${fixed(cell.perSecond, 0)}${rounds === undefined ? '' : ` [${rounds.map((r) => fixed(r, 0)).join(', ')}]`}`;
         const ratio = target === 'reference' || reference === undefined ? '' : fixed(cell.perSecond / reference.perSecond, 2);
         lines.push(
-          `| ${target} | ${concurrency} | ${fixed(cell.perSecond, 0)} | ${fixed(cell.p50Ms)} | ${fixed(cell.p95Ms)} | ${fixed(cell.p99Ms)} | ${fixed(cell.serverCpuMsPerCeremony, 2)} | ${fixed(cell.serverCores, 2)} | ${fixed(cell.storeCpuMsPerCeremony, 2)} | ${ratio} | ${cell.errors} |`,
+          `| ${target} | ${concurrency} | ${rate} | ${fixed(cell.p50Ms)} | ${fixed(cell.p95Ms)} | ${fixed(cell.p99Ms)} | ${fixed(cell.serverCpuMsPerCeremony, 2)} | ${fixed(cell.serverCores, 2)} | ${fixed(cell.storeCpuMsPerCeremony, 2)} | ${ratio} | ${cell.errors} |`,
         );
       }
     }

@@ -1,5 +1,5 @@
 // `npm run bench`: gateway vs. a plain-REST reference on Redis + PostgreSQL, plus the crypto floor.
-//   npm run bench -- [--seconds 5] [--warmup 1] [--prime 3] [--concurrency 1,8,32] [--workers N] [--ref-workers N]
+//   npm run bench -- [--seconds 5] [--warmup 1] [--prime 3] [--repeat 1] [--concurrency 1,8,32] [--workers N] [--ref-workers N]
 // Needs Redis (REDIS_URL, default redis://127.0.0.1:6379) and PostgreSQL (DATABASE_URL, default
 // postgres://postgres@127.0.0.1:5432/test). Everything it creates (a temporary data directory, one
 // PostgreSQL schema per server, one Redis key prefix per server) is removed at the end.
@@ -32,9 +32,9 @@ export type Target = 'gateway' | 'gateway (cold clients)' | 'reference';
 export interface BenchResult {
   date: string;
   machine: { cores: number; loadBefore: number[]; loadAfter: number[]; node: string };
-  settings: { seconds: number; warmupSeconds: number; primeSeconds: number; concurrency: number[]; gatewayWorkers: number; referenceWorkers: number };
+  settings: { seconds: number; warmupSeconds: number; primeSeconds: number; repeat: number; concurrency: number[]; gatewayWorkers: number; referenceWorkers: number };
   floor: FloorRow[];
-  cells: { ceremony: CeremonyKind; target: Target; result: CellResult }[];
+  cells: { ceremony: CeremonyKind; target: Target; result: CellResult; /** ceremonies/s of every round, when repeated */ rounds?: number[] }[];
 }
 
 const { values } = parseArgs({
@@ -44,6 +44,8 @@ const { values } = parseArgs({
     // Untimed load on every server and ceremony before the first cell, so JIT compilation and
     // lazily built tables (noble's precomputes, prepared statements) do not land in one cell only.
     prime: { type: 'string', default: '3' },
+    // Rounds per cell; the median round (by ceremonies/s) is reported, with the range of all rounds.
+    repeat: { type: 'string', default: '1' },
     concurrency: { type: 'string', default: '1,8,32' },
     workers: { type: 'string', default: String(availableParallelism()) },
     'ref-workers': { type: 'string' },
@@ -56,6 +58,7 @@ const { values } = parseArgs({
 const seconds = boundedNumber(values.seconds, 1, 120, 'seconds');
 const warmup = boundedNumber(values.warmup, 0, 30, 'warmup');
 const prime = boundedNumber(values.prime, 0, 60, 'prime');
+const repeat = boundedNumber(values.repeat, 1, 9, 'repeat');
 const concurrencies = values.concurrency.split(',').map((c) => boundedNumber(c, 1, 256, 'concurrency'));
 const gatewayWorkers = boundedNumber(values.workers, 1, 64, 'workers');
 const referenceWorkers = boundedNumber(values['ref-workers'] ?? values.workers, 1, 64, 'ref-workers');
@@ -186,23 +189,29 @@ async function main(): Promise<void> {
     }
   }
 
-  // Targets alternate cell by cell, so a burst of other load on the machine hits both alike.
+  // Targets alternate cell by cell (and round by round), so a burst of other load on the machine
+  // hits both alike; with --repeat the cell with the median rate stands for each target.
+  const targets = ['gateway', 'reference', 'gateway (cold clients)'] as const;
   for (const ceremony of ceremonyKinds) {
     for (const concurrency of concurrencies) {
-      for (const target of ['gateway', 'reference', 'gateway (cold clients)'] as const) {
-        const serverPid = (target === 'reference' ? reference : gateway).pid;
-        process.stderr.write(`${ceremony} C=${concurrency} ${target}…`);
-        const result = await runCell({ ...cell, concurrency, serverPid, makeClient: factories[target][ceremony] });
-        process.stderr.write(` ${result.perSecond.toFixed(0)}/s p99 ${result.p99Ms.toFixed(1)} ms${result.errors ? ` (${result.errors} errors: ${result.firstError})` : ''}\n`);
-        cells.push({ ceremony, target, result });
+      const rounds = new Map<Target, CellResult[]>(targets.map((target) => [target, []]));
+      for (let round = 1; round <= repeat; round += 1) {
+        for (const target of targets) {
+          const serverPid = (target === 'reference' ? reference : gateway).pid;
+          process.stderr.write(`${ceremony} C=${concurrency} ${target}${repeat > 1 ? ` (round ${round}/${repeat})` : ''}…`);
+          const result = await runCell({ ...cell, concurrency, serverPid, makeClient: factories[target][ceremony] });
+          process.stderr.write(` ${result.perSecond.toFixed(0)}/s p99 ${result.p99Ms.toFixed(1)} ms${result.errors ? ` (${result.errors} errors: ${result.firstError})` : ''}\n`);
+          rounds.get(target)!.push(result);
+        }
       }
+      for (const target of targets) cells.push({ ceremony, target, ...medianCell(rounds.get(target)!) });
     }
   }
 
   const result: BenchResult = {
     date: new Date().toISOString(),
     machine: { cores: availableParallelism(), loadBefore, loadAfter: loadavg(), node: process.version },
-    settings: { seconds, warmupSeconds: warmup, primeSeconds: prime, concurrency: concurrencies, gatewayWorkers, referenceWorkers },
+    settings: { seconds, warmupSeconds: warmup, primeSeconds: prime, repeat, concurrency: concurrencies, gatewayWorkers, referenceWorkers },
     floor,
     cells,
   };
@@ -212,6 +221,13 @@ async function main(): Promise<void> {
   writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(join(outDir, 'latest.md'), markdown);
   process.stdout.write(`${markdown}\nwritten to scripts/bench/results/latest.{md,json}\n`);
+}
+
+/** The round with the median rate (the lower middle one for an even count), and every round's rate. */
+function medianCell(results: CellResult[]): { result: CellResult; rounds?: number[] } {
+  const sorted = [...results].sort((a, b) => a.perSecond - b.perSecond);
+  const result = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  return results.length === 1 ? { result } : { result, rounds: results.map((round) => round.perSecond) };
 }
 
 interface Child {
