@@ -16,6 +16,7 @@ import type { SessionService } from '../sessions/session-service.js';
 import type { Account, AccountStore } from '../stores/account-store.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
 import { verifiedOrFail } from '../ceremony/verified-or-fail.js';
+import { decoyPublicKey } from './decoy-credentials.js';
 
 export const completeAuthenticationParams = z.object({
   challenge_id: z.string().min(1).max(limits.challengeIdChars),
@@ -79,7 +80,27 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
   if (state.username !== null) await deps.rateLimiter.consumeUser(scope, state.username);
   const response = openJson(clientKey.key, params.encrypted_assertion, authenticationResponseSchema, 'encrypted_assertion');
 
-  const { credential, account } = await signingPasskey(deps.accounts, scope.scope_id, state, response.id);
+  const verify = (credentialId: string, publicKey: Uint8Array<ArrayBuffer>) =>
+    verifiedOrFail(() =>
+      verifyAuthenticationResponse({
+        response,
+        expectedChallenge: state.challenge,
+        expectedOrigin: scope.origins,
+        expectedRPID: scope.rp_id,
+        // The counter rule is the store's (recordSignIn), applied only once the signature has verified.
+        credential: { id: credentialId, publicKey, counter: 0 },
+        requireUserVerification: scope.user_verification === 'required',
+      }),
+    );
+
+  const passkey = await signingPasskey(deps.accounts, scope.scope_id, state, response.id);
+  if (passkey === null) {
+    // The named user has no such passkey (or there is no such user): fail only after the work a
+    // real passkey's failed signature costs, so completion timing does not reveal which it was.
+    await verify(response.id, decoyPublicKey).catch(() => undefined);
+    throw new GatewayError('verification_failed', 'not a passkey of the named user');
+  }
+  const { credential, account } = passkey;
   facts.credential_id = credential.credential_id;
   facts.account_id = account.account_id;
   // A sign-in that named a user must use that user's passkey (an unknown name never matches).
@@ -90,17 +111,7 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
   }
   if (account.disabled) throw new GatewayError('account_disabled');
 
-  const verification = await verifiedOrFail(() =>
-    verifyAuthenticationResponse({
-      response,
-      expectedChallenge: state.challenge,
-      expectedOrigin: scope.origins,
-      expectedRPID: scope.rp_id,
-      // The counter rule is the store's (recordSignIn), applied only once the signature has verified.
-      credential: { id: credential.credential_id, publicKey: Buffer.from(credential.public_key, 'base64url'), counter: 0 },
-      requireUserVerification: scope.user_verification === 'required',
-    }),
-  );
+  const verification = await verify(credential.credential_id, Buffer.from(credential.public_key, 'base64url'));
   const { newCounter, credentialBackedUp } = verification.authenticationInfo;
 
   // The success event is written with the credential's update, in the same statement.
@@ -137,20 +148,19 @@ function sameBase64url(a: string, b: string): boolean {
 /**
  * The passkey to verify against and its account. A sign-in that named a user takes them from what
  * initiation read (no read here, and none for an unknown name either, which initiation answered
- * with decoys); a usernameless one looks the credential up in this scope, where another scope's
- * passkey is simply unknown.
+ * with decoys): null when that user has no such passkey. A usernameless one looks the credential
+ * up in this scope, where another scope's passkey is simply unknown.
  */
 async function signingPasskey(
   accounts: AccountStore,
   scopeId: string,
   state: ChallengeState,
   credentialId: string,
-): Promise<{ credential: { credential_id: string; public_key: string }; account: Account }> {
+): Promise<{ credential: { credential_id: string; public_key: string }; account: Account } | null> {
   const named = state.named_signer;
   if (named !== undefined) {
     const credential = named.credentials.find((candidate) => candidate.credential_id === credentialId);
-    if (named.account === null || credential === undefined) throw new GatewayError('verification_failed', 'not a passkey of the named user');
-    return { credential, account: named.account };
+    return named.account === null || credential === undefined ? null : { credential, account: named.account };
   }
   const found = await accounts.findCredentialWithAccount(scopeId, credentialId);
   if (found === null) throw new GatewayError('verification_failed', 'unknown credential');

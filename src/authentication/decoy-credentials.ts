@@ -1,4 +1,5 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, generateKeyPairSync } from 'node:crypto';
+import { encode } from 'cbor2';
 
 const TRANSPORT_CHOICES: string[][] = [['internal'], ['hybrid', 'internal'], ['usb'], ['internal']];
 
@@ -11,3 +12,17 @@ export function decoyCredentials(secret: Buffer, scopeId: string, usernameKey: s
   const digest = createHmac('sha256', secret).update(`decoy-credential\0${scopeId}\0${usernameKey}`, 'utf8').digest();
   return [{ id: digest.toString('base64url'), transports: TRANSPORT_CHOICES[digest[0]! % TRANSPORT_CHOICES.length]! }];
 }
+
+/**
+ * A COSE P-256 public key whose private half no one holds (made once per process and dropped).
+ * Completing a sign-in for a named user with a passkey that user does not have (which is every
+ * passkey, for an unknown name) still runs the verification against it, so the failure takes as
+ * long as a real passkey's failed signature and timing does not tell whether the username exists.
+ */
+export const decoyPublicKey: Uint8Array<ArrayBuffer> = (() => {
+  const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
+  // Plain Uint8Arrays: cbor2 writes a Node Buffer as its JSON form, not as a byte string.
+  const coordinate = (value: string | undefined) => new Uint8Array(Buffer.from(value ?? '', 'base64url'));
+  // kty EC2, alg ES256, crv P-256, x, y
+  return new Uint8Array(encode(new Map<number, number | Uint8Array>([[1, 2], [3, -7], [-1, 1], [-2, coordinate(jwk.x)], [-3, coordinate(jwk.y)]])));
+})();
