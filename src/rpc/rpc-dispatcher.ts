@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import jayson from 'jayson/promise/index.js';
 import { z } from 'zod';
 import type { CeremonyRateLimiter } from '../abuse/ceremony-rate-limiter.js';
@@ -85,10 +86,16 @@ export function createRpcDispatcher(deps: DispatchDeps & { methods: RpcMethod[] 
         calls = request.filter(isCall);
         if (malformed.length === request.length) return JSON.stringify(malformed);
       }
+      // jayson takes `"id": null` for a notification and answers nothing, where JSON-RPC 2.0 owes that
+      // call a reply with `"id": null`: such ids pass through jayson as a one-off token and come back null.
+      const nullId = `null-id:${randomUUID()}`;
       // jayson hands a single error response as the callback's first argument, a success as the second.
-      const response = await new Promise<unknown>((resolve) => {
-        server.call(calls as jayson.JSONRPCRequestLike, ctx, (errorResponse: unknown, success: unknown) => resolve(errorResponse ?? success));
-      });
+      const response = restoreNullIds(
+        await new Promise<unknown>((resolve) => {
+          server.call(withNullIdsAs(calls, nullId) as jayson.JSONRPCRequestLike, ctx, (errorResponse: unknown, success: unknown) => resolve(errorResponse ?? success));
+        }),
+        nullId,
+      );
       if (malformed.length > 0) return JSON.stringify([...(Array.isArray(response) ? response : []), ...malformed], addProtocolReason);
       if (response === undefined || response === null || (Array.isArray(response) && response.length === 0)) return null;
       return JSON.stringify(response, addProtocolReason);
@@ -128,6 +135,16 @@ function toJsonRpcError(error: unknown, ctx: CallContext, method: string): JsonR
   }
   ctx.log.error({ method, err: error }, 'unexpected error');
   return { code: -32603, message: errorTable.internal_error.message, data: 'internal_error' };
+}
+
+function withNullIdsAs(calls: unknown, token: string): unknown {
+  const replace = (call: unknown) => (call !== null && typeof call === 'object' && 'id' in call && call.id === null ? { ...call, id: token } : call);
+  return Array.isArray(calls) ? calls.map(replace) : replace(calls);
+}
+
+function restoreNullIds(response: unknown, token: string): unknown {
+  const restore = (reply: unknown) => (reply !== null && typeof reply === 'object' && 'id' in reply && reply.id === token ? { ...reply, id: null } : reply);
+  return Array.isArray(response) ? response.map(restore) : restore(response);
 }
 
 function errorResponse(id: null, code: number, message: string, data = protocolReasons[code]) {

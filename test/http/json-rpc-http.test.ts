@@ -73,6 +73,18 @@ describe('HTTP edge and JSON-RPC 2.0', () => {
     expect(list.find((item) => item.id === null)?.error).toMatchObject({ code: -32600 });
   });
 
+  it('should answer a call whose id is null (not a notification: that has no id at all), alone and in a batch', async () => {
+    expect(await rpc({ jsonrpc: '2.0', id: null, method: 'getEncryptionKey' })).toMatchObject({ jsonrpc: '2.0', id: null, result: { algorithm: 'RSA-OAEP-256' } });
+    expect(await rpc({ jsonrpc: '2.0', id: null, method: 'nope' })).toMatchObject({ id: null, error: { code: -32601 } });
+    const batch = (await rpc([
+      { jsonrpc: '2.0', id: null, method: 'getEncryptionKey' },
+      { jsonrpc: '2.0', method: 'getEncryptionKey' },
+      { jsonrpc: '2.0', id: 'pkgw-null-id', method: 'getEncryptionKey' },
+    ])) as Record<string, unknown>[];
+    expect(batch.map((item) => item.id).sort()).toEqual([null, 'pkgw-null-id'].sort());
+    expect(batch.every((item) => item.result !== undefined)).toBe(true);
+  });
+
   it('should refuse a batch of more than 20 calls', async () => {
     const batch = Array.from({ length: 21 }, (_, id) => ({ jsonrpc: '2.0', id, method: 'getEncryptionKey' }));
     expect(await rpc(batch)).toMatchObject({ error: { code: -32600, data: 'batch_too_large' } });

@@ -29,8 +29,8 @@ function onlyNotifications(body: string): boolean {
   } catch {
     return false;
   }
-  // jayson, like JSON-RPC 1.0, also takes `"id": null` for a notification (2.0 would owe an answer).
-  const isNotification = (call: unknown) => call !== null && typeof call === 'object' && !Array.isArray(call) && (!('id' in call) || (call as { id: unknown }).id === null);
+  // A notification has no id at all; `"id": null` is a call owed an answer.
+  const isNotification = (call: unknown) => call !== null && typeof call === 'object' && !Array.isArray(call) && !('id' in call);
   return Array.isArray(parsed) ? parsed.length > 0 && parsed.every(isNotification) : isNotification(parsed);
 }
 
