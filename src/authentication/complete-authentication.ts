@@ -95,9 +95,10 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
 
   const passkey = await signingPasskey(deps.accounts, scope.scope_id, state, response.id);
   if (passkey === null) {
-    // The named user has no such passkey (or there is no such user): fail only after the work a
-    // real passkey's failed signature costs, so completion timing does not reveal which it was.
-    await verify(response.id, decoyPublicKey).catch(() => undefined);
+    // The named user has no such passkey (or there is no such user). Fail the way a real passkey
+    // with a wrong signature fails, after the same work, so completion timing does not reveal which
+    // it was: at once for a userHandle (which would not match), else after a signature check.
+    if (response.response.userHandle === undefined) await verify(response.id, decoyPublicKey).catch(() => undefined);
     throw new GatewayError('verification_failed', 'not a passkey of the named user');
   }
   const { credential, account } = passkey;
@@ -109,8 +110,9 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
   if (response.response.userHandle !== undefined && !sameBase64url(response.response.userHandle, account.user_handle)) {
     throw new GatewayError('verification_failed', 'userHandle of another account');
   }
-  if (account.disabled) throw new GatewayError('account_disabled');
 
+  // Whether the account is enabled is decided by recordSignIn below, once the signature verified:
+  // an assertion that does not verify learns nothing about the account.
   const verification = await verify(credential.credential_id, Buffer.from(credential.public_key, 'base64url'));
   const { newCounter, credentialBackedUp } = verification.authenticationInfo;
 
