@@ -28,12 +28,12 @@ export function unwrapClientKey(header: string | undefined, ring: RsaKeyRing): C
   return cacheFor(ring).getOrUnwrap(header, () => unwrapUncached(header, ring));
 }
 
-function cacheFor(ring: RsaKeyRing, channel?: ClientKeyChannel): UnwrapCache<ClientKey> {
+function cacheFor(ring: RsaKeyRing, sharing?: { channel: ClientKeyChannel; ringId: string }): UnwrapCache<ClientKey> {
   let cache = caches.get(ring);
   if (cache === undefined) {
-    const ringId = ringIdentity(ring);
     cache = new UnwrapCache<ClientKey>({
-      onUnwrap: (id, value) => channel?.publish({ pkgw: 'client-key', ring: ringId, id, key: value.key.toString('base64'), fingerprint: value.fingerprint }),
+      onUnwrap: (id, value) =>
+        sharing?.channel.publish({ pkgw: 'client-key', ring: sharing.ringId, id, key: value.key.toString('base64'), fingerprint: value.fingerprint }),
     });
     caches.set(ring, cache);
   }
@@ -47,8 +47,8 @@ function cacheFor(ring: RsaKeyRing, channel?: ClientKeyChannel): UnwrapCache<Cli
  */
 export function shareClientKeys(ring: RsaKeyRing, channel: ClientKeyChannel): () => void {
   if (caches.has(ring)) throw new Error('shareClientKeys must be called before the ring unwraps anything');
-  const cache = cacheFor(ring, channel);
   const ringId = ringIdentity(ring);
+  const cache = cacheFor(ring, { channel, ringId });
   return channel.subscribe((shared) => {
     if (shared.ring !== ringId) return;
     const key = Buffer.from(shared.key, 'base64');
