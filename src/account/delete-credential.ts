@@ -14,10 +14,10 @@ export function deleteCredential(deps: { accounts: AccountStore; audit: AuditRec
     result: z.object({ credential_id: z.string(), deleted: z.literal(true) }),
     async handler({ credential_id }, ctx) {
       const { account } = ctx;
-      const outcome = await deps.accounts.deleteCredential(account.account_id, credential_id);
+      const audit = deps.audit.event(ctx, 'credential_deleted', { scope_id: account.scope_id, account_id: account.account_id, credential_id });
+      const outcome = await deps.accounts.deleteCredential(account.account_id, credential_id, audit);
       if (outcome === 'not_found') throw new GatewayError('credential_not_found');
       if (outcome === 'last_credential') throw new GatewayError('last_credential');
-      await deps.audit.record(ctx, 'credential_deleted', { scope_id: account.scope_id, account_id: account.account_id, credential_id });
       return { credential_id, deleted: true as const };
     },
   });

@@ -20,8 +20,8 @@ export function renameCredential(deps: { accounts: AccountStore; audit: AuditRec
     result: z.object({ credential_id: z.string(), name: z.string() }),
     async handler({ credential_id, name }, ctx) {
       const { account } = ctx;
-      if (!(await deps.accounts.renameCredential(account.account_id, credential_id, name))) throw new GatewayError('credential_not_found');
-      await deps.audit.record(ctx, 'credential_renamed', { scope_id: account.scope_id, account_id: account.account_id, credential_id });
+      const audit = deps.audit.event(ctx, 'credential_renamed', { scope_id: account.scope_id, account_id: account.account_id, credential_id });
+      if (!(await deps.accounts.renameCredential(account.account_id, credential_id, name, audit))) throw new GatewayError('credential_not_found');
       return { credential_id, name };
     },
   });

@@ -42,8 +42,8 @@ function setDisabled(deps: AccountAdminDeps, disabled: boolean) {
     result: accountStateSchema,
     async handler(ref, ctx) {
       const account = await findAccount(deps.accounts, ref);
-      if (!(await deps.accounts.setAccountDisabled(account.account_id, disabled))) throw new GatewayError('account_not_found');
-      await deps.audit.record(ctx, disabled ? 'account_disabled' : 'account_enabled', { scope_id: account.scope_id, account_id: account.account_id });
+      const audit = deps.audit.event(ctx, disabled ? 'account_disabled' : 'account_enabled', { scope_id: account.scope_id, account_id: account.account_id });
+      if (!(await deps.accounts.setAccountDisabled(account.account_id, disabled, audit))) throw new GatewayError('account_not_found');
       return { account_id: account.account_id, scope_id: account.scope_id, disabled };
     },
   });

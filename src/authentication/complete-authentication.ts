@@ -126,9 +126,9 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
   );
   if (recorded === 'counter_regression') {
     // A counter that does not grow (both non-zero) means two copies of the key may exist.
-    await deps.accounts.markCredentialPossiblyCloned(scope.scope_id, credential.credential_id);
+    const audit = deps.audit.event(ctx, 'counter_regression', { scope_id: scope.scope_id, account_id: account.account_id, credential_id: credential.credential_id });
+    await deps.accounts.markCredentialPossiblyCloned(scope.scope_id, credential.credential_id, audit);
     log.warn({ credential_id: credential.credential_id, received: newCounter }, 'signature counter regression');
-    await deps.audit.record(ctx, 'counter_regression', { scope_id: scope.scope_id, account_id: account.account_id, credential_id: credential.credential_id });
     throw new GatewayError('counter_regression');
   }
   if (recorded === 'account_disabled') throw new GatewayError('account_disabled');

@@ -66,7 +66,9 @@ export interface CredentialUse {
 
 /**
  * Scopes, accounts and credentials. Race safety lives in the database's unique constraints:
- * (scope_id, username) for accounts, (scope_id, credential_id) for credentials.
+ * (scope_id, username) for accounts, (scope_id, credential_id) for credentials. A change that
+ * takes an `audit` event appends it in the same statement or transaction, and only when the change
+ * happens: the log never misses a change nor records one that did not happen.
  */
 export interface AccountStore {
   createScope(scope: NewScope): Promise<Scope>;
@@ -95,7 +97,7 @@ export interface AccountStore {
 
   getAccount(accountId: string): Promise<Account | null>;
   /** Enables or disables an account; false when there is no such account. */
-  setAccountDisabled(accountId: string, disabled: boolean): Promise<boolean>;
+  setAccountDisabled(accountId: string, disabled: boolean, audit?: NewAuditEvent): Promise<boolean>;
   /**
    * Adds a passkey to an existing account (credential.account_id). Refused when the credential id
    * is taken in the scope, the account is gone, or it already holds `maxPerAccount` credentials.
@@ -114,14 +116,14 @@ export interface AccountStore {
    */
   recordSignIn(scopeId: string, accountId: string, credentialId: string, use: CredentialUse, audit?: NewAuditEvent): Promise<SignInRecord>;
   /** Flags a credential whose counter went backwards; false when it no longer exists. */
-  markCredentialPossiblyCloned(scopeId: string, credentialId: string): Promise<boolean>;
+  markCredentialPossiblyCloned(scopeId: string, credentialId: string, audit?: NewAuditEvent): Promise<boolean>;
   /** Renames a credential of this account; false when the account has no such credential. */
-  renameCredential(accountId: string, credentialId: string, name: string): Promise<boolean>;
+  renameCredential(accountId: string, credentialId: string, name: string, audit?: NewAuditEvent): Promise<boolean>;
   /**
    * Deletes a credential of this account, atomically refusing to delete its last one (two
    * concurrent deletes of an account's last two credentials leave one).
    */
-  deleteCredential(accountId: string, credentialId: string): Promise<DeleteCredentialResult>;
+  deleteCredential(accountId: string, credentialId: string, audit?: NewAuditEvent): Promise<DeleteCredentialResult>;
 
   /** Appends to the scope's audit log; there is deliberately no way to change or remove an entry. */
   appendAuditEvent(event: NewAuditEvent): Promise<void>;

@@ -81,14 +81,23 @@ function insertAccountWithCredentialSql(audited: boolean): string {
           SELECT ${joinColumnLists.credentials}, ${joinColumnLists.accounts} FROM a, c`;
 }
 
-function recordSignInSql(audited: boolean): string {
-  const update = `UPDATE credentials c SET counter = GREATEST(c.counter, $4::bigint), backed_up = $5, last_used_at = $6
-             FROM accounts a
-             WHERE c.scope_id = $1 AND c.credential_id = $2 AND c.account_id = $3 AND a.account_id = c.account_id
-               AND NOT a.disabled AND NOT ($4::bigint > 0 AND c.counter > 0 AND $4::bigint <= c.counter)`;
-  if (!audited) return update;
-  return `WITH used AS (${update} RETURNING 1)
-          INSERT INTO audit_log (${auditColumns}) SELECT ${auditParams(7)} FROM used`;
+/**
+ * A single-row change with its audit row in the same statement, written only when a row changed:
+ * `statement` must be an UPDATE taking `parameterCount` parameters; the audit values follow them.
+ * Built once per statement and prepared under its own name.
+ */
+const auditedStatements = new Map<string, { name: string; text: string }>();
+function audited(statement: { name: string; text: string }, parameterCount: number): { name: string; text: string } {
+  let built = auditedStatements.get(statement.name);
+  if (built === undefined) {
+    built = {
+      name: `${statement.name}_audited`,
+      text: `WITH changed AS (${statement.text} RETURNING 1)
+             INSERT INTO audit_log (${auditColumns}) SELECT ${auditParams(parameterCount + 1)} FROM changed`,
+    };
+    auditedStatements.set(statement.name, built);
+  }
+  return built;
 }
 
 // Hot statements carry a `name`, so pg prepares them once per connection.
@@ -157,11 +166,10 @@ const sql = {
   // GREATEST keeps the higher counter of two racing sign-ins.
   recordSignIn: {
     name: 'pkgw_record_sign_in',
-    text: recordSignInSql(false),
-  },
-  recordSignInAudited: {
-    name: 'pkgw_record_sign_in_audited',
-    text: recordSignInSql(true),
+    text: `UPDATE credentials c SET counter = GREATEST(c.counter, $4::bigint), backed_up = $5, last_used_at = $6
+           FROM accounts a
+           WHERE c.scope_id = $1 AND c.credential_id = $2 AND c.account_id = $3 AND a.account_id = c.account_id
+             AND NOT a.disabled AND NOT ($4::bigint > 0 AND c.counter > 0 AND $4::bigint <= c.counter)`,
   },
   // Why recordSignIn changed nothing (only read on that path).
   signInRefusal: {
@@ -357,9 +365,17 @@ export class PostgresAccountStore implements AccountStore {
     return row === undefined ? null : toAccount(row);
   }
 
-  async setAccountDisabled(accountId: string, disabled: boolean): Promise<boolean> {
-    const result = await this.pool.query({ ...sql.setAccountDisabled, values: [accountId, disabled] });
-    return (result.rowCount ?? 0) > 0;
+  async setAccountDisabled(accountId: string, disabled: boolean, audit?: NewAuditEvent): Promise<boolean> {
+    return (await this.change(sql.setAccountDisabled, [accountId, disabled], audit)) > 0;
+  }
+
+  /** Runs a single-row UPDATE, with `audit` in the same statement when given; the rows changed. */
+  private async change(statement: { name: string; text: string }, values: unknown[], audit: NewAuditEvent | undefined): Promise<number> {
+    const result =
+      audit === undefined
+        ? await this.pool.query({ ...statement, values })
+        : await this.pool.query({ ...audited(statement, values.length), values: [...values, ...auditInsertValues(audit)] });
+    return result.rowCount ?? 0;
   }
 
   async addCredential(credential: Credential, maxPerAccount: number, audit?: NewAuditEvent): Promise<AddCredentialResult> {
@@ -384,27 +400,21 @@ export class PostgresAccountStore implements AccountStore {
 
   async recordSignIn(scopeId: string, accountId: string, credentialId: string, use: CredentialUse, audit?: NewAuditEvent): Promise<SignInRecord> {
     const values = [scopeId, credentialId, accountId, use.counter, use.backed_up, canonicalTimestamp(use.last_used_at)];
-    const result =
-      audit === undefined
-        ? await this.pool.query({ ...sql.recordSignIn, values })
-        : await this.pool.query({ ...sql.recordSignInAudited, values: [...values, ...auditInsertValues(audit)] });
-    if ((result.rowCount ?? 0) > 0) return 'recorded';
+    if ((await this.change(sql.recordSignIn, values, audit)) > 0) return 'recorded';
     const refusal = await this.pool.query<{ counter: string; disabled: boolean }>({ ...sql.signInRefusal, values: [scopeId, credentialId, accountId] });
     const row = refusal.rows[0];
     return signInRefusal(row === undefined ? undefined : { counter: Number(row.counter), disabled: row.disabled }, use.counter);
   }
 
-  async markCredentialPossiblyCloned(scopeId: string, credentialId: string): Promise<boolean> {
-    const result = await this.pool.query({ ...sql.markCredentialPossiblyCloned, values: [scopeId, credentialId] });
-    return (result.rowCount ?? 0) > 0;
+  async markCredentialPossiblyCloned(scopeId: string, credentialId: string, audit?: NewAuditEvent): Promise<boolean> {
+    return (await this.change(sql.markCredentialPossiblyCloned, [scopeId, credentialId], audit)) > 0;
   }
 
-  async renameCredential(accountId: string, credentialId: string, name: string): Promise<boolean> {
-    const result = await this.pool.query({ ...sql.renameCredential, values: [accountId, credentialId, name] });
-    return (result.rowCount ?? 0) > 0;
+  async renameCredential(accountId: string, credentialId: string, name: string, audit?: NewAuditEvent): Promise<boolean> {
+    return (await this.change(sql.renameCredential, [accountId, credentialId, name], audit)) > 0;
   }
 
-  async deleteCredential(accountId: string, credentialId: string): Promise<DeleteCredentialResult> {
+  async deleteCredential(accountId: string, credentialId: string, audit?: NewAuditEvent): Promise<DeleteCredentialResult> {
     return withTransaction(this.pool, async (client): Promise<DeleteCredentialResult> => {
       const account = await client.query({ ...sql.lockAccount, values: [accountId] });
       if (account.rowCount === 0) return 'not_found';
@@ -414,6 +424,7 @@ export class PostgresAccountStore implements AccountStore {
       if (counts.matching === 0) return 'not_found';
       if (counts.n <= 1) return 'last_credential';
       await client.query({ ...sql.deleteCredential, values: [accountId, credentialId] });
+      if (audit !== undefined) await client.query({ ...sql.insertAuditEvent, values: auditInsertValues(audit) });
       return 'deleted';
     });
   }

@@ -61,7 +61,9 @@ export class SqliteAccountStore implements AccountStore {
   private readonly insertAccountAndCredential: (account: Account, credential: Credential, audit: NewAuditEvent | undefined) => CreateAccountResult;
   private readonly insertCredentialChecked: (credential: Credential, maxPerAccount: number, audit: NewAuditEvent | undefined) => AddCredentialResult;
   private readonly recordSignInChecked: (scopeId: string, accountId: string, credentialId: string, use: CredentialUse, audit: NewAuditEvent | undefined) => SignInRecord;
-  private readonly deleteCredentialChecked: (accountId: string, credentialId: string) => DeleteCredentialResult;
+  private readonly deleteCredentialChecked: (accountId: string, credentialId: string, audit: NewAuditEvent | undefined) => DeleteCredentialResult;
+  /** Runs a change and, when it changed a row, appends `audit`, in one transaction; the rows changed. */
+  private readonly changeAudited: (change: () => number, audit: NewAuditEvent) => number;
 
   /** @param filename a database file path, or ':memory:' */
   constructor(filename: string, options: SqliteAccountStoreOptions = {}) {
@@ -122,12 +124,18 @@ export class SqliteAccountStore implements AccountStore {
         return 'recorded';
       })
       .immediate;
+    this.changeAudited = this.db.transaction((change: () => number, audit: NewAuditEvent): number => {
+      const changes = change();
+      if (changes > 0) appendAudit(audit);
+      return changes;
+    });
     this.deleteCredentialChecked = this.db
-      .transaction((accountId: string, credentialId: string): DeleteCredentialResult => {
+      .transaction((accountId: string, credentialId: string, audit: NewAuditEvent | undefined): DeleteCredentialResult => {
         if (credentialExists.get(accountId, credentialId) === undefined) return 'not_found';
         const { n } = countCredentials.get(accountId) as { n: number };
         if (n <= 1) return 'last_credential';
         deleteCredential.run(accountId, credentialId);
+        appendAudit(audit);
         return 'deleted';
       })
       .immediate;
@@ -200,8 +208,12 @@ export class SqliteAccountStore implements AccountStore {
     return row === undefined ? null : toAccount(row);
   }
 
-  async setAccountDisabled(accountId: string, disabled: boolean): Promise<boolean> {
-    return this.statements.setAccountDisabled.run(disabled ? 1 : 0, accountId).changes > 0;
+  async setAccountDisabled(accountId: string, disabled: boolean, audit?: NewAuditEvent): Promise<boolean> {
+    return this.change(() => this.statements.setAccountDisabled.run(disabled ? 1 : 0, accountId).changes, audit) > 0;
+  }
+
+  private change(run: () => number, audit: NewAuditEvent | undefined): number {
+    return audit === undefined ? run() : this.changeAudited(run, audit);
   }
 
   async addCredential(credential: Credential, maxPerAccount: number, audit?: NewAuditEvent): Promise<AddCredentialResult> {
@@ -218,16 +230,16 @@ export class SqliteAccountStore implements AccountStore {
     return this.recordSignInChecked(scopeId, accountId, credentialId, use, audit);
   }
 
-  async markCredentialPossiblyCloned(scopeId: string, credentialId: string): Promise<boolean> {
-    return this.statements.markCredentialPossiblyCloned.run(scopeId, credentialId).changes > 0;
+  async markCredentialPossiblyCloned(scopeId: string, credentialId: string, audit?: NewAuditEvent): Promise<boolean> {
+    return this.change(() => this.statements.markCredentialPossiblyCloned.run(scopeId, credentialId).changes, audit) > 0;
   }
 
-  async renameCredential(accountId: string, credentialId: string, name: string): Promise<boolean> {
-    return this.statements.renameCredential.run(name, accountId, credentialId).changes > 0;
+  async renameCredential(accountId: string, credentialId: string, name: string, audit?: NewAuditEvent): Promise<boolean> {
+    return this.change(() => this.statements.renameCredential.run(name, accountId, credentialId).changes, audit) > 0;
   }
 
-  async deleteCredential(accountId: string, credentialId: string): Promise<DeleteCredentialResult> {
-    return this.deleteCredentialChecked(accountId, credentialId);
+  async deleteCredential(accountId: string, credentialId: string, audit?: NewAuditEvent): Promise<DeleteCredentialResult> {
+    return this.deleteCredentialChecked(accountId, credentialId, audit);
   }
 
   async appendAuditEvent(event: NewAuditEvent): Promise<void> {

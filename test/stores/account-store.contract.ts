@@ -3,6 +3,7 @@
  * are literals, so passing on both backends proves they return identical objects.
  */
 import { randomUUID } from 'node:crypto';
+import type { AuditEventName } from '../../src/audit/audit-event.js';
 import type { Account, AccountStore, Credential, NewScope } from '../../src/stores/account-store.js';
 import { scopeSettingsSchema, type ScopeSettingsInput } from '../../src/scopes/scope.js';
 
@@ -732,7 +733,7 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
       });
 
       // The ceremony writes carry their audit row: written with the change, or not at all.
-      const changeEvent = (account: Account, credentialId: string, name: 'registration' | 'credential_added' | 'sign_in_succeeded', n: number) => ({
+      const changeEvent = (account: Account, credentialId: string | null, name: AuditEventName, n: number) => ({
         scope_id: account.scope_id,
         occurred_at: '2025-01-01T00:00:01.000Z',
         event: name,
@@ -772,6 +773,29 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
           conflict: 'too_many_credentials',
         });
         expect(await loggedEvents(scope.scope_id)).toStrictEqual([changeEvent(account, 'second', 'credential_added', 1)]);
+      });
+
+      test('rename, flag, disable and delete write their audit events only when they change something', async () => {
+        const scope = await store.createScope(newScope());
+        const account = newAccount(scope.scope_id, 'manager');
+        await store.createAccountWithCredential(account, newCredential(account, 'one'));
+        await store.addCredential(newCredential(account, 'two'), 10);
+        const event = (name: AuditEventName, credentialId: string | null, n: number) => changeEvent(account, credentialId, name, n);
+        await expect(store.renameCredential(account.account_id, 'one', 'Laptop', event('credential_renamed', 'one', 1))).resolves.toBe(true);
+        await expect(store.renameCredential(account.account_id, 'none', 'x', event('credential_renamed', 'none', 2))).resolves.toBe(false);
+        await expect(store.markCredentialPossiblyCloned(scope.scope_id, 'two', event('counter_regression', 'two', 3))).resolves.toBe(true);
+        await expect(store.markCredentialPossiblyCloned(scope.scope_id, 'none', event('counter_regression', 'none', 4))).resolves.toBe(false);
+        await expect(store.setAccountDisabled(account.account_id, true, event('account_disabled', null, 5))).resolves.toBe(true);
+        await expect(store.setAccountDisabled('no-such-account', true, event('account_disabled', null, 6))).resolves.toBe(false);
+        await expect(store.deleteCredential(account.account_id, 'two', event('credential_deleted', 'two', 7))).resolves.toBe('deleted');
+        await expect(store.deleteCredential(account.account_id, 'one', event('credential_deleted', 'one', 8))).resolves.toBe('last_credential');
+        await expect(store.deleteCredential(account.account_id, 'two', event('credential_deleted', 'two', 9))).resolves.toBe('not_found');
+        expect(await loggedEvents(scope.scope_id)).toStrictEqual([
+          event('credential_renamed', 'one', 1),
+          event('counter_regression', 'two', 3),
+          event('account_disabled', null, 5),
+          event('credential_deleted', 'two', 7),
+        ]);
       });
 
       test('recordSignIn writes its audit event only when the sign-in is recorded', async () => {
