@@ -17,6 +17,7 @@ import type {
 import { constraintNames, migrationsFor, schemaMigrationsTable } from './migrations.js';
 import {
   assertValidCredentialLimit,
+  auditInsertColumns,
   auditInsertValues,
   canonicalTimestamp,
   canonicalTimestampOrNull,
@@ -65,7 +66,6 @@ const lockScopeWrites = {
   text: "SELECT pg_advisory_xact_lock(hashtextextended('passkey-gateway:scopes:' || coalesce(current_schema(), ''), 0))",
 };
 
-const auditColumns = 'scope_id, occurred_at, event, account_id, credential_id, reason, client_ip, request_id';
 /** The eight audit values as parameters from `$first`, typed (a SELECT list does not infer them). */
 function auditParams(first: number): string {
   const types = ['text', 'timestamptz', 'text', 'text', 'text', 'text', 'text', 'text'];
@@ -76,7 +76,7 @@ function insertAccountWithCredentialSql(audited: boolean): string {
   const params = (first: number, count: number) => Array.from({ length: count }, (_, i) => `$${first + i}`).join(', ');
   return `WITH a AS (INSERT INTO accounts (${accountColumns}) VALUES (${params(1, 10)}) RETURNING ${accountColumns}),
                c AS (INSERT INTO credentials (${credentialColumns}) VALUES (${params(11, 14)}) RETURNING ${credentialColumns})${
-                 audited ? `,\n               e AS (INSERT INTO audit_log (${auditColumns}) VALUES (${auditParams(25)}))` : ''
+                 audited ? `,\n               e AS (INSERT INTO audit_log (${auditInsertColumns}) VALUES (${auditParams(25)}))` : ''
                }
           SELECT ${joinColumnLists.credentials}, ${joinColumnLists.accounts} FROM a, c`;
 }
@@ -93,7 +93,7 @@ function audited(statement: { name: string; text: string }, parameterCount: numb
     built = {
       name: `${statement.name}_audited`,
       text: `WITH changed AS (${statement.text} RETURNING 1)
-             INSERT INTO audit_log (${auditColumns}) SELECT ${auditParams(parameterCount + 1)} FROM changed`,
+             INSERT INTO audit_log (${auditInsertColumns}) SELECT ${auditParams(parameterCount + 1)} FROM changed`,
     };
     auditedStatements.set(statement.name, built);
   }
@@ -205,7 +205,7 @@ const sql = {
   },
   insertAuditEvent: {
     name: 'pkgw_insert_audit_event',
-    text: `INSERT INTO audit_log (${auditColumns}) VALUES (${auditParams(1)})`,
+    text: `INSERT INTO audit_log (${auditInsertColumns}) VALUES (${auditParams(1)})`,
   },
   // $2/$3 are optional filters: a null cursor or time matches everything.
   listAuditEvents: {

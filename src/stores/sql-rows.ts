@@ -138,6 +138,9 @@ export function toAccountWithCredentials(rows: AccountCredentialRow[]): { accoun
   return { account: toAccount(unprefixed<AccountRow>(first, 'a', accountColumnNames)), credentials };
 }
 
+/** The columns auditInsertValues fills, in its order (event_id is numbered by the database). */
+export const auditInsertColumns = columnLists.audit.replace(/^event_id, /, '');
+
 /** Insert order of an audit event's columns (event_id is numbered by the database). */
 export function auditInsertValues(event: NewAuditEvent): Array<string | null> {
   return [

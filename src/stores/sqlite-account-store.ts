@@ -17,6 +17,7 @@ import type {
 import { migrationsFor, schemaMigrationsTable } from './migrations.js';
 import {
   assertValidCredentialLimit,
+  auditInsertColumns,
   auditInsertValues,
   canonicalTimestamp,
   canonicalTimestampOrNull,
@@ -345,7 +346,7 @@ function prepareStatements(db: Database.Database) {
        ORDER BY c.created_at, c.credential_id`,
     ),
     insertAuditEvent: db.prepare(
-      `INSERT INTO audit_log (scope_id, occurred_at, event, account_id, credential_id, reason, client_ip, request_id)
+      `INSERT INTO audit_log (${auditInsertColumns})
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     // Canonical ISO-8601 text sorts chronologically, so '' (no time filter) precedes every entry.
