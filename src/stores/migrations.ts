@@ -1,6 +1,7 @@
 /**
- * Schema for both SQL backends. The DDL text is shared; the only dialect difference is the
- * timestamp type (PostgreSQL timestamptz, SQLite ISO-8601 text). SQLite (>= 3.23) accepts
+ * Schema for both SQL backends. The DDL text is shared; the dialects differ only in the timestamp
+ * and serial key types (PostgreSQL timestamptz, SQLite ISO-8601 text) and in migration 4, which
+ * applies to PostgreSQL only. SQLite (>= 3.23) accepts
  * `boolean` columns and `true`/`false` literals, storing them as 0/1.
  * Migrations are append-only: never edit an applied one, add a new id instead.
  */
@@ -29,7 +30,7 @@ export const constraintNames = {
   credentialsPrimaryKey: 'credentials_pkey',
 } as const;
 
-const definitions: ReadonlyArray<{ id: number; name: string; sql: (t: DialectTypes) => string }> = [
+const definitions: ReadonlyArray<{ id: number; name: string; sql: (t: DialectTypes, dialect: SqlDialect) => string }> = [
   {
     id: 1,
     name: 'scopes_accounts_credentials',
@@ -119,6 +120,25 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_scope_idx ON audit_log (scope_id, event_id);
 `,
   },
+  {
+    id: 4,
+    name: 'account_keys_lead_with_looked_up_column',
+    // Both unique keys of accounts led with scope_id, which every account of a scope shares, so a
+    // prepared lookup by username could be planned on the user-handle key (a young table has no
+    // statistics to tell them apart) and read every account of the scope. Leading with the
+    // looked-up column leaves one way to plan it. SQLite already picks the key whose columns the
+    // query binds all by equality, and cannot drop a table's inline constraints: it keeps its keys.
+    sql: (_t, dialect) =>
+      dialect === 'postgres'
+        ? `
+ALTER TABLE accounts
+  DROP CONSTRAINT ${constraintNames.accountsUsername},
+  DROP CONSTRAINT accounts_scope_user_handle_key,
+  ADD CONSTRAINT ${constraintNames.accountsUsername} UNIQUE (username, scope_id),
+  ADD CONSTRAINT accounts_scope_user_handle_key UNIQUE (user_handle, scope_id);
+`
+        : '-- unchanged on SQLite (see migrations.ts)',
+  },
 ];
 
 /** Bookkeeping table; created outside the numbered migrations since it records them. */
@@ -132,5 +152,5 @@ export function schemaMigrationsTable(dialect: SqlDialect): string {
 
 export function migrationsFor(dialect: SqlDialect): Migration[] {
   const types = dialectTypes[dialect];
-  return definitions.map(({ id, name, sql }) => ({ id, name, sql: sql(types) }));
+  return definitions.map(({ id, name, sql }) => ({ id, name, sql: sql(types, dialect) }));
 }

@@ -34,6 +34,7 @@ describeWithPostgres('PostgresAccountStore specifics', () => {
         { id: 1, name: 'scopes_accounts_credentials' },
         { id: 2, name: 'scope_session_ttl_account_address' },
         { id: 3, name: 'audit_log_scope_rate_limits' },
+        { id: 4, name: 'account_keys_lead_with_looked_up_column' },
       ]);
       await Promise.all(stores.map((store) => store.ping()));
     } finally {
@@ -125,8 +126,42 @@ describeWithPostgres('PostgresAccountStore specifics', () => {
     try {
       await expectUpgradedFromMigrationOne(store);
       const migrations = await admin.query(`SELECT id FROM "${schema}".schema_migrations ORDER BY id`);
-      expect(migrations.rows).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
+      expect(migrations.rows).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }]);
     } finally {
+      await store.close();
+    }
+  });
+
+  test('a lookup by username or user handle reads its own key, not every account of the scope', async () => {
+    const schema = freshSchema();
+    const store = await PostgresAccountStore.open({ connectionString: databaseUrl, schema });
+    // A session of its own: the plan settings below must not leak into the shared admin pool.
+    const raw = new pg.Client({ connectionString: databaseUrl, options: `-c search_path=${schema} -c plan_cache_mode=force_generic_plan` });
+    await raw.connect();
+    try {
+      const scope = await store.createScope(newScope());
+      for (let i = 0; i < 30; i += 1) {
+        const account = newAccount(scope.scope_id, `user-${i}`);
+        await store.createAccountWithCredential(account, newCredential(account, `cred-${i}`));
+      }
+      // The generic plan is what a pooled connection keeps reusing for a prepared statement. On a
+      // young table without statistics (and for good where autovacuum is off) it must still probe
+      // the looked-up column instead of walking every account of the scope.
+      await raw.query('PREPARE by_username(text, text) AS SELECT account_id FROM accounts WHERE scope_id = $1 AND username = $2');
+      await raw.query('PREPARE by_handle(text, text) AS SELECT account_id FROM accounts WHERE scope_id = $1 AND user_handle = $2');
+      const planOf = async (statement: string, value: string) => {
+        const result = await raw.query<{ 'QUERY PLAN': [{ Plan: Record<string, unknown> }] }>(
+          `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE ${statement}($1, $2)`.replace('$1', pg.escapeLiteral(scope.scope_id)).replace('$2', pg.escapeLiteral(value)),
+        );
+        const plan = result.rows[0]!['QUERY PLAN'][0].Plan;
+        return { indexCond: String(plan['Index Cond'] ?? ''), filtered: Number(plan['Rows Removed by Filter'] ?? 0), rows: Number(plan['Actual Rows']) };
+      };
+      const handle = newAccount(scope.scope_id, 'x').user_handle;
+      await expect(planOf('by_username', 'user-7')).resolves.toEqual({ indexCond: expect.stringContaining('username'), filtered: 0, rows: 1 });
+      await expect(planOf('by_username', 'nobody')).resolves.toEqual({ indexCond: expect.stringContaining('username'), filtered: 0, rows: 0 });
+      await expect(planOf('by_handle', handle)).resolves.toEqual({ indexCond: expect.stringContaining('user_handle'), filtered: 0, rows: 0 });
+    } finally {
+      await raw.end();
       await store.close();
     }
   });

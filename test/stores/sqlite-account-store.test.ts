@@ -36,6 +36,7 @@ describe('SqliteAccountStore specifics', () => {
         { id: 1, name: 'scopes_accounts_credentials' },
         { id: 2, name: 'scope_session_ttl_account_address' },
         { id: 3, name: 'audit_log_scope_rate_limits' },
+        { id: 4, name: 'account_keys_lead_with_looked_up_column' },
       ]);
     } finally {
       raw.close();
@@ -102,7 +103,7 @@ describe('SqliteAccountStore specifics', () => {
     }
     const check = new Database(file, { readonly: true });
     try {
-      expect(check.prepare('SELECT id FROM schema_migrations ORDER BY id').all()).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
+      expect(check.prepare('SELECT id FROM schema_migrations ORDER BY id').all()).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }]);
     } finally {
       check.close();
     }
