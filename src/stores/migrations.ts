@@ -1,8 +1,8 @@
 /**
- * Schema for both SQL backends. The DDL text is shared; the dialects differ only in the timestamp
- * and serial key types (PostgreSQL timestamptz, SQLite ISO-8601 text) and in migration 4, which
- * applies to PostgreSQL only. SQLite (>= 3.23) accepts
- * `boolean` columns and `true`/`false` literals, storing them as 0/1.
+ * Schema for both SQL backends. The DDL text is shared; the dialects differ only in two column
+ * types (timestamps: PostgreSQL timestamptz, SQLite ISO-8601 text; self-numbered keys) and in
+ * migration 4, which changes PostgreSQL only. SQLite (>= 3.23) accepts `boolean` columns and
+ * `true`/`false` literals, storing them as 0/1.
  * Migrations are append-only: never edit an applied one, add a new id instead.
  */
 export type SqlDialect = 'postgres' | 'sqlite';

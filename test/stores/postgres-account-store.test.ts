@@ -151,7 +151,7 @@ describeWithPostgres('PostgresAccountStore specifics', () => {
       await raw.query('PREPARE by_handle(text, text) AS SELECT account_id FROM accounts WHERE scope_id = $1 AND user_handle = $2');
       const planOf = async (statement: string, value: string) => {
         const result = await raw.query<{ 'QUERY PLAN': [{ Plan: Record<string, unknown> }] }>(
-          `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE ${statement}($1, $2)`.replace('$1', pg.escapeLiteral(scope.scope_id)).replace('$2', pg.escapeLiteral(value)),
+          `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE ${statement}(${pg.escapeLiteral(scope.scope_id)}, ${pg.escapeLiteral(value)})`,
         );
         const plan = result.rows[0]!['QUERY PLAN'][0].Plan;
         return { indexCond: String(plan['Index Cond'] ?? ''), filtered: Number(plan['Rows Removed by Filter'] ?? 0), rows: Number(plan['Actual Rows']) };
