@@ -54,6 +54,9 @@ export interface PostgresAccountStoreOptions {
   onError?: (error: Error) => void;
 }
 
+/** Longest a start may spend migrating, including waiting for another process that migrates. */
+const MIGRATION_TIMEOUT_MS = 15 * 60_000;
+
 /** Lower-case identifiers only, so the name means the same quoted or not and never needs escaping. */
 const schemaNamePattern = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -457,27 +460,26 @@ export class PostgresAccountStore implements AccountStore {
  */
 async function migrate(pool: pg.Pool, schema: string | undefined): Promise<void> {
   await withTransaction(pool, async (client) => {
-    // Waiting for another process's migration may take longer than an ordinary statement.
-    await client.query("SET LOCAL statement_timeout = '60s'");
-    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-      `passkey-gateway:migrations:${schema ?? ''}`,
-    ]);
+    // Waiting for another process's migration, or rebuilding a big table, takes far longer than an
+    // ordinary statement: both the server's limit and the pool's client-side backstop are lifted
+    // (pg applies the pool's query_timeout to every query that does not name its own).
+    const run = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) =>
+      client.query<R>({ text, values, query_timeout: MIGRATION_TIMEOUT_MS + 1000 } as pg.QueryConfig);
+    await run(`SET LOCAL statement_timeout = ${MIGRATION_TIMEOUT_MS}`);
+    await run('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`passkey-gateway:migrations:${schema ?? ''}`]);
     if (schema !== undefined) {
       // Checked first because CREATE SCHEMA IF NOT EXISTS demands the CREATE privilege even when
       // the schema exists, which a least-privilege role may lack.
-      const existing = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
-      if (existing.rowCount === 0) await client.query(`CREATE SCHEMA ${quoteIdentifier(schema)}`);
+      const existing = await run('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+      if (existing.rowCount === 0) await run(`CREATE SCHEMA ${quoteIdentifier(schema)}`);
     }
-    await client.query(schemaMigrationsTable('postgres'));
-    const applied = await client.query<{ id: number }>('SELECT id FROM schema_migrations');
+    await run(schemaMigrationsTable('postgres'));
+    const applied = await run<{ id: number }>('SELECT id FROM schema_migrations');
     const appliedIds = new Set(applied.rows.map((row) => row.id));
     for (const migration of migrationsFor('postgres')) {
       if (appliedIds.has(migration.id)) continue;
-      await client.query(migration.sql);
-      await client.query('INSERT INTO schema_migrations (id, name, applied_at) VALUES ($1, $2, now())', [
-        migration.id,
-        migration.name,
-      ]);
+      await run(migration.sql);
+      await run('INSERT INTO schema_migrations (id, name, applied_at) VALUES ($1, $2, now())', [migration.id, migration.name]);
     }
   });
 }

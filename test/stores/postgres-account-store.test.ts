@@ -42,6 +42,30 @@ describeWithPostgres('PostgresAccountStore specifics', () => {
     }
   });
 
+  test('migrating may take longer than an ordinary statement: a process waiting for another one still starts', async () => {
+    const schema = freshSchema();
+    // Another process holding the migration lock (as while it rebuilds a big table) for longer
+    // than this store's statement timeout and its client-side backstop together.
+    const other = await admin.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`passkey-gateway:migrations:${schema}`]);
+      const opening = PostgresAccountStore.open({ connectionString: databaseUrl, schema, statementTimeoutMs: 200 });
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await other.query('COMMIT');
+      const store = await opening;
+      try {
+        await expect(store.ping()).resolves.toBeUndefined();
+        const migrations = await admin.query(`SELECT count(*)::int AS n FROM "${schema}".schema_migrations`);
+        expect(migrations.rows[0]).toEqual({ n: migrationsFor('postgres').length });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      other.release();
+    }
+  });
+
   test('tables live in the configured schema only', async () => {
     const schema = freshSchema();
     const store = await PostgresAccountStore.open({ connectionString: databaseUrl, schema });
