@@ -75,9 +75,3 @@ export function createCeremonyRateLimiter(options: { redis: RedisLike | null; ke
     },
   };
 }
-
-/** For gateways built without limits (documentation builds): counts nothing. */
-export const noRateLimits: CeremonyRateLimiter = {
-  consumeClient: async () => {},
-  consumeUser: async () => {},
-};
