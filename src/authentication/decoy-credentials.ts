@@ -1,5 +1,5 @@
 import { createHmac, generateKeyPairSync } from 'node:crypto';
-import { encode } from 'cbor2';
+import { encode } from 'cborg';
 
 const TRANSPORT_CHOICES: string[][] = [['internal'], ['hybrid', 'internal'], ['usb'], ['internal']];
 
@@ -21,7 +21,7 @@ export function decoyCredentials(secret: Buffer, scopeId: string, usernameKey: s
  */
 export const decoyPublicKey: Uint8Array<ArrayBuffer> = (() => {
   const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
-  // Plain Uint8Arrays: cbor2 writes a Node Buffer as its JSON form, not as a byte string.
+  // Plain Uint8Arrays, so the coordinates are written as byte strings whatever the encoder makes of a Buffer.
   const coordinate = (value: string | undefined) => new Uint8Array(Buffer.from(value ?? '', 'base64url'));
   // kty EC2, alg ES256, crv P-256, x, y
   return new Uint8Array(encode(new Map<number, number | Uint8Array>([[1, 2], [3, -7], [-1, 1], [-2, coordinate(jwk.x)], [-3, coordinate(jwk.y)]])));

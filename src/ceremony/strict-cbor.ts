@@ -1,23 +1,24 @@
-import { decode, decodeSequence, type DecodeOptions } from 'cbor2';
+import { decode, decodeFirst, type DecodeOptions } from 'cborg';
 
 /**
  * Strict CBOR checks on what an authenticator sends, run before verification: definite lengths
- * only, no duplicate map keys, no trailing bytes, and nesting no deeper than the format needs.
- * Lenient parsers disagree on such input (which duplicate wins, where an item ends), which is how
- * crafted attestations slip past one check and into another; we refuse them outright.
+ * only, no duplicate map keys, no trailing bytes, map keys that are text or integers, text that is
+ * valid UTF-8, no tags or `undefined`, and nesting no deeper than the format needs. Lenient
+ * parsers disagree on such input (which duplicate wins, where an item ends), which is how crafted
+ * attestations slip past one check and into another; we refuse them outright.
  */
 
-/** cbor2's depth count: a map inside a map holding an array (attStmt.x5c) is depth 4. */
-const ATTESTATION_MAX_DEPTH = 4;
+/** Containers inside containers: the attestation map, attStmt, then x5c (an array of certificates). */
+const ATTESTATION_MAX_DEPTH = 3;
 /** A COSE key is one flat map; authenticator extensions are a map of scalars (one level of slack). */
-const AUTH_DATA_MAX_DEPTH = 3;
+const AUTH_DATA_MAX_DEPTH = 2;
 
-const strict = (maxDepth: number): DecodeOptions => ({
-  rejectDuplicateKeys: true,
-  rejectStreaming: true,
-  maxDepth,
-  preferMap: true,
-});
+const STRICT: DecodeOptions = {
+  useMaps: true,
+  rejectDuplicateMapKeys: true,
+  allowIndefinite: false,
+  allowUndefined: false,
+};
 
 const ATTESTATION_KEYS = new Set(['fmt', 'attStmt', 'authData']);
 const AUTH_DATA_FIXED = 37; // rpIdHash[32] ‖ flags[1] ‖ signCount[4]
@@ -25,15 +26,49 @@ const FLAG_AT = 0x40;
 const FLAG_ED = 0x80;
 /** Firefox 117 wrote EdDSA keys as a map of 3 holding 4 pairs; @simplewebauthn/server patches it, so do we. */
 const FIREFOX_117_EDDSA = Buffer.from('a301634f4b500327206745643235353139', 'hex');
+/** What the decoder puts where a text string had bytes that are not UTF-8; no WebAuthn field holds it. */
+const REPLACEMENT_CHARACTER = '\uFFFD';
+
+type Check = { ok: true } | { ok: false; reason: string };
+
+/** Decodes with STRICT; a decoder error (or nesting too deep for the decoder's stack) is the reason. */
+function strictDecode<T>(decodeWith: () => T): { ok: true; value: T } | { ok: false; reason: string } {
+  try {
+    return { ok: true, value: decodeWith() };
+  } catch (error) {
+    if (error instanceof RangeError) return { ok: false, reason: 'nesting too deep' };
+    return { ok: false, reason: error instanceof Error ? error.message : 'not CBOR' };
+  }
+}
+
+/** The rules the decoder has no option for: nesting depth, key types and well-formed text. */
+function checkDecoded(value: unknown, maxDepth: number): string | null {
+  if (typeof value === 'string') return value.includes(REPLACEMENT_CHARACTER) ? 'text is not UTF-8' : null;
+  const isMap = value instanceof Map;
+  if (!isMap && !Array.isArray(value)) return null;
+  if (maxDepth === 0) return 'nested deeper than the format allows';
+  if (isMap) {
+    for (const [key, item] of value) {
+      if (typeof key !== 'string' && typeof key !== 'number') return 'map key is neither text nor an integer';
+      const problem = checkDecoded(key, maxDepth - 1) ?? checkDecoded(item, maxDepth - 1);
+      if (problem !== null) return problem;
+    }
+    return null;
+  }
+  for (const item of value as unknown[]) {
+    const problem = checkDecoded(item, maxDepth - 1);
+    if (problem !== null) return problem;
+  }
+  return null;
+}
 
 /** The decoded `attestationObject`, or a short reason it is not strict CBOR of the right shape. */
-export function checkAttestationObject(bytes: Uint8Array): { ok: true } | { ok: false; reason: string } {
-  let decoded: unknown;
-  try {
-    decoded = decode(bytes, strict(ATTESTATION_MAX_DEPTH));
-  } catch (error) {
-    return { ok: false, reason: `attestationObject: ${error instanceof Error ? error.message : 'not CBOR'}` };
-  }
+export function checkAttestationObject(bytes: Uint8Array): Check {
+  const result = strictDecode(() => decode(bytes, STRICT) as unknown);
+  if (!result.ok) return { ok: false, reason: `attestationObject: ${result.reason}` };
+  const decoded = result.value;
+  const problem = checkDecoded(decoded, ATTESTATION_MAX_DEPTH);
+  if (problem !== null) return { ok: false, reason: `attestationObject: ${problem}` };
   if (!(decoded instanceof Map) || decoded.size !== ATTESTATION_KEYS.size || ![...decoded.keys()].every((key) => ATTESTATION_KEYS.has(key as string))) {
     return { ok: false, reason: 'attestationObject: not a map of fmt, attStmt and authData' };
   }
@@ -48,7 +83,7 @@ export function checkAttestationObject(bytes: Uint8Array): { ok: true } | { ok: 
  * authenticatorData's embedded CBOR (the credential public key when AT is set, the extensions when
  * ED is set) must be exactly the items the flags announce, each strict, with nothing after them.
  */
-export function checkAuthenticatorData(authData: Uint8Array): { ok: true } | { ok: false; reason: string } {
+export function checkAuthenticatorData(authData: Uint8Array): Check {
   if (authData.length < AUTH_DATA_FIXED) return { ok: false, reason: 'authData: too short' };
   const flags = authData[32]!;
   let offset = AUTH_DATA_FIXED;
@@ -68,15 +103,16 @@ export function checkAuthenticatorData(authData: Uint8Array): { ok: true } | { o
   if (flags & FLAG_ED) expectedItems += 1;
   if (expectedItems === 0) return tail.length === 0 ? { ok: true } : { ok: false, reason: 'authData: trailing bytes' };
 
-  let items = 0;
-  try {
-    for (const item of decodeSequence(tail, strict(AUTH_DATA_MAX_DEPTH))) {
-      items += 1;
-      if (items > expectedItems) return { ok: false, reason: 'authData: trailing bytes' };
-      if (!(item instanceof Map)) return { ok: false, reason: 'authData: embedded item is not a map' };
-    }
-  } catch (error) {
-    return { ok: false, reason: `authData: ${error instanceof Error ? error.message : 'not CBOR'}` };
+  let rest = tail;
+  for (let items = 1; items <= expectedItems; items += 1) {
+    const result = strictDecode(() => decodeFirst(rest, STRICT) as [unknown, Uint8Array]);
+    if (!result.ok) return { ok: false, reason: `authData: ${result.reason}` };
+    const [item, remainder] = result.value;
+    if (!(item instanceof Map)) return { ok: false, reason: 'authData: embedded item is not a map' };
+    const problem = checkDecoded(item, AUTH_DATA_MAX_DEPTH);
+    if (problem !== null) return { ok: false, reason: `authData: ${problem}` };
+    rest = remainder;
+    if (rest.length === 0) return items === expectedItems ? { ok: true } : { ok: false, reason: 'authData: items missing' };
   }
-  return items === expectedItems ? { ok: true } : { ok: false, reason: 'authData: items missing' };
+  return { ok: false, reason: 'authData: trailing bytes' };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { decode, encode } from 'cbor2';
+import { decode, encode } from 'cborg';
 import { RpcClient } from '../../scripts/lib/rpc-client.js';
 import { SoftAuthenticator } from '../../scripts/lib/soft-authenticator.js';
 import { checkAttestationObject } from '../../src/ceremony/strict-cbor.js';
@@ -19,7 +19,7 @@ const attestationMutations: [string, (cbor: Uint8Array) => Uint8Array][] = [
   [
     'nesting deeper than the format needs',
     (cbor) => {
-      const map = decode(cbor, { preferMap: true }) as Map<string, unknown>;
+      const map = decode(cbor, { useMaps: true }) as Map<string, unknown>;
       map.set('attStmt', new Map([['x5c', [[new Uint8Array(4)]]]]));
       return encode(map);
     },
@@ -27,7 +27,7 @@ const attestationMutations: [string, (cbor: Uint8Array) => Uint8Array][] = [
   [
     'trailing bytes inside authData',
     (cbor) => {
-      const map = decode(cbor, { preferMap: true }) as Map<string, unknown>;
+      const map = decode(cbor, { useMaps: true }) as Map<string, unknown>;
       map.set('authData', concat(map.get('authData') as Uint8Array, [0xf6]));
       return encode(map);
     },
@@ -35,7 +35,7 @@ const attestationMutations: [string, (cbor: Uint8Array) => Uint8Array][] = [
   [
     'an indefinite-length credential public key',
     (cbor) => {
-      const map = decode(cbor, { preferMap: true }) as Map<string, unknown>;
+      const map = decode(cbor, { useMaps: true }) as Map<string, unknown>;
       const authData = map.get('authData') as Uint8Array;
       const keyAt = 37 + 16 + 2 + ((authData[53]! << 8) | authData[54]!);
       map.set('authData', concat(authData.subarray(0, keyAt), [0xbf], authData.subarray(keyAt + 1), [0xff]));
@@ -87,6 +87,32 @@ describe('strict CBOR before verification', () => {
       ['authData', authData],
     ]));
     expect(checkAttestationObject(attestationObject)).toEqual({ ok: true });
+  });
+
+  /** A valid attestation object (fmt none, no credential) whose attStmt holds one key and value, as raw CBOR. */
+  const withStatementEntry = (entry: number[]) =>
+    concat([0xa3], encode('fmt'), encode('none'), encode('attStmt'), [0xa1], entry, encode('authData'), encode(concat(new Uint8Array(32), [0x01], [0, 0, 0, 0])));
+
+  it('should accept the attestation object those cases are built on', () => {
+    expect(checkAttestationObject(withStatementEntry([...encode('x'), 0x00]))).toEqual({ ok: true });
+  });
+
+  it.each([
+    ['a byte string as a map key', [0x41, 0x61, 0x00], /neither text nor an integer/],
+    ['text that is not UTF-8', [...encode('x'), 0x62, 0xff, 0xfe], /UTF-8/],
+    ['a tag', [...encode('x'), 0xc1, 0x00], /tag/],
+    ['undefined', [...encode('x'), 0xf7], /undefined/],
+    ['arrays nested deeper than x5c', [...encode('x5c'), 0x81, 0x81, 0x40], /deeper/],
+    ['nesting far deeper than the decoder can follow', [...encode('x'), ...new Array<number>(20_000).fill(0x81), 0x00], /nesting too deep/],
+  ])('should refuse an attestation statement holding %s', (_name, entry, reason) => {
+    expect(checkAttestationObject(withStatementEntry(entry))).toEqual({ ok: false, reason: expect.stringMatching(reason) });
+  });
+
+  it('should refuse a credential public key holding a byte string key twice', () => {
+    // Map keys are compared by value: two equal byte strings are one key used twice.
+    const coseKey = [0xa2, 0x41, 0x61, 0x00, 0x41, 0x61, 0x01];
+    const authData = concat(new Uint8Array(32), [0x45], [0, 0, 0, 0], new Uint8Array(16), [0, 16], new Uint8Array(16), coseKey);
+    expect(checkAttestationObject(encode(new Map<string, unknown>([['fmt', 'none'], ['attStmt', new Map()], ['authData', authData]])))).toMatchObject({ ok: false });
   });
 
   it('should accept the Firefox 117 EdDSA key encoding that verification itself tolerates', () => {
