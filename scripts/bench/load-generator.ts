@@ -30,6 +30,8 @@ export interface CellResult {
   serverCores: number;
   /** CPU of the local PostgreSQL and Redis processes per ceremony over the same window. */
   storeCpuMsPerCeremony: number;
+  /** CPU of the load generator itself (every virtual client) per ceremony over the same window. */
+  clientCpuMsPerCeremony: number;
 }
 
 /**
@@ -49,13 +51,17 @@ export async function runCell(cell: LoadCell): Promise<CellResult> {
   let cpuEnd = 0;
   let storeStart: CpuSnapshot = new Map();
   let storeEnd: CpuSnapshot | undefined;
+  let clientStart = process.cpuUsage();
+  let clientCpu: NodeJS.CpuUsage | undefined;
   const cpuStartTimer = setTimeout(() => {
+    clientStart = process.cpuUsage();
     cpuStart = treeCpuMs(cell.serverPid);
     storeStart = namedProcessesCpu(STORE_PROCESSES);
   }, cell.warmupMs);
   const cpuEndTimer = setTimeout(() => {
     cpuEnd = treeCpuMs(cell.serverPid);
     storeEnd = namedProcessesCpu(STORE_PROCESSES);
+    clientCpu = process.cpuUsage(clientStart);
   }, cell.warmupMs + cell.measureMs);
 
   await Promise.all(
@@ -78,6 +84,7 @@ export async function runCell(cell: LoadCell): Promise<CellResult> {
   clearTimeout(cpuEndTimer);
   if (cpuEnd === 0) cpuEnd = treeCpuMs(cell.serverPid);
   storeEnd ??= namedProcessesCpu(STORE_PROCESSES);
+  clientCpu ??= process.cpuUsage(clientStart);
 
   latencies.sort((a, b) => a - b);
   const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
@@ -94,5 +101,6 @@ export async function runCell(cell: LoadCell): Promise<CellResult> {
     serverCpuMsPerCeremony: latencies.length === 0 ? Number.NaN : cpuMs / latencies.length,
     serverCores: cpuMs / cell.measureMs,
     storeCpuMsPerCeremony: latencies.length === 0 ? Number.NaN : cpuMsBetween(storeStart, storeEnd) / latencies.length,
+    clientCpuMsPerCeremony: latencies.length === 0 ? Number.NaN : (clientCpu.user + clientCpu.system) / 1000 / latencies.length,
   };
 }

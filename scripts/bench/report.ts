@@ -19,7 +19,7 @@ export function renderMarkdown(result: BenchResult): string {
   const find = (ceremony: CeremonyKind, target: string, concurrency: number): CellResult | undefined => findCell(ceremony, target, concurrency)?.result;
 
   for (const ceremony of ['registration', 'sign-in'] as const) {
-    lines.push(`**${ceremony}**`, '', '| server | C | ceremonies/s | p50 ms | p95 ms | p99 ms | server CPU ms/ceremony | server cores busy | Redis + PostgreSQL CPU ms/ceremony | gateway / reference | errors |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    lines.push(`**${ceremony}**`, '', '| server | C | ceremonies/s | p50 ms | p95 ms | p99 ms | server CPU ms/ceremony | server cores busy | Redis + PostgreSQL CPU ms/ceremony | load generator CPU ms/ceremony | gateway / reference | errors |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const concurrency of settings.concurrency) {
       const reference = find(ceremony, 'reference', concurrency);
       for (const target of ['gateway', 'gateway (cold clients)', 'reference']) {
@@ -29,7 +29,7 @@ export function renderMarkdown(result: BenchResult): string {
         const rate = `${fixed(cell.perSecond, 0)}${rounds === undefined ? '' : ` [${rounds.map((r) => fixed(r, 0)).join(', ')}]`}`;
         const ratio = target === 'reference' || reference === undefined ? '' : fixed(cell.perSecond / reference.perSecond, 2);
         lines.push(
-          `| ${target} | ${concurrency} | ${rate} | ${fixed(cell.p50Ms)} | ${fixed(cell.p95Ms)} | ${fixed(cell.p99Ms)} | ${fixed(cell.serverCpuMsPerCeremony, 2)} | ${fixed(cell.serverCores, 2)} | ${fixed(cell.storeCpuMsPerCeremony, 2)} | ${ratio} | ${cell.errors} |`,
+          `| ${target} | ${concurrency} | ${rate} | ${fixed(cell.p50Ms)} | ${fixed(cell.p95Ms)} | ${fixed(cell.p99Ms)} | ${fixed(cell.serverCpuMsPerCeremony, 2)} | ${fixed(cell.serverCores, 2)} | ${fixed(cell.storeCpuMsPerCeremony, 2)} | ${fixed(cell.clientCpuMsPerCeremony, 2)} | ${ratio} | ${cell.errors} |`,
         );
       }
     }

@@ -1,5 +1,6 @@
 // `npm run bench`: gateway vs. a plain-REST reference on Redis + PostgreSQL, plus the crypto floor.
 //   npm run bench -- [--seconds 5] [--warmup 1] [--prime 3] [--repeat 1] [--concurrency 1,8,32] [--workers N] [--ref-workers N]
+//     [--ceremonies registration,sign-in] [--targets gateway,reference,'gateway (cold clients)'] [--profile-dir DIR] [--ref-profile-dir DIR]
 // Needs Redis (REDIS_URL, default redis://127.0.0.1:6379) and PostgreSQL (DATABASE_URL, default
 // postgres://postgres@127.0.0.1:5432/test). Everything it creates (a temporary data directory, one
 // PostgreSQL schema per server, one Redis key prefix per server) is removed at the end.
@@ -53,6 +54,8 @@ const { values } = parseArgs({
     'profile-dir': { type: 'string' },
     'ref-profile-dir': { type: 'string' },
     ceremonies: { type: 'string', default: 'registration,sign-in' },
+    // Which servers to measure, e.g. `--targets gateway` for a profile of the gateway alone.
+    targets: { type: 'string', default: 'gateway,reference,gateway (cold clients)' },
   },
 });
 const seconds = boundedNumber(values.seconds, 1, 120, 'seconds');
@@ -65,6 +68,13 @@ const referenceWorkers = boundedNumber(values['ref-workers'] ?? values.workers, 
 const ceremonyKinds = values.ceremonies.split(',').map((kind) => {
   if (kind !== 'registration' && kind !== 'sign-in') throw new Error('--ceremonies takes registration and/or sign-in');
   return kind;
+});
+
+const allTargets: readonly Target[] = ['gateway', 'reference', 'gateway (cold clients)'];
+const selectedTargets = values.targets.split(',').map((name) => {
+  const target = allTargets.find((known) => known === name);
+  if (target === undefined) throw new Error(`--targets takes ${allTargets.join(', ')}`);
+  return target;
 });
 
 function boundedNumber(text: string, min: number, max: number, name: string): number {
@@ -182,7 +192,7 @@ async function main(): Promise<void> {
   if (prime > 0) {
     process.stderr.write(`priming each server for ${prime} s per ceremony…\n`);
     for (const ceremony of ceremonyKinds) {
-      for (const target of ['gateway', 'reference'] as const) {
+      for (const target of selectedTargets.filter((target) => target !== 'gateway (cold clients)')) {
         const serverPid = (target === 'reference' ? reference : gateway).pid;
         await runCell({ concurrency: 8, warmupMs: 0, measureMs: prime * 1000, serverPid, makeClient: factories[target][ceremony] });
       }
@@ -191,7 +201,7 @@ async function main(): Promise<void> {
 
   // Targets alternate cell by cell (and round by round), so a burst of other load on the machine
   // hits both alike; with --repeat the cell with the median rate stands for each target.
-  const targets = ['gateway', 'reference', 'gateway (cold clients)'] as const;
+  const targets = selectedTargets;
   for (const ceremony of ceremonyKinds) {
     for (const concurrency of concurrencies) {
       const rounds = new Map<Target, CellResult[]>(targets.map((target) => [target, []]));
@@ -200,7 +210,7 @@ async function main(): Promise<void> {
           const serverPid = (target === 'reference' ? reference : gateway).pid;
           process.stderr.write(`${ceremony} C=${concurrency} ${target}${repeat > 1 ? ` (round ${round}/${repeat})` : ''}…`);
           const result = await runCell({ ...cell, concurrency, serverPid, makeClient: factories[target][ceremony] });
-          process.stderr.write(` ${result.perSecond.toFixed(0)}/s p99 ${result.p99Ms.toFixed(1)} ms${result.errors ? ` (${result.errors} errors: ${result.firstError})` : ''}\n`);
+          process.stderr.write(` ${result.perSecond.toFixed(0)}/s p99 ${result.p99Ms.toFixed(1)} ms, CPU ms per ceremony server/load generator/stores ${[result.serverCpuMsPerCeremony, result.clientCpuMsPerCeremony, result.storeCpuMsPerCeremony].map((ms) => ms.toFixed(2)).join('/')}${result.errors ? ` (${result.errors} errors: ${result.firstError})` : ''}\n`);
           rounds.get(target)!.push(result);
         }
       }
