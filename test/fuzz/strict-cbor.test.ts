@@ -103,7 +103,7 @@ describe('strict CBOR before verification', () => {
     ['a tag', [...encode('x'), 0xc1, 0x00], /tag/],
     ['undefined', [...encode('x'), 0xf7], /undefined/],
     ['arrays nested deeper than x5c', [...encode('x5c'), 0x81, 0x81, 0x40], /deeper/],
-    ['nesting far deeper than the decoder can follow', [...encode('x'), ...new Array<number>(20_000).fill(0x81), 0x00], /nesting too deep/],
+    ['nesting far deeper than the decoder can follow', [...encode('x'), ...new Array<number>(20_000).fill(0x81), 0x00], /call stack/],
   ])('should refuse an attestation statement holding %s', (_name, entry, reason) => {
     expect(checkAttestationObject(withStatementEntry(entry))).toEqual({ ok: false, reason: expect.stringMatching(reason) });
   });
@@ -112,7 +112,10 @@ describe('strict CBOR before verification', () => {
     // Map keys are compared by value: two equal byte strings are one key used twice.
     const coseKey = [0xa2, 0x41, 0x61, 0x00, 0x41, 0x61, 0x01];
     const authData = concat(new Uint8Array(32), [0x45], [0, 0, 0, 0], new Uint8Array(16), [0, 16], new Uint8Array(16), coseKey);
-    expect(checkAttestationObject(encode(new Map<string, unknown>([['fmt', 'none'], ['attStmt', new Map()], ['authData', authData]])))).toMatchObject({ ok: false });
+    expect(checkAttestationObject(encode(new Map<string, unknown>([['fmt', 'none'], ['attStmt', new Map()], ['authData', authData]])))).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/neither text nor an integer/),
+    });
   });
 
   it('should accept the Firefox 117 EdDSA key encoding that verification itself tolerates', () => {
