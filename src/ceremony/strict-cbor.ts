@@ -39,7 +39,9 @@ function strictDecode<T>(decodeWith: () => T): { ok: true; value: T } | { ok: fa
   try {
     return { ok: true, value: decodeWith() };
   } catch (error) {
-    return { ok: false, reason: error instanceof Error ? error.message : 'not CBOR' };
+    // Read the message without instanceof: a stack overflow's RangeError can come from another realm.
+    const message = typeof error === 'object' && error !== null && 'message' in error ? error.message : undefined;
+    return { ok: false, reason: typeof message === 'string' ? message : 'not CBOR' };
   }
 }
 
