@@ -1,7 +1,22 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { GatewayError } from '../errors/gateway-error.js';
+import type { Account } from '../stores/account-store.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
+
+/** An Account as initiation read it; typed against the store's Account so the two cannot drift. */
+const storedAccountSchema: z.ZodType<Account> = z.object({
+  account_id: z.string(),
+  scope_id: z.string(),
+  username: z.string(),
+  display_name: z.string(),
+  user_handle: z.string(),
+  identifier_hash: z.string(),
+  public_key: z.string(),
+  address: z.string(),
+  disabled: z.boolean(),
+  created_at: z.string(),
+});
 
 const challengeStateSchema = z.object({
   kind: z.enum(['registration', 'authentication']),
@@ -21,20 +36,7 @@ const challengeStateSchema = z.object({
    */
   named_signer: z
     .object({
-      account: z
-        .object({
-          account_id: z.string(),
-          scope_id: z.string(),
-          username: z.string(),
-          display_name: z.string(),
-          user_handle: z.string(),
-          identifier_hash: z.string(),
-          public_key: z.string(),
-          address: z.string(),
-          disabled: z.boolean(),
-          created_at: z.string(),
-        })
-        .nullable(),
+      account: storedAccountSchema.nullable(),
       credentials: z.array(z.object({ credential_id: z.string(), public_key: z.string() })),
     })
     .optional(),

@@ -16,8 +16,9 @@ export interface GatewayMetrics {
 
 /**
  * Prometheus metrics of one gateway, in its own registry (so several gateways in one process, as
- * in tests, do not collide); with WORKERS > 1, the sum over its worker processes. Labels only ever take values from closed sets: method names the
- * gateway serves, error reasons from the table, store operation names.
+ * in tests, do not collide); with WORKERS > 1, the sum over its worker processes. Labels only ever
+ * take values from closed sets: method names the gateway serves, error reasons from the table,
+ * store operation names.
  */
 export function createGatewayMetrics(): GatewayMetrics {
   const registry = new Registry();
