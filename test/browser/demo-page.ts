@@ -4,6 +4,12 @@ import type { Page } from 'playwright-core';
 
 const STEP_TIMEOUT = 10_000;
 
+/** What `settled` reads of the page's DOM. */
+interface PageDocument {
+  querySelector(selector: string): unknown;
+  body: { dataset: Record<string, string | undefined> };
+}
+
 export class DemoPage {
   constructor(readonly page: Page) {}
 
@@ -21,7 +27,16 @@ export class DemoPage {
 
   /** Waits until the action that was just started has finished (buttons enabled again). */
   async settled(): Promise<void> {
-    await this.page.waitForFunction(() => !document.querySelector('button:disabled') && document.body.dataset.state !== undefined, undefined, { timeout: STEP_TIMEOUT });
+    await this.page.waitForFunction(
+      () => {
+        // Runs in the page; typed by hand because tests compile without the DOM library (and the
+        // page's CSP forbids the string form, which Playwright would evaluate).
+        const { document } = globalThis as unknown as { document: PageDocument };
+        return document.querySelector('button:disabled') === null && document.body.dataset.state !== undefined;
+      },
+      undefined,
+      { timeout: STEP_TIMEOUT },
+    );
   }
 
   async register(username: string, displayName?: string): Promise<void> {

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The demo page: register, sign in (with a username, without one, or through autofill), see the
  * account, manage passkeys, sign out. Built on the browser client in src/client; bundled by
