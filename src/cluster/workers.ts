@@ -1,12 +1,19 @@
 import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { servePrimaryChannel } from './cluster-channel.js';
 
-/** How many gateway processes to run: WORKERS, except that in-process challenges cannot be shared. */
+/**
+ * How many gateway processes to run: WORKERS (unset: the number of cores), except that in-process
+ * challenges cannot be shared, so without Redis there is one.
+ */
 export function effectiveWorkers(config: Pick<Config, 'workers' | 'redisUrl' | 'redisClusterNodes'>): number {
-  const sharedChallenges = config.redisUrl !== undefined || config.redisClusterNodes.length > 0;
-  return sharedChallenges ? config.workers : 1;
+  return sharesChallenges(config) ? (config.workers ?? availableParallelism()) : 1;
+}
+
+function sharesChallenges(config: Pick<Config, 'redisUrl' | 'redisClusterNodes'>): boolean {
+  return config.redisUrl !== undefined || config.redisClusterNodes.length > 0;
 }
 
 /** True in the process that should print the start banner: a single process, or the first worker. */
@@ -30,7 +37,10 @@ const MAX_RESTARTS_PER_WINDOW = 10;
 export async function runWorkers(config: Config, log: Logger): Promise<boolean> {
   if (!cluster.isPrimary) return false;
   const count = effectiveWorkers(config);
-  if (count !== config.workers) log.warn({ workers: config.workers }, 'WORKERS ignored: in-process challenges need a single process (set REDIS_URL)');
+  // Only a WORKERS that was asked for is worth a warning; unset, one process is simply the default here.
+  if (config.workers !== undefined && count !== config.workers) {
+    log.warn({ workers: config.workers }, 'WORKERS ignored: in-process challenges need a single process (set REDIS_URL)');
+  }
   if (count <= 1) return false;
 
   servePrimaryChannel((err) => log.error({ err }, 'gathering metrics from the workers failed'));

@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -71,7 +70,8 @@ const envSchema = z.object({
   REDIS_URL: urlWithProtocols(['redis:', 'rediss:']).optional(),
   REDIS_KEY_PREFIX: z.string().max(100).default('pkgw:'),
   REDIS_CLUSTER_NODES: clusterNodeList,
-  WORKERS: z.coerce.number().int().min(1).max(256).default(availableParallelism()),
+  // Unset: the number of cores where challenges are shared (see effectiveWorkers).
+  WORKERS: z.coerce.number().int().min(1).max(256).optional(),
   DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:']).optional(),
   DATABASE_SCHEMA: z
     .string()
@@ -107,8 +107,8 @@ export type Config = {
   redisKeyPrefix: string;
   /** Seed nodes of a Redis Cluster (normalised redis:// URLs); when non-empty they replace redisUrl. */
   redisClusterNodes: string[];
-  /** Gateway processes to run through node:cluster (1: no cluster at all). */
-  workers: number;
+  /** Gateway processes to run through node:cluster (1: no cluster at all); undefined when WORKERS is unset. */
+  workers: number | undefined;
   databaseUrl: string | undefined;
   databaseSchema: string | undefined;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];

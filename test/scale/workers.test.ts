@@ -3,13 +3,14 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { fetchEncryptionKey, RpcClient } from '../../scripts/lib/rpc-client.js';
 import { SoftAuthenticator } from '../../scripts/lib/soft-authenticator.js';
-import { effectiveWorkers } from '../../src/cluster/workers.js';
+import { effectiveWorkers, runWorkers } from '../../src/cluster/workers.js';
 import { loadConfig } from '../../src/config/config.js';
+import { createLogger } from '../../src/log/logger.js';
 import { createRedisClient } from '../../src/stores/redis-challenge-store.js';
 import { databaseUrl, describeWithPostgres, redisAvailable, redisUrl } from '../support/backends.js';
 import { register, sessionCall, signIn } from '../support/ceremonies.js';
@@ -20,11 +21,24 @@ import { buildGateway, spawnBuiltGateway } from '../support/built-gateway.js';
 
 describe('WORKERS and REDIS_CLUSTER_NODES configuration', () => {
   test('WORKERS defaults to the number of cores and is honoured only with shared challenges', () => {
-    const defaults = loadConfig({});
-    expect(defaults.workers).toBeGreaterThanOrEqual(1);
+    expect(effectiveWorkers(loadConfig({}))).toBe(1);
+    expect(effectiveWorkers(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }))).toBe(availableParallelism());
     expect(effectiveWorkers(loadConfig({ WORKERS: '4' }))).toBe(1);
     expect(effectiveWorkers(loadConfig({ WORKERS: '4', REDIS_URL: 'redis://127.0.0.1:6379' }))).toBe(4);
     expect(effectiveWorkers(loadConfig({ WORKERS: '3', REDIS_CLUSTER_NODES: '127.0.0.1:7000' }))).toBe(3);
+  });
+
+  test('one process without Redis is said only when WORKERS asked for more', async () => {
+    const warnings = async (env: Record<string, string>) => {
+      const lines: string[] = [];
+      const log = createLogger('info', { write: (line: string) => void lines.push(line) });
+      // With one effective process runWorkers returns at once: this process would serve itself.
+      expect(await runWorkers(loadConfig(env), log)).toBe(false);
+      return lines.filter((line) => line.includes('WORKERS ignored'));
+    };
+    expect(await warnings({})).toHaveLength(0);
+    expect(await warnings({ WORKERS: '1' })).toHaveLength(0);
+    expect(await warnings({ WORKERS: '4' })).toHaveLength(1);
   });
 
   test('bad values name the variable', () => {
