@@ -9,11 +9,8 @@ import { servePrimaryChannel } from './cluster-channel.js';
  * challenges cannot be shared, so without Redis there is one.
  */
 export function effectiveWorkers(config: Pick<Config, 'workers' | 'redisUrl' | 'redisClusterNodes'>): number {
-  return sharesChallenges(config) ? (config.workers ?? availableParallelism()) : 1;
-}
-
-function sharesChallenges(config: Pick<Config, 'redisUrl' | 'redisClusterNodes'>): boolean {
-  return config.redisUrl !== undefined || config.redisClusterNodes.length > 0;
+  const sharedChallenges = config.redisUrl !== undefined || config.redisClusterNodes.length > 0;
+  return sharedChallenges ? (config.workers ?? availableParallelism()) : 1;
 }
 
 /** True in the process that should print the start banner: a single process, or the first worker. */
