@@ -22,7 +22,7 @@ import { hostilePlans, type Plan } from './lib/hostile/hostile-requests.js';
 import { newTally, prepareFixture, runPlan, type Tally } from './lib/hostile/hostile-runner.js';
 import { RpcClient } from './lib/rpc-client.js';
 import { SoftAuthenticator } from './lib/soft-authenticator.js';
-import { dropPostgresSchema } from './lib/local-services.js';
+import { deleteRedisPrefix, dropPostgresSchema } from './lib/local-services.js';
 
 const ORIGIN = 'http://localhost:8788';
 /** Hostile plans are drawn in batches of this many from fast-check, each batch with a new seed. */
@@ -188,20 +188,7 @@ function countServerErrors(tally: Tally): number {
 
 /** Removes the run's Redis keys and PostgreSQL schema. */
 async function cleanUp(redisUrl: string, keyPrefix: string, databaseUrl: string, schema: string): Promise<void> {
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    // SCAN is bounded by the keyspace; each page deletes what it found.
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
+  await deleteRedisPrefix(redisUrl, keyPrefix);
   await dropPostgresSchema(databaseUrl, schema);
 }
 

@@ -11,8 +11,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import { ceremoniesFor } from '../lib/ceremonies.js';
 import { RpcClient } from '../lib/rpc-client.js';
 import { SoftAuthenticator } from '../lib/soft-authenticator.js';
@@ -20,7 +18,7 @@ import { cryptoFloor, type FloorRow } from './crypto-floor.js';
 import { runCell, type CellResult, type Ceremony } from './load-generator.js';
 import { referenceClient } from './reference-client.js';
 import { renderMarkdown } from './report.js';
-import { freePort } from '../lib/local-services.js';
+import { deleteRedisPrefix, dropPostgresSchema, freePort } from '../lib/local-services.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const PAGE_ORIGIN = 'http://localhost:8788';
@@ -284,22 +282,8 @@ async function cleanUp(): Promise<void> {
         }),
     ),
   );
-  const db = new pg.Client({ connectionString: databaseUrl });
-  await db.connect();
-  await db.query(`DROP SCHEMA IF EXISTS ${gatewaySchema} CASCADE; DROP SCHEMA IF EXISTS ${referenceSchema} CASCADE`);
-  await db.end();
-  const redis = new Redis(redisUrl);
-  for (const prefix of [gatewayPrefix, referencePrefix]) {
-    let cursor = '0';
-    // Bounded by the number of keys one run can create (a few hundred thousand at most).
-    for (let round = 0; round < 100_000; round += 1) {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-      if (cursor === '0') break;
-    }
-  }
-  await redis.quit();
+  for (const schema of [gatewaySchema, referenceSchema]) await dropPostgresSchema(databaseUrl, schema);
+  for (const prefix of [gatewayPrefix, referencePrefix]) await deleteRedisPrefix(redisUrl, prefix);
   rmSync(dataDir, { recursive: true, force: true });
 }
 

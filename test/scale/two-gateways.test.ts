@@ -4,14 +4,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
-import pg from 'pg';
 import { RpcClient } from '../../scripts/lib/rpc-client.js';
 import { SoftAuthenticator } from '../../scripts/lib/soft-authenticator.js';
-import { createRedisClient } from '../../src/stores/redis-challenge-store.js';
 import { databaseUrl, describeWithPostgres, redisAvailable, redisUrl } from '../support/backends.js';
 import { completeRegistration, initiateRegistration, sessionCall, signIn } from '../support/ceremonies.js';
 import { startGateway, type Harness } from '../support/gateway-harness.js';
+import { deleteRedisPrefix, dropPostgresSchema } from '../../scripts/lib/local-services.js';
 
 const describeWithBoth = redisAvailable ? describeWithPostgres : describe.skip;
 
@@ -38,14 +36,9 @@ describeWithBoth('two gateways on shared Redis and PostgreSQL', () => {
 
   afterAll(async () => {
     await Promise.allSettled([a?.close(), b?.close()]);
-    const db = new pg.Client({ connectionString: databaseUrl });
-    await db.connect();
-    await db.query(`DROP SCHEMA IF EXISTS "${shared.DATABASE_SCHEMA}" CASCADE`);
-    await db.end();
-    const redis: Redis = createRedisClient(redisUrl);
-    const keys = await redis.keys(`${shared.REDIS_KEY_PREFIX}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
+    // Again after both have closed: whichever closed first dropped them while the other still wrote.
+    await dropPostgresSchema(databaseUrl, shared.DATABASE_SCHEMA);
+    await deleteRedisPrefix(redisUrl, shared.REDIS_KEY_PREFIX);
     rmSync(shared.DATA_DIR, { recursive: true, force: true });
   });
 

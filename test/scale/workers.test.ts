@@ -5,17 +5,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { fetchEncryptionKey, RpcClient } from '../../scripts/lib/rpc-client.js';
 import { SoftAuthenticator } from '../../scripts/lib/soft-authenticator.js';
 import { effectiveWorkers, runWorkers } from '../../src/cluster/workers.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log/logger.js';
-import { createRedisClient } from '../../src/stores/redis-challenge-store.js';
 import { databaseUrl, describeWithPostgres, redisAvailable, redisUrl } from '../support/backends.js';
 import { register, sessionCall, signIn } from '../support/ceremonies.js';
 import { TEST_ORIGIN } from '../support/gateway-harness.js';
-import { freePort } from '../../scripts/lib/local-services.js';
+import { deleteRedisPrefix, dropPostgresSchema, freePort } from '../../scripts/lib/local-services.js';
 import { buildGateway, spawnBuiltGateway } from '../support/built-gateway.js';
 
 
@@ -100,14 +98,8 @@ describeWithBoth('npm start with WORKERS=2 on Redis and PostgreSQL', () => {
 
   afterAll(async () => {
     rmSync(dataDir, { recursive: true, force: true });
-    const db = new pg.Client({ connectionString: databaseUrl });
-    await db.connect();
-    await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await db.end();
-    const redis = createRedisClient(redisUrl);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
+    await dropPostgresSchema(databaseUrl, schema);
+    await deleteRedisPrefix(redisUrl, prefix);
   });
 
   test('two worker processes share the port, print one banner, serve ceremonies and stop on SIGTERM', async () => {

@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log/logger.js';
 import { scopeSettingsSchema, type Scope, type ScopeSettingsInput } from '../../src/scopes/scope.js';
 import { databaseUrl, redisUrl } from './backends.js';
-import { dropPostgresSchema } from '../../scripts/lib/local-services.js';
+import { deleteRedisPrefix, dropPostgresSchema } from '../../scripts/lib/local-services.js';
 
 export type Backend = 'embedded' | 'redis+postgres';
 
@@ -66,7 +66,10 @@ export async function startGateway(
     },
     async close() {
       await gateway.close();
-      if (backend === 'redis+postgres') await dropPostgresSchema(databaseUrl, schema);
+      if (backend === 'redis+postgres') {
+        await dropPostgresSchema(databaseUrl, schema);
+        await deleteRedisPrefix(gatewayEnv.REDIS_URL!, gatewayEnv.REDIS_KEY_PREFIX!);
+      }
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
