@@ -6,19 +6,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RpcClient } from '../../scripts/lib/rpc-client.js';
 import { SoftAuthenticator } from '../../scripts/lib/soft-authenticator.js';
-import { databaseUrl, describeWithPostgres, redisAvailable, redisUrl } from '../support/backends.js';
+import { databaseUrl, describeWithRedisAndPostgres, redisUrl } from '../support/backends.js';
 import { completeRegistration, initiateRegistration, sessionCall, signIn } from '../support/ceremonies.js';
 import { startGateway, type Harness } from '../support/gateway-harness.js';
 import { deleteRedisPrefix, dropPostgresSchema } from '../../scripts/lib/local-services.js';
-
-const describeWithBoth = redisAvailable ? describeWithPostgres : describe.skip;
 
 /** The same client (same AES key, same wrapped-key header) pointed at another gateway. */
 function sameClientAt(client: RpcClient, url: string): RpcClient {
   return Object.create(client, { url: { value: url } }) as RpcClient;
 }
 
-describeWithBoth('two gateways on shared Redis and PostgreSQL', () => {
+describeWithRedisAndPostgres('two gateways on shared Redis and PostgreSQL', () => {
   const run = randomUUID().replaceAll('-', '').slice(0, 16);
   const shared = {
     DATA_DIR: mkdtempSync(join(tmpdir(), 'pkgw-scale-')),

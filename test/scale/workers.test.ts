@@ -10,12 +10,11 @@ import { SoftAuthenticator } from '../../scripts/lib/soft-authenticator.js';
 import { effectiveWorkers, runWorkers } from '../../src/cluster/workers.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log/logger.js';
-import { databaseUrl, describeWithPostgres, redisAvailable, redisUrl } from '../support/backends.js';
+import { databaseUrl, describeWithRedisAndPostgres, redisUrl } from '../support/backends.js';
 import { register, sessionCall, signIn } from '../support/ceremonies.js';
 import { TEST_ORIGIN } from '../support/gateway-harness.js';
 import { deleteRedisPrefix, dropPostgresSchema, freePort } from '../../scripts/lib/local-services.js';
 import { buildGateway, spawnBuiltGateway } from '../support/built-gateway.js';
-
 
 describe('WORKERS and REDIS_CLUSTER_NODES configuration', () => {
   test('WORKERS defaults to the number of cores and is honoured only with shared challenges', () => {
@@ -52,9 +51,6 @@ describe('WORKERS and REDIS_CLUSTER_NODES configuration', () => {
   });
 });
 
-const describeWithBoth = redisAvailable ? describeWithPostgres : describe.skip;
-
-
 function childrenOf(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
@@ -85,7 +81,7 @@ function metricValue(text: string, name: string, labels = ''): number {
     .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
 }
 
-describeWithBoth('npm start with WORKERS=2 on Redis and PostgreSQL', () => {
+describeWithRedisAndPostgres('npm start with WORKERS=2 on Redis and PostgreSQL', () => {
   const run = randomUUID().replaceAll('-', '').slice(0, 16);
   const schema = `pkgw_test_workers_${run}`;
   const prefix = `pkgw-test:${run}:`;

@@ -4,13 +4,11 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { RpcClient } from '../../scripts/lib/rpc-client.js';
 import { SoftAuthenticator } from '../../scripts/lib/soft-authenticator.js';
-import { databaseUrl, describeWithPostgres, redisAvailable, redisUrl } from '../support/backends.js';
+import { databaseUrl, describeWithRedisAndPostgres, redisUrl } from '../support/backends.js';
 import { register, sessionCall, signIn } from '../support/ceremonies.js';
 import { startGateway } from '../support/gateway-harness.js';
 
-const describeWithBoth = redisAvailable ? describeWithPostgres : describe.skip;
-
-describeWithBoth('gateway harness clean-up', () => {
+describeWithRedisAndPostgres('gateway harness clean-up', () => {
   test('closing drops the schema and every key under the prefix, revoked sessions included', async () => {
     const harness = await startGateway('redis+postgres');
     const prefix = harness.env.REDIS_KEY_PREFIX!;

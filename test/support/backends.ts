@@ -48,6 +48,8 @@ export const postgresAvailable = postgresState === 'up';
 export const describeWithRedis: jest.Describe = redisAvailable ? describe : describe.skip;
 /** `describe` when PostgreSQL is reachable, otherwise `describe.skip`. */
 export const describeWithPostgres: jest.Describe = postgresAvailable ? describe : describe.skip;
+/** `describe` when both Redis and PostgreSQL are reachable, otherwise `describe.skip`. */
+export const describeWithRedisAndPostgres: jest.Describe = redisAvailable && postgresAvailable ? describe : describe.skip;
 
 /** The backend pairs a whole gateway can run on (kept in step with gateway-harness.ts's Backend). */
 export type TestBackend = 'embedded' | 'redis+postgres';
