@@ -27,8 +27,7 @@ export function renderMarkdown(result: BenchResult): string {
     const theirs = reference.rounds;
     if (own === undefined || theirs === undefined || own.length !== theirs.length) return { median: cell.result.perSecond / reference.result.perSecond };
     const rounds = own.map((rate, i) => rate / theirs[i]!);
-    const sorted = [...rounds].sort((a, b) => a - b);
-    return { median: sorted[Math.floor((sorted.length - 1) / 2)]!, rounds };
+    return { median: lowerMedian(rounds, (ratio) => ratio), rounds };
   };
 
   for (const ceremony of ['registration', 'sign-in'] as const) {
@@ -72,4 +71,10 @@ export function renderMarkdown(result: BenchResult): string {
   lines.push('', '**Crypto floor** (one operation, one core, node:crypto unless named)', '', '| operation | µs |', '| --- | ---: |');
   for (const row of result.floor) lines.push(`| ${row.operation} | ${fixed(row.microseconds, 1)} |`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The middle item by `value` (the lower middle one for an even count); `items` must not be empty. */
+export function lowerMedian<T>(items: readonly T[], value: (item: T) => number): T {
+  const sorted = [...items].sort((a, b) => value(a) - value(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }

@@ -17,7 +17,7 @@ import { SoftAuthenticator } from '../lib/soft-authenticator.js';
 import { cryptoFloor, type FloorRow } from './crypto-floor.js';
 import { runCell, type CellResult, type Ceremony } from './load-generator.js';
 import { referenceClient } from './reference-client.js';
-import { renderMarkdown } from './report.js';
+import { lowerMedian, renderMarkdown } from './report.js';
 import { deleteRedisPrefix, dropPostgresSchema, freePort } from '../lib/local-services.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
@@ -233,8 +233,7 @@ async function main(): Promise<void> {
 
 /** The round with the median rate (the lower middle one for an even count), and every round's rate. */
 function medianCell(results: CellResult[]): { result: CellResult; rounds?: number[] } {
-  const sorted = [...results].sort((a, b) => a.perSecond - b.perSecond);
-  const result = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  const result = lowerMedian(results, (round) => round.perSecond);
   return results.length === 1 ? { result } : { result, rounds: results.map((round) => round.perSecond) };
 }
 

@@ -5,6 +5,7 @@ import { MemoryChallengeStore } from '../../src/stores/memory-challenge-store.js
 import { createRedisClient, RedisChallengeStore } from '../../src/stores/redis-challenge-store.js';
 import { describeWithRedis, redisUrl } from '../support/backends.js';
 import { runChallengeStoreContract } from './challenge-store.contract.js';
+import { deleteRedisPrefix } from '../../scripts/lib/local-services.js';
 
 runChallengeStoreContract('MemoryChallengeStore', async () => {
   const store = new MemoryChallengeStore();
@@ -22,8 +23,7 @@ describeWithRedis('RedisChallengeStore', () => {
   });
 
   afterAll(async () => {
-    const keys = await scanKeys(admin, `${runPrefix}*`);
-    if (keys.length > 0) await admin.del(...keys);
+    await deleteRedisPrefix(redisUrl, runPrefix);
     await admin.quit();
   });
 
