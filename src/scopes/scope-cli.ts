@@ -10,6 +10,7 @@ const USAGE = `usage: npm run scope -- <command>
          [--user-verification required|preferred|discouraged] [--attestation none|direct]
          [--resident-key required|preferred|discouraged] [--timeout-ms MS] [--algorithm ID …]
          [--session-ttl SECONDS] [--rate-limit-ip PER_MINUTE] [--rate-limit-user PER_MINUTE]
+         [--reauth-window SECONDS] [--backup-eligibility-change allowed|refused]
   list
   show SCOPE_ID
   update SCOPE_ID [any create option; --origin replaces the whole list]
@@ -28,6 +29,8 @@ const options = {
   'session-ttl': { type: 'string' },
   'rate-limit-ip': { type: 'string' },
   'rate-limit-user': { type: 'string' },
+  'reauth-window': { type: 'string' },
+  'backup-eligibility-change': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -49,6 +52,8 @@ function settingsFromFlags(flags: Flags): Record<string, unknown> {
     // `default` returns a scope to the gateway's configured limit.
     ['rate_limit_ip_per_minute', rateLimitFlag(flags['rate-limit-ip'])],
     ['rate_limit_user_per_minute', rateLimitFlag(flags['rate-limit-user'])],
+    ['reauth_window_s', flags['reauth-window'] === undefined ? undefined : Number(flags['reauth-window'])],
+    ['backup_eligibility_change', flags['backup-eligibility-change']],
   ];
   return Object.fromEntries(entries.filter(([, value]) => value !== undefined));
 }

@@ -6,6 +6,7 @@ export const DEFAULT_ALGORITHMS = [-8, -7, -257] as const;
 export const userVerificationSchema = z.enum(['required', 'preferred', 'discouraged']);
 export const attestationSchema = z.enum(['none', 'direct']);
 export const residentKeySchema = z.enum(['required', 'preferred', 'discouraged']);
+export const backupEligibilityChangeSchema = z.enum(['allowed', 'refused']);
 
 const originSchema = z
   .string()
@@ -46,6 +47,13 @@ export const scopeSettingsSchema = z.object({
   rate_limit_ip_per_minute: rateLimit,
   /** Ceremony calls per minute per username; null: the gateway default, 0: no limit. */
   rate_limit_user_per_minute: rateLimit,
+  /** Adding or deleting a passkey needs a session whose sign-in is at most this many seconds old. */
+  reauth_window_s: z.number().int().min(30).max(30 * 24 * 3600).default(300),
+  /**
+   * Whether a passkey may change its backup eligibility (BE flag) after registration. Allowed by
+   * default: synced passkey providers turn it on once a passkey has been synced.
+   */
+  backup_eligibility_change: backupEligibilityChangeSchema.default('allowed'),
 });
 
 export type ScopeSettingsInput = z.input<typeof scopeSettingsSchema>;

@@ -60,8 +60,29 @@ export type SignInRecord = 'recorded' | 'not_found' | 'account_disabled' | 'coun
 /** What a successful sign-in changes on the credential it used. */
 export interface CredentialUse {
   counter: number;
+  /** Follows the assertion's backup-eligible (BE) flag. */
+  device_type: Credential['device_type'];
+  /** The assertion's backed-up (BS) flag. */
   backed_up: boolean;
   last_used_at: string;
+}
+
+/** A session's jti revoked until the session would have expired anyway. */
+export interface SessionRevocation {
+  jti: string;
+  account_id: string;
+  expires_at: string;
+}
+
+/** What the session check reads about a session's account, in one round trip. */
+export interface SessionState {
+  account: Account;
+  /** When the passkey that started the session was created; null when the account no longer holds it. */
+  credential_created_at: string | null;
+  /** Whether the session's jti was revoked. */
+  revoked: boolean;
+  /** Sessions of the account issued before this time are over (null: none were ended). */
+  sessions_valid_after: string | null;
 }
 
 /**
@@ -109,12 +130,13 @@ export interface AccountStore {
    * transaction) as the write, so no concurrent sign-in or admin change slips in between:
    * - 'not_found': the account no longer holds that credential in this scope;
    * - 'account_disabled': the account is disabled;
-   * - 'counter_regression': both the stored and the new counter are non-zero and the new one does
-   *   not exceed the stored one (two copies of the key may exist; nothing is changed);
-   * - 'recorded': the counter (never lowered), backup state and last use are stored, and `audit`
-   *   appended with them.
+   * - 'counter_regression': either the stored or the new counter is non-zero and the new one does
+   *   not exceed the stored one (WebAuthn's signCount rule: two copies of the key may exist;
+   *   nothing is changed);
+   * - 'recorded': the counter (never lowered), device type, backup state and last use are stored,
+   *   and the `audit` events appended with them.
    */
-  recordSignIn(scopeId: string, accountId: string, credentialId: string, use: CredentialUse, audit?: NewAuditEvent): Promise<SignInRecord>;
+  recordSignIn(scopeId: string, accountId: string, credentialId: string, use: CredentialUse, audit?: readonly NewAuditEvent[]): Promise<SignInRecord>;
   /** Flags a credential whose counter went backwards; false when it no longer exists. */
   markCredentialPossiblyCloned(scopeId: string, credentialId: string, audit?: NewAuditEvent): Promise<boolean>;
   /** Renames a credential of this account; false when the account has no such credential. */
@@ -124,6 +146,20 @@ export interface AccountStore {
    * concurrent deletes of an account's last two credentials leave one).
    */
   deleteCredential(accountId: string, credentialId: string, audit?: NewAuditEvent): Promise<DeleteCredentialResult>;
+
+  /**
+   * The account of a session with what decides whether the session still holds: the passkey that
+   * started it (`credentialId`), its jti's revocation, the account's sessions-valid-after time.
+   * Null when the account is gone.
+   */
+  sessionState(accountId: string, credentialId: string, jti: string): Promise<SessionState | null>;
+  /**
+   * Revokes one session until `expires_at`; `audit` is appended in the same transaction when the
+   * jti was not revoked already. Revocations that expired before `now` are swept in passing.
+   */
+  revokeSession(revocation: SessionRevocation, now: string, audit?: NewAuditEvent): Promise<void>;
+  /** Ends every session of the account issued before `validAfter` (never moved back); false when there is no such account. */
+  endSessions(accountId: string, validAfter: string, audit?: NewAuditEvent): Promise<boolean>;
 
   /** Appends to the scope's audit log; there is deliberately no way to change or remove an entry. */
   appendAuditEvent(event: NewAuditEvent): Promise<void>;

@@ -139,6 +139,25 @@ ALTER TABLE accounts
 `
         : '-- unchanged on SQLite (see migrations.ts)',
   },
+  {
+    id: 5,
+    name: 'session_revocations_reauth_backup_policy',
+    // Revoked sessions live here, not in the challenge store: nothing evicts a row before the
+    // session it names would have expired (expires_at), whatever else floods the gateway.
+    // sessions_valid_after ends every session of an account issued before it (null: none ended).
+    sql: (t) => `
+ALTER TABLE scopes ADD COLUMN reauth_window_s integer NOT NULL DEFAULT 300;
+ALTER TABLE scopes ADD COLUMN backup_eligibility_change text NOT NULL DEFAULT 'allowed';
+ALTER TABLE accounts ADD COLUMN sessions_valid_after ${t.timestamp};
+
+CREATE TABLE revoked_sessions (
+  jti        text PRIMARY KEY,
+  account_id text NOT NULL,
+  expires_at ${t.timestamp} NOT NULL
+);
+CREATE INDEX revoked_sessions_expires_at_idx ON revoked_sessions (expires_at);
+`,
+  },
 ];
 
 /** Bookkeeping table; created outside the numbered migrations since it records them. */

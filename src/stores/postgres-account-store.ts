@@ -12,6 +12,8 @@ import type {
   DeleteCredentialResult,
   NewScope,
   ScopeUpdate,
+  SessionRevocation,
+  SessionState,
   SignInRecord,
 } from './account-store.js';
 import { constraintNames, migrationsFor, schemaMigrationsTable } from './migrations.js';
@@ -33,6 +35,7 @@ import {
   toCredential,
   toCredentialWithAccount,
   toScope,
+  toSessionState,
   updatableScopeColumns,
   type AccountCredentialRow,
   type AccountRow,
@@ -40,6 +43,7 @@ import {
   type CredentialAccountRow,
   type CredentialRow,
   type ScopeRow,
+  type SessionStateRow,
 } from './sql-rows.js';
 
 export interface PostgresAccountStoreOptions {
@@ -69,6 +73,9 @@ const lockScopeWrites = {
   text: "SELECT pg_advisory_xact_lock(hashtextextended('passkey-gateway:scopes:' || coalesce(current_schema(), ''), 0))",
 };
 
+/** How many values one audit row takes (auditInsertValues). */
+const AUDIT_VALUES = 8;
+
 /** The eight audit values as parameters from `$first`, typed (a SELECT list does not infer them). */
 function auditParams(first: number): string {
   const types = ['text', 'timestamptz', 'text', 'text', 'text', 'text', 'text', 'text'];
@@ -85,20 +92,22 @@ function insertAccountWithCredentialSql(audited: boolean): string {
 }
 
 /**
- * A single-row change with its audit row in the same statement, written only when a row changed:
- * `statement` must be an UPDATE taking `parameterCount` parameters; the audit values follow them.
- * Built once per statement and prepared under its own name.
+ * A single-row change with its audit rows in the same statement, written only when a row changed:
+ * `statement` must be an UPDATE (or INSERT) taking `parameterCount` parameters; the values of
+ * `auditCount` audit rows follow them. Built once per statement and prepared under its own name.
  */
 const auditedStatements = new Map<string, { name: string; text: string }>();
-function audited(statement: { name: string; text: string }, parameterCount: number): { name: string; text: string } {
-  let built = auditedStatements.get(statement.name);
+function audited(statement: { name: string; text: string }, parameterCount: number, auditCount = 1): { name: string; text: string } {
+  const name = `${statement.name}_audited_${auditCount}`;
+  let built = auditedStatements.get(name);
   if (built === undefined) {
+    const rows = Array.from({ length: auditCount }, (_, i) => `(${auditParams(parameterCount + 1 + i * AUDIT_VALUES)})`).join(', ');
     built = {
-      name: `${statement.name}_audited`,
+      name,
       text: `WITH changed AS (${statement.text} RETURNING 1)
-             INSERT INTO audit_log (${auditInsertColumns}) SELECT ${auditParams(parameterCount + 1)} FROM changed`,
+             INSERT INTO audit_log (${auditInsertColumns}) SELECT v.* FROM changed CROSS JOIN (VALUES ${rows}) AS v`,
     };
-    auditedStatements.set(statement.name, built);
+    auditedStatements.set(name, built);
   }
   return built;
 }
@@ -169,10 +178,10 @@ const sql = {
   // GREATEST keeps the higher counter of two racing sign-ins.
   recordSignIn: {
     name: 'pkgw_record_sign_in',
-    text: `UPDATE credentials c SET counter = GREATEST(c.counter, $4::bigint), backed_up = $5, last_used_at = $6
+    text: `UPDATE credentials c SET counter = GREATEST(c.counter, $4::bigint), backed_up = $5, last_used_at = $6, device_type = $7
            FROM accounts a
            WHERE c.scope_id = $1 AND c.credential_id = $2 AND c.account_id = $3 AND a.account_id = c.account_id
-             AND NOT a.disabled AND NOT ($4::bigint > 0 AND c.counter > 0 AND $4::bigint <= c.counter)`,
+             AND NOT a.disabled AND NOT (($4::bigint > 0 OR c.counter > 0) AND $4::bigint <= c.counter)`,
   },
   // Why recordSignIn changed nothing (only read on that path).
   signInRefusal: {
@@ -205,6 +214,29 @@ const sql = {
            FROM accounts a LEFT JOIN credentials c ON c.account_id = a.account_id
            WHERE a.scope_id = $1 AND a.username = $2
            ORDER BY c.created_at, c.credential_id`,
+  },
+  // The session check's read: the account, and whether the session's passkey, jti and time still hold.
+  sessionState: {
+    name: 'pkgw_session_state',
+    text: `SELECT ${joinColumnLists.accountsQualified}, a.sessions_valid_after,
+             (SELECT c.created_at FROM credentials c
+              WHERE c.scope_id = a.scope_id AND c.credential_id = $2 AND c.account_id = a.account_id) AS credential_created_at,
+             EXISTS (SELECT 1 FROM revoked_sessions r WHERE r.jti = $3) AS revoked
+           FROM accounts a WHERE a.account_id = $1`,
+  },
+  revokeSession: {
+    name: 'pkgw_revoke_session',
+    text: 'INSERT INTO revoked_sessions (jti, account_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT (jti) DO NOTHING',
+  },
+  // Bounded, so one logout never pays for a backlog: every logout sweeps a little.
+  sweepRevokedSessions: {
+    name: 'pkgw_sweep_revoked_sessions',
+    text: 'DELETE FROM revoked_sessions WHERE jti IN (SELECT jti FROM revoked_sessions WHERE expires_at < $1 LIMIT 100)',
+  },
+  // Never moved back: of two concurrent calls the later time wins.
+  endSessions: {
+    name: 'pkgw_end_sessions',
+    text: `UPDATE accounts SET sessions_valid_after = GREATEST(sessions_valid_after, $2::timestamptz) WHERE account_id = $1`,
   },
   insertAuditEvent: {
     name: 'pkgw_insert_audit_event',
@@ -372,12 +404,17 @@ export class PostgresAccountStore implements AccountStore {
     return (await this.change(sql.setAccountDisabled, [accountId, disabled], audit)) > 0;
   }
 
-  /** Runs a single-row UPDATE, with `audit` in the same statement when given; the rows changed. */
-  private async change(statement: { name: string; text: string }, values: unknown[], audit: NewAuditEvent | undefined): Promise<number> {
+  /** Runs a single-row change, with the `audit` rows in the same statement when given; the rows changed. */
+  private async change(
+    statement: { name: string; text: string },
+    values: unknown[],
+    audit: NewAuditEvent | readonly NewAuditEvent[] | undefined,
+  ): Promise<number> {
+    const events = audit === undefined ? [] : Array.isArray(audit) ? audit : [audit as NewAuditEvent];
     const result =
-      audit === undefined
+      events.length === 0
         ? await this.pool.query({ ...statement, values })
-        : await this.pool.query({ ...audited(statement, values.length), values: [...values, ...auditInsertValues(audit)] });
+        : await this.pool.query({ ...audited(statement, values.length, events.length), values: [...values, ...events.flatMap(auditInsertValues)] });
     return result.rowCount ?? 0;
   }
 
@@ -401,8 +438,8 @@ export class PostgresAccountStore implements AccountStore {
     }
   }
 
-  async recordSignIn(scopeId: string, accountId: string, credentialId: string, use: CredentialUse, audit?: NewAuditEvent): Promise<SignInRecord> {
-    const values = [scopeId, credentialId, accountId, use.counter, use.backed_up, canonicalTimestamp(use.last_used_at)];
+  async recordSignIn(scopeId: string, accountId: string, credentialId: string, use: CredentialUse, audit?: readonly NewAuditEvent[]): Promise<SignInRecord> {
+    const values = [scopeId, credentialId, accountId, use.counter, use.backed_up, canonicalTimestamp(use.last_used_at), use.device_type];
     if ((await this.change(sql.recordSignIn, values, audit)) > 0) return 'recorded';
     const refusal = await this.pool.query<{ counter: string; disabled: boolean }>({ ...sql.signInRefusal, values: [scopeId, credentialId, accountId] });
     const row = refusal.rows[0];
@@ -430,6 +467,21 @@ export class PostgresAccountStore implements AccountStore {
       if (audit !== undefined) await client.query({ ...sql.insertAuditEvent, values: auditInsertValues(audit) });
       return 'deleted';
     });
+  }
+
+  async sessionState(accountId: string, credentialId: string, jti: string): Promise<SessionState | null> {
+    const result = await this.pool.query<SessionStateRow>({ ...sql.sessionState, values: [accountId, credentialId, jti] });
+    const row = result.rows[0];
+    return row === undefined ? null : toSessionState(row);
+  }
+
+  async revokeSession(revocation: SessionRevocation, now: string, audit?: NewAuditEvent): Promise<void> {
+    await this.change(sql.revokeSession, [revocation.jti, revocation.account_id, canonicalTimestamp(revocation.expires_at)], audit);
+    await this.pool.query({ ...sql.sweepRevokedSessions, values: [canonicalTimestamp(now)] });
+  }
+
+  async endSessions(accountId: string, validAfter: string, audit?: NewAuditEvent): Promise<boolean> {
+    return (await this.change(sql.endSessions, [accountId, canonicalTimestamp(validAfter)], audit)) > 0;
   }
 
   async appendAuditEvent(event: NewAuditEvent): Promise<void> {

@@ -3,7 +3,7 @@
  * objects for the same input. Drivers differ in what they hand back (pg: Date, boolean, bigint as
  * string; better-sqlite3: text, 0/1, number); the row types admit both and the mappers normalize.
  */
-import type { Account, Credential, NewScope, ScopeUpdate, SignInRecord } from './account-store.js';
+import type { Account, Credential, NewScope, ScopeUpdate, SessionState, SignInRecord } from './account-store.js';
 import type { Scope } from '../scopes/scope.js';
 import type { AuditEvent, NewAuditEvent } from '../audit/audit-event.js';
 
@@ -25,6 +25,8 @@ export interface ScopeRow {
   session_ttl: SqlInteger;
   rate_limit_ip_per_minute: SqlInteger | null;
   rate_limit_user_per_minute: SqlInteger | null;
+  reauth_window_s: SqlInteger;
+  backup_eligibility_change: Scope['backup_eligibility_change'];
   created_at: SqlTimestamp;
   updated_at: SqlTimestamp;
 }
@@ -60,6 +62,22 @@ export interface CredentialRow {
   possibly_cloned: SqlBoolean;
 }
 
+/** sessionState's row: the account plus what decides whether a session of it still holds. */
+export type SessionStateRow = AccountRow & {
+  credential_created_at: SqlTimestamp | null;
+  revoked: SqlBoolean;
+  sessions_valid_after: SqlTimestamp | null;
+};
+
+export function toSessionState(row: SessionStateRow): SessionState {
+  return {
+    account: toAccount(row),
+    credential_created_at: row.credential_created_at === null ? null : toIso(row.credential_created_at),
+    revoked: Boolean(row.revoked),
+    sessions_valid_after: row.sessions_valid_after === null ? null : toIso(row.sessions_valid_after),
+  };
+}
+
 export interface AuditRow {
   event_id: SqlInteger;
   scope_id: string;
@@ -78,7 +96,7 @@ export interface AuditRow {
  */
 export const columnLists = {
   scopes:
-    'scope_id, name, rp_id, rp_name, origins, user_verification, attestation, resident_key, timeout_ms, algorithms, session_ttl, rate_limit_ip_per_minute, rate_limit_user_per_minute, created_at, updated_at',
+    'scope_id, name, rp_id, rp_name, origins, user_verification, attestation, resident_key, timeout_ms, algorithms, session_ttl, rate_limit_ip_per_minute, rate_limit_user_per_minute, reauth_window_s, backup_eligibility_change, created_at, updated_at',
   accounts:
     'account_id, scope_id, username, display_name, user_handle, identifier_hash, public_key, address, disabled, created_at',
   credentials:
@@ -102,6 +120,11 @@ export type AccountCredentialRow = Prefixed<AccountRow, 'a_'> & Nullable<Prefixe
 export const joinColumnLists = {
   accounts: prefixedColumns('a', columnLists.accounts),
   credentials: prefixedColumns('c', columnLists.credentials),
+  /** The account columns under their own names, from alias a (a query with one account row). */
+  accountsQualified: columnLists.accounts
+    .split(', ')
+    .map((column) => `a.${column}`)
+    .join(', '),
 } as const;
 
 const accountColumnNames = columnLists.accounts.split(', ');
@@ -189,6 +212,8 @@ export const updatableScopeColumns = [
   'session_ttl',
   'rate_limit_ip_per_minute',
   'rate_limit_user_per_minute',
+  'reauth_window_s',
+  'backup_eligibility_change',
 ] as const satisfies ReadonlyArray<keyof ScopeUpdate>;
 
 export type ScopeColumnValue = string | number | null;
@@ -237,6 +262,8 @@ export function scopeColumnValues(fields: ScopeUpdate): Array<[UpdatableScopeCol
     session_ttl: fields.session_ttl,
     rate_limit_ip_per_minute: fields.rate_limit_ip_per_minute,
     rate_limit_user_per_minute: fields.rate_limit_user_per_minute,
+    reauth_window_s: fields.reauth_window_s,
+    backup_eligibility_change: fields.backup_eligibility_change,
   };
   return updatableScopeColumns.flatMap((column): Array<[UpdatableScopeColumn, ScopeColumnValue]> => {
     const value = values[column];
@@ -271,6 +298,8 @@ export function toScope(row: ScopeRow): Scope {
     session_ttl: Number(row.session_ttl),
     rate_limit_ip_per_minute: row.rate_limit_ip_per_minute === null ? null : Number(row.rate_limit_ip_per_minute),
     rate_limit_user_per_minute: row.rate_limit_user_per_minute === null ? null : Number(row.rate_limit_user_per_minute),
+    reauth_window_s: Number(row.reauth_window_s),
+    backup_eligibility_change: row.backup_eligibility_change,
     created_at: toIso(row.created_at),
     updated_at: toIso(row.updated_at),
   };
@@ -331,9 +360,13 @@ function parseArray<T>(text: string, isItem: (value: unknown) => value is T, col
   return parsed;
 }
 
-/** Whether a sign-in's new counter shows the key may be cloned: both non-zero and not grown. */
+/**
+ * Whether a sign-in's new counter shows the key may be cloned (WebAuthn L3 §7.2, signCount step):
+ * either counter is non-zero and the new one is not greater. A counter of 0 forever (synced
+ * passkeys) is fine; a drop to 0 from a non-zero counter is not.
+ */
 export function counterRegressed(stored: number, received: number): boolean {
-  return stored > 0 && received > 0 && received <= stored;
+  return (stored > 0 || received > 0) && received <= stored;
 }
 
 /**

@@ -12,6 +12,8 @@ import type {
   DeleteCredentialResult,
   NewScope,
   ScopeUpdate,
+  SessionRevocation,
+  SessionState,
   SignInRecord,
 } from './account-store.js';
 import { migrationsFor, schemaMigrationsTable } from './migrations.js';
@@ -34,6 +36,7 @@ import {
   toCredential,
   toCredentialWithAccount,
   toScope,
+  toSessionState,
   updatableScopeColumns,
   type AccountCredentialRow,
   type AccountRow,
@@ -41,6 +44,7 @@ import {
   type CredentialAccountRow,
   type CredentialRow,
   type ScopeRow,
+  type SessionStateRow,
 } from './sql-rows.js';
 
 export interface SqliteAccountStoreOptions {
@@ -61,7 +65,8 @@ export class SqliteAccountStore implements AccountStore {
   private readonly updateStatements = new Map<string, Database.Statement>();
   private readonly insertAccountAndCredential: (account: Account, credential: Credential, audit: NewAuditEvent | undefined) => CreateAccountResult;
   private readonly insertCredentialChecked: (credential: Credential, maxPerAccount: number, audit: NewAuditEvent | undefined) => AddCredentialResult;
-  private readonly recordSignInChecked: (scopeId: string, accountId: string, credentialId: string, use: CredentialUse, audit: NewAuditEvent | undefined) => SignInRecord;
+  private readonly recordSignInChecked: (scopeId: string, accountId: string, credentialId: string, use: CredentialUse, audit: readonly NewAuditEvent[]) => SignInRecord;
+  private readonly revokeSessionAndSweep: (revocation: SessionRevocation, now: string, audit: NewAuditEvent | undefined) => void;
   private readonly deleteCredentialChecked: (accountId: string, credentialId: string, audit: NewAuditEvent | undefined) => DeleteCredentialResult;
   /** Runs a change and, when it changed a row, appends `audit`, in one transaction; the rows changed. */
   private readonly changeAudited: (change: () => number, audit: NewAuditEvent) => number;
@@ -116,13 +121,21 @@ export class SqliteAccountStore implements AccountStore {
     const { signInState, recordSignIn } = this.statements;
     // The write lock is held from the read to the write, so the checks cannot go stale in between.
     this.recordSignInChecked = this.db
-      .transaction((scopeId: string, accountId: string, credentialId: string, use: CredentialUse, audit: NewAuditEvent | undefined): SignInRecord => {
+      .transaction((scopeId: string, accountId: string, credentialId: string, use: CredentialUse, audit: readonly NewAuditEvent[]): SignInRecord => {
         const current = signInState.get(scopeId, credentialId, accountId) as { counter: number; disabled: number } | undefined;
         const state = current === undefined ? undefined : { counter: Number(current.counter), disabled: current.disabled !== 0 };
         if (state === undefined || state.disabled || counterRegressed(state.counter, use.counter)) return signInRefusal(state, use.counter);
-        recordSignIn.run(use.counter, use.backed_up ? 1 : 0, canonicalTimestamp(use.last_used_at), scopeId, credentialId);
-        appendAudit(audit);
+        recordSignIn.run(use.counter, use.backed_up ? 1 : 0, canonicalTimestamp(use.last_used_at), use.device_type, scopeId, credentialId);
+        for (const event of audit) appendAudit(event);
         return 'recorded';
+      })
+      .immediate;
+    const { revokeSession, sweepRevokedSessions } = this.statements;
+    this.revokeSessionAndSweep = this.db
+      .transaction((revocation: SessionRevocation, now: string, audit: NewAuditEvent | undefined): void => {
+        const { changes } = revokeSession.run(revocation.jti, revocation.account_id, canonicalTimestamp(revocation.expires_at));
+        if (changes > 0) appendAudit(audit);
+        sweepRevokedSessions.run(canonicalTimestamp(now));
       })
       .immediate;
     this.changeAudited = this.db.transaction((change: () => number, audit: NewAuditEvent): number => {
@@ -227,8 +240,22 @@ export class SqliteAccountStore implements AccountStore {
     }
   }
 
-  async recordSignIn(scopeId: string, accountId: string, credentialId: string, use: CredentialUse, audit?: NewAuditEvent): Promise<SignInRecord> {
+  async recordSignIn(scopeId: string, accountId: string, credentialId: string, use: CredentialUse, audit: readonly NewAuditEvent[] = []): Promise<SignInRecord> {
     return this.recordSignInChecked(scopeId, accountId, credentialId, use, audit);
+  }
+
+  async sessionState(accountId: string, credentialId: string, jti: string): Promise<SessionState | null> {
+    const row = this.statements.sessionState.get(credentialId, jti, accountId) as SessionStateRow | undefined;
+    return row === undefined ? null : toSessionState(row);
+  }
+
+  async revokeSession(revocation: SessionRevocation, now: string, audit?: NewAuditEvent): Promise<void> {
+    this.revokeSessionAndSweep(revocation, now, audit);
+  }
+
+  async endSessions(accountId: string, validAfter: string, audit?: NewAuditEvent): Promise<boolean> {
+    const at = canonicalTimestamp(validAfter);
+    return this.change(() => this.statements.endSessions.run(at, at, accountId).changes, audit) > 0;
   }
 
   async markCredentialPossiblyCloned(scopeId: string, credentialId: string, audit?: NewAuditEvent): Promise<boolean> {
@@ -324,7 +351,22 @@ function prepareStatements(db: Database.Database) {
     ),
     // max(): the stored counter never goes down.
     recordSignIn: db.prepare(
-      'UPDATE credentials SET counter = max(counter, ?), backed_up = ?, last_used_at = ? WHERE scope_id = ? AND credential_id = ?',
+      'UPDATE credentials SET counter = max(counter, ?), backed_up = ?, last_used_at = ?, device_type = ? WHERE scope_id = ? AND credential_id = ?',
+    ),
+    sessionState: db.prepare(
+      `SELECT ${joinColumnLists.accountsQualified}, a.sessions_valid_after,
+         (SELECT c.created_at FROM credentials c
+          WHERE c.scope_id = a.scope_id AND c.credential_id = ? AND c.account_id = a.account_id) AS credential_created_at,
+         EXISTS (SELECT 1 FROM revoked_sessions r WHERE r.jti = ?) AS revoked
+       FROM accounts a WHERE a.account_id = ?`,
+    ),
+    revokeSession: db.prepare('INSERT INTO revoked_sessions (jti, account_id, expires_at) VALUES (?, ?, ?) ON CONFLICT (jti) DO NOTHING'),
+    // Bounded, so one logout never pays for a backlog: every logout sweeps a little.
+    sweepRevokedSessions: db.prepare('DELETE FROM revoked_sessions WHERE jti IN (SELECT jti FROM revoked_sessions WHERE expires_at < ? LIMIT 100)'),
+    // Never moved back (canonical ISO text compares chronologically); SQLite's max() would return NULL for a NULL.
+    endSessions: db.prepare(
+      `UPDATE accounts SET sessions_valid_after = CASE WHEN sessions_valid_after IS NULL OR sessions_valid_after < ? THEN ? ELSE sessions_valid_after END
+       WHERE account_id = ?`,
     ),
     markCredentialPossiblyCloned: db.prepare(
       'UPDATE credentials SET possibly_cloned = 1 WHERE scope_id = ? AND credential_id = ?',

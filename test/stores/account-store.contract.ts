@@ -394,7 +394,7 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
           await expect(store.findCredentialWithAccount(scopeId, aliceKey.credential_id)).resolves.toStrictEqual({ credential: aliceKey, account: alice });
           await expect(store.findCredentialWithAccount(scopeId, bobKey.credential_id)).resolves.toStrictEqual({ credential: bobKey, account: bob });
           const { account: carol, credentials } = await accountWith('carol', 3);
-          await store.recordSignIn(scopeId, carol.account_id, credentials[1]!.credential_id, { counter: 9, backed_up: false, last_used_at: '2025-02-03T04:05:06.7+01:00' });
+          await store.recordSignIn(scopeId, carol.account_id, credentials[1]!.credential_id, { counter: 9, device_type: 'multiDevice' as const, backed_up: false, last_used_at: '2025-02-03T04:05:06.7+01:00' });
           await store.markCredentialPossiblyCloned(scopeId, credentials[1]!.credential_id);
           await store.renameCredential(carol.account_id, credentials[1]!.credential_id, 'Zoë’s key');
           await store.setAccountDisabled(carol.account_id, true);
@@ -562,7 +562,7 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
 
       describe('recordSignIn and markCredentialPossiblyCloned', () => {
         test('recordSignIn stores counter, backup state and canonical last use, nothing else', async () => {
-          const use = { counter: 5, backed_up: false, last_used_at: '2025-07-08T11:12:13.5+02:00' };
+          const use = { counter: 5, device_type: 'multiDevice' as const, backed_up: false, last_used_at: '2025-07-08T11:12:13.5+02:00' };
           await expect(store.recordSignIn(scopeId, alice.account_id, aliceKey.credential_id, use)).resolves.toBe('recorded');
           const expected: Credential = {
             ...aliceKey,
@@ -575,16 +575,18 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
           await expect(store.findCredential(scopeId, bobKey.credential_id)).resolves.toStrictEqual(bobKey);
         });
 
-        test('a counter that does not grow is a counter_regression and changes nothing; a zero counter is never one', async () => {
+        test('a counter that does not grow is a counter_regression and changes nothing, a drop to 0 included; 0 forever is fine', async () => {
           const id = aliceKey.credential_id;
-          const use = (counter: number, day: number) => ({ counter, backed_up: true, last_used_at: `2025-01-0${day}T00:00:00.000Z` });
+          const use = (counter: number, day: number) => ({ counter, device_type: 'multiDevice' as const, backed_up: true, last_used_at: `2025-01-0${day}T00:00:00.000Z` });
+          // An authenticator without a counter (synced passkeys) sends 0 every time: recorded each time.
+          await expect(store.recordSignIn(scopeId, alice.account_id, id, use(0, 1))).resolves.toBe('recorded');
+          await expect(store.recordSignIn(scopeId, alice.account_id, id, use(0, 1))).resolves.toBe('recorded');
           await expect(store.recordSignIn(scopeId, alice.account_id, id, use(10, 1))).resolves.toBe('recorded');
           await expect(store.recordSignIn(scopeId, alice.account_id, id, use(9, 2))).resolves.toBe('counter_regression');
           await expect(store.recordSignIn(scopeId, alice.account_id, id, use(10, 2))).resolves.toBe('counter_regression');
+          // WebAuthn L3 §7.2: once either counter is non-zero, a new one that is not greater is a regression.
+          await expect(store.recordSignIn(scopeId, alice.account_id, id, use(0, 3))).resolves.toBe('counter_regression');
           await expect(store.findCredential(scopeId, id)).resolves.toMatchObject({ counter: 10, last_used_at: '2025-01-01T00:00:00.000Z' });
-          // An authenticator without a counter sends 0: recorded, and the stored counter never goes down.
-          await expect(store.recordSignIn(scopeId, alice.account_id, id, use(0, 3))).resolves.toBe('recorded');
-          await expect(store.findCredential(scopeId, id)).resolves.toMatchObject({ counter: 10, last_used_at: '2025-01-03T00:00:00.000Z' });
           // Large counters (up to 2^32 - 1) survive the round trip as numbers.
           await expect(store.recordSignIn(scopeId, alice.account_id, id, use(4_294_967_295, 4))).resolves.toBe('recorded');
           await expect(store.findCredential(scopeId, id)).resolves.toMatchObject({ counter: 4_294_967_295 });
@@ -592,7 +594,7 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
         });
 
         test('recordSignIn of an unknown credential, another scope\'s or another account\'s, is not_found', async () => {
-          const use = { counter: 1, backed_up: true, last_used_at: '2025-01-01T00:00:00.000Z' };
+          const use = { counter: 1, device_type: 'multiDevice' as const, backed_up: true, last_used_at: '2025-01-01T00:00:00.000Z' };
           await expect(store.recordSignIn(scopeId, alice.account_id, 'no-such-cred', use)).resolves.toBe('not_found');
           await expect(store.recordSignIn(otherScopeId, alice.account_id, aliceKey.credential_id, use)).resolves.toBe('not_found');
           await expect(store.recordSignIn(scopeId, bob.account_id, aliceKey.credential_id, use)).resolves.toBe('not_found');
@@ -601,7 +603,7 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
 
         test('recordSignIn for a disabled account is account_disabled and changes nothing', async () => {
           await store.setAccountDisabled(alice.account_id, true);
-          const use = { counter: 1, backed_up: true, last_used_at: '2025-01-01T00:00:00.000Z' };
+          const use = { counter: 1, device_type: 'multiDevice' as const, backed_up: true, last_used_at: '2025-01-01T00:00:00.000Z' };
           await expect(store.recordSignIn(scopeId, alice.account_id, aliceKey.credential_id, use)).resolves.toBe('account_disabled');
           await expect(store.findCredential(scopeId, aliceKey.credential_id)).resolves.toStrictEqual(aliceKey);
           await store.setAccountDisabled(alice.account_id, false);
@@ -609,7 +611,7 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
         });
 
         test('of concurrent sign-ins with the same counter exactly one is recorded', async () => {
-          const use = { counter: 7, backed_up: true, last_used_at: '2025-01-01T00:00:00.000Z' };
+          const use = { counter: 7, device_type: 'multiDevice' as const, backed_up: true, last_used_at: '2025-01-01T00:00:00.000Z' };
           const outcomes = await Promise.all(Array.from({ length: 5 }, () => store.recordSignIn(scopeId, alice.account_id, aliceKey.credential_id, use)));
           expect(outcomes.filter((outcome) => outcome === 'recorded')).toHaveLength(1);
           expect(outcomes.filter((outcome) => outcome === 'counter_regression')).toHaveLength(4);
@@ -626,6 +628,65 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
           await expect(store.markCredentialPossiblyCloned(scopeId, 'no-such-cred')).resolves.toBe(false);
           await expect(store.markCredentialPossiblyCloned(otherScopeId, bobKey.credential_id)).resolves.toBe(false);
           await expect(store.findCredential(scopeId, bobKey.credential_id)).resolves.toStrictEqual(bobKey);
+        });
+      });
+
+      describe('session state: sessionState, revokeSession, endSessions', () => {
+        const revocation = (jti: string, accountId: string, expiresAt = '2099-01-01T00:00:00.000Z') => ({ jti, account_id: accountId, expires_at: expiresAt });
+        const now = '2025-06-01T00:00:00.000Z';
+
+        test('sessionState reads the account with its passkey\'s creation time, no revocation and no end', async () => {
+          await expect(store.sessionState(alice.account_id, aliceKey.credential_id, randomUUID())).resolves.toStrictEqual({
+            account: alice,
+            credential_created_at: aliceKey.created_at,
+            revoked: false,
+            sessions_valid_after: null,
+          });
+        });
+
+        test('sessionState is null for an unknown account; a passkey of another account, or deleted, has no creation time', async () => {
+          await expect(store.sessionState(randomUUID(), aliceKey.credential_id, randomUUID())).resolves.toBeNull();
+          await expect(store.sessionState(alice.account_id, bobKey.credential_id, randomUUID())).resolves.toMatchObject({ credential_created_at: null });
+          const { account: carol, credentials } = await accountWith('carol', 2);
+          await store.deleteCredential(carol.account_id, credentials[0]!.credential_id);
+          await expect(store.sessionState(carol.account_id, credentials[0]!.credential_id, randomUUID())).resolves.toMatchObject({ credential_created_at: null });
+          await expect(store.sessionState(carol.account_id, credentials[1]!.credential_id, randomUUID())).resolves.toMatchObject({ credential_created_at: credentials[1]!.created_at });
+        });
+
+        test('a revoked jti reads as revoked, for that jti only; revoking twice is harmless', async () => {
+          const jti = randomUUID();
+          await store.revokeSession(revocation(jti, alice.account_id), now);
+          await store.revokeSession(revocation(jti, alice.account_id), now);
+          await expect(store.sessionState(alice.account_id, aliceKey.credential_id, jti)).resolves.toMatchObject({ revoked: true });
+          await expect(store.sessionState(alice.account_id, aliceKey.credential_id, randomUUID())).resolves.toMatchObject({ revoked: false });
+        });
+
+        test('revocations that expired are swept by a later revocation, live ones are kept', async () => {
+          const [expired, live] = [randomUUID(), randomUUID()];
+          await store.revokeSession(revocation(expired, alice.account_id, '2025-01-01T00:00:00.000Z'), '2024-12-31T00:00:00.000Z');
+          await store.revokeSession(revocation(live, alice.account_id), '2024-12-31T00:00:00.000Z');
+          await store.revokeSession(revocation(randomUUID(), bob.account_id), now);
+          await expect(store.sessionState(alice.account_id, aliceKey.credential_id, expired)).resolves.toMatchObject({ revoked: false });
+          await expect(store.sessionState(alice.account_id, aliceKey.credential_id, live)).resolves.toMatchObject({ revoked: true });
+        });
+
+        test('endSessions stores the time, never moves it back, and is false for an unknown account', async () => {
+          await expect(store.endSessions(alice.account_id, '2025-06-01T00:00:02+00:00')).resolves.toBe(true);
+          await expect(store.sessionState(alice.account_id, aliceKey.credential_id, randomUUID())).resolves.toMatchObject({ sessions_valid_after: '2025-06-01T00:00:02.000Z' });
+          await expect(store.endSessions(alice.account_id, '2025-06-01T00:00:01.000Z')).resolves.toBe(true);
+          await expect(store.sessionState(alice.account_id, aliceKey.credential_id, randomUUID())).resolves.toMatchObject({ sessions_valid_after: '2025-06-01T00:00:02.000Z' });
+          await expect(store.endSessions(alice.account_id, '2025-06-01T00:00:03.000Z')).resolves.toBe(true);
+          await expect(store.sessionState(alice.account_id, aliceKey.credential_id, randomUUID())).resolves.toMatchObject({ sessions_valid_after: '2025-06-01T00:00:03.000Z' });
+          await expect(store.sessionState(bob.account_id, bobKey.credential_id, randomUUID())).resolves.toMatchObject({ sessions_valid_after: null });
+          await expect(store.endSessions(randomUUID(), now)).resolves.toBe(false);
+          // The account itself is unchanged.
+          await expect(store.getAccount(alice.account_id)).resolves.toStrictEqual(alice);
+        });
+
+        test('recordSignIn stores the device type the assertion shows', async () => {
+          const use = { counter: 1, device_type: 'singleDevice' as const, backed_up: false, last_used_at: now };
+          await expect(store.recordSignIn(scopeId, alice.account_id, aliceKey.credential_id, use)).resolves.toBe('recorded');
+          await expect(store.findCredential(scopeId, aliceKey.credential_id)).resolves.toMatchObject({ device_type: 'singleDevice', backed_up: false });
         });
       });
 
@@ -775,6 +836,30 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
         expect(await loggedEvents(scope.scope_id)).toStrictEqual([changeEvent(account, 'second', 'credential_added', 1)]);
       });
 
+      test('recordSignIn writes every audit event it is given with the sign-in, in order', async () => {
+        const scope = await store.createScope(newScope());
+        const account = newAccount(scope.scope_id, 'flipper');
+        await store.createAccountWithCredential(account, newCredential(account, 'key'));
+        const use = { counter: 0, device_type: 'singleDevice' as const, backed_up: false, last_used_at: '2025-01-01T00:00:01.000Z' };
+        const events = [changeEvent(account, 'key', 'sign_in_succeeded', 1), { ...changeEvent(account, 'key', 'credential_backup_changed', 2), reason: 'be:1->0 bs:1->0' }];
+        await expect(store.recordSignIn(scope.scope_id, account.account_id, 'key', use, events)).resolves.toBe('recorded');
+        expect(await loggedEvents(scope.scope_id)).toStrictEqual(events);
+      });
+
+      test('revokeSession and endSessions write their audit events with the change', async () => {
+        const scope = await store.createScope(newScope());
+        const account = newAccount(scope.scope_id, 'leaver');
+        await store.createAccountWithCredential(account, newCredential(account, 'key'));
+        const jti = randomUUID();
+        const revocation = { jti, account_id: account.account_id, expires_at: '2099-01-01T00:00:00.000Z' };
+        await store.revokeSession(revocation, '2025-01-01T00:00:00.000Z', changeEvent(account, 'key', 'sign_out', 1));
+        // Already revoked: nothing changes, nothing is logged.
+        await store.revokeSession(revocation, '2025-01-01T00:00:00.000Z', changeEvent(account, 'key', 'sign_out', 2));
+        await expect(store.endSessions(account.account_id, '2025-01-01T00:00:01.000Z', changeEvent(account, null, 'sessions_revoked', 3))).resolves.toBe(true);
+        await expect(store.endSessions(randomUUID(), '2025-01-01T00:00:01.000Z', changeEvent(account, null, 'sessions_revoked', 4))).resolves.toBe(false);
+        expect(await loggedEvents(scope.scope_id)).toStrictEqual([changeEvent(account, 'key', 'sign_out', 1), changeEvent(account, null, 'sessions_revoked', 3)]);
+      });
+
       test('rename, flag, disable and delete write their audit events only when they change something', async () => {
         const scope = await store.createScope(newScope());
         const account = newAccount(scope.scope_id, 'manager');
@@ -802,13 +887,13 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
         const scope = await store.createScope(newScope());
         const account = newAccount(scope.scope_id, 'signer');
         await store.createAccountWithCredential(account, newCredential(account, 'key'));
-        const use = { counter: 3, backed_up: true, last_used_at: '2025-01-01T00:00:01.000Z' };
+        const use = { counter: 3, device_type: 'multiDevice' as const, backed_up: true, last_used_at: '2025-01-01T00:00:01.000Z' };
         const event = (n: number) => changeEvent(account, 'key', 'sign_in_succeeded', n);
-        await expect(store.recordSignIn(scope.scope_id, account.account_id, 'key', use, event(1))).resolves.toBe('recorded');
-        await expect(store.recordSignIn(scope.scope_id, account.account_id, 'gone', use, event(2))).resolves.toBe('not_found');
-        await expect(store.recordSignIn(scope.scope_id, account.account_id, 'key', use, event(3))).resolves.toBe('counter_regression');
+        await expect(store.recordSignIn(scope.scope_id, account.account_id, 'key', use, [event(1)])).resolves.toBe('recorded');
+        await expect(store.recordSignIn(scope.scope_id, account.account_id, 'gone', use, [event(2)])).resolves.toBe('not_found');
+        await expect(store.recordSignIn(scope.scope_id, account.account_id, 'key', use, [event(3)])).resolves.toBe('counter_regression');
         await store.setAccountDisabled(account.account_id, true);
-        await expect(store.recordSignIn(scope.scope_id, account.account_id, 'key', { ...use, counter: 4 }, event(4))).resolves.toBe('account_disabled');
+        await expect(store.recordSignIn(scope.scope_id, account.account_id, 'key', { ...use, counter: 4 }, [event(4)])).resolves.toBe('account_disabled');
         expect(await loggedEvents(scope.scope_id)).toStrictEqual([event(1)]);
         await expect(store.findCredential(scope.scope_id, 'key')).resolves.toMatchObject({ counter: 3 });
       });

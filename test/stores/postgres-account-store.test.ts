@@ -35,6 +35,7 @@ describeWithPostgres('PostgresAccountStore specifics', () => {
         { id: 2, name: 'scope_session_ttl_account_address' },
         { id: 3, name: 'audit_log_scope_rate_limits' },
         { id: 4, name: 'account_keys_lead_with_looked_up_column' },
+        { id: 5, name: 'session_revocations_reauth_backup_policy' },
       ]);
       await Promise.all(stores.map((store) => store.ping()));
     } finally {
@@ -74,7 +75,7 @@ describeWithPostgres('PostgresAccountStore specifics', () => {
         'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
         [schema],
       );
-      expect(tables.rows.map((row) => row.table_name)).toEqual(['accounts', 'audit_log', 'credentials', 'schema_migrations', 'scopes']);
+      expect(tables.rows.map((row) => row.table_name)).toEqual(['accounts', 'audit_log', 'credentials', 'revoked_sessions', 'schema_migrations', 'scopes']);
     } finally {
       await store.close();
     }
@@ -150,7 +151,7 @@ describeWithPostgres('PostgresAccountStore specifics', () => {
     try {
       await expectUpgradedFromMigrationOne(store);
       const migrations = await admin.query(`SELECT id FROM "${schema}".schema_migrations ORDER BY id`);
-      expect(migrations.rows).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }]);
+      expect(migrations.rows).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }, { id: 5 }]);
     } finally {
       await store.close();
     }
