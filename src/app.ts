@@ -22,6 +22,7 @@ import { ensureDevelopmentScope } from './scopes/development-scope.js';
 import { createScopeRegistry, type ScopeRegistry } from './scopes/scope-registry.js';
 import { guardStore } from './stores/guard-store.js';
 import { openStores, type Stores } from './stores/open-stores.js';
+import { redisKeySpace } from './stores/redis-keys.js';
 import { checkReadiness } from './stores/store-readiness.js';
 
 export interface Gateway {
@@ -53,8 +54,8 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const sessionKeys = await loadSessionKeyRing({ keyFile: config.sessionKeyFile, previousKeyFiles: config.sessionPreviousKeyFiles });
   const identifierSecret = await loadSecret(config.identifierSecretFile);
   const accountKeySecret = await loadSecret(config.accountKeySecretFile);
-  const stores = options.stores ?? (await openStores(config));
   const metrics = createGatewayMetrics();
+  const stores = options.stores ?? (await openStores(config, { onChallengeEviction: (bound) => metrics.challengeEvicted(bound) }));
   const accounts = guardStore(stores.accounts, {
     timeoutMs: config.serviceTimeoutMs,
     observe: (operation, seconds, outcome) => metrics.observeStore('accounts', operation, seconds, outcome),
@@ -66,13 +67,13 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const audit = createAuditRecorder({ accounts, now, onWriteFailure: () => metrics.auditWriteFailed() });
   const rateLimiter = createCeremonyRateLimiter({
     redis: stores.redis ?? null,
-    keyPrefix: config.redisKeyPrefix,
+    keyPrefix: redisKeySpace(config.redisKeyPrefix).namespace('ratelimit'),
     defaults: { ipPerMinute: config.rateLimitIpPerMinute, userPerMinute: config.rateLimitUserPerMinute },
   });
   // No token file, no admin methods: their names are then unknown (method_not_found).
   const authorizeAdmin = config.adminTokenFile === undefined ? undefined : await loadAdminAuthorizer(config.adminTokenFile);
   let draining = false;
-  const sessions = createSessionService({ keys: sessionKeys, issuer: config.sessionIssuer, revocations: challenges, now });
+  const sessions = createSessionService({ keys: sessionKeys, issuer: config.sessionIssuer, accounts, now });
 
   const developmentScopeId = await ensureDevelopmentScope(accounts, config);
   const scopes = await createScopeRegistry({ store: accounts, extraOrigins: config.allowedOrigins, log });
@@ -80,7 +81,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
     accounts, challenges, rsaKeys, sessions, identifierSecret, accountKeySecret, now,
     rateLimiter, audit, scopes, admin: authorizeAdmin !== undefined,
   });
-  const rpc = createRpcDispatcher({ methods, scopes, rsaKeys, sessions, accounts, rateLimiter, authorizeAdmin, onCall: metrics.observeCall });
+  const rpc = createRpcDispatcher({ methods, scopes, rsaKeys, sessions, rateLimiter, authorizeAdmin, onCall: metrics.observeCall });
   const server = createHttpServer({
     rpc,
     scopes,

@@ -26,6 +26,7 @@ type Kind = 'ip' | 'user';
  * counts) and in process memory otherwise. When Redis is not connected the counts fall back to
  * process memory at once rather than waiting: the ceremony itself will answer service_unavailable.
  */
+/** `keyPrefix` is the rate-limit namespace of the Redis key space (see stores/redis-keys.ts). */
 export function createCeremonyRateLimiter(options: { redis: RedisLike | null; keyPrefix: string; defaults: RateLimitDefaults }): CeremonyRateLimiter {
   const { redis, keyPrefix, defaults } = options;
   // One limiter per (kind, limit): limits are per scope and may change at any time. Counts live
@@ -35,7 +36,7 @@ export function createCeremonyRateLimiter(options: { redis: RedisLike | null; ke
     const id = `${kind}:${points}`;
     let limiter = limiters.get(id);
     if (limiter === undefined) {
-      const memory = new RateLimiterMemory({ points, duration: WINDOW_SECONDS, keyPrefix: `${keyPrefix}ratelimit:${kind}` });
+      const memory = new RateLimiterMemory({ points, duration: WINDOW_SECONDS, keyPrefix: `${keyPrefix}${kind}` });
       limiter =
         redis === null
           ? memory
@@ -43,7 +44,7 @@ export function createCeremonyRateLimiter(options: { redis: RedisLike | null; ke
               storeClient: redis,
               points,
               duration: WINDOW_SECONDS,
-              keyPrefix: `${keyPrefix}ratelimit:${kind}`,
+              keyPrefix: `${keyPrefix}${kind}`,
               rejectIfRedisNotReady: true,
               insuranceLimiter: memory,
             });

@@ -4,11 +4,13 @@ import { GatewayError } from '../errors/gateway-error.js';
 import { usernameKey } from '../identity/user-input.js';
 import { limits } from '../rpc/limits.js';
 import { adminMethod } from '../rpc/rpc-method.js';
+import type { SessionService } from '../sessions/session-service.js';
 import type { Account, AccountStore } from '../stores/account-store.js';
 
 export interface AccountAdminDeps {
   accounts: AccountStore;
   audit: AuditRecorder;
+  sessions: SessionService;
 }
 
 /** An account named by id or by username, always within one scope. */
@@ -51,3 +53,22 @@ function setDisabled(deps: AccountAdminDeps, disabled: boolean) {
 
 export const disableAccount = (deps: AccountAdminDeps) => setDisabled(deps, true);
 export const enableAccount = (deps: AccountAdminDeps) => setDisabled(deps, false);
+
+/** Ends every session of an account, e.g. when a device was lost or a session leaked. */
+export function revokeSessions(deps: AccountAdminDeps) {
+  return adminMethod({
+    name: 'revokeSessions',
+    summary: "End every session of an account (admin)",
+    description:
+      'Needs Authorization: Bearer <admin token>. Every session issued to the account up to now stops working at once, ' +
+      'for the authenticated methods and for verify; the account can sign in again.',
+    params: accountRefSchema,
+    result: z.object({ account_id: z.string(), scope_id: z.string(), sessions_revoked: z.literal(true) }),
+    async handler(ref, ctx) {
+      const account = await findAccount(deps.accounts, ref);
+      const audit = deps.audit.event(ctx, 'sessions_revoked', { scope_id: account.scope_id, account_id: account.account_id, reason: 'admin' });
+      if (!(await deps.sessions.endAll(account.account_id, audit))) throw new GatewayError('account_not_found');
+      return { account_id: account.account_id, scope_id: account.scope_id, sessions_revoked: true as const };
+    },
+  });
+}

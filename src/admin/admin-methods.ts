@@ -1,9 +1,9 @@
 import type { RpcMethod } from '../rpc/rpc-method.js';
-import { disableAccount, enableAccount, type AccountAdminDeps } from './account-admin-methods.js';
+import { disableAccount, enableAccount, revokeSessions, type AccountAdminDeps } from './account-admin-methods.js';
 import { getAuditLog } from './get-audit-log.js';
 import { createScope, listScopes, updateScope, type ScopeAdminDeps } from './scope-admin-methods.js';
 
 /** The operator's methods; registered only when an admin token is configured. */
 export function adminMethods(deps: ScopeAdminDeps & AccountAdminDeps): RpcMethod[] {
-  return [createScope(deps), updateScope(deps), listScopes(deps), disableAccount(deps), enableAccount(deps), getAuditLog(deps)];
+  return [createScope(deps), updateScope(deps), listScopes(deps), disableAccount(deps), enableAccount(deps), revokeSessions(deps), getAuditLog(deps)];
 }

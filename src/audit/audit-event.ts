@@ -9,7 +9,9 @@ export const auditEventNames = [
   'sign_in_succeeded',
   'sign_in_failed',
   'counter_regression',
+  'credential_backup_changed',
   'sign_out',
+  'sessions_revoked',
   'account_disabled',
   'account_enabled',
   'scope_created',
@@ -26,7 +28,11 @@ export interface NewAuditEvent {
   event: AuditEventName;
   account_id: string | null;
   credential_id: string | null;
-  /** For failures: the error reason the client was given (e.g. verification_failed). */
+  /**
+   * For failures: the error reason the client was given (e.g. verification_failed); for
+   * credential_backup_changed: which backup flags changed (e.g. `be:0->1 bs:0->1`); for
+   * sessions_revoked: who ended them (`user` or `admin`).
+   */
   reason: string | null;
   client_ip: string | null;
   request_id: string | null;

@@ -3,23 +3,22 @@ import { verifyAuthenticationResponse } from '@simplewebauthn/server';
 import { z } from 'zod';
 import type { CeremonyRateLimiter } from '../abuse/ceremony-rate-limiter.js';
 import type { AuditFacts, AuditRecorder } from '../audit/audit-recorder.js';
-import { takeChallenge, type ChallengeState } from '../ceremony/challenge-state.js';
+import { challengeIdSchema, takeChallenge, type ChallengeState } from '../ceremony/challenge-state.js';
 import { openJson } from '../ceremony/sealed-json.js';
 import { sealEnvelope } from '../envelope/aes-gcm-envelope.js';
 import { authenticationResponseSchema } from '../ceremony/webauthn-json.js';
 import { GatewayError, isGatewayError } from '../errors/gateway-error.js';
-import { limits } from '../rpc/limits.js';
 import { authenticationUserSchema } from '../identity/user-input.js';
 import { envelopeField } from '../rpc/envelope-field.js';
 import { scopedMethod, type ScopedContext } from '../rpc/rpc-method.js';
 import type { SessionService } from '../sessions/session-service.js';
-import type { Account, AccountStore } from '../stores/account-store.js';
+import type { Account, AccountStore, Credential } from '../stores/account-store.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
 import { verifiedOrFail } from '../ceremony/verified-or-fail.js';
 import { decoyPublicKey } from './decoy-credentials.js';
 
 export const completeAuthenticationParams = z.object({
-  challenge_id: z.string().min(1).max(limits.challengeIdChars),
+  challenge_id: challengeIdSchema,
   encrypted_assertion: envelopeField,
   encrypted_user: envelopeField.optional(),
 });
@@ -49,7 +48,6 @@ export function completeAuthentication(deps: Deps) {
     params: completeAuthenticationParams,
     result: completeAuthenticationResult,
     envelopes: { encrypted_assertion: authenticationResponseSchema, encrypted_user: authenticationUserSchema },
-    ceremony: true,
     async handler(params, ctx) {
       const facts: SignInFacts = { scope_id: ctx.scope.scope_id, attempted: false };
       try {
@@ -72,7 +70,7 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
   const state = await takeChallenge(deps.challenges, params.challenge_id, {
     kind: 'authentication',
     scopeId: scope.scope_id,
-    keyFingerprint: clientKey.fingerprint,
+    keyThumbprint: clientKey.thumbprint,
   });
   const user = params.encrypted_user === undefined ? { key: null } : openJson(clientKey.key, params.encrypted_user, authenticationUserSchema, 'encrypted_user');
   facts.attempted = true;
@@ -114,15 +112,23 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
   // Whether the account is enabled is decided by recordSignIn below, once the signature verified:
   // an assertion that does not verify learns nothing about the account.
   const verification = await verify(credential.credential_id, Buffer.from(credential.public_key, 'base64url'));
-  const { newCounter, credentialBackedUp } = verification.authenticationInfo;
+  const { newCounter, credentialBackedUp, credentialDeviceType } = verification.authenticationInfo;
 
-  // The success event is written with the credential's update, in the same statement.
+  // Backup eligibility (BE) is meant never to change, but synced passkey providers turn it on once
+  // a passkey has synced; the scope decides. The stored device type follows BE either way.
+  const backupChange = describeBackupChange(credential, { device_type: credentialDeviceType, backed_up: credentialBackedUp });
+  if (credentialDeviceType !== credential.device_type && scope.backup_eligibility_change === 'refused') {
+    throw new GatewayError('backup_eligibility_changed', backupChange ?? undefined);
+  }
+  // The success event (and any backup change) is written with the credential's update, in the same statement.
+  const events = [deps.audit.event(ctx, 'sign_in_succeeded', facts)];
+  if (backupChange !== null) events.push(deps.audit.event(ctx, 'credential_backup_changed', { ...facts, reason: backupChange }));
   const recorded = await deps.accounts.recordSignIn(
     scope.scope_id,
     account.account_id,
     credential.credential_id,
-    { counter: newCounter, backed_up: credentialBackedUp, last_used_at: new Date(deps.now()).toISOString() },
-    deps.audit.event(ctx, 'sign_in_succeeded', facts),
+    { counter: newCounter, device_type: credentialDeviceType, backed_up: credentialBackedUp, last_used_at: new Date(deps.now()).toISOString() },
+    events,
   );
   if (recorded === 'counter_regression') {
     // A counter that does not grow (both non-zero) means two copies of the key may exist.
@@ -135,10 +141,22 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
   // Deleted (with its account, or by its owner) since it was read: it no longer signs anyone in.
   if (recorded === 'not_found') throw new GatewayError('verification_failed', 'credential removed during sign-in');
 
-  const jwt = await deps.sessions.issue(account, credential.credential_id, scope);
+  const jwt = await deps.sessions.issue(account, credential.credential_id, scope, clientKey.thumbprint);
   log.info({ account_id: account.account_id, scope_id: scope.scope_id }, 'signed in');
   // The plaintext is the bare compact JWT, not a JSON string: the SDK splits it on '.'.
   return { encrypted_jwt: sealEnvelope(clientKey.key, jwt) };
+}
+
+type BackupFlags = Pick<Credential, 'device_type' | 'backed_up'>;
+
+/** What changed in the backup flags since the passkey was last seen, for the audit log; null when nothing did. */
+function describeBackupChange(stored: BackupFlags, now: BackupFlags): string | null {
+  const flag = (value: boolean) => (value ? '1' : '0');
+  const changes = [
+    ...(stored.device_type === now.device_type ? [] : [`be:${flag(stored.device_type === 'multiDevice')}->${flag(now.device_type === 'multiDevice')}`]),
+    ...(stored.backed_up === now.backed_up ? [] : [`bs:${flag(stored.backed_up)}->${flag(now.backed_up)}`]),
+  ];
+  return changes.length === 0 ? null : changes.join(' ');
 }
 
 function sameBase64url(a: string, b: string): boolean {
@@ -158,7 +176,7 @@ async function signingPasskey(
   scopeId: string,
   state: ChallengeState,
   credentialId: string,
-): Promise<{ credential: { credential_id: string; public_key: string }; account: Account } | null> {
+): Promise<{ credential: Pick<Credential, 'credential_id' | 'public_key'> & BackupFlags; account: Account } | null> {
   const named = state.named_signer;
   if (named !== undefined) {
     const credential = named.credentials.find((candidate) => candidate.credential_id === credentialId);

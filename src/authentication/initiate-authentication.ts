@@ -29,8 +29,7 @@ export function initiateAuthentication(deps: { accounts: AccountStore; challenge
     params: initiateAuthenticationParams,
     result: initiateAuthenticationResult,
     envelopes: { encrypted_user: authenticationUserSchema },
-    ceremony: true,
-    async handler(params, { scope, clientKey }) {
+    async handler(params, { scope, clientKey, clientIp }) {
       const user = params.encrypted_user === undefined ? { key: null } : openJson(clientKey.key, params.encrypted_user, authenticationUserSchema, 'encrypted_user');
       if (user.key !== null) await deps.rateLimiter.consumeUser(scope, user.key);
 
@@ -45,7 +44,7 @@ export function initiateAuthentication(deps: { accounts: AccountStore; challenge
           allowCredentials = found.credentials.map((credential) => ({ id: credential.credential_id, transports: credential.transports }));
           namedSigner = {
             account: found.account,
-            credentials: found.credentials.map(({ credential_id, public_key }) => ({ credential_id, public_key })),
+            credentials: found.credentials.map(({ credential_id, public_key, device_type, backed_up }) => ({ credential_id, public_key, device_type, backed_up })),
           };
         }
       }
@@ -62,7 +61,7 @@ export function initiateAuthentication(deps: { accounts: AccountStore; challenge
           kind: 'authentication',
           scope_id: scope.scope_id,
           challenge: options.challenge,
-          key_fingerprint: clientKey.fingerprint,
+          key_thumbprint: clientKey.thumbprint,
           username: user.key,
           display_name: null,
           user_handle: null,
@@ -70,6 +69,7 @@ export function initiateAuthentication(deps: { accounts: AccountStore; challenge
           ...(namedSigner === undefined ? {} : { named_signer: namedSigner }),
         },
         scope.timeout_ms,
+        clientIp,
       );
       return { challenge_id: challengeId, encrypted_request_challenge: sealJson(clientKey.key, { publicKey: options }) };
     },

@@ -18,12 +18,15 @@ const storedAccountSchema: z.ZodType<Account> = z.object({
   created_at: z.string(),
 });
 
+/** A challenge id as clients send it back: only ever a UUID the gateway made, anything else is invalid_params. */
+export const challengeIdSchema = z.uuid().describe('the challenge_id the initiate call answered');
+
 const challengeStateSchema = z.object({
   kind: z.enum(['registration', 'authentication']),
   scope_id: z.string(),
   challenge: z.string(),
-  /** SHA-256 of the client's AES key, hex. */
-  key_fingerprint: z.string(),
+  /** The client key's thumbprint (see ClientKey.thumbprint). */
+  key_thumbprint: z.string(),
   username: z.string().nullable(),
   display_name: z.string().nullable(),
   user_handle: z.string().nullable(),
@@ -37,7 +40,15 @@ const challengeStateSchema = z.object({
   named_signer: z
     .object({
       account: storedAccountSchema.nullable(),
-      credentials: z.array(z.object({ credential_id: z.string(), public_key: z.string() })),
+      credentials: z.array(
+        z.object({
+          credential_id: z.string(),
+          public_key: z.string(),
+          // As stored when initiation read them, to tell a change of the backup flags.
+          device_type: z.enum(['singleDevice', 'multiDevice']),
+          backed_up: z.boolean(),
+        }),
+      ),
     })
     .optional(),
 });
@@ -45,10 +56,13 @@ const challengeStateSchema = z.object({
 export type ChallengeState = z.infer<typeof challengeStateSchema>;
 export type NamedSigner = NonNullable<ChallengeState['named_signer']>;
 
-/** Stores ceremony state under a fresh random id, expiring with the scope's timeout. */
-export async function saveChallenge(store: ChallengeStore, state: ChallengeState, ttlMs: number): Promise<string> {
+/**
+ * Stores ceremony state under a fresh random id, expiring with the scope's timeout. `owner` is the
+ * client address, so a bounded store can evict per client.
+ */
+export async function saveChallenge(store: ChallengeStore, state: ChallengeState, ttlMs: number, owner: string | undefined): Promise<string> {
   const id = randomUUID();
-  await store.put(id, JSON.stringify(state), ttlMs);
+  await store.put(id, JSON.stringify(state), ttlMs, owner);
   return id;
 }
 
@@ -59,19 +73,22 @@ export async function saveChallenge(store: ChallengeStore, state: ChallengeState
 export async function takeChallenge(
   store: ChallengeStore,
   id: string,
-  expected: { kind: ChallengeState['kind']; scopeId: string; keyFingerprint: string },
+  expected: { kind: ChallengeState['kind']; scopeId: string; keyThumbprint: string },
 ): Promise<ChallengeState> {
   const raw = await store.consume(id);
   if (raw === null) throw new GatewayError('challenge_not_found');
-  const state = challengeStateSchema.parse(JSON.parse(raw));
-  if (state.kind !== expected.kind || state.scope_id !== expected.scopeId || !sameHex(state.key_fingerprint, expected.keyFingerprint)) {
+  // State written by another version of the gateway (a rolling upgrade) is unusable, not an error of ours.
+  const parsed = challengeStateSchema.safeParse(JSON.parse(raw));
+  if (!parsed.success) throw new GatewayError('challenge_not_found', 'challenge state unreadable');
+  const state = parsed.data;
+  if (state.kind !== expected.kind || state.scope_id !== expected.scopeId || !sameText(state.key_thumbprint, expected.keyThumbprint)) {
     throw new GatewayError('challenge_mismatch', `challenge ${id} used with another ${state.scope_id !== expected.scopeId ? 'scope' : state.kind !== expected.kind ? 'ceremony' : 'client key'}`);
   }
   return state;
 }
 
-function sameHex(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'hex');
-  const right = Buffer.from(b, 'hex');
+function sameText(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'utf8');
+  const right = Buffer.from(b, 'utf8');
   return left.length === right.length && timingSafeEqual(left, right);
 }

@@ -20,7 +20,6 @@ export const sharedClientKeySchema = z.object({
   /** The unwrap cache's id of the header (a SHA-256, never the header itself). */
   id: z.string(),
   key: z.string(),
-  fingerprint: z.string(),
 });
 export type SharedClientKey = z.infer<typeof sharedClientKeySchema>;
 

@@ -96,6 +96,8 @@ const envSchema = z.object({
   RATE_LIMIT_IP_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(300),
   RATE_LIMIT_USER_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(30),
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  MEMORY_CHALLENGE_LIMIT: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
+  MEMORY_CHALLENGE_LIMIT_PER_IP: z.coerce.number().int().min(1).max(10_000_000).default(1000),
   DEMO: z.enum(['on', 'off']).default('on'),
 });
 
@@ -134,6 +136,9 @@ export type Config = {
   trustProxyHops: number;
   /** Whether GET /demo serves the demo app. */
   demo: boolean;
+  /** Bounds of the in-process challenge store (unused with Redis): pending ceremonies in all, and per client address. */
+  memoryChallengeLimit: number;
+  memoryChallengeLimitPerIp: number;
 };
 
 export class ConfigError extends Error {
@@ -180,5 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     rateLimitUserPerMinute: e.RATE_LIMIT_USER_PER_MINUTE,
     trustProxyHops: e.TRUST_PROXY_HOPS,
     demo: e.DEMO === 'on',
+    memoryChallengeLimit: e.MEMORY_CHALLENGE_LIMIT,
+    memoryChallengeLimitPerIp: e.MEMORY_CHALLENGE_LIMIT_PER_IP,
   };
 }

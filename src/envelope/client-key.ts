@@ -7,8 +7,17 @@ import { UnwrapCache } from './unwrap-cache.js';
 
 export interface ClientKey {
   key: Buffer;
-  /** SHA-256 of the AES key, hex: binds ceremony state to the client that started it. */
-  fingerprint: string;
+  /**
+   * The AES key's JWK SHA-256 thumbprint (RFC 7638 over {"k","kty":"oct"}), base64url: binds
+   * ceremony state and sessions (their `cnf.jkt`) to the client holding the key. A one-way hash of
+   * 256 random bits, so publishing it in a session reveals nothing usable about the key.
+   */
+  thumbprint: string;
+}
+
+/** The JWK thumbprint of an AES key (see ClientKey.thumbprint). */
+export function keyThumbprint(key: Buffer): string {
+  return createHash('sha256').update(`{"k":"${key.toString('base64url')}","kty":"oct"}`).digest('base64url');
 }
 
 const AES_KEY_BYTES = 32;
@@ -20,8 +29,8 @@ const caches = new WeakMap<RsaKeyRing, UnwrapCache<ClientKey>>();
 /**
  * Unwraps `X-Encrypted-Key`: RSA-OAEP-256 over the base64 text of a 32-byte AES key (what the SDK
  * sends), or over the raw 32 bytes. Every failure is the same opaque `envelope_invalid`.
- * A header seen before is answered from a bounded LRU (see unwrap-cache.ts); callers must not
- * mutate the returned key.
+ * A header seen before is answered from a bounded LRU (see unwrap-cache.ts), and so, for a short
+ * while, is a header that failed; callers must not mutate the returned key.
  */
 export function unwrapClientKey(header: string | undefined, ring: RsaKeyRing): ClientKey {
   if (header === undefined) throw new GatewayError('envelope_invalid', 'key header missing or not base64');
@@ -33,7 +42,7 @@ function cacheFor(ring: RsaKeyRing, sharing?: { channel: ClientKeyChannel; ringI
   if (cache === undefined) {
     cache = new UnwrapCache<ClientKey>({
       onUnwrap: (id, value) =>
-        sharing?.channel.publish({ pkgw: 'client-key', ring: sharing.ringId, id, key: value.key.toString('base64'), fingerprint: value.fingerprint }),
+        sharing?.channel.publish({ pkgw: 'client-key', ring: sharing.ringId, id, key: value.key.toString('base64') }),
     });
     caches.set(ring, cache);
   }
@@ -53,7 +62,7 @@ export function shareClientKeys(ring: RsaKeyRing, channel: ClientKeyChannel): ()
     if (shared.ring !== ringId) return;
     const key = Buffer.from(shared.key, 'base64');
     if (key.length !== AES_KEY_BYTES) return;
-    cache.adopt(shared.id, { key, fingerprint: shared.fingerprint });
+    cache.adopt(shared.id, { key, thumbprint: keyThumbprint(key) });
   });
 }
 
@@ -77,7 +86,7 @@ function unwrapUncached(header: string, ring: RsaKeyRing): ClientKey {
       continue;
     }
     const key = aesKeyFromPlaintext(plaintext);
-    if (key !== null) return { key, fingerprint: createHash('sha256').update(key).digest('hex') };
+    if (key !== null) return { key, thumbprint: keyThumbprint(key) };
   }
   throw new GatewayError('envelope_invalid', 'key header did not unwrap');
 }

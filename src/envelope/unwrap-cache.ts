@@ -4,7 +4,10 @@ import { LRUCache } from 'lru-cache';
 /** Hit and miss counts of every unwrap cache in this process, for the metrics endpoint. */
 export interface UnwrapCacheStats {
   hits: number;
+  /** Headers that needed an RSA decryption (whether it succeeded or not). */
   misses: number;
+  /** Headers refused again from the remembered failures, without a decryption. */
+  failureHits: number;
   /** Entries held right now, summed over caches. */
   size: number;
 }
@@ -14,31 +17,40 @@ export interface UnwrapCacheOptions<V> {
   max?: number;
   /** How long an entry lives after its last use. Default 1 hour. */
   ttlMs?: number;
+  /** Most distinct failed headers remembered. Default 10 000. */
+  maxFailures?: number;
+  /** How long a failed header is answered without another decryption. Default 1 minute. */
+  failureTtlMs?: number;
   /** Told each value this cache had to compute, with its id (to share it with sibling caches). */
   onUnwrap?: (id: string, value: V) => void;
 }
 
-const totals = { hits: 0, misses: 0 };
+const totals = { hits: 0, misses: 0, failureHits: 0 };
 // Weak, so caches of gateways that were closed (tests start many) can be collected.
 const liveCaches = new Set<WeakRef<{ readonly size: number }>>();
 
 /**
  * Remembers what each distinct `X-Encrypted-Key` header unwrapped to, so a client that keeps its
  * AES key (as the SDK does) pays the RSA-OAEP unwrap (~0.3 ms of CPU) once instead of per call.
- * Keyed by SHA-256 of the header, so the cache holds no wrapped key material; failures are never
- * cached (a bad header costs what it always cost). One cache belongs to one RSA key ring.
+ * Keyed by SHA-256 of the header, so the cache holds no wrapped key material. A header that failed
+ * is remembered too, for a short while and in a bounded set of its own, and fails again with the
+ * same error without another decryption: resending one junk header (a batch of twenty calls, say)
+ * costs one RSA operation, not one per call. One cache belongs to one RSA key ring.
  */
 export class UnwrapCache<V extends object> {
   private readonly entries: LRUCache<string, V>;
+  private readonly failures: LRUCache<string, { error: unknown }>;
   private readonly onUnwrap: ((id: string, value: V) => void) | undefined;
 
   constructor(options: UnwrapCacheOptions<V> = {}) {
     this.entries = new LRUCache<string, V>({ max: options.max ?? 10_000, ttl: options.ttlMs ?? 3_600_000, updateAgeOnGet: true });
+    // Not refreshed on use: a header keeps failing for free only until its entry runs out.
+    this.failures = new LRUCache<string, { error: unknown }>({ max: options.maxFailures ?? 10_000, ttl: options.failureTtlMs ?? 60_000 });
     this.onUnwrap = options.onUnwrap;
     liveCaches.add(new WeakRef(this.entries));
   }
 
-  /** The value for `header`, computing (and remembering) it with `unwrap` on a miss. */
+  /** The value for `header`, computing (and remembering) it with `unwrap` on a miss; a remembered failure is thrown again. */
   getOrUnwrap(header: string, unwrap: () => V): V {
     const id = createHash('sha256').update(header).digest('base64');
     const cached = this.entries.get(id);
@@ -46,8 +58,19 @@ export class UnwrapCache<V extends object> {
       totals.hits += 1;
       return cached;
     }
+    const failed = this.failures.get(id);
+    if (failed !== undefined) {
+      totals.failureHits += 1;
+      throw failed.error;
+    }
     totals.misses += 1;
-    const value = unwrap();
+    let value: V;
+    try {
+      value = unwrap();
+    } catch (error) {
+      this.failures.set(id, { error });
+      throw error;
+    }
     this.entries.set(id, value);
     this.onUnwrap?.(id, value);
     return value;
@@ -61,6 +84,7 @@ export class UnwrapCache<V extends object> {
   /** Forgets every entry, e.g. when the key ring changes. */
   clear(): void {
     this.entries.clear();
+    this.failures.clear();
   }
 
   get size(): number {
@@ -76,5 +100,5 @@ export function unwrapCacheStats(): UnwrapCacheStats {
     if (cache === undefined) liveCaches.delete(ref);
     else size += cache.size;
   }
-  return { hits: totals.hits, misses: totals.misses, size };
+  return { hits: totals.hits, misses: totals.misses, failureHits: totals.failureHits, size };
 }

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { workerMetrics } from '../cluster/cluster-channel.js';
 import { unwrapCacheStats } from '../envelope/unwrap-cache.js';
+import type { ChallengeEviction } from '../stores/memory-challenge-store.js';
 
 const CEREMONY_METHODS = new Set(['initiateRegistration', 'completeRegistration', 'initiateAuthentication', 'completeAuthentication']);
 
@@ -10,6 +11,8 @@ export interface GatewayMetrics {
   /** One store call (accounts or challenges). */
   observeStore(store: 'accounts' | 'challenges', operation: string, seconds: number, outcome: 'ok' | 'error' | 'timeout'): void;
   auditWriteFailed(): void;
+  /** A pending in-process challenge dropped to make room, by the bound that was reached. */
+  challengeEvicted(bound: ChallengeEviction): void;
   /** The Prometheus text exposition of every metric. */
   render(): Promise<{ contentType: string; text: string }>;
 }
@@ -51,6 +54,12 @@ export function createGatewayMetrics(): GatewayMetrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2],
     registers: [registry],
   });
+  const challengeEvictions = new Counter({
+    name: 'pkgw_challenge_evictions_total',
+    help: 'Pending ceremonies dropped from the in-process challenge store to make room, by bound (owner: one client address; total)',
+    labelNames: ['bound'] as const,
+    registers: [registry],
+  });
   const auditFailures = new Counter({
     name: 'pkgw_audit_write_failures_total',
     help: 'Audit events that could not be written (logged at error level instead)',
@@ -58,7 +67,7 @@ export function createGatewayMetrics(): GatewayMetrics {
   });
 
   // The unwrap cache keeps process-wide totals; these counters catch up with them on each scrape.
-  const reported = { hits: 0, misses: 0 };
+  const reported = { hits: 0, misses: 0, failureHits: 0 };
   new Counter({
     name: 'pkgw_rsa_unwrap_cache_hits_total',
     help: 'X-Encrypted-Key headers answered from the unwrap cache (no RSA decryption)',
@@ -77,6 +86,16 @@ export function createGatewayMetrics(): GatewayMetrics {
       const { misses } = unwrapCacheStats();
       this.inc(Math.max(0, misses - reported.misses));
       reported.misses = misses;
+    },
+  });
+  new Counter({
+    name: 'pkgw_rsa_unwrap_cache_failure_hits_total',
+    help: 'X-Encrypted-Key headers refused again from the remembered failures (no RSA decryption)',
+    registers: [registry],
+    collect() {
+      const { failureHits } = unwrapCacheStats();
+      this.inc(Math.max(0, failureHits - reported.failureHits));
+      reported.failureHits = failureHits;
     },
   });
   new Gauge({
@@ -102,6 +121,9 @@ export function createGatewayMetrics(): GatewayMetrics {
     },
     auditWriteFailed() {
       auditFailures.inc();
+    },
+    challengeEvicted(bound) {
+      challengeEvictions.inc({ bound });
     },
     async render() {
       return { contentType: registry.contentType, text: await (wholeGateway?.() ?? registry.metrics()) };

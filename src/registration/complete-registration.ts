@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { CeremonyRateLimiter } from '../abuse/ceremony-rate-limiter.js';
 import type { NewAuditEvent } from '../audit/audit-event.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
-import { takeChallenge, type ChallengeState } from '../ceremony/challenge-state.js';
+import { challengeIdSchema, takeChallenge, type ChallengeState } from '../ceremony/challenge-state.js';
 import { coseAlgorithm } from '../ceremony/cose-algorithm.js';
 import { passkeyProvider } from '../ceremony/passkey-provider.js';
 import { openJson } from '../ceremony/sealed-json.js';
@@ -19,13 +19,13 @@ import { limits } from '../rpc/limits.js';
 import { scopedMethod, type ScopedContext } from '../rpc/rpc-method.js';
 import type { Scope } from '../scopes/scope.js';
 import { optionalSession, type SessionDeps } from '../sessions/session-context.js';
-import type { SessionService } from '../sessions/session-service.js';
+import { requireRecentSignIn, type SessionService } from '../sessions/session-service.js';
 import type { Account, AccountStore, Credential } from '../stores/account-store.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
 import { verifiedOrFail } from '../ceremony/verified-or-fail.js';
 
 export const completeRegistrationParams = z.object({
-  challenge_id: z.string().min(1).max(limits.challengeIdChars),
+  challenge_id: challengeIdSchema,
   encrypted_attestation: envelopeField,
   encrypted_user: envelopeField,
 });
@@ -56,14 +56,13 @@ export function completeRegistration(deps: Deps) {
     params: completeRegistrationParams,
     result: completeRegistrationResult,
     envelopes: { encrypted_attestation: registrationResponseSchema, encrypted_user: registrationUserSchema },
-    ceremony: true,
     async handler(params, ctx) {
       const { scope, clientKey, log } = ctx;
       // Consumed first, so any failure below uses the challenge up as well.
       const state = await takeChallenge(deps.challenges, params.challenge_id, {
         kind: 'registration',
         scopeId: scope.scope_id,
-        keyFingerprint: clientKey.fingerprint,
+        keyThumbprint: clientKey.thumbprint,
       });
       const user = openJson(clientKey.key, params.encrypted_user, registrationUserSchema, 'encrypted_user');
       await deps.rateLimiter.consumeUser(scope, state.username ?? user.key);
@@ -81,7 +80,8 @@ export function completeRegistration(deps: Deps) {
       const result = account === null ? await createAccount(state, credential, scope, audit, deps) : await addPasskey(account, credential, audit, deps);
       log.info({ account_id: result.account_id, scope_id: scope.scope_id, added: account !== null }, 'passkey registered');
 
-      const jwt = await deps.sessions.issue(result, credential.credential_id, scope);
+      // The session is started by the new passkey: deleting an older one leaves it working.
+      const jwt = await deps.sessions.issue(result, credential.credential_id, scope, clientKey.thumbprint);
       return { account_id: result.account_id, identifier_hash: result.identifier_hash, encrypted_jwt: sealEnvelope(clientKey.key, jwt) };
     },
   });
@@ -90,6 +90,7 @@ export function completeRegistration(deps: Deps) {
 async function sessionAccount(ctx: ScopedContext, state: ChallengeState, deps: Deps): Promise<Account> {
   const signedIn = await optionalSession(ctx, deps);
   if (signedIn === null || signedIn.account.account_id !== state.account_id) throw new GatewayError('challenge_mismatch', 'added passkey without the same session');
+  requireRecentSignIn(signedIn.session, ctx.scope, deps.now());
   return signedIn.account;
 }
 

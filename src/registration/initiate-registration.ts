@@ -10,6 +10,7 @@ import { envelopeField } from '../rpc/envelope-field.js';
 import { limits } from '../rpc/limits.js';
 import { scopedMethod } from '../rpc/rpc-method.js';
 import { optionalSession, type SessionDeps } from '../sessions/session-context.js';
+import { requireRecentSignIn } from '../sessions/session-service.js';
 import type { AccountStore } from '../stores/account-store.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
 
@@ -21,7 +22,7 @@ export const initiateRegistrationResult = z.object({
   encrypted_creation_challenge: z.string().describe('Envelope of {"publicKey": PublicKeyCredentialCreationOptionsJSON}'),
 });
 
-export function initiateRegistration(deps: SessionDeps & { accounts: AccountStore; challenges: ChallengeStore; rateLimiter: CeremonyRateLimiter }) {
+export function initiateRegistration(deps: SessionDeps & { accounts: AccountStore; challenges: ChallengeStore; rateLimiter: CeremonyRateLimiter; now: () => number }) {
   return scopedMethod({
     name: 'initiateRegistration',
     summary: 'Start a passkey registration',
@@ -31,7 +32,6 @@ export function initiateRegistration(deps: SessionDeps & { accounts: AccountStor
     params: initiateRegistrationParams,
     result: initiateRegistrationResult,
     envelopes: { encrypted_user: registrationUserSchema },
-    ceremony: true,
     async handler(params, ctx) {
       const { scope, clientKey } = ctx;
       const user = openJson(clientKey.key, params.encrypted_user, registrationUserSchema, 'encrypted_user');
@@ -44,6 +44,8 @@ export function initiateRegistration(deps: SessionDeps & { accounts: AccountStor
         // The user handle is random bytes, never the username: clients base64url-decode it.
         target = { username: user.username, key: user.key, displayName: user.displayName, userHandle: new Uint8Array(randomBytes(USER_HANDLE_BYTES)), accountId: null, exclude: [] };
       } else {
+        // Adding a passkey gives whoever holds the session a lasting way in: it needs a recent sign-in.
+        requireRecentSignIn(signedIn.session, scope, deps.now());
         const { account } = signedIn;
         const existing = await deps.accounts.listCredentials(account.account_id);
         if (existing.length >= limits.credentialsPerAccount) throw new GatewayError('too_many_credentials');
@@ -76,13 +78,14 @@ export function initiateRegistration(deps: SessionDeps & { accounts: AccountStor
           kind: 'registration',
           scope_id: scope.scope_id,
           challenge: options.challenge,
-          key_fingerprint: clientKey.fingerprint,
+          key_thumbprint: clientKey.thumbprint,
           username: target.key,
           display_name: target.displayName,
           user_handle: options.user.id,
           account_id: target.accountId,
         },
         scope.timeout_ms,
+        ctx.clientIp,
       );
       return { challenge_id: challengeId, encrypted_creation_challenge: sealJson(clientKey.key, { publicKey: options }) };
     },

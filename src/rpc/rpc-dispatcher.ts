@@ -9,8 +9,8 @@ import type { RsaKeyRing } from '../keys/rsa-key-ring.js';
 import type { ScopeRegistry } from '../scopes/scope-registry.js';
 import { requireSession, type SessionDeps } from '../sessions/session-context.js';
 import { limits } from './limits.js';
-import type { CallContext, RpcMethod } from './rpc-method.js';
-import { resolveScopedContext } from './scope-context.js';
+import type { CallContext, RpcMethod, ScopedContext } from './rpc-method.js';
+import { resolveClientKey, resolveScope } from './scope-context.js';
 
 export interface JsonRpcError {
   code: number;
@@ -35,7 +35,7 @@ export interface RpcDispatcher {
 interface DispatchDeps extends SessionDeps {
   scopes: ScopeRegistry;
   rsaKeys: RsaKeyRing;
-  /** Counts every ceremony call per scope and client IP. */
+  /** Counts every call that carries a client key, per scope and client IP. */
   rateLimiter?: CeremonyRateLimiter;
   /** Checks the bearer token of admin methods (which are only in `methods` when a token is configured). */
   authorizeAdmin?: AdminAuthorizer;
@@ -110,11 +110,12 @@ async function invoke(method: RpcMethod, rawParams: unknown, ctx: CallContext, d
     deps.authorizeAdmin(ctx.headers.authorization);
     return method.handler(parseParams(method.params, rawParams), ctx);
   }
-  const scoped = await resolveScopedContext(ctx, deps);
-  if (method.kind === 'scoped') {
-    if (method.ceremony === true) await deps.rateLimiter?.consumeClient(scoped.scope, ctx.clientIp ?? 'unknown');
-    return method.handler(parseParams(method.params, rawParams), scoped);
-  }
+  // Cheap refusals first: the scope (a cache lookup), then the per-address limit, which every call
+  // that carries a client key counts toward (each call of a batch too), before any RSA work.
+  const scope = await resolveScope(ctx, deps.scopes);
+  await deps.rateLimiter?.consumeClient(scope, ctx.clientIp ?? 'unknown');
+  const scoped: ScopedContext = { ...ctx, scope, clientKey: resolveClientKey(ctx, deps.rsaKeys) };
+  if (method.kind === 'scoped') return method.handler(parseParams(method.params, rawParams), scoped);
   const withSession = await requireSession(scoped, deps);
   const result = await method.handler(parseParams(method.params, rawParams), withSession);
   // Results of authenticated methods travel sealed like every other payload.

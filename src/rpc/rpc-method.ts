@@ -46,8 +46,6 @@ export interface PublicMethod<P extends z.ZodType = z.ZodType, R extends z.ZodTy
 
 export interface ScopedMethod<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> extends MethodDoc<P, R> {
   kind: 'scoped';
-  /** A ceremony step (initiate* / complete*): each call counts toward the scope's per-IP rate limit. */
-  ceremony?: boolean;
   handler(params: z.output<P>, ctx: ScopedContext): Promise<z.input<R>>;
 }
 

@@ -8,11 +8,17 @@ export const sessionClaimsSchema = z.object({
   aud: z.string().describe('the scope id'),
   iat: z.number().int(),
   exp: z.number().int(),
+  /** When the passkey ceremony that started the session happened (OIDC's claim), for step-up checks. */
+  auth_time: z.number().int().describe('time of the passkey sign-in or registration that started the session'),
   jti: z.string(),
   identifier_hash: z.string(),
-  credential_id: z.string(),
+  credential_id: z.string().describe('the passkey that started the session'),
   public_key: z.string().describe('compressed secp256k1 public key, 66 hex characters, no 0x'),
   address: z.string().describe('Ethereum address of public_key'),
+  /** RFC 7800 confirmation: the session is accepted only under the client key it was issued to. */
+  cnf: z
+    .object({ jkt: z.string().describe("JWK SHA-256 thumbprint (RFC 7638) of the client's AES key") })
+    .describe('the client key the session is bound to'),
 });
 
 export type SessionClaims = z.infer<typeof sessionClaimsSchema>;

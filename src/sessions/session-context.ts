@@ -2,17 +2,15 @@ import { openEnvelope } from '../envelope/aes-gcm-envelope.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { limits } from '../rpc/limits.js';
 import type { ScopedContext, SessionContext } from '../rpc/rpc-method.js';
-import type { AccountStore } from '../stores/account-store.js';
 import type { SessionService } from './session-service.js';
 
 export interface SessionDeps {
   sessions: SessionService;
-  accounts: AccountStore;
 }
 
 /**
- * The session a call carries in X-Encrypted-Session: sealed with the same client key, signed by
- * us, unexpired, for this scope, not revoked, and for an account that still exists and is enabled.
+ * The session a call carries in X-Encrypted-Session: sealed with the call's client key, and
+ * passing the one session check for this scope and that client key (see SessionService.check).
  * Returns null when the header is absent.
  */
 export async function optionalSession(ctx: ScopedContext, deps: SessionDeps): Promise<SessionContext | null> {
@@ -25,11 +23,8 @@ export async function optionalSession(ctx: ScopedContext, deps: SessionDeps): Pr
   } catch {
     throw new GatewayError('session_invalid', 'session envelope did not open with this client key');
   }
-  const session = await deps.sessions.verify(jwt, ctx.scope.scope_id);
-  const account = await deps.accounts.getAccount(session.account_id);
-  if (account === null || account.scope_id !== ctx.scope.scope_id) throw new GatewayError('session_invalid', 'account gone');
-  if (account.disabled) throw new GatewayError('account_disabled');
-  return { ...ctx, session, account };
+  const { claims, account } = await deps.sessions.check(jwt, { scopeId: ctx.scope.scope_id, clientKeyThumbprint: ctx.clientKey.thumbprint });
+  return { ...ctx, session: claims, account };
 }
 
 export async function requireSession(ctx: ScopedContext, deps: SessionDeps): Promise<SessionContext> {

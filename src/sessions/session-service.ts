@@ -1,28 +1,45 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, type JWTHeaderParameters } from 'jose';
-import { signEs256Jws } from './es256-jws.js';
+import type { NewAuditEvent } from '../audit/audit-event.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { SessionKeyRing } from '../keys/session-key-ring.js';
 import type { Scope } from '../scopes/scope.js';
-import type { Account } from '../stores/account-store.js';
-import type { ChallengeStore } from '../stores/challenge-store.js';
+import type { Account, AccountStore } from '../stores/account-store.js';
+import { signEs256Jws } from './es256-jws.js';
 import { sessionClaimsSchema, type SessionClaims } from './session-claims.js';
 
-const REVOKED_PREFIX = 'revoked-session:';
+/** A session that passed the check: its claims and its account as it is now. */
+export interface CheckedSession {
+  claims: SessionClaims;
+  account: Account;
+}
 
 export interface SessionService {
-  /** Signs a new session for the account, valid for the scope's session_ttl. */
-  issue(account: Account, credentialId: string, scope: Scope): Promise<string>;
-  /** Verifies signature, issuer, expiry and revocation; any failure is `session_invalid`. */
-  verify(jwt: string, expectedScopeId?: string): Promise<SessionClaims>;
-  /** Revokes the session's jti until the session would have expired anyway. */
-  revoke(claims: SessionClaims): Promise<void>;
+  /**
+   * Signs a new session for the account, started by the passkey `credentialId`, bound to the client
+   * key with thumbprint `clientKeyThumbprint`, valid for the scope's session_ttl.
+   */
+  issue(account: Account, credentialId: string, scope: Scope, clientKeyThumbprint: string): Promise<string>;
+  /**
+   * The one session check every consumer uses (authenticated methods and `verify`): signature,
+   * issuer, audience (`scopeId`, when given), expiry; then, from the account store, that the jti is
+   * not revoked, the account still exists in the session's scope, the passkey that started the
+   * session is still on the account (and was not registered again since), the session is not older
+   * than the account's sessions-valid-after time, and the account is enabled. With
+   * `clientKeyThumbprint`, the session must also be bound to that client key (its `cnf.jkt`).
+   * Every failure is `session_invalid`, but a disabled account, which is `account_disabled`.
+   */
+  check(jwt: string, expected?: { scopeId?: string; clientKeyThumbprint?: string }): Promise<CheckedSession>;
+  /** Revokes one session until it would have expired anyway; `audit` is written with the revocation. */
+  revoke(claims: SessionClaims, audit?: NewAuditEvent): Promise<void>;
+  /** Ends every session of the account issued up to now; false when there is no such account. */
+  endAll(accountId: string, audit?: NewAuditEvent): Promise<boolean>;
   /** The public keys for offline verification. */
   jwks(): { keys: Record<string, unknown>[] };
 }
 
-export function createSessionService(deps: { keys: SessionKeyRing; issuer: string; revocations: ChallengeStore; now: () => number }): SessionService {
-  const { keys, issuer, revocations, now } = deps;
+export function createSessionService(deps: { keys: SessionKeyRing; issuer: string; accounts: AccountStore; now: () => number }): SessionService {
+  const { keys, issuer, accounts, now } = deps;
   const jwks = { keys: keys.all.map((key) => ({ ...key.jwk })) };
   const keyFor = (header: JWTHeaderParameters) => {
     const key = header.kid === undefined ? undefined : keys.byKid.get(header.kid);
@@ -30,10 +47,30 @@ export function createSessionService(deps: { keys: SessionKeyRing; issuer: strin
     return key.publicKey;
   };
 
+  const verifyToken = async (jwt: string, scopeId: string | undefined): Promise<SessionClaims> => {
+    let payload: unknown;
+    try {
+      ({ payload } = await jwtVerify(jwt, keyFor, {
+        algorithms: ['ES256'],
+        issuer,
+        audience: scopeId,
+        currentDate: new Date(now()),
+        requiredClaims: ['exp', 'iat', 'jti', 'sub', 'aud'],
+      }));
+    } catch (error) {
+      if (error instanceof GatewayError) throw error;
+      const detail = error instanceof joseErrors.JOSEError ? error.code : 'malformed session';
+      throw new GatewayError('session_invalid', detail);
+    }
+    const claims = sessionClaimsSchema.safeParse(payload);
+    if (!claims.success) throw new GatewayError('session_invalid', 'claims missing');
+    return claims.data;
+  };
+
   return {
-    async issue(account, credentialId, scope) {
+    async issue(account, credentialId, scope, clientKeyThumbprint) {
       const issuedAt = Math.floor(now() / 1000);
-      const claims = {
+      const claims: SessionClaims = {
         account_id: account.account_id,
         identifier_hash: account.identifier_hash,
         credential_id: credentialId,
@@ -44,37 +81,64 @@ export function createSessionService(deps: { keys: SessionKeyRing; issuer: strin
         aud: scope.scope_id,
         iat: issuedAt,
         exp: issuedAt + scope.session_ttl,
+        // Sessions are only ever issued by a passkey ceremony, so it happened now.
+        auth_time: issuedAt,
         jti: randomUUID(),
+        cnf: { jkt: clientKeyThumbprint },
       };
       return signEs256Jws({ alg: 'ES256', typ: 'JWT', kid: keys.current.kid }, claims, keys.current.privateKey);
     },
 
-    async verify(jwt, expectedScopeId) {
-      let payload: unknown;
-      try {
-        ({ payload } = await jwtVerify(jwt, keyFor, {
-          algorithms: ['ES256'],
-          issuer,
-          audience: expectedScopeId,
-          currentDate: new Date(now()),
-          requiredClaims: ['exp', 'iat', 'jti', 'sub', 'aud'],
-        }));
-      } catch (error) {
-        if (error instanceof GatewayError) throw error;
-        const detail = error instanceof joseErrors.JOSEError ? error.code : 'malformed session';
-        throw new GatewayError('session_invalid', detail);
+    async check(jwt, expected = {}) {
+      const claims = await verifyToken(jwt, expected.scopeId);
+      if (expected.clientKeyThumbprint !== undefined && !sameText(claims.cnf.jkt, expected.clientKeyThumbprint)) {
+        throw new GatewayError('session_invalid', 'session bound to another client key');
       }
-      const claims = sessionClaimsSchema.safeParse(payload);
-      if (!claims.success) throw new GatewayError('session_invalid', 'claims missing');
-      if ((await revocations.peek(REVOKED_PREFIX + claims.data.jti)) !== null) throw new GatewayError('session_invalid', 'revoked');
-      return claims.data;
+      const state = await accounts.sessionState(claims.account_id, claims.credential_id, claims.jti);
+      if (state === null || state.account.scope_id !== claims.aud) throw new GatewayError('session_invalid', 'account gone');
+      if (state.revoked) throw new GatewayError('session_invalid', 'revoked');
+      // A passkey deleted, or deleted and registered again since, no longer carries its sessions.
+      if (state.credential_created_at === null || secondsOf(state.credential_created_at) > claims.iat) {
+        throw new GatewayError('session_invalid', 'the passkey that started the session was deleted');
+      }
+      if (state.sessions_valid_after !== null && claims.iat * 1000 < Date.parse(state.sessions_valid_after)) {
+        throw new GatewayError('session_invalid', "ended with all of the account's sessions");
+      }
+      if (state.account.disabled) throw new GatewayError('account_disabled');
+      return { claims, account: state.account };
     },
 
-    async revoke(claims) {
-      const remainingMs = claims.exp * 1000 - now();
-      if (remainingMs > 0) await revocations.put(REVOKED_PREFIX + claims.jti, '1', remainingMs);
+    async revoke(claims, audit) {
+      const revocation = { jti: claims.jti, account_id: claims.account_id, expires_at: new Date(claims.exp * 1000).toISOString() };
+      await accounts.revokeSession(revocation, new Date(now()).toISOString(), audit);
+    },
+
+    async endAll(accountId, audit) {
+      // Sessions carry whole seconds: everything issued up to the end of this second is over.
+      const validAfter = (Math.floor(now() / 1000) + 1) * 1000;
+      return accounts.endSessions(accountId, new Date(validAfter).toISOString(), audit);
     },
 
     jwks: () => jwks,
   };
+}
+
+/**
+ * Refuses a sensitive change (adding or deleting a passkey) unless the session's passkey ceremony
+ * happened within the scope's reauthentication window.
+ */
+export function requireRecentSignIn(claims: SessionClaims, scope: Scope, now: number): void {
+  if (now / 1000 - claims.auth_time > scope.reauth_window_s) {
+    throw new GatewayError('reauthentication_required', `signed in ${Math.round(now / 1000 - claims.auth_time)} s ago`);
+  }
+}
+
+function secondsOf(timestamp: string): number {
+  return Math.floor(Date.parse(timestamp) / 1000);
+}
+
+function sameText(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'utf8');
+  const right = Buffer.from(b, 'utf8');
+  return left.length === right.length && timingSafeEqual(left, right);
 }

@@ -1,12 +1,13 @@
 /**
- * Short-lived ceremony state. `consume` is atomic: of any number of concurrent callers for one id,
- * exactly one gets the value, and the value is gone afterwards whether or not that caller succeeds.
+ * Short-lived ceremony state, and nothing else. `consume` is atomic: of any number of concurrent
+ * callers for one id, exactly one gets the value, and the value is gone afterwards whether or not
+ * that caller succeeds. Ids are the caller's own (server-made UUIDs); they only ever name
+ * challenges, in a key space no other kind of state shares.
  */
 export interface ChallengeStore {
-  put(id: string, value: string, ttlMs: number): Promise<void>;
+  /** `owner` (the client address that started the ceremony) lets a bounded store evict per client. */
+  put(id: string, value: string, ttlMs: number, owner?: string): Promise<void>;
   consume(id: string): Promise<string | null>;
-  /** Reads without consuming (revoked-session markers are checked on every authenticated call). */
-  peek(id: string): Promise<string | null>;
   /** Answers when the backend is reachable; throws otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

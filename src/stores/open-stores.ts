@@ -2,10 +2,11 @@ import { join } from 'node:path';
 import type { Config } from '../config/config.js';
 import type { AccountStore } from './account-store.js';
 import type { ChallengeStore } from './challenge-store.js';
-import { MemoryChallengeStore } from './memory-challenge-store.js';
+import { MemoryChallengeStore, type ChallengeEviction } from './memory-challenge-store.js';
 import { PostgresAccountStore } from './postgres-account-store.js';
 import { RedisChallengeStore } from './redis-challenge-store.js';
 import { createConfiguredRedis, type RedisLike } from './redis-client.js';
+import { redisKeySpace } from './redis-keys.js';
 import { SqliteAccountStore } from './sqlite-account-store.js';
 
 export interface Stores {
@@ -17,10 +18,22 @@ export interface Stores {
   describe: { challenges: string; accounts: string };
 }
 
+export interface StoreHooks {
+  /** Told each live in-process challenge dropped to make room (for the metrics). */
+  onChallengeEviction?: (bound: ChallengeEviction) => void;
+}
+
 /** Redis and PostgreSQL when configured; otherwise in-process challenges and a SQLite file. */
-export async function openStores(config: Config): Promise<Stores> {
+export async function openStores(config: Config, hooks: StoreHooks = {}): Promise<Stores> {
   const redis = createConfiguredRedis(config, { commandTimeoutMs: config.serviceTimeoutMs });
-  const challenges: ChallengeStore = redis !== null ? new RedisChallengeStore({ redis, keyPrefix: config.redisKeyPrefix }) : new MemoryChallengeStore();
+  const challenges: ChallengeStore =
+    redis !== null
+      ? new RedisChallengeStore({ redis, keyPrefix: redisKeySpace(config.redisKeyPrefix).namespace('challenge') })
+      : new MemoryChallengeStore({
+          maxEntries: config.memoryChallengeLimit,
+          maxEntriesPerOwner: config.memoryChallengeLimitPerIp,
+          onEvict: hooks.onChallengeEviction,
+        });
   let accounts: AccountStore;
   try {
     accounts = config.databaseUrl

@@ -5,14 +5,13 @@ import { assertValidTtl } from './challenge-ttl.js';
 export interface RedisChallengeStoreOptions {
   /** An ioredis client or Cluster (see redis-client.ts): every command here touches a single key. */
   redis: Redis | Cluster;
-  /** Namespace for this gateway's keys, e.g. `pkgw:challenge:`. */
+  /** Namespace of this gateway's challenge keys (see redis-keys.ts), e.g. `pkgw:challenge:`. */
   keyPrefix: string;
 }
 
 /**
  * ChallengeStore shared by any number of gateway processes. Atomicity comes from Redis itself:
- * `GETDEL` (Redis >= 6.2) reads and removes in one step, and `PX` makes Redis expire entries
- * (so `peek`'s plain `GET` never sees an expired one).
+ * `GETDEL` (Redis >= 6.2) reads and removes in one step, and `PX` makes Redis expire entries.
  * Redis errors are not caught here; they reject and the caller maps them to service_unavailable.
  */
 export class RedisChallengeStore implements ChallengeStore {
@@ -31,11 +30,6 @@ export class RedisChallengeStore implements ChallengeStore {
 
   async consume(id: string): Promise<string | null> {
     return this.redis.getdel(this.key(id));
-  }
-
-  async peek(id: string): Promise<string | null> {
-    // Redis never returns an expired key, so a plain GET is enough.
-    return this.redis.get(this.key(id));
   }
 
   async ping(): Promise<void> {

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { openEnvelope, sealEnvelope } from '../../src/envelope/aes-gcm-envelope.js';
 import { unwrapClientKey } from '../../src/envelope/client-key.js';
 import { decodeStrictBase64 } from '../../src/envelope/strict-base64.js';
@@ -97,7 +97,9 @@ describe('X-Encrypted-Key unwrap', () => {
   it('should unwrap the base64 text of the AES key, as the SDK sends it', () => {
     const unwrapped = unwrapClientKey(wrapKey(aesKey, keys.current.publicKeySpki), keys);
     expect(unwrapped.key.equals(aesKey)).toBe(true);
-    expect(unwrapped.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    // The RFC 7638 thumbprint of the AES key as an oct JWK, computed here independently.
+    const jwk = `{"k":"${aesKey.toString('base64url')}","kty":"oct"}`;
+    expect(unwrapped.thumbprint).toBe(createHash('sha256').update(jwk).digest('base64url'));
   });
 
   it('should also accept the raw 32 bytes', () => {

@@ -5,8 +5,8 @@ import { GatewayError } from '../../src/errors/gateway-error.js';
 import { loadSessionKeyRing } from '../../src/keys/session-key-ring.js';
 import { scopeSchema } from '../../src/scopes/scope.js';
 import { createSessionService } from '../../src/sessions/session-service.js';
-import type { Account } from '../../src/stores/account-store.js';
-import { MemoryChallengeStore } from '../../src/stores/memory-challenge-store.js';
+import type { Account, Credential } from '../../src/stores/account-store.js';
+import { SqliteAccountStore } from '../../src/stores/sqlite-account-store.js';
 
 const scope = scopeSchema.parse({
   scope_id: '6f0d1c3e-8a4b-4c5d-9e6f-0a1b2c3d4e5f',
@@ -18,7 +18,7 @@ const scope = scopeSchema.parse({
   updated_at: '2026-01-01T00:00:00.000Z',
 });
 const account: Account = {
-  account_id: 'a1',
+  account_id: '0b7b3c2e-5d1a-4f6e-8a9b-1c2d3e4f5a6b',
   scope_id: scope.scope_id,
   username: 'alice',
   display_name: 'Alice',
@@ -29,6 +29,32 @@ const account: Account = {
   disabled: false,
   created_at: '2026-01-01T00:00:00.000Z',
 };
+const credential: Credential = {
+  credential_id: 'cred',
+  account_id: account.account_id,
+  scope_id: scope.scope_id,
+  public_key: 'pQECAyYgASFYIGx1c3RyYXRpdmUta2V5',
+  algorithm: -7,
+  counter: 0,
+  transports: [],
+  aaguid: '00000000-0000-0000-0000-000000000000',
+  device_type: 'singleDevice',
+  backed_up: false,
+  created_at: '2026-01-01T00:00:00.000Z',
+  last_used_at: null,
+  name: null,
+  possibly_cloned: false,
+};
+const thumbprint = 'client-key-thumbprint';
+
+/** An account store holding the account and its passkey, for the session check to read. */
+async function accountsWithAccount(): Promise<SqliteAccountStore> {
+  const accounts = new SqliteAccountStore(':memory:');
+  const { scope_id: _id, created_at: _c, updated_at: _u, ...settings } = scope;
+  await accounts.createScope({ ...settings, scope_id: scope.scope_id });
+  await accounts.createAccountWithCredential(account, credential);
+  return accounts;
+}
 
 describe('session keys and tokens', () => {
   let dir: string;
@@ -46,30 +72,32 @@ describe('session keys and tokens', () => {
   });
 
   it('should keep verifying sessions signed by a previous key after rotation', async () => {
-    const revocations = new MemoryChallengeStore();
+    const accounts = await accountsWithAccount();
     const old = await loadSessionKeyRing({ keyFile: join(dir, 'old.pem'), previousKeyFiles: [] });
-    const jwt = await createSessionService({ keys: old, issuer: 'pkgw', revocations, now: Date.now }).issue(account, 'cred', scope);
+    const jwt = await createSessionService({ keys: old, issuer: 'pkgw', accounts, now: Date.now }).issue(account, 'cred', scope, thumbprint);
     const rotated = await loadSessionKeyRing({ keyFile: join(dir, 'new.pem'), previousKeyFiles: [join(dir, 'old.pem')] });
-    const service = createSessionService({ keys: rotated, issuer: 'pkgw', revocations, now: Date.now });
-    expect((await service.verify(jwt, scope.scope_id)).account_id).toBe('a1');
+    const service = createSessionService({ keys: rotated, issuer: 'pkgw', accounts, now: Date.now });
+    expect((await service.check(jwt, { scopeId: scope.scope_id })).claims.account_id).toBe(account.account_id);
     expect(service.jwks().keys.map((key) => key.kid)).toEqual([rotated.current.kid, old.current.kid]);
 
-    const forgotten = createSessionService({ keys: await loadSessionKeyRing({ keyFile: join(dir, 'new.pem'), previousKeyFiles: [] }), issuer: 'pkgw', revocations, now: Date.now });
-    await expect(forgotten.verify(jwt)).rejects.toMatchObject({ reason: 'session_invalid' });
-    await revocations.close();
+    const forgotten = createSessionService({ keys: await loadSessionKeyRing({ keyFile: join(dir, 'new.pem'), previousKeyFiles: [] }), issuer: 'pkgw', accounts, now: Date.now });
+    await expect(forgotten.check(jwt)).rejects.toMatchObject({ reason: 'session_invalid' });
+    await accounts.close();
   });
 
-  it('should refuse another issuer, another audience and an expired session', async () => {
-    const revocations = new MemoryChallengeStore();
+  it('should refuse another issuer, another audience, another client key and an expired session', async () => {
+    const accounts = await accountsWithAccount();
     const keys = await loadSessionKeyRing({ keyFile: join(dir, 'k.pem'), previousKeyFiles: [] });
     let now = Date.now();
-    const service = createSessionService({ keys, issuer: 'pkgw', revocations, now: () => now });
-    const jwt = await service.issue(account, 'cred', scope);
-    const other = createSessionService({ keys, issuer: 'someone-else', revocations, now: () => now });
-    await expect(other.verify(jwt)).rejects.toBeInstanceOf(GatewayError);
-    await expect(service.verify(jwt, 'another-scope')).rejects.toMatchObject({ reason: 'session_invalid' });
+    const service = createSessionService({ keys, issuer: 'pkgw', accounts, now: () => now });
+    const jwt = await service.issue(account, 'cred', scope, thumbprint);
+    await expect(service.check(jwt, { scopeId: scope.scope_id, clientKeyThumbprint: thumbprint })).resolves.toMatchObject({ claims: { cnf: { jkt: thumbprint } } });
+    const other = createSessionService({ keys, issuer: 'someone-else', accounts, now: () => now });
+    await expect(other.check(jwt)).rejects.toBeInstanceOf(GatewayError);
+    await expect(service.check(jwt, { scopeId: 'another-scope' })).rejects.toMatchObject({ reason: 'session_invalid' });
+    await expect(service.check(jwt, { clientKeyThumbprint: 'another-key' })).rejects.toMatchObject({ reason: 'session_invalid' });
     now += scope.session_ttl * 1000 + 1000;
-    await expect(service.verify(jwt, scope.scope_id)).rejects.toMatchObject({ reason: 'session_invalid' });
-    await revocations.close();
+    await expect(service.check(jwt, { scopeId: scope.scope_id })).rejects.toMatchObject({ reason: 'session_invalid' });
+    await accounts.close();
   });
 });

@@ -53,11 +53,29 @@ describe('unwrap cache', () => {
     expect(() => unwrapClientKey(header, other)).toThrow(GatewayError);
   });
 
-  test('failures are not cached: a bad header fails every time', () => {
+  test('a failure is remembered briefly: a bad header fails every time, for one decryption', () => {
     const header = wrapKey(randomBytes(32), other.current.publicKeySpki);
     const before = unwrapCacheStats();
     for (let i = 0; i < 3; i += 1) expect(() => unwrapClientKey(header, mine)).toThrow(GatewayError);
-    expect(unwrapCacheStats().misses - before.misses).toBe(3);
+    expect(unwrapCacheStats().misses - before.misses).toBe(1);
+    expect(unwrapCacheStats().failureHits - before.failureHits).toBe(2);
+  });
+
+  test('remembered failures are bounded and expire', async () => {
+    const cache = new UnwrapCache<{ n: number }>({ maxFailures: 2, failureTtlMs: 50 });
+    let attempts = 0;
+    const fail = (header: string) => () =>
+      cache.getOrUnwrap(header, () => {
+        attempts += 1;
+        throw new GatewayError('envelope_invalid', `bad ${header}`);
+      });
+    for (const header of ['a', 'b', 'c', 'a']) expect(fail(header)).toThrow(GatewayError);
+    expect(attempts).toBe(4); // 'a' was pushed out by 'c'
+    expect(fail('c')).toThrow(GatewayError);
+    expect(attempts).toBe(4);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(fail('c')).toThrow(GatewayError);
+    expect(attempts).toBe(5);
   });
 
   test('the cache is bounded: the least recently used header is forgotten', () => {

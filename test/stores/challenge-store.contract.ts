@@ -79,50 +79,10 @@ export function runChallengeStoreContract(name: string, makeStore: () => Promise
       expect(results.filter((value) => value !== null)).toEqual(['contended']);
     });
 
-    test('peek reads a value without consuming it', async () => {
-      const id = randomUUID();
-      await store.put(id, 'marker', 60_000);
-      await expect(store.peek(id)).resolves.toBe('marker');
-      await expect(store.peek(id)).resolves.toBe('marker');
-      await expect(store.consume(id)).resolves.toBe('marker');
-      await expect(store.peek(id)).resolves.toBeNull();
-    });
-
-    test('peek of an unknown id is null', async () => {
-      await expect(store.peek(randomUUID())).resolves.toBeNull();
-    });
-
-    test('peek sees the latest put', async () => {
-      const id = randomUUID();
-      await store.put(id, 'first', 60_000);
-      await store.put(id, 'second', 60_000);
-      await expect(store.peek(id)).resolves.toBe('second');
-    });
-
-    test('peek of an expired entry is null, and so is a later consume', async () => {
-      const [short, long] = [randomUUID(), randomUUID()];
-      await store.put(short, 'short-lived', 50);
-      await store.put(long, 'long-lived', 60_000);
-      await expect(store.peek(short)).resolves.toBe('short-lived');
-      await sleep(150);
-      await expect(store.peek(short)).resolves.toBeNull();
-      await expect(store.consume(short)).resolves.toBeNull();
-      await expect(store.peek(long)).resolves.toBe('long-lived');
-    });
-
-    test('concurrent peeks all see the value and leave it for one consume', async () => {
-      const id = randomUUID();
-      await store.put(id, 'shared', 60_000);
-      const peeks = await Promise.all(Array.from({ length: 10 }, () => store.peek(id)));
-      expect(peeks).toEqual(Array.from({ length: 10 }, () => 'shared'));
-      await expect(store.consume(id)).resolves.toBe('shared');
-    });
-
     test('unicode ids and values round-trip unchanged', async () => {
       const id = `défi-🔑-${randomUUID()}`;
       const value = JSON.stringify({ user: 'Zoë Ångström', note: '密码 🗝️ e\u0301 \u0000 \u{1F9D1}\u200D\u{1F4BB}' });
       await store.put(id, value, 60_000);
-      await expect(store.peek(id)).resolves.toBe(value);
       await expect(store.consume(id)).resolves.toBe(value);
     });
 

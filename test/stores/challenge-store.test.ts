@@ -90,7 +90,6 @@ describe('createRedisClient against an unavailable server (no Redis needed)', ()
       await expect(store.ping()).rejects.toThrow();
       await expect(store.put('x', 'v', 1000)).rejects.toThrow();
       await expect(store.consume('x')).rejects.toThrow();
-      await expect(store.peek('x')).rejects.toThrow();
       expect(Date.now() - started).toBeLessThan(2000);
     } finally {
       await store.close();

@@ -30,18 +30,6 @@ describe('MemoryChallengeStore specifics', () => {
     expect(store.size).toBe(0);
   });
 
-  test('peek expires exactly at the TTL and drops the expired entry', async () => {
-    const clock = manualClock();
-    const store = make({ now: clock.now });
-    await store.put('a', 'v', 1000);
-    clock.advance(999);
-    await expect(store.peek('a')).resolves.toBe('v');
-    expect(store.size).toBe(1);
-    clock.advance(1);
-    await expect(store.peek('a')).resolves.toBeNull();
-    expect(store.size).toBe(0);
-  });
-
   test('sweep removes only expired entries', async () => {
     const clock = manualClock();
     const store = make({ now: clock.now });
@@ -100,8 +88,56 @@ describe('MemoryChallengeStore specifics', () => {
     await expect(store.consume('a')).resolves.toBe('1b');
   });
 
-  test('maxEntries must be a positive integer', () => {
+  test('maxEntries and maxEntriesPerOwner must be positive integers', () => {
     expect(() => new MemoryChallengeStore({ maxEntries: 0 })).toThrow(RangeError);
     expect(() => new MemoryChallengeStore({ maxEntries: 1.5 })).toThrow(RangeError);
+    expect(() => new MemoryChallengeStore({ maxEntriesPerOwner: 0 })).toThrow(RangeError);
+  });
+
+  test('an owner at its bound loses its own oldest entries, never another owner\'s, and each eviction is reported', async () => {
+    const evicted: string[] = [];
+    const store = make({ maxEntries: 100, maxEntriesPerOwner: 3, onEvict: (bound) => evicted.push(bound) });
+    await store.put('victim', 'v', 10_000, '203.0.113.7');
+    for (let i = 0; i < 10; i += 1) await store.put(`flood-${i}`, 'f', 10_000, '198.51.100.1');
+    expect(store.size).toBe(4);
+    expect(evicted).toEqual(Array(7).fill('owner'));
+    await expect(store.consume('victim')).resolves.toBe('v');
+    const flood = await Promise.all(Array.from({ length: 10 }, (_, i) => store.consume(`flood-${i}`)));
+    expect(flood).toEqual([...Array(7).fill(null), 'f', 'f', 'f']);
+  });
+
+  test('an owner\'s expired entries make room before its live ones, and are not counted as evictions', async () => {
+    const clock = manualClock();
+    const evicted: string[] = [];
+    const store = make({ now: clock.now, maxEntriesPerOwner: 2, onEvict: (bound) => evicted.push(bound) });
+    await store.put('short', 's', 100, 'a');
+    await store.put('long', 'l', 10_000, 'a');
+    clock.advance(200);
+    await store.put('new', 'n', 10_000, 'a');
+    expect(evicted).toEqual([]);
+    await expect(store.consume('long')).resolves.toBe('l');
+    await expect(store.consume('new')).resolves.toBe('n');
+  });
+
+  test('the overall bound evicts the oldest of anyone and reports it', async () => {
+    const evicted: string[] = [];
+    const store = make({ maxEntries: 2, maxEntriesPerOwner: 2, onEvict: (bound) => evicted.push(bound) });
+    await store.put('a', '1', 10_000, 'x');
+    await store.put('b', '2', 10_000, 'y');
+    await store.put('c', '3', 10_000, 'z');
+    expect(evicted).toEqual(['total']);
+    await expect(store.consume('a')).resolves.toBeNull();
+    await expect(store.consume('c')).resolves.toBe('3');
+  });
+
+  test('consumed and re-put entries leave their owner\'s count', async () => {
+    const store = make({ maxEntriesPerOwner: 2 });
+    await store.put('a', '1', 10_000, 'x');
+    await store.put('b', '2', 10_000, 'x');
+    await store.consume('a');
+    await store.put('b', '2b', 10_000, 'x');
+    await store.put('c', '3', 10_000, 'x');
+    await expect(store.consume('b')).resolves.toBe('2b');
+    await expect(store.consume('c')).resolves.toBe('3');
   });
 });
