@@ -79,6 +79,7 @@ async function main(): Promise<number> {
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
+    METRICS_PORT: '0',
     DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
     REDIS_URL: args['redis-url'],

@@ -12,6 +12,7 @@ import { shareClientKeys } from './envelope/client-key.js';
 import { drainServer } from './http/drain-server.js';
 import { createHttpServer } from './http/http-server.js';
 import { createGatewayMetrics } from './metrics/gateway-metrics.js';
+import { createMetricsServer } from './metrics/metrics-server.js';
 import { loadRsaKeyRing, type RsaKeyRing } from './keys/rsa-key-ring.js';
 import { loadSecret } from './keys/secret-file.js';
 import { loadSessionKeyRing } from './keys/session-key-ring.js';
@@ -27,12 +28,16 @@ import { checkReadiness } from './stores/store-readiness.js';
 
 export interface Gateway {
   server: Server;
+  /** The metrics listener (METRICS_HOST:METRICS_PORT), serving GET /metrics only. */
+  metricsServer: Server;
   stores: Stores;
   rsaKeys: RsaKeyRing;
   scopes: ScopeRegistry;
   developmentScopeId: string | null;
-  /** Starts listening; resolves to the base URL. */
+  /** Starts both listeners; resolves to the public base URL. */
   listen(): Promise<string>;
+  /** The URL of GET /metrics once listening, e.g. http://localhost:9546/metrics; undefined before. */
+  readonly metricsUrl: string | undefined;
   /** Stops; with `graceMs`, requests in flight get that long to finish before connections are cut. */
   close(options?: { graceMs?: number }): Promise<void>;
 }
@@ -95,38 +100,53 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
       },
       '/.well-known/jwks.json': async () => ({ status: 200, body: sessions.jwks() }),
     },
-    pageRoutes: {
-      ...(config.demo ? createDemoRoutes({ publicKey: rsaKeys.current.publicKeySpki, defaultScopeId: developmentScopeId }) : {}),
-      '/metrics': async () => {
-        const { contentType, text } = await metrics.render();
-        return { status: 200, headers: { 'Content-Type': contentType }, body: text };
-      },
-    },
+    pageRoutes: config.demo ? createDemoRoutes({ publicKey: rsaKeys.current.publicKeySpki, defaultScopeId: developmentScopeId }) : {},
     trustProxyHops: config.trustProxyHops,
   });
+  // Metrics have a listener of their own, on loopback unless METRICS_HOST says otherwise.
+  const metricsServer = createMetricsServer({ metrics, log });
+  let metricsUrl: string | undefined;
 
   return {
     server,
+    metricsServer,
     stores,
     rsaKeys,
     scopes,
     developmentScopeId,
-    listen() {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(config.port, config.host, () => {
-          const { port } = server.address() as AddressInfo;
-          const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-          resolve(`http://${host === '127.0.0.1' ? 'localhost' : host}:${port}`);
-        });
-      });
+    get metricsUrl() {
+      return metricsUrl;
+    },
+    async listen() {
+      // One after the other, in the same order in every worker: node:cluster pairs up the workers'
+      // listeners by the order they open them, which matters when both ports are 0.
+      const url = await listenOn(server, config.port, config.host);
+      try {
+        metricsUrl = `${await listenOn(metricsServer, config.metricsPort, config.metricsHost)}/metrics`;
+      } catch (error) {
+        server.close();
+        throw error;
+      }
+      return url;
     },
     async close({ graceMs = 0 } = {}) {
       draining = true;
-      await drainServer(server, graceMs);
+      await Promise.all([drainServer(server, graceMs), drainServer(metricsServer, graceMs)]);
       scopes.close();
       stopSharingKeys();
       await Promise.allSettled([stores.challenges.close(), stores.accounts.close()]);
     },
   };
+}
+
+/** Listens on `host:port` (port 0: any free one); resolves to the base URL, localhost for 127.0.0.1. */
+function listenOn(server: Server, port: number, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const { port: bound } = server.address() as AddressInfo;
+      const shown = host.includes(':') ? `[${host}]` : host;
+      resolve(`http://${shown === '127.0.0.1' ? 'localhost' : shown}:${bound}`);
+    });
+  });
 }

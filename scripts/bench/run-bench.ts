@@ -100,6 +100,8 @@ async function main(): Promise<void> {
     [...(values['profile-dir'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values['profile-dir']]), join(root, 'dist/src/main.js')],
     {
       PORT: String(gatewayPort),
+      // Not scraped here; any free port, so a gateway already on the default one does not stop the run.
+      METRICS_PORT: '0',
       DATA_DIR: dataDir,
       REDIS_URL: redisUrl,
       REDIS_KEY_PREFIX: gatewayPrefix,

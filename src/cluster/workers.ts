@@ -20,6 +20,8 @@ export function printsBanner(): boolean {
 
 const RESTART_WINDOW_MS = 60_000;
 const MAX_RESTARTS_PER_WINDOW = 10;
+/** Every gateway process opens two listeners: the public one and the metrics one (see app.ts). */
+const LISTENERS_PER_WORKER = 2;
 
 /**
  * Runs the gateway as a node:cluster primary when more than one process is wanted, and returns
@@ -74,18 +76,29 @@ export async function runWorkers(config: Config, log: Logger): Promise<boolean> 
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
+  // node:cluster reports each listener a worker opens; a worker serves once it has opened all of them.
+  const opened = new Map<Worker, number>();
+  let listening = 0;
+  let onWorkerListening = (_worker: Worker): void => {};
+  cluster.on('listening', (worker) => {
+    const listeners = (opened.get(worker) ?? 0) + 1;
+    opened.set(worker, listeners);
+    if (listeners !== LISTENERS_PER_WORKER) return;
+    listening += 1;
+    onWorkerListening(worker);
+    if (listening === count) log.info({ workers: count }, 'all workers listening');
+  });
+  cluster.on('exit', (worker) => opened.delete(worker));
+
   const first = fork();
   await new Promise<void>((resolve, reject) => {
-    first.once('listening', () => resolve());
+    onWorkerListening = (worker) => {
+      if (worker === first) resolve();
+    };
     first.once('exit', (code) => {
       stopping = true;
       reject(new Error(`first worker exited with code ${code} before listening`));
     });
-  });
-  let listening = 1;
-  cluster.on('listening', () => {
-    listening += 1;
-    if (listening === count) log.info({ workers: count }, 'all workers listening');
   });
   for (let i = 1; i < count; i += 1) fork();
   log.info({ workers: count }, 'gateway workers started');

@@ -66,6 +66,9 @@ const pathList = z
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(9545),
   HOST: z.string().trim().min(1).default('127.0.0.1'),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9546),
+  // Loopback unless asked: the metrics describe traffic and are not for the public.
+  METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().trim().min(1).default('./data'),
   REDIS_URL: urlWithProtocols(['redis:', 'rediss:']).optional(),
   REDIS_KEY_PREFIX: z.string().max(100).default('pkgw:'),
@@ -99,11 +102,19 @@ const envSchema = z.object({
   MEMORY_CHALLENGE_LIMIT: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
   MEMORY_CHALLENGE_LIMIT_PER_IP: z.coerce.number().int().min(1).max(10_000_000).default(1000),
   DEMO: z.enum(['on', 'off']).default('on'),
+}).superRefine((env, ctx) => {
+  // Caught here rather than as EADDRINUSE at start, which would not say which setting clashes.
+  if (env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT && env.METRICS_HOST === env.HOST) {
+    ctx.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'must differ from PORT when METRICS_HOST is HOST' });
+  }
 });
 
 export type Config = {
   port: number;
   host: string;
+  /** The metrics listener's port (0: any free one) and address; GET /metrics is served only there. */
+  metricsPort: number;
+  metricsHost: string;
   dataDir: string;
   redisUrl: string | undefined;
   redisKeyPrefix: string;
@@ -161,6 +172,8 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
   return {
     port: e.PORT,
     host: e.HOST,
+    metricsPort: e.METRICS_PORT,
+    metricsHost: e.METRICS_HOST,
     dataDir,
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,

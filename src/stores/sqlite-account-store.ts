@@ -17,6 +17,7 @@ import type {
   SignInRecord,
 } from './account-store.js';
 import { migrationsFor, schemaMigrationsTable } from './migrations.js';
+import { makeDatabaseFilesPrivate } from './private-database-file.js';
 import {
   assertValidCredentialLimit,
   auditInsertColumns,
@@ -74,6 +75,7 @@ export class SqliteAccountStore implements AccountStore {
   /** @param filename a database file path, or ':memory:' */
   constructor(filename: string, options: SqliteAccountStoreOptions = {}) {
     const busyTimeoutMs = Math.trunc(options.busyTimeoutMs ?? 5000);
+    if (filename !== ':memory:' && filename !== '') makeDatabaseFilesPrivate(filename);
     this.db = new Database(filename, { timeout: busyTimeoutMs });
     try {
       // WAL lets readers proceed while one writer commits; foreign keys are off per connection by default.

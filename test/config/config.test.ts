@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from '../../src/config/config.js';
 describe('configuration from the environment', () => {
   it('should run with no configuration at all on embedded defaults', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ port: 9545, host: '127.0.0.1', redisUrl: undefined, databaseUrl: undefined, logLevel: 'info', rsaKeyBits: 2048, allowedOrigins: [] });
+    expect(config).toMatchObject({ port: 9545, host: '127.0.0.1', metricsPort: 9546, metricsHost: '127.0.0.1', redisUrl: undefined, databaseUrl: undefined, logLevel: 'info', rsaKeyBits: 2048, allowedOrigins: [] });
     expect(config.dataDir.endsWith('/data')).toBe(true);
     expect(config.rsaPrivateKeyFile).toBe(`${config.dataDir}/rsa-private-key.pem`);
   });
@@ -12,6 +12,8 @@ describe('configuration from the environment', () => {
     const config = loadConfig({
       PORT: '8080',
       HOST: '0.0.0.0',
+      METRICS_PORT: '9100',
+      METRICS_HOST: '10.0.0.5',
       DATA_DIR: '/tmp/pkgw',
       REDIS_URL: 'redis://cache:6379',
       DATABASE_URL: 'postgres://db/gateway',
@@ -29,6 +31,8 @@ describe('configuration from the environment', () => {
     expect(config).toMatchObject({
       port: 8080,
       host: '0.0.0.0',
+      metricsPort: 9100,
+      metricsHost: '10.0.0.5',
       dataDir: '/tmp/pkgw',
       redisUrl: 'redis://cache:6379',
       databaseUrl: 'postgres://db/gateway',
@@ -48,6 +52,10 @@ describe('configuration from the environment', () => {
   it.each([
     ['PORT', 'eighty'],
     ['PORT', '70000'],
+    ['METRICS_PORT', 'ninety'],
+    ['METRICS_PORT', '-1'],
+    ['METRICS_PORT', '65536'],
+    ['METRICS_HOST', '   '],
     ['REDIS_URL', 'http://cache'],
     ['DATABASE_URL', 'mysql://db'],
     ['LOG_LEVEL', 'loud'],
@@ -62,5 +70,11 @@ describe('configuration from the environment', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).message).toContain(name);
+  });
+
+  it('should stop when METRICS_PORT is PORT on the same host, and take any free port for each when both are 0', () => {
+    expect(() => loadConfig({ PORT: '9000', METRICS_PORT: '9000' })).toThrow(/METRICS_PORT/);
+    expect(loadConfig({ PORT: '9000', METRICS_PORT: '9000', METRICS_HOST: '10.0.0.5' }).metricsPort).toBe(9000);
+    expect(loadConfig({ PORT: '0', METRICS_PORT: '0' })).toMatchObject({ port: 0, metricsPort: 0 });
   });
 });

@@ -20,7 +20,7 @@ describe('GET /metrics', () => {
     await signIn(client, authenticator, username);
     await client.call('completeAuthentication', { challenge_id: 'gone', encrypted_assertion: client.seal({}) });
 
-    const response = await fetch(new URL('/metrics', harness.url));
+    const response = await fetch(harness.gateway.metricsUrl!);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/plain');
     const text = await response.text();

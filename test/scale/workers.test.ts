@@ -100,9 +100,11 @@ describeWithRedisAndPostgres('npm start with WORKERS=2 on Redis and PostgreSQL',
 
   test('two worker processes share the port, print one banner, serve ceremonies and stop on SIGTERM', async () => {
     const port = await freePort();
+    const metricsPort = await freePort();
     const gateway = spawnBuiltGateway({
         DATA_DIR: dataDir,
         PORT: String(port),
+        METRICS_PORT: String(metricsPort),
         LOG_LEVEL: 'info',
         WORKERS: '2',
         REDIS_URL: redisUrl,
@@ -117,6 +119,7 @@ describeWithRedisAndPostgres('npm start with WORKERS=2 on Redis and PostgreSQL',
       const stdout = gateway.stdout();
       expect(childrenOf(child.pid!)).toHaveLength(2);
       expect(stdout.match(/passkey-gateway listening on/g)).toHaveLength(1);
+      expect(stdout).toContain(`http://localhost:${metricsPort}/metrics`);
       const scopeId = /development scope id: ([0-9a-f-]{36})/.exec(stdout)?.[1];
       expect(scopeId).toBeDefined();
 
@@ -129,8 +132,9 @@ describeWithRedisAndPostgres('npm start with WORKERS=2 on Redis and PostgreSQL',
       expect((await sessionCall(client, session, 'getAccount')).result).toMatchObject({ username: 'worker-user' });
 
       // One client, six calls, each on a new connection, so both workers serve it: its key is
-      // decrypted once and shared; /metrics, whichever worker answers, counts for both.
-      const scrape = () => onNewConnection(`${url}metrics`, { method: 'GET' });
+      // decrypted once and shared; /metrics on the metrics listener, which both workers share too,
+      // counts for both whichever worker answers.
+      const scrape = () => onNewConnection(`http://127.0.0.1:${metricsPort}/metrics`, { method: 'GET' });
       const before = await scrape();
       const fresh = new RpcClient(url, scopeId!, publicKey);
       for (let i = 0; i < 6; i += 1) {

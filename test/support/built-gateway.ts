@@ -18,11 +18,14 @@ export interface BuiltGateway {
   exited: Promise<number | null>;
 }
 
-/** Runs the built gateway (`dist/src/main.js`) as its own process with only the given environment (plus PATH). */
+/**
+ * Runs the built gateway (`dist/src/main.js`) as its own process with only the given environment
+ * (plus PATH, and METRICS_PORT=0 unless given, so suites running side by side never share a port).
+ */
 export function spawnBuiltGateway(env: Record<string, string>): BuiltGateway {
   const child = spawn(process.execPath, [join(root, 'dist', 'src', 'main.js')], {
     cwd: root,
-    env: { PATH: process.env.PATH, ...env },
+    env: { PATH: process.env.PATH, METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   let stdout = '';

@@ -27,7 +27,7 @@ export interface Harness {
 export const TEST_ORIGIN = 'http://localhost:8788';
 
 /**
- * A gateway on a random loopback port through the real composition root, with its own data
+ * A gateway on a random loopback port (its metrics listener on another) through the real composition root, with its own data
  * directory and, on the real backends, its own Redis key prefix and PostgreSQL schema.
  */
 export async function startGateway(
@@ -40,6 +40,7 @@ export async function startGateway(
   const gatewayEnv: Record<string, string> = {
     PORT: '0',
     HOST: '127.0.0.1',
+    METRICS_PORT: '0',
     DATA_DIR: dataDir,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...(backend === 'redis+postgres'
