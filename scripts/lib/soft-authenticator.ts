@@ -59,6 +59,10 @@ export interface CeremonyOverrides {
   userVerified?: boolean;
   /** Force the UP flag for this call (default true). */
   userPresent?: boolean;
+  /** Force the backup-eligible (BE) flag for this call, e.g. a passkey a provider has since synced. */
+  backupEligible?: boolean;
+  /** Force the backed-up (BS) flag for this call. */
+  backedUp?: boolean;
   /** Assertion only: use (and store) this counter value instead of counter + counterStep. */
   counter?: number;
   /** Flip a bit in the signature (attestation sig for packed-self on create). */
@@ -335,8 +339,8 @@ export class SoftAuthenticator {
     let f = 0;
     if (o.userPresent ?? true) f |= FLAG_UP;
     if (o.userVerified ?? this.userVerification) f |= FLAG_UV;
-    if (this.backupEligible) f |= FLAG_BE;
-    if (this.backedUp) f |= FLAG_BS;
+    if (o.backupEligible ?? this.backupEligible) f |= FLAG_BE;
+    if (o.backedUp ?? this.backedUp) f |= FLAG_BS;
     return f;
   }
 

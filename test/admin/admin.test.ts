@@ -11,7 +11,7 @@ import { adminCall } from './admin-rpc.js';
 
 const TOKEN = randomBytes(32).toString('base64url');
 const platform = () => new SoftAuthenticator({ algorithm: 'EdDSA', attestation: 'none' });
-const adminMethodNames = ['createScope', 'updateScope', 'listScopes', 'disableAccount', 'enableAccount', 'getAuditLog'];
+const adminMethodNames = ['createScope', 'updateScope', 'listScopes', 'disableAccount', 'enableAccount', 'revokeSessions', 'getAuditLog'];
 
 describe('admin methods without ADMIN_TOKEN_FILE', () => {
   let harness: Harness;
@@ -98,5 +98,24 @@ describeForBackends('admin methods behind the bearer token', (backend) => {
     const other = (await harness.createScope()).scope_id;
     expect((await adminCall(harness.url, 'disableAccount', { scope_id: other, account_id }, TOKEN)).error?.data).toBe('account_not_found');
     expect((await adminCall(harness.url, 'disableAccount', { scope_id: scopeId }, TOKEN)).error?.data).toBe('invalid_params');
+  });
+
+  it('should end every session of an account with revokeSessions, audited, and let it sign in again', async () => {
+    const scopeId = (await harness.createScope()).scope_id;
+    const [laptop, phone] = [new RpcClient(harness.url, scopeId, harness.publicKey), new RpcClient(harness.url, scopeId, harness.publicKey)];
+    const authenticator = platform();
+    const username = `Eve-${randomUUID().slice(0, 8)}`;
+    const { account_id } = await register(laptop, authenticator, username);
+    const sessions = [[laptop, await signIn(laptop, authenticator, username)], [phone, await signIn(phone, authenticator, username)]] as const;
+
+    expect((await adminCall(harness.url, 'revokeSessions', { scope_id: scopeId, username }, TOKEN)).result).toEqual({ account_id, scope_id: scopeId, sessions_revoked: true });
+    for (const [client, session] of sessions) expect((await sessionCall(client, session, 'getAccount')).error?.data).toBe('session_invalid');
+    const events = await harness.gateway.stores.accounts.listAuditEvents(scopeId, { limit: 100 });
+    expect(events.filter((event) => event.event === 'sessions_revoked')).toEqual([expect.objectContaining({ account_id, reason: 'admin' })]);
+
+    // Sessions carry whole seconds: one from the next second on works.
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
+    expect((await sessionCall(laptop, await signIn(laptop, authenticator, username), 'getAccount')).result).toMatchObject({ account_id });
+    expect((await adminCall(harness.url, 'revokeSessions', { scope_id: (await harness.createScope()).scope_id, account_id }, TOKEN)).error?.data).toBe('account_not_found');
   });
 });
