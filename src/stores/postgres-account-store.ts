@@ -8,6 +8,7 @@ import type {
   AddCredentialResult,
   CreateAccountResult,
   Credential,
+  CredentialShape,
   CredentialUse,
   DeleteCredentialResult,
   NewScope,
@@ -17,6 +18,7 @@ import type {
 import { constraintNames, migrationsFor, schemaMigrationsTable } from './migrations.js';
 import {
   assertValidCredentialLimit,
+  assertValidSampleLimit,
   auditInsertColumns,
   auditInsertValues,
   canonicalTimestamp,
@@ -31,6 +33,7 @@ import {
   toAccountWithCredentials,
   toAuditEvent,
   toCredential,
+  toCredentialShapes,
   toCredentialWithAccount,
   toScope,
   updatableScopeColumns,
@@ -39,6 +42,7 @@ import {
   type AuditRow,
   type CredentialAccountRow,
   type CredentialRow,
+  type CredentialShapeRow,
   type ScopeRow,
 } from './sql-rows.js';
 
@@ -206,6 +210,15 @@ const sql = {
            WHERE a.scope_id = $1 AND a.username = $2
            ORDER BY c.created_at, c.credential_id`,
   },
+  // The newest accounts come off accounts_scope_created_idx, which only a scope_id compared in
+  // collation "C" can use (see migration 5); their passkeys off credentials_account_id_idx.
+  credentialShapes: {
+    name: 'pkgw_credential_shapes',
+    text: `SELECT c.account_id, length(rtrim(c.credential_id, '=')) AS id_chars, c.transports
+           FROM (SELECT account_id, created_at FROM accounts WHERE scope_id COLLATE "C" = $1 ORDER BY created_at DESC, account_id DESC LIMIT $2) a
+           JOIN credentials c ON c.account_id = a.account_id
+           ORDER BY a.created_at DESC, a.account_id DESC, c.created_at, c.credential_id`,
+  },
   insertAuditEvent: {
     name: 'pkgw_insert_audit_event',
     text: `INSERT INTO audit_log (${auditInsertColumns}) VALUES (${auditParams(1)})`,
@@ -360,6 +373,12 @@ export class PostgresAccountStore implements AccountStore {
   async findAccountWithCredentials(scopeId: string, username: string): Promise<{ account: Account; credentials: Credential[] } | null> {
     const result = await this.pool.query<AccountCredentialRow>({ ...sql.findAccountWithCredentials, values: [scopeId, username] });
     return toAccountWithCredentials(result.rows);
+  }
+
+  async credentialShapes(scopeId: string, limit: number): Promise<CredentialShape[][]> {
+    assertValidSampleLimit(limit);
+    const result = await this.pool.query<CredentialShapeRow>({ ...sql.credentialShapes, values: [scopeId, limit] });
+    return toCredentialShapes(result.rows);
   }
 
   async getAccount(accountId: string): Promise<Account | null> {
