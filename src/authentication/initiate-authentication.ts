@@ -8,7 +8,7 @@ import { envelopeField } from '../rpc/envelope-field.js';
 import { scopedMethod } from '../rpc/rpc-method.js';
 import type { AccountStore } from '../stores/account-store.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
-import { decoyCredentials } from './decoy-credentials.js';
+import { decoyCredentials, emptyShapeSample } from './decoy-credentials.js';
 
 export const initiateAuthenticationParams = z.object({
   encrypted_user: envelopeField.optional(),
@@ -39,7 +39,7 @@ export function initiateAuthentication(deps: { accounts: AccountStore; challenge
       if (user.key !== null) {
         const found = await deps.accounts.findAccountWithCredentials(scope.scope_id, user.key);
         if (found === null) {
-          allowCredentials = decoyCredentials(deps.identifierSecret, scope.scope_id, user.key);
+          allowCredentials = decoyCredentials(deps.identifierSecret, scope.scope_id, user.key, emptyShapeSample);
           namedSigner = { account: null, credentials: [] };
         } else {
           allowCredentials = found.credentials.map((credential) => ({ id: credential.credential_id, transports: credential.transports }));
