@@ -7,6 +7,7 @@ import { createDemoRoutes } from './demo/demo-routes.js';
 import { createCeremonyRateLimiter } from './abuse/ceremony-rate-limiter.js';
 import { loadAdminAuthorizer } from './admin/admin-token.js';
 import { createAuditRecorder } from './audit/audit-recorder.js';
+import { createDecoyShapeCache } from './authentication/decoy-shape-cache.js';
 import { workerClientKeyChannel } from './cluster/cluster-channel.js';
 import { shareClientKeys } from './envelope/client-key.js';
 import { drainServer } from './http/drain-server.js';
@@ -82,8 +83,9 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
 
   const developmentScopeId = await ensureDevelopmentScope(accounts, config);
   const scopes = await createScopeRegistry({ store: accounts, extraOrigins: config.allowedOrigins, log });
+  const decoyShapes = createDecoyShapeCache({ accounts, log });
   const methods = buildMethods({
-    accounts, challenges, rsaKeys, sessions, identifierSecret, accountKeySecret, now,
+    accounts, challenges, rsaKeys, sessions, identifierSecret, accountKeySecret, decoyShapes, now,
     rateLimiter, audit, scopes, admin: authorizeAdmin !== undefined,
   });
   const rpc = createRpcDispatcher({ methods, scopes, rsaKeys, sessions, rateLimiter, authorizeAdmin, onCall: metrics.observeCall });
@@ -133,6 +135,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
       draining = true;
       await Promise.all([drainServer(server, graceMs), drainServer(metricsServer, graceMs)]);
       scopes.close();
+      decoyShapes.close();
       stopSharingKeys();
       await Promise.allSettled([stores.challenges.close(), stores.accounts.close()]);
     },

@@ -1,16 +1,81 @@
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { encode } from 'cborg';
+import type { CredentialShape } from '../stores/account-store.js';
 
-const TRANSPORT_CHOICES: string[][] = [['internal'], ['hybrid', 'internal'], ['usb'], ['internal']];
+/** Transports of the stand-in a scope without accounts answers with (the gateway's first decoys). */
+const FALLBACK_TRANSPORTS: readonly (readonly string[])[] = [['internal'], ['hybrid', 'internal'], ['usb'], ['internal']];
+
+/** Bytes of seed that choose the account shape: 48 bits, so every position of a sample is as likely. */
+const PICK_BYTES = 6;
+
+/**
+ * The account shapes (each account's passkeys in allowCredentials order) unknown-user answers are
+ * drawn from, in canonical order: identical shapes sit together, so a sample that changes by a few
+ * accounts moves few positions and seldom changes what a username draws.
+ */
+export interface ShapeSample {
+  readonly shapes: readonly (readonly CredentialShape[])[];
+}
+
+/** A scope without accounts: unknown users then get one 32-byte stand-in. */
+export const emptyShapeSample: ShapeSample = Object.freeze({ shapes: Object.freeze([]) });
+
+/** Puts a scope's account shapes (from AccountStore.credentialShapes) in canonical order. */
+export function shapeSample(accounts: readonly (readonly CredentialShape[])[]): ShapeSample {
+  const keyed = accounts
+    .filter((shape) => shape.length > 0)
+    .map((shape) => ({ shape, key: JSON.stringify(shape.map(({ id_length, transports }) => [id_length, transports])) }));
+  // Code-unit order, not localeCompare: the order must not depend on the process's locale.
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { shapes: keyed.map(({ shape }) => shape) };
+}
 
 /**
  * Stand-in credentials for a username without an account, so that initiateAuthentication answers
- * an unknown user exactly as it answers a known one: deterministic (same answer every time), not
- * computable without the deployment secret, shaped like a real passkey.
+ * an unknown user as it answers a known one: the same answer every time for the same sample, not
+ * computable without the deployment secret, and shaped like a real account of the scope. The
+ * seed picks a whole account shape (number of passkeys, each one's id length and transports) at a
+ * uniformly drawn position of the sample, so shapes come up as often as real accounts show them;
+ * the ids are the seed's following bytes.
  */
-export function decoyCredentials(secret: Buffer, scopeId: string, usernameKey: string): { id: string; transports: string[] }[] {
+export function decoyCredentials(secret: Buffer, scopeId: string, usernameKey: string, sample: ShapeSample): { id: string; transports: string[] }[] {
+  if (sample.shapes.length === 0) return fallbackDecoy(secret, scopeId, usernameKey);
+  const next = hmacStream(secret, `decoy-shape\0${scopeId}\0${usernameKey}`);
+  const position = Math.floor((next(PICK_BYTES).readUIntBE(0, PICK_BYTES) / 2 ** (8 * PICK_BYTES)) * sample.shapes.length);
+  return sample.shapes[position]!.map(({ id_length, transports }) => ({
+    id: next(Math.max(1, id_length)).toString('base64url'),
+    transports: [...transports],
+  }));
+}
+
+/** The answer before any account exists: the gateway's original decoy, one 32-byte id. */
+function fallbackDecoy(secret: Buffer, scopeId: string, usernameKey: string): { id: string; transports: string[] }[] {
   const digest = createHmac('sha256', secret).update(`decoy-credential\0${scopeId}\0${usernameKey}`, 'utf8').digest();
-  return [{ id: digest.toString('base64url'), transports: TRANSPORT_CHOICES[digest[0]! % TRANSPORT_CHOICES.length]! }];
+  return [{ id: digest.toString('base64url'), transports: [...FALLBACK_TRANSPORTS[digest[0]! % FALLBACK_TRANSPORTS.length]!] }];
+}
+
+/**
+ * Successive bytes of HMAC-SHA256 in counter mode under a key derived from `label`: block i is
+ * HMAC(HMAC(secret, label), i as 4 bytes). Each call returns the next `length` bytes.
+ */
+function hmacStream(secret: Buffer, label: string): (length: number) => Buffer {
+  const key = createHmac('sha256', secret).update(label, 'utf8').digest();
+  let block = 0;
+  let buffered = Buffer.alloc(0);
+  return (length) => {
+    const blocks = [buffered];
+    let available = buffered.length;
+    while (available < length) {
+      const counter = Buffer.alloc(4);
+      counter.writeUInt32BE(block);
+      block += 1;
+      blocks.push(createHmac('sha256', key).update(counter).digest());
+      available += 32;
+    }
+    const bytes = Buffer.concat(blocks);
+    buffered = bytes.subarray(length);
+    return bytes.subarray(0, length);
+  };
 }
 
 /**

@@ -9,6 +9,7 @@ import { scopedMethod } from '../rpc/rpc-method.js';
 import type { AccountStore } from '../stores/account-store.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
 import { decoyCredentials } from './decoy-credentials.js';
+import type { DecoyShapeCache } from './decoy-shape-cache.js';
 
 export const initiateAuthenticationParams = z.object({
   encrypted_user: envelopeField.optional(),
@@ -19,7 +20,13 @@ export const initiateAuthenticationResult = z.object({
   encrypted_request_challenge: z.string().describe('Envelope of {"publicKey": PublicKeyCredentialRequestOptionsJSON}'),
 });
 
-export function initiateAuthentication(deps: { accounts: AccountStore; challenges: ChallengeStore; identifierSecret: Buffer; rateLimiter: CeremonyRateLimiter }) {
+export function initiateAuthentication(deps: {
+  accounts: AccountStore;
+  challenges: ChallengeStore;
+  identifierSecret: Buffer;
+  rateLimiter: CeremonyRateLimiter;
+  decoyShapes: Pick<DecoyShapeCache, 'sample'>;
+}) {
   return scopedMethod({
     name: 'initiateAuthentication',
     summary: 'Start a passkey sign-in',
@@ -36,9 +43,14 @@ export function initiateAuthentication(deps: { accounts: AccountStore; challenge
       let allowCredentials: { id: string; transports?: string[] }[] = [];
       let namedSigner: NamedSigner | undefined;
       if (user.key !== null) {
-        const found = await deps.accounts.findAccountWithCredentials(scope.scope_id, user.key);
+        // The shape sample is asked for whether or not the user exists, so its first load (and
+        // the refreshes it starts) cost a known and an unknown username alike.
+        const [found, shapes] = await Promise.all([
+          deps.accounts.findAccountWithCredentials(scope.scope_id, user.key),
+          deps.decoyShapes.sample(scope.scope_id),
+        ]);
         if (found === null) {
-          allowCredentials = decoyCredentials(deps.identifierSecret, scope.scope_id, user.key);
+          allowCredentials = decoyCredentials(deps.identifierSecret, scope.scope_id, user.key, shapes);
           namedSigner = { account: null, credentials: [] };
         } else {
           allowCredentials = found.credentials.map((credential) => ({ id: credential.credential_id, transports: credential.transports }));

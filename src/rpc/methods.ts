@@ -7,6 +7,7 @@ import { renameCredential } from '../account/rename-credential.js';
 import { adminMethods } from '../admin/admin-methods.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import { completeAuthentication } from '../authentication/complete-authentication.js';
+import type { DecoyShapeCache } from '../authentication/decoy-shape-cache.js';
 import { initiateAuthentication } from '../authentication/initiate-authentication.js';
 import type { RsaKeyRing } from '../keys/rsa-key-ring.js';
 import { completeRegistration } from '../registration/complete-registration.js';
@@ -26,6 +27,8 @@ export interface MethodDeps {
   sessions: SessionService;
   identifierSecret: Buffer;
   accountKeySecret: Buffer;
+  /** Per-scope samples of account shapes that unknown-user answers are drawn from. */
+  decoyShapes: DecoyShapeCache;
   now: () => number;
   rateLimiter: CeremonyRateLimiter;
   audit: AuditRecorder;

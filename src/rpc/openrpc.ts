@@ -21,6 +21,7 @@ function describedMethods(): RpcMethod[] {
     sessions: unused,
     identifierSecret: Buffer.alloc(32),
     accountKeySecret: Buffer.alloc(32),
+    decoyShapes: unused,
     now: Date.now,
     rateLimiter: unused,
     audit: unused,

@@ -57,6 +57,12 @@ export type DeleteCredentialResult = 'deleted' | 'not_found' | 'last_credential'
 /** What recordSignIn found; see there. */
 export type SignInRecord = 'recorded' | 'not_found' | 'account_disabled' | 'counter_regression';
 
+/** How one passkey shows in a sign-in's allowCredentials: its id's length in bytes and its transports. */
+export interface CredentialShape {
+  id_length: number;
+  transports: string[];
+}
+
 /** What a successful sign-in changes on the credential it used. */
 export interface CredentialUse {
   counter: number;
@@ -115,6 +121,12 @@ export interface AccountStore {
    * initiation path); null when there is no such account.
    */
   findAccountWithCredentials(scopeId: string, username: string): Promise<{ account: Account; credentials: Credential[] } | null>;
+  /**
+   * The shapes of the passkeys of the scope's `limit` most recently created accounts (newest first,
+   * ties by account id), one list per account in allowCredentials order (created_at,
+   * credential_id); accounts without a passkey are left out. Unknown-user answers are drawn from it.
+   */
+  credentialShapes(scopeId: string, limit: number): Promise<CredentialShape[][]>;
 
   getAccount(accountId: string): Promise<Account | null>;
   /** Enables or disables an account; false when there is no such account. */

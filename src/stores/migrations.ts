@@ -1,8 +1,8 @@
 /**
  * Schema for both SQL backends. The DDL text is shared; the dialects differ only in two column
- * types (timestamps: PostgreSQL timestamptz, SQLite ISO-8601 text; self-numbered keys) and in
- * migration 4, which changes PostgreSQL only. SQLite (>= 3.23) accepts `boolean` columns and
- * `true`/`false` literals, storing them as 0/1.
+ * types (timestamps: PostgreSQL timestamptz, SQLite ISO-8601 text; self-numbered keys), in
+ * migration 4, which changes PostgreSQL only, and in the collation of migration 6's key. SQLite
+ * (>= 3.23) accepts `boolean` columns and `true`/`false` literals, storing them as 0/1.
  * Migrations are append-only: never edit an applied one, add a new id instead.
  */
 export type SqlDialect = 'postgres' | 'sqlite';
@@ -156,6 +156,24 @@ CREATE TABLE revoked_sessions (
   expires_at ${t.timestamp} NOT NULL
 );
 CREATE INDEX revoked_sessions_expires_at_idx ON revoked_sessions (expires_at);
+`,
+  },
+  {
+    id: 6,
+    name: 'accounts_by_scope_and_creation',
+    // Unknown-user answers are drawn from the passkeys of a scope's newest accounts
+    // (credentialShapes); without a key on (scope, creation) that read sorts every account of the
+    // scope. On PostgreSQL a key leading with scope_id would bring back what migration 4 removed:
+    // a generic plan for a lookup by username may pick it on a young table. In collation "C" the
+    // key serves only a comparison made in that collation, which credentialShapes alone asks for
+    // (scope ids are UUIDs, which compare the same in either). SQLite needs no such care.
+    sql: (_t, dialect) =>
+      dialect === 'postgres'
+        ? `
+CREATE INDEX accounts_scope_created_idx ON accounts (scope_id COLLATE "C", created_at, account_id);
+`
+        : `
+CREATE INDEX accounts_scope_created_idx ON accounts (scope_id, created_at, account_id);
 `,
   },
 ];

@@ -8,6 +8,7 @@ import type {
   AddCredentialResult,
   CreateAccountResult,
   Credential,
+  CredentialShape,
   CredentialUse,
   DeleteCredentialResult,
   NewScope,
@@ -19,6 +20,7 @@ import type {
 import { constraintNames, migrationsFor, schemaMigrationsTable } from './migrations.js';
 import {
   assertValidCredentialLimit,
+  assertValidSampleLimit,
   auditInsertColumns,
   auditInsertValues,
   canonicalTimestamp,
@@ -33,6 +35,7 @@ import {
   toAccountWithCredentials,
   toAuditEvent,
   toCredential,
+  toCredentialShapes,
   toCredentialWithAccount,
   toScope,
   toSessionState,
@@ -42,6 +45,7 @@ import {
   type AuditRow,
   type CredentialAccountRow,
   type CredentialRow,
+  type CredentialShapeRow,
   type ScopeRow,
   type SessionStateRow,
 } from './sql-rows.js';
@@ -238,6 +242,15 @@ const sql = {
     name: 'pkgw_end_sessions',
     text: `UPDATE accounts SET sessions_valid_after = GREATEST(sessions_valid_after, $2::timestamptz) WHERE account_id = $1`,
   },
+  // The newest accounts come off accounts_scope_created_idx, which only a scope_id compared in
+  // collation "C" can use (see migration 6); their passkeys off credentials_account_id_idx.
+  credentialShapes: {
+    name: 'pkgw_credential_shapes',
+    text: `SELECT c.account_id, length(rtrim(c.credential_id, '=')) AS id_chars, c.transports
+           FROM (SELECT account_id, created_at FROM accounts WHERE scope_id COLLATE "C" = $1 ORDER BY created_at DESC, account_id DESC LIMIT $2) a
+           JOIN credentials c ON c.account_id = a.account_id
+           ORDER BY a.created_at DESC, a.account_id DESC, c.created_at, c.credential_id`,
+  },
   insertAuditEvent: {
     name: 'pkgw_insert_audit_event',
     text: `INSERT INTO audit_log (${auditInsertColumns}) VALUES (${auditParams(1)})`,
@@ -392,6 +405,12 @@ export class PostgresAccountStore implements AccountStore {
   async findAccountWithCredentials(scopeId: string, username: string): Promise<{ account: Account; credentials: Credential[] } | null> {
     const result = await this.pool.query<AccountCredentialRow>({ ...sql.findAccountWithCredentials, values: [scopeId, username] });
     return toAccountWithCredentials(result.rows);
+  }
+
+  async credentialShapes(scopeId: string, limit: number): Promise<CredentialShape[][]> {
+    assertValidSampleLimit(limit);
+    const result = await this.pool.query<CredentialShapeRow>({ ...sql.credentialShapes, values: [scopeId, limit] });
+    return toCredentialShapes(result.rows);
   }
 
   async getAccount(accountId: string): Promise<Account | null> {

@@ -3,7 +3,7 @@
  * objects for the same input. Drivers differ in what they hand back (pg: Date, boolean, bigint as
  * string; better-sqlite3: text, 0/1, number); the row types admit both and the mappers normalize.
  */
-import type { Account, Credential, NewScope, ScopeUpdate, SessionState, SignInRecord } from './account-store.js';
+import type { Account, Credential, CredentialShape, NewScope, ScopeUpdate, SessionState, SignInRecord } from './account-store.js';
 import type { Scope } from '../scopes/scope.js';
 import type { AuditEvent, NewAuditEvent } from '../audit/audit-event.js';
 
@@ -90,6 +90,13 @@ export interface AuditRow {
   request_id: string | null;
 }
 
+/** One passkey of credentialShapes: its account, the length of its id without padding, its transports. */
+export interface CredentialShapeRow {
+  account_id: string;
+  id_chars: SqlInteger;
+  transports: string;
+}
+
 /**
  * Column lists for SELECT and RETURNING. Explicit rather than `*`, so a later migration adding a
  * column cannot break statements already prepared by running processes.
@@ -159,6 +166,24 @@ export function toAccountWithCredentials(rows: AccountCredentialRow[]): { accoun
     .filter((row) => row.c_credential_id !== null)
     .map((row) => toCredential(unprefixed<CredentialRow>(row, 'c', credentialColumnNames)));
   return { account: toAccount(unprefixed<AccountRow>(first, 'a', accountColumnNames)), credentials };
+}
+
+/**
+ * credentialShapes rows (one account's passkeys together, in order) as one list per account.
+ * Credential ids are stored as base64url, so n characters without padding hold floor(3n/4) bytes.
+ */
+export function toCredentialShapes(rows: CredentialShapeRow[]): CredentialShape[][] {
+  const accounts: CredentialShape[][] = [];
+  let previous: string | undefined;
+  for (const row of rows) {
+    if (row.account_id !== previous) accounts.push([]);
+    previous = row.account_id;
+    accounts[accounts.length - 1]!.push({
+      id_length: Math.floor((Number(row.id_chars) * 3) / 4),
+      transports: parseArray(row.transports, isString, 'credentials.transports'),
+    });
+  }
+  return accounts;
 }
 
 /** The columns auditInsertValues fills, in its order (event_id is numbered by the database). */
@@ -240,6 +265,11 @@ export function assertValidCredentialLimit(maxPerAccount: number): void {
   if (!Number.isInteger(maxPerAccount) || maxPerAccount < 1) {
     throw new RangeError(`maxPerAccount must be a positive integer, got ${maxPerAccount}`);
   }
+}
+
+/** Refuses a sample size SQL would read otherwise (SQLite takes a negative LIMIT as none). */
+export function assertValidSampleLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
 }
 
 export type UpdatableScopeColumn = (typeof updatableScopeColumns)[number];

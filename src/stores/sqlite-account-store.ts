@@ -8,6 +8,7 @@ import type {
   AddCredentialResult,
   CreateAccountResult,
   Credential,
+  CredentialShape,
   CredentialUse,
   DeleteCredentialResult,
   NewScope,
@@ -20,6 +21,7 @@ import { migrationsFor, schemaMigrationsTable } from './migrations.js';
 import { makeDatabaseFilesPrivate } from './private-database-file.js';
 import {
   assertValidCredentialLimit,
+  assertValidSampleLimit,
   auditInsertColumns,
   auditInsertValues,
   canonicalTimestamp,
@@ -35,6 +37,7 @@ import {
   toAccountWithCredentials,
   toAuditEvent,
   toCredential,
+  toCredentialShapes,
   toCredentialWithAccount,
   toScope,
   toSessionState,
@@ -44,6 +47,7 @@ import {
   type AuditRow,
   type CredentialAccountRow,
   type CredentialRow,
+  type CredentialShapeRow,
   type ScopeRow,
   type SessionStateRow,
 } from './sql-rows.js';
@@ -219,6 +223,11 @@ export class SqliteAccountStore implements AccountStore {
     return toAccountWithCredentials(this.statements.findAccountWithCredentials.all(scopeId, username) as AccountCredentialRow[]);
   }
 
+  async credentialShapes(scopeId: string, limit: number): Promise<CredentialShape[][]> {
+    assertValidSampleLimit(limit);
+    return toCredentialShapes(this.statements.credentialShapes.all(scopeId, limit) as CredentialShapeRow[]);
+  }
+
   async getAccount(accountId: string): Promise<Account | null> {
     const row = this.statements.getAccount.get(accountId) as AccountRow | undefined;
     return row === undefined ? null : toAccount(row);
@@ -388,6 +397,13 @@ function prepareStatements(db: Database.Database) {
        FROM accounts a LEFT JOIN credentials c ON c.account_id = a.account_id
        WHERE a.scope_id = ? AND a.username = ?
        ORDER BY c.created_at, c.credential_id`,
+    ),
+    // The newest accounts come off accounts_scope_created_idx; their passkeys off credentials_account_id_idx.
+    credentialShapes: db.prepare(
+      `SELECT c.account_id AS account_id, length(rtrim(c.credential_id, '=')) AS id_chars, c.transports AS transports
+       FROM (SELECT account_id, created_at FROM accounts WHERE scope_id = ? ORDER BY created_at DESC, account_id DESC LIMIT ?) a
+       JOIN credentials c ON c.account_id = a.account_id
+       ORDER BY a.created_at DESC, a.account_id DESC, c.created_at, c.credential_id`,
     ),
     insertAuditEvent: db.prepare(
       `INSERT INTO audit_log (${auditInsertColumns})

@@ -462,6 +462,68 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
         });
       });
 
+      describe('credentialShapes (what unknown-user answers are drawn from)', () => {
+        /** A base64url credential id of `bytes` bytes, distinct per `fill`. */
+        const idOf = (bytes: number, fill: number) => Buffer.alloc(bytes, fill).toString('base64url');
+
+        /** An account created at `createdAt` holding the given passkeys (created in that order unless they say otherwise). */
+        async function accountAt(username: string, createdAt: string, passkeys: Array<Partial<Credential>>, scope = scopeId) {
+          const account = newAccount(scope, username, { created_at: createdAt });
+          const [first, ...more] = passkeys.map((overrides, i) => newCredential(account, `${username}-${i}`, { created_at: createdAt, ...overrides }));
+          await expect(store.createAccountWithCredential(account, first!)).resolves.toMatchObject({ ok: true });
+          for (const credential of more) await expect(store.addCredential(credential, 10)).resolves.toMatchObject({ ok: true });
+          return account;
+        }
+
+        test('lists the newest accounts first, each one\'s passkeys in allowCredentials order, with id lengths in bytes', async () => {
+          await accountAt('carol', '2025-03-01T00:00:00.000Z', [
+            { credential_id: idOf(16, 1), transports: ['usb'] },
+            // Created earlier, so it comes first, as in findAccountWithCredentials.
+            { credential_id: idOf(64, 2), transports: [], created_at: '2025-02-01T00:00:00.000Z' },
+            { credential_id: idOf(17, 3), transports: ['nfc', 'usb'], created_at: '2025-03-01T00:00:00.000Z' },
+          ]);
+          await accountAt('dave', '2025-04-01T00:00:00.000Z', [{ credential_id: idOf(32, 4), transports: ['hybrid', 'internal'] }]);
+          // Newer than both, but in another scope.
+          await accountAt('erin', '2025-05-01T00:00:00.000Z', [{ credential_id: idOf(48, 5) }], otherScopeId);
+
+          const dave = [{ id_length: 32, transports: ['hybrid', 'internal'] }];
+          const carol = [
+            { id_length: 64, transports: [] },
+            { id_length: 16, transports: ['usb'] },
+            { id_length: 17, transports: ['nfc', 'usb'] },
+          ];
+          // alice and bob: created earlier at the same time (so by account id), one passkey each: 'alice-0'
+          // has 7 base64url characters, 5 bytes; 'bob-0' 5 characters, 3 bytes.
+          const older = [
+            { account: alice, shape: [{ id_length: 5, transports: ['internal', 'hybrid'] }] },
+            { account: bob, shape: [{ id_length: 3, transports: ['internal', 'hybrid'] }] },
+          ].sort((x, y) => (x.account.account_id < y.account.account_id ? 1 : -1));
+          await expect(store.credentialShapes(scopeId, 2)).resolves.toStrictEqual([dave, carol]);
+          await expect(store.credentialShapes(scopeId, 500)).resolves.toStrictEqual([dave, carol, ...older.map(({ shape }) => shape)]);
+          await expect(store.credentialShapes(otherScopeId, 500)).resolves.toStrictEqual([[{ id_length: 48, transports: ['internal', 'hybrid'] }]]);
+        });
+
+        test('breaks ties in creation time by account id, newest sample first', async () => {
+          const at = '2025-06-01T00:00:00.000Z';
+          const first = await accountAt('frank', at, [{ credential_id: idOf(20, 6) }]);
+          const second = await accountAt('grace', at, [{ credential_id: idOf(40, 7) }]);
+          const [higher, lower] = first.account_id > second.account_id ? [20, 40] : [40, 20];
+          const shapes = await store.credentialShapes(scopeId, 2);
+          expect(shapes.map((shape) => shape[0]?.id_length)).toEqual([higher, lower]);
+        });
+
+        test('leaves out accounts without passkeys; a scope without accounts has none', async () => {
+          await harness.deleteCredentialsOf(alice.account_id);
+          await expect(store.credentialShapes(scopeId, 500)).resolves.toStrictEqual([[{ id_length: 3, transports: ['internal', 'hybrid'] }]]);
+          await expect(store.credentialShapes(otherScopeId, 500)).resolves.toStrictEqual([]);
+          await expect(store.credentialShapes(randomUUID(), 500)).resolves.toStrictEqual([]);
+        });
+
+        test('refuses a limit that is not a positive integer', async () => {
+          for (const limit of [0, -1, 1.5]) await expect(store.credentialShapes(scopeId, limit)).rejects.toThrow(RangeError);
+        });
+      });
+
       describe('addCredential', () => {
         test('adds a passkey to the account and returns exactly what was stored', async () => {
           const credential = newCredential(alice, 'alice-new', {

@@ -37,7 +37,8 @@ export async function expectUpgradedFromMigrationOne(store: AccountStore): Promi
     name: null,
     possibly_cloned: false,
   });
-  // The old account takes part in the new operations.
+  // The old account takes part in the new operations ('old-cred': 8 base64url characters, 6 bytes).
+  await expect(store.credentialShapes('old-scope', 500)).resolves.toStrictEqual([[{ id_length: 6, transports: ['usb'] }]]);
   const old = (await store.getAccount('old-account'))!;
   await expect(store.addCredential(newCredential(old, 'new-cred'), 10)).resolves.toMatchObject({ ok: true });
   await expect(store.deleteCredential('old-account', 'old-cred')).resolves.toBe('deleted');

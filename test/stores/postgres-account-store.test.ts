@@ -36,6 +36,7 @@ describeWithPostgres('PostgresAccountStore specifics', () => {
         { id: 3, name: 'audit_log_scope_rate_limits' },
         { id: 4, name: 'account_keys_lead_with_looked_up_column' },
         { id: 5, name: 'session_revocations_reauth_backup_policy' },
+        { id: 6, name: 'accounts_by_scope_and_creation' },
       ]);
       await Promise.all(stores.map((store) => store.ping()));
     } finally {
@@ -151,13 +152,13 @@ describeWithPostgres('PostgresAccountStore specifics', () => {
     try {
       await expectUpgradedFromMigrationOne(store);
       const migrations = await admin.query(`SELECT id FROM "${schema}".schema_migrations ORDER BY id`);
-      expect(migrations.rows).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }, { id: 5 }]);
+      expect(migrations.rows).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }, { id: 5 }, { id: 6 }]);
     } finally {
       await store.close();
     }
   });
 
-  test('a lookup by username or user handle reads its own key, not every account of the scope', async () => {
+  test('a lookup by username or user handle reads its own key, not every account of the scope; so does the shape sample', async () => {
     const schema = freshSchema();
     const store = await PostgresAccountStore.open({ connectionString: databaseUrl, schema });
     // A session of its own: the plan settings below must not leak into the shared admin pool.
@@ -185,6 +186,21 @@ describeWithPostgres('PostgresAccountStore specifics', () => {
       await expect(planOf('by_username', 'user-7')).resolves.toEqual({ indexCond: expect.stringContaining('username'), filtered: 0, rows: 1 });
       await expect(planOf('by_username', 'nobody')).resolves.toEqual({ indexCond: expect.stringContaining('username'), filtered: 0, rows: 0 });
       await expect(planOf('by_handle', handle)).resolves.toEqual({ indexCond: expect.stringContaining('user_handle'), filtered: 0, rows: 0 });
+
+      // The shape sample (credentialShapes' account read) walks the newest accounts off their own key.
+      await raw.query(
+        `PREPARE newest(text, bigint) AS SELECT account_id FROM accounts WHERE scope_id COLLATE "C" = $1
+         ORDER BY created_at DESC, account_id DESC LIMIT $2`,
+      );
+      const sample = await raw.query<{ 'QUERY PLAN': [{ Plan: { Plans?: Array<Record<string, unknown>> } }] }>(
+        `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE newest(${pg.escapeLiteral(scope.scope_id)}, 5)`,
+      );
+      const scan = sample.rows[0]!['QUERY PLAN'][0].Plan.Plans?.[0] ?? {};
+      expect({ index: scan['Index Name'], direction: scan['Scan Direction'], rows: scan['Actual Rows'] }).toEqual({
+        index: 'accounts_scope_created_idx',
+        direction: 'Backward',
+        rows: 5,
+      });
     } finally {
       await raw.end();
       await store.close();

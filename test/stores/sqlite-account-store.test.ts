@@ -38,6 +38,7 @@ describe('SqliteAccountStore specifics', () => {
         { id: 3, name: 'audit_log_scope_rate_limits' },
         { id: 4, name: 'account_keys_lead_with_looked_up_column' },
         { id: 5, name: 'session_revocations_reauth_backup_policy' },
+        { id: 6, name: 'accounts_by_scope_and_creation' },
       ]);
     } finally {
       raw.close();
@@ -104,7 +105,7 @@ describe('SqliteAccountStore specifics', () => {
     }
     const check = new Database(file, { readonly: true });
     try {
-      expect(check.prepare('SELECT id FROM schema_migrations ORDER BY id').all()).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }, { id: 5 }]);
+      expect(check.prepare('SELECT id FROM schema_migrations ORDER BY id').all()).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }, { id: 5 }, { id: 6 }]);
     } finally {
       check.close();
     }

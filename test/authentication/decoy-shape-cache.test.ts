@@ -1,0 +1,114 @@
+import { createDecoyShapeCache } from '../../src/authentication/decoy-shape-cache.js';
+import { shapeSample } from '../../src/authentication/decoy-credentials.js';
+import { createLogger } from '../../src/log/logger.js';
+import type { CredentialShape } from '../../src/stores/account-store.js';
+
+const one = (id_length: number): CredentialShape[][] => [[{ id_length, transports: ['internal'] }]];
+
+/** A store whose credentialShapes calls wait until the test settles them, in order. */
+function heldStore() {
+  const calls: Array<{ scopeId: string; limit: number; resolve: (shapes: CredentialShape[][]) => void; reject: (error: Error) => void }> = [];
+  return {
+    calls,
+    accounts: {
+      credentialShapes: (scopeId: string, limit: number) =>
+        new Promise<CredentialShape[][]>((resolve, reject) => {
+          calls.push({ scopeId, limit, resolve, reject });
+        }),
+    },
+  };
+}
+
+/** Lets pending promise callbacks run. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('decoy shape cache (per-scope samples for unknown-user answers)', () => {
+  let clock = 0;
+  const logLines: string[] = [];
+  const log = createLogger('warn', { write: (line: string) => logLines.push(line) });
+  const make = (accounts: ReturnType<typeof heldStore>['accounts']) => createDecoyShapeCache({ accounts, log, refreshMs: 1000, sampleAccounts: 7, now: () => clock });
+
+  beforeEach(() => {
+    clock = 0;
+    logLines.length = 0;
+  });
+
+  it('should make the first callers of a scope wait for one load, then answer from memory', async () => {
+    const store = heldStore();
+    const cache = make(store.accounts);
+    const first = cache.sample('s1');
+    const second = cache.sample('s1');
+    expect(store.calls.map(({ scopeId, limit }) => [scopeId, limit])).toEqual([['s1', 7]]);
+    store.calls[0]!.resolve(one(16));
+    await expect(first).resolves.toEqual(shapeSample(one(16)));
+    await expect(second).resolves.toEqual(shapeSample(one(16)));
+    clock = 999;
+    await expect(cache.sample('s1')).resolves.toEqual(shapeSample(one(16)));
+    expect(store.calls).toHaveLength(1);
+    // Another scope has a sample of its own.
+    cache.sample('s2');
+    expect(store.calls.map(({ scopeId }) => scopeId)).toEqual(['s1', 's2']);
+  });
+
+  it('should serve a stale sample at once while one refresh reads the next', async () => {
+    const store = heldStore();
+    const cache = make(store.accounts);
+    const first = cache.sample('s1');
+    store.calls[0]!.resolve(one(16));
+    await first;
+    clock = 1000;
+    await expect(cache.sample('s1')).resolves.toEqual(shapeSample(one(16)));
+    await expect(cache.sample('s1')).resolves.toEqual(shapeSample(one(16)));
+    expect(store.calls).toHaveLength(2);
+    store.calls[1]!.resolve(one(32));
+    await settle();
+    await expect(cache.sample('s1')).resolves.toEqual(shapeSample(one(32)));
+    expect(store.calls).toHaveLength(2);
+  });
+
+  it('should keep the previous sample when a refresh fails, and try again an interval later', async () => {
+    const store = heldStore();
+    const cache = make(store.accounts);
+    const first = cache.sample('s1');
+    store.calls[0]!.resolve(one(16));
+    await first;
+    clock = 1000;
+    cache.sample('s1');
+    store.calls[1]!.reject(new Error('database away'));
+    await settle();
+    expect(logLines.join('')).toContain('decoy shape sample refresh failed');
+    await expect(cache.sample('s1')).resolves.toEqual(shapeSample(one(16)));
+    expect(store.calls).toHaveLength(2);
+    clock = 2000;
+    cache.sample('s1');
+    expect(store.calls).toHaveLength(3);
+  });
+
+  it('should not keep a failed first load: every waiter sees the failure and the next call loads again', async () => {
+    const store = heldStore();
+    const cache = make(store.accounts);
+    const first = cache.sample('s1');
+    const second = cache.sample('s1');
+    store.calls[0]!.reject(new Error('database away'));
+    await expect(first).rejects.toThrow('database away');
+    await expect(second).rejects.toThrow('database away');
+    const retried = cache.sample('s1');
+    expect(store.calls).toHaveLength(2);
+    store.calls[1]!.resolve(one(64));
+    await expect(retried).resolves.toEqual(shapeSample(one(64)));
+  });
+
+  it('should stay quiet about a refresh that closing cut short', async () => {
+    const store = heldStore();
+    const cache = make(store.accounts);
+    const first = cache.sample('s1');
+    store.calls[0]!.resolve(one(16));
+    await first;
+    clock = 1000;
+    cache.sample('s1');
+    cache.close();
+    store.calls[1]!.reject(new Error('store closed'));
+    await settle();
+    expect(logLines).toEqual([]);
+  });
+});
