@@ -83,7 +83,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
 
   const developmentScopeId = await ensureDevelopmentScope(accounts, config);
   const scopes = await createScopeRegistry({ store: accounts, extraOrigins: config.allowedOrigins, log });
-  const decoyShapes = createDecoyShapeCache({ accounts, log });
+  const decoyShapes = createDecoyShapeCache({ accounts, log, now });
   const methods = buildMethods({
     accounts, challenges, rsaKeys, sessions, identifierSecret, accountKeySecret, decoyShapes, now,
     rateLimiter, audit, scopes, admin: authorizeAdmin !== undefined,

@@ -4,14 +4,16 @@ import { shapeSample, type ShapeSample } from './decoy-credentials.js';
 
 /** Accounts per scope the sample holds: the newest, so it follows what people register now. */
 const SAMPLE_ACCOUNTS = 500;
-/** How old a sample may grow before a sign-in starts reading a new one. */
-const REFRESH_MS = 5 * 60_000;
+/** The sample holds accounts created before the start of the current period of this length. */
+const PERIOD_MS = 60 * 60_000;
+/** How long after a failed refresh the next one may start. */
+const RETRY_MS = 60_000;
 
 export interface DecoyShapeCache {
   /**
    * The scope's shape sample. The first call for a scope waits for it to load (a failed load is
    * not kept, so the next call tries again); later calls get it from memory at once, and the first
-   * one after it has aged `refreshMs` starts reading a fresh one in the background.
+   * one in a new period starts reading that period's sample in the background.
    */
   sample(scopeId: string): Promise<ShapeSample>;
   /** Forgets every sample; refreshes still in flight are dropped. */
@@ -20,59 +22,68 @@ export interface DecoyShapeCache {
 
 interface Entry {
   sample: Promise<ShapeSample>;
-  loadedAt: number;
+  /** The creation-time cutoff the sample was (or is being) read with. */
+  cutoff: number;
   refreshing: boolean;
+  /** No refresh before this time (after a failed one). */
+  retryAt: number;
 }
 
 /**
  * Per-scope samples of account shapes for unknown-user answers, owned by one gateway instance.
- * Every sign-in that names a user asks for the sample, whether or not the user exists, so the
- * wait of a first load and the reads of refreshes fall on both alike.
+ * A sample holds the newest accounts created before the start of the current hour, so every
+ * gateway process draws from the same sample and answers an unknown username the same way (a
+ * username answered differently by two processes would give itself away); the answer can change
+ * only at the turn of an hour. Every sign-in that names a user asks for the sample, whether or not
+ * the user exists, so the wait of a first load and the reads of refreshes fall on both alike.
  */
 export function createDecoyShapeCache(options: {
   accounts: Pick<AccountStore, 'credentialShapes'>;
   log: Logger;
-  refreshMs?: number;
+  /** Wall-clock epoch milliseconds: the gateway's clock (tests move it). */
+  now: () => number;
+  periodMs?: number;
   sampleAccounts?: number;
-  /** Monotonic milliseconds (tests move it). */
-  now?: () => number;
 }): DecoyShapeCache {
-  const { accounts, log, refreshMs = REFRESH_MS, sampleAccounts = SAMPLE_ACCOUNTS, now = () => performance.now() } = options;
+  const { accounts, log, now, periodMs = PERIOD_MS, sampleAccounts = SAMPLE_ACCOUNTS } = options;
   const entries = new Map<string, Entry>();
   let closed = false;
 
-  const load = async (scopeId: string) => shapeSample(await accounts.credentialShapes(scopeId, sampleAccounts));
+  const load = async (scopeId: string, cutoff: number) =>
+    shapeSample(await accounts.credentialShapes(scopeId, sampleAccounts, new Date(cutoff).toISOString()));
 
-  const refresh = (scopeId: string, entry: Entry) => {
+  const refresh = (scopeId: string, entry: Entry, cutoff: number) => {
     entry.refreshing = true;
-    load(scopeId)
+    load(scopeId, cutoff)
       .then(
         (fresh) => {
           entry.sample = Promise.resolve(fresh);
+          entry.cutoff = cutoff;
         },
         (err: unknown) => {
+          entry.retryAt = now() + RETRY_MS;
           if (!closed) log.warn({ err, scope_id: scopeId }, 'decoy shape sample refresh failed; keeping the previous one');
         },
       )
       .finally(() => {
-        // A failed refresh also waits a whole interval before the next try.
-        entry.loadedAt = now();
         entry.refreshing = false;
       });
   };
 
   return {
     sample(scopeId) {
+      const time = now();
+      const cutoff = Math.floor(time / periodMs) * periodMs;
       const entry = entries.get(scopeId);
       if (entry === undefined) {
-        const first: Entry = { sample: load(scopeId), loadedAt: now(), refreshing: false };
+        const first: Entry = { sample: load(scopeId, cutoff), cutoff, refreshing: false, retryAt: 0 };
         if (!closed) entries.set(scopeId, first);
         first.sample.catch(() => {
           if (entries.get(scopeId) === first) entries.delete(scopeId);
         });
         return first.sample;
       }
-      if (!entry.refreshing && !closed && now() - entry.loadedAt >= refreshMs) refresh(scopeId, entry);
+      if (entry.cutoff !== cutoff && !entry.refreshing && !closed && time >= entry.retryAt) refresh(scopeId, entry, cutoff);
       return entry.sample;
     },
     close() {

@@ -122,11 +122,12 @@ export interface AccountStore {
    */
   findAccountWithCredentials(scopeId: string, username: string): Promise<{ account: Account; credentials: Credential[] } | null>;
   /**
-   * The shapes of the passkeys of the scope's `limit` most recently created accounts (newest first,
-   * ties by account id), one list per account in allowCredentials order (created_at,
-   * credential_id); accounts without a passkey are left out. Unknown-user answers are drawn from it.
+   * The shapes of the passkeys of the scope's `limit` most recently created accounts created before
+   * `createdBefore` (newest first, ties by account id), one list per account in allowCredentials
+   * order (created_at, credential_id); accounts without a passkey are left out. Unknown-user
+   * answers are drawn from it.
    */
-  credentialShapes(scopeId: string, limit: number): Promise<CredentialShape[][]>;
+  credentialShapes(scopeId: string, limit: number, createdBefore: string): Promise<CredentialShape[][]>;
 
   getAccount(accountId: string): Promise<Account | null>;
   /** Enables or disables an account; false when there is no such account. */

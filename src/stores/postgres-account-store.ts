@@ -247,7 +247,7 @@ const sql = {
   credentialShapes: {
     name: 'pkgw_credential_shapes',
     text: `SELECT c.account_id, length(rtrim(c.credential_id, '=')) AS id_chars, c.transports
-           FROM (SELECT account_id, created_at FROM accounts WHERE scope_id COLLATE "C" = $1 ORDER BY created_at DESC, account_id DESC LIMIT $2) a
+           FROM (SELECT account_id, created_at FROM accounts WHERE scope_id COLLATE "C" = $1 AND created_at < $3 ORDER BY created_at DESC, account_id DESC LIMIT $2) a
            JOIN credentials c ON c.account_id = a.account_id
            ORDER BY a.created_at DESC, a.account_id DESC, c.created_at, c.credential_id`,
   },
@@ -407,9 +407,9 @@ export class PostgresAccountStore implements AccountStore {
     return toAccountWithCredentials(result.rows);
   }
 
-  async credentialShapes(scopeId: string, limit: number): Promise<CredentialShape[][]> {
+  async credentialShapes(scopeId: string, limit: number, createdBefore: string): Promise<CredentialShape[][]> {
     assertValidSampleLimit(limit);
-    const result = await this.pool.query<CredentialShapeRow>({ ...sql.credentialShapes, values: [scopeId, limit] });
+    const result = await this.pool.query<CredentialShapeRow>({ ...sql.credentialShapes, values: [scopeId, limit, canonicalTimestamp(createdBefore)] });
     return toCredentialShapes(result.rows);
   }
 

@@ -223,9 +223,9 @@ export class SqliteAccountStore implements AccountStore {
     return toAccountWithCredentials(this.statements.findAccountWithCredentials.all(scopeId, username) as AccountCredentialRow[]);
   }
 
-  async credentialShapes(scopeId: string, limit: number): Promise<CredentialShape[][]> {
+  async credentialShapes(scopeId: string, limit: number, createdBefore: string): Promise<CredentialShape[][]> {
     assertValidSampleLimit(limit);
-    return toCredentialShapes(this.statements.credentialShapes.all(scopeId, limit) as CredentialShapeRow[]);
+    return toCredentialShapes(this.statements.credentialShapes.all(scopeId, canonicalTimestamp(createdBefore), limit) as CredentialShapeRow[]);
   }
 
   async getAccount(accountId: string): Promise<Account | null> {
@@ -401,7 +401,7 @@ function prepareStatements(db: Database.Database) {
     // The newest accounts come off accounts_scope_created_idx; their passkeys off credentials_account_id_idx.
     credentialShapes: db.prepare(
       `SELECT c.account_id AS account_id, length(rtrim(c.credential_id, '=')) AS id_chars, c.transports AS transports
-       FROM (SELECT account_id, created_at FROM accounts WHERE scope_id = ? ORDER BY created_at DESC, account_id DESC LIMIT ?) a
+       FROM (SELECT account_id, created_at FROM accounts WHERE scope_id = ? AND created_at < ? ORDER BY created_at DESC, account_id DESC LIMIT ?) a
        JOIN credentials c ON c.account_id = a.account_id
        ORDER BY a.created_at DESC, a.account_id DESC, c.created_at, c.credential_id`,
     ),

@@ -7,13 +7,13 @@ const one = (id_length: number): CredentialShape[][] => [[{ id_length, transport
 
 /** A store whose credentialShapes calls wait until the test settles them, in order. */
 function heldStore() {
-  const calls: Array<{ scopeId: string; limit: number; resolve: (shapes: CredentialShape[][]) => void; reject: (error: Error) => void }> = [];
+  const calls: Array<{ scopeId: string; limit: number; createdBefore: string; resolve: (shapes: CredentialShape[][]) => void; reject: (error: Error) => void }> = [];
   return {
     calls,
     accounts: {
-      credentialShapes: (scopeId: string, limit: number) =>
+      credentialShapes: (scopeId: string, limit: number, createdBefore: string) =>
         new Promise<CredentialShape[][]>((resolve, reject) => {
-          calls.push({ scopeId, limit, resolve, reject });
+          calls.push({ scopeId, limit, createdBefore, resolve, reject });
         }),
     },
   };
@@ -26,7 +26,7 @@ describe('decoy shape cache (per-scope samples for unknown-user answers)', () =>
   let clock = 0;
   const logLines: string[] = [];
   const log = createLogger('warn', { write: (line: string) => logLines.push(line) });
-  const make = (accounts: ReturnType<typeof heldStore>['accounts']) => createDecoyShapeCache({ accounts, log, refreshMs: 1000, sampleAccounts: 7, now: () => clock });
+  const make = (accounts: ReturnType<typeof heldStore>['accounts']) => createDecoyShapeCache({ accounts, log, periodMs: 1000, sampleAccounts: 7, now: () => clock });
 
   beforeEach(() => {
     clock = 0;
@@ -38,7 +38,8 @@ describe('decoy shape cache (per-scope samples for unknown-user answers)', () =>
     const cache = make(store.accounts);
     const first = cache.sample('s1');
     const second = cache.sample('s1');
-    expect(store.calls.map(({ scopeId, limit }) => [scopeId, limit])).toEqual([['s1', 7]]);
+    // The sample holds the accounts created before the current period began.
+    expect(store.calls.map(({ scopeId, limit, createdBefore }) => [scopeId, limit, createdBefore])).toEqual([['s1', 7, '1970-01-01T00:00:00.000Z']]);
     store.calls[0]!.resolve(one(16));
     await expect(first).resolves.toEqual(shapeSample(one(16)));
     await expect(second).resolves.toEqual(shapeSample(one(16)));
@@ -66,7 +67,22 @@ describe('decoy shape cache (per-scope samples for unknown-user answers)', () =>
     expect(store.calls).toHaveLength(2);
   });
 
-  it('should keep the previous sample when a refresh fails, and try again an interval later', async () => {
+  it('should read a new period\'s sample with that period\'s cutoff, so every process draws from the same accounts', async () => {
+    const store = heldStore();
+    const cache = make(store.accounts);
+    clock = 1500;
+    const first = cache.sample('s1');
+    store.calls[0]!.resolve(one(16));
+    await first;
+    clock = 1999;
+    cache.sample('s1');
+    expect(store.calls).toHaveLength(1);
+    clock = 3001;
+    cache.sample('s1');
+    expect(store.calls.map(({ createdBefore }) => createdBefore)).toEqual(['1970-01-01T00:00:01.000Z', '1970-01-01T00:00:03.000Z']);
+  });
+
+  it('should keep the previous sample when a refresh fails, and try again a minute later', async () => {
     const store = heldStore();
     const cache = make(store.accounts);
     const first = cache.sample('s1');
@@ -79,7 +95,10 @@ describe('decoy shape cache (per-scope samples for unknown-user answers)', () =>
     expect(logLines.join('')).toContain('decoy shape sample refresh failed');
     await expect(cache.sample('s1')).resolves.toEqual(shapeSample(one(16)));
     expect(store.calls).toHaveLength(2);
-    clock = 2000;
+    clock = 60_999;
+    cache.sample('s1');
+    expect(store.calls).toHaveLength(2);
+    clock = 61_000;
     cache.sample('s1');
     expect(store.calls).toHaveLength(3);
   });

@@ -463,6 +463,8 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
       });
 
       describe('credentialShapes (what unknown-user answers are drawn from)', () => {
+        /** After every account these tests create. */
+        const LATER = '2099-01-01T00:00:00.000Z';
         /** A base64url credential id of `bytes` bytes, distinct per `fill`. */
         const idOf = (bytes: number, fill: number) => Buffer.alloc(bytes, fill).toString('base64url');
 
@@ -498,9 +500,9 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
             { account: alice, shape: [{ id_length: 5, transports: ['internal', 'hybrid'] }] },
             { account: bob, shape: [{ id_length: 3, transports: ['internal', 'hybrid'] }] },
           ].sort((x, y) => (x.account.account_id < y.account.account_id ? 1 : -1));
-          await expect(store.credentialShapes(scopeId, 2)).resolves.toStrictEqual([dave, carol]);
-          await expect(store.credentialShapes(scopeId, 500)).resolves.toStrictEqual([dave, carol, ...older.map(({ shape }) => shape)]);
-          await expect(store.credentialShapes(otherScopeId, 500)).resolves.toStrictEqual([[{ id_length: 48, transports: ['internal', 'hybrid'] }]]);
+          await expect(store.credentialShapes(scopeId, 2, LATER)).resolves.toStrictEqual([dave, carol]);
+          await expect(store.credentialShapes(scopeId, 500, LATER)).resolves.toStrictEqual([dave, carol, ...older.map(({ shape }) => shape)]);
+          await expect(store.credentialShapes(otherScopeId, 500, LATER)).resolves.toStrictEqual([[{ id_length: 48, transports: ['internal', 'hybrid'] }]]);
         });
 
         test('breaks ties in creation time by account id, newest sample first', async () => {
@@ -508,19 +510,26 @@ export function runAccountStoreContract(name: string, makeStore: () => Promise<A
           const first = await accountAt('frank', at, [{ credential_id: idOf(20, 6) }]);
           const second = await accountAt('grace', at, [{ credential_id: idOf(40, 7) }]);
           const [higher, lower] = first.account_id > second.account_id ? [20, 40] : [40, 20];
-          const shapes = await store.credentialShapes(scopeId, 2);
+          const shapes = await store.credentialShapes(scopeId, 2, LATER);
           expect(shapes.map((shape) => shape[0]?.id_length)).toEqual([higher, lower]);
+        });
+
+        test('holds only accounts created before the cutoff', async () => {
+          await accountAt('henry', '2025-04-01T00:00:00.000Z', [{ credential_id: idOf(32, 8), transports: ['usb'] }]);
+          await accountAt('iris', '2025-05-01T00:00:00.000Z', [{ credential_id: idOf(16, 9), transports: ['nfc'] }]);
+          await expect(store.credentialShapes(scopeId, 1, '2025-05-01T00:00:00.000Z')).resolves.toStrictEqual([[{ id_length: 32, transports: ['usb'] }]]);
+          await expect(store.credentialShapes(scopeId, 1, '2025-05-01T00:00:00.001Z')).resolves.toStrictEqual([[{ id_length: 16, transports: ['nfc'] }]]);
         });
 
         test('leaves out accounts without passkeys; a scope without accounts has none', async () => {
           await harness.deleteCredentialsOf(alice.account_id);
-          await expect(store.credentialShapes(scopeId, 500)).resolves.toStrictEqual([[{ id_length: 3, transports: ['internal', 'hybrid'] }]]);
-          await expect(store.credentialShapes(otherScopeId, 500)).resolves.toStrictEqual([]);
-          await expect(store.credentialShapes(randomUUID(), 500)).resolves.toStrictEqual([]);
+          await expect(store.credentialShapes(scopeId, 500, LATER)).resolves.toStrictEqual([[{ id_length: 3, transports: ['internal', 'hybrid'] }]]);
+          await expect(store.credentialShapes(otherScopeId, 500, LATER)).resolves.toStrictEqual([]);
+          await expect(store.credentialShapes(randomUUID(), 500, LATER)).resolves.toStrictEqual([]);
         });
 
         test('refuses a limit that is not a positive integer', async () => {
-          for (const limit of [0, -1, 1.5]) await expect(store.credentialShapes(scopeId, limit)).rejects.toThrow(RangeError);
+          for (const limit of [0, -1, 1.5]) await expect(store.credentialShapes(scopeId, limit, LATER)).rejects.toThrow(RangeError);
         });
       });
 

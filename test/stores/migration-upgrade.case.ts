@@ -38,7 +38,7 @@ export async function expectUpgradedFromMigrationOne(store: AccountStore): Promi
     possibly_cloned: false,
   });
   // The old account takes part in the new operations ('old-cred': 8 base64url characters, 6 bytes).
-  await expect(store.credentialShapes('old-scope', 500)).resolves.toStrictEqual([[{ id_length: 6, transports: ['usb'] }]]);
+  await expect(store.credentialShapes('old-scope', 500, '2099-01-01T00:00:00.000Z')).resolves.toStrictEqual([[{ id_length: 6, transports: ['usb'] }]]);
   const old = (await store.getAccount('old-account'))!;
   await expect(store.addCredential(newCredential(old, 'new-cred'), 10)).resolves.toMatchObject({ ok: true });
   await expect(store.deleteCredential('old-account', 'old-cred')).resolves.toBe('deleted');
