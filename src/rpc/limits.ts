@@ -16,7 +16,6 @@ export const limits = {
   /** After NFKC and trimming; the raw string may be 4× that before normalization. */
   usernameChars: 256,
   displayNameChars: 256,
-  challengeIdChars: 64,
   /** base64url of the 1023-byte maximum credential id. */
   credentialIdChars: 1366,
   sessionJwtChars: 8192,
