@@ -15,3 +15,10 @@ export function base64ToBytes(text: string): Uint8Array<ArrayBuffer> {
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
 }
+
+/** Decodes base64url (RFC 4648 §5, padding optional), as in JWT segments; throws on anything else. */
+export function base64UrlToBytes(text: string): Uint8Array<ArrayBuffer> {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new TypeError('not base64url');
+  const base64 = text.replaceAll('-', '+').replaceAll('_', '/');
+  return base64ToBytes(base64.padEnd(base64.length + ((4 - (base64.length % 4)) % 4), '='));
+}

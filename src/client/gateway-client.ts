@@ -1,9 +1,15 @@
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
+import type { ClientStateStorage, StoredClientState } from './client-state-storage.js';
 import { createClientKey, openEnvelope, sealEnvelope, type ClientKey } from './envelope-crypto.js';
 import { GatewayClientError } from './gateway-client-error.js';
+import { indexedDbStorage } from './indexed-db-storage.js';
 import { createPasskey, usePasskey } from './passkey-ceremony.js';
 import { isRecord, RpcTransport, type FetchLike } from './rpc-transport.js';
+import { sessionPasskeyId } from './session-passkey.js';
 import type { Account, Passkey, Registration } from './types.js';
+
+/** The changes the gateway allows only shortly after a passkey sign-in (the scope's reauth_window_s). */
+export type RecentSignInAction = 'addPasskey' | 'deleteCredential';
 
 export interface GatewayClientOptions {
   /** The gateway's JSON-RPC URL, e.g. `http://localhost:9545`. */
@@ -13,37 +19,75 @@ export interface GatewayClientOptions {
   publicKey: string;
   /** Defaults to the global fetch. */
   fetch?: FetchLike;
+  /**
+   * Keep the AES key and the sealed session across page reloads (default true). With false they live
+   * in memory only, so a reload signs out.
+   */
+  persist?: boolean;
+  /** Where to keep them when persisting; defaults to IndexedDB, and to nowhere (memory only) where there is none. */
+  storage?: ClientStateStorage;
+  /**
+   * Called when the gateway wants a fresh passkey sign-in before `action`, just before the client
+   * asks for the passkey (e.g. to tell the person why the passkey dialog appears).
+   */
+  onReauthenticate?: (action: RecentSignInAction) => void;
 }
 
 /**
- * A browser client for one scope of a passkey gateway. It keeps one AES key for its life (as the
- * Passport SDK does) and the sealed session after a sign-in, in memory only: a reload signs out.
+ * A browser client for one scope of a passkey gateway. It keeps one AES key (non-extractable) and,
+ * once signed in, the sealed session, which the gateway accepts only under that key; both are kept
+ * in IndexedDB, per gateway URL and scope, so a reload stays signed in (see `persist`).
  */
 export class GatewayClient {
   private readonly transport: RpcTransport;
+  private readonly storage: ClientStateStorage | undefined;
+  private readonly storageId: string;
+  private readonly restored: Promise<void>;
   private keyPromise: Promise<ClientKey> | undefined;
   private session: string | undefined;
 
   constructor(private readonly options: GatewayClientOptions) {
     const fetchImpl = options.fetch ?? ((url, init) => fetch(url, init));
     this.transport = new RpcTransport(options.url, fetchImpl);
+    this.storage = options.persist === false ? undefined : (options.storage ?? indexedDbStorage());
+    this.storageId = JSON.stringify([options.url, options.scopeId]);
+    this.restored = this.restore();
   }
 
+  /**
+   * Resolves once the state an earlier page load stored has been read (at once without storage);
+   * never rejects. Every method waits for it by itself; `signedIn` is meaningful after it.
+   */
+  ready(): Promise<void> {
+    return this.restored;
+  }
+
+  /**
+   * Whether the client holds a session (after `ready()` for one restored from storage). The gateway
+   * may still refuse it (expired, revoked): a call then fails with `session_invalid` and the client
+   * is signed out.
+   */
   get signedIn(): boolean {
     return this.session !== undefined;
   }
 
   /** Creates an account with a new passkey; the client is then signed in to it. */
   async register(input: { username: string; displayName?: string }): Promise<Registration> {
-    const result = await this.registerPasskey({ username: input.username, userDisplayName: input.displayName ?? input.username }, false);
-    this.session = requireString(result, 'encrypted_jwt', 'completeRegistration');
+    const result = await this.registerPasskey({ username: input.username, userDisplayName: input.displayName ?? input.username }, undefined);
+    await this.adopt(requireString(result, 'encrypted_jwt', 'completeRegistration'));
     return { account_id: requireString(result, 'account_id', 'completeRegistration'), identifier_hash: requireString(result, 'identifier_hash', 'completeRegistration') };
   }
 
-  /** Adds another passkey (a new one on this device or a security key) to the signed-in account. */
+  /**
+   * Adds another passkey (a new one on this device or a security key) to the signed-in account. The
+   * client then uses the session the new passkey started, so deleting an older passkey keeps it
+   * signed in. Needs a recent sign-in: see `withRecentSignIn`.
+   */
   async addPasskey(): Promise<void> {
     const account = await this.getAccount();
-    await this.registerPasskey({ username: account.username, userDisplayName: account.display_name }, true);
+    const user = { username: account.username, userDisplayName: account.display_name };
+    const result = await this.withRecentSignIn('addPasskey', account.username, () => this.withSession('initiateRegistration', (session) => this.registerPasskey(user, session)));
+    await this.adopt(requireString(result, 'encrypted_jwt', 'completeRegistration'));
   }
 
   /**
@@ -66,7 +110,7 @@ export class GatewayClient {
       { challenge_id: requireString(started, 'challenge_id', 'initiateAuthentication'), encrypted_assertion: await sealEnvelope(key.aesKey, JSON.stringify(assertion)), encrypted_user: encryptedUser },
       await this.headers(),
     );
-    this.session = requireString(done, 'encrypted_jwt', 'completeAuthentication');
+    await this.adopt(requireString(done, 'encrypted_jwt', 'completeAuthentication'));
   }
 
   getAccount(): Promise<Account> {
@@ -81,25 +125,62 @@ export class GatewayClient {
     return this.sessionCall('renameCredential', { credential_id: credentialId, name });
   }
 
-  deleteCredential(credentialId: string): Promise<{ credential_id: string; deleted: true }> {
-    return this.sessionCall('deleteCredential', { credential_id: credentialId });
+  /**
+   * Deletes one of the account's passkeys; needs a recent sign-in (see `withRecentSignIn`). The
+   * gateway ends the sessions the deleted passkey started: when it started this client's, the client
+   * is signed out afterwards (`signedIn` is false).
+   */
+  async deleteCredential(credentialId: string): Promise<{ credential_id: string; deleted: true }> {
+    const result = await this.withRecentSignIn('deleteCredential', undefined, () =>
+      this.sessionCall<{ credential_id: string; deleted: true }>('deleteCredential', { credential_id: credentialId }),
+    );
+    const session = this.session;
+    if (session !== undefined && (await sessionPasskeyId((await this.key()).aesKey, session)) === credentialId) await this.forget(session);
+    return result;
   }
 
-  /** Revokes the session at the gateway and forgets it; a session the gateway no longer knows counts as signed out. */
-  async signOut(): Promise<void> {
-    if (this.session === undefined) return;
+  /**
+   * Ends the session at the gateway and forgets it here, whatever the gateway answers. With
+   * `everywhere`, every session of the account ends, on every device. A session the gateway no longer
+   * takes counts as signed out, except with `everywhere`: then the other sessions could not be ended,
+   * and the call fails (`session_invalid`, or `not_signed_in` without a session) so the app can ask
+   * the person to sign in and try again.
+   */
+  async signOut(options: { everywhere?: boolean } = {}): Promise<void> {
+    const everywhere = options.everywhere === true;
+    await this.restored;
+    if (this.session === undefined && !everywhere) return;
+    await this.withSession('logout', async (session) => {
+      try {
+        await this.callWithSession(session, 'logout', everywhere ? { everywhere: true } : {});
+      } catch (error) {
+        if (everywhere || !hasReason(error, 'session_invalid')) throw error;
+      } finally {
+        await this.forget(session);
+      }
+    });
+  }
+
+  /**
+   * Runs a change the gateway allows only within the scope's reauth_window_s of a passkey sign-in.
+   * When it answers `reauthentication_required`, the client signs in again with a passkey of the same
+   * account (the username comes from getAccount when not given) and runs the change once more.
+   */
+  private async withRecentSignIn<T>(action: RecentSignInAction, username: string | undefined, change: () => Promise<T>): Promise<T> {
     try {
-      await this.sessionCall('logout', {});
+      return await change();
     } catch (error) {
-      if (!(error instanceof GatewayClientError && error.reason === 'session_invalid')) throw error;
-    } finally {
-      this.session = undefined;
+      if (!hasReason(error, 'reauthentication_required')) throw error;
     }
+    const name = username ?? (await this.getAccount()).username;
+    this.options.onReauthenticate?.(action);
+    await this.signIn({ username: name });
+    return change();
   }
 
-  private async registerPasskey(user: { username: string; userDisplayName: string }, withSession: boolean): Promise<Record<string, unknown>> {
+  private async registerPasskey(user: { username: string; userDisplayName: string }, session: string | undefined): Promise<Record<string, unknown>> {
     const key = await this.key();
-    const headers = await this.headers(withSession);
+    const headers = await this.headers(session);
     const encryptedUser = await sealEnvelope(key.aesKey, JSON.stringify(user));
     const started = await this.transport.call('initiateRegistration', { encrypted_user: encryptedUser }, headers);
     const { publicKey } = await this.openJson<{ publicKey: PublicKeyCredentialCreationOptionsJSON }>(started, 'encrypted_creation_challenge', 'initiateRegistration');
@@ -111,21 +192,76 @@ export class GatewayClient {
     );
   }
 
-  /** An authenticated call: the sealed session goes along, the result comes back sealed. */
-  private async sessionCall<T>(method: string, params: Record<string, unknown>): Promise<T> {
-    if (this.session === undefined) throw new GatewayClientError('not_signed_in', `${method}: not signed in`, { method });
+  /** An authenticated call with the current session. */
+  private sessionCall<T>(method: string, params: Record<string, unknown>): Promise<T> {
+    return this.withSession(method, (session) => this.callWithSession<T>(session, method, params));
+  }
+
+  /** The sealed session goes along, the result comes back sealed. */
+  private async callWithSession<T>(session: string, method: string, params: Record<string, unknown>): Promise<T> {
+    const result = await this.transport.call(method, params, await this.headers(session));
+    return this.openJson<T>(result, 'encrypted_result', method);
+  }
+
+  /** Runs `work` with the current session; a session the gateway refuses is forgotten, here and in storage. */
+  private async withSession<T>(method: string, work: (session: string) => Promise<T>): Promise<T> {
+    await this.restored;
+    const session = this.session;
+    if (session === undefined) throw new GatewayClientError('not_signed_in', `${method}: not signed in`, { method });
     try {
-      const result = await this.transport.call(method, params, await this.headers(true));
-      return await this.openJson<T>(result, 'encrypted_result', method);
+      return await work(session);
     } catch (error) {
-      // The gateway will not take this session again (expired or revoked): forget it.
-      if (error instanceof GatewayClientError && error.reason === 'session_invalid') this.session = undefined;
+      // The gateway will not take this session again (expired, revoked, ended everywhere, its passkey deleted).
+      if (hasReason(error, 'session_invalid')) await this.forget(session);
       throw error;
     }
   }
 
-  private key(): Promise<ClientKey> {
-    // Made lazily, once: the RSA wrap is async, and a failed attempt may be retried.
+  /** Reads what an earlier page load stored; anything unusable leaves the client signed out. */
+  private async restore(): Promise<void> {
+    if (this.storage === undefined) return;
+    let stored: StoredClientState | undefined;
+    try {
+      stored = await this.storage.load(this.storageId);
+    } catch {
+      return;
+    }
+    if (stored === undefined) return;
+    // The key was wrapped for another gateway public key than this client was given (the gateway's key rotated): start afresh.
+    if (stored.publicKey !== this.options.publicKey) return this.unstore(stored.session);
+    this.keyPromise = Promise.resolve({ aesKey: stored.aesKey, encryptedKey: stored.encryptedKey });
+    this.session = stored.session;
+  }
+
+  /** Uses `session` from now on, and stores it with the key it is bound to. */
+  private async adopt(session: string): Promise<void> {
+    this.session = session;
+    if (this.storage === undefined) return;
+    const { aesKey, encryptedKey } = await this.key();
+    try {
+      await this.storage.save(this.storageId, { publicKey: this.options.publicKey, aesKey, encryptedKey, session });
+    } catch {
+      // Storage is a convenience: the session works in memory, only a reload will sign out.
+    }
+  }
+
+  private async forget(session: string): Promise<void> {
+    // A concurrent sign-in may have replaced it already; that one stays.
+    if (this.session === session) this.session = undefined;
+    await this.unstore(session);
+  }
+
+  private async unstore(session: string): Promise<void> {
+    try {
+      await this.storage?.remove(this.storageId, session);
+    } catch {
+      // Left behind, it is refused on the next load's first call and removed then.
+    }
+  }
+
+  private async key(): Promise<ClientKey> {
+    // A stored key, once read, is the key; otherwise one is made lazily, once (a failed attempt may be retried).
+    await this.restored;
     this.keyPromise ??= createClientKey(this.options.publicKey).catch((cause: unknown) => {
       this.keyPromise = undefined;
       throw new GatewayClientError('unexpected_reply', 'the gateway public key is not a usable RSA key', { cause });
@@ -133,10 +269,10 @@ export class GatewayClient {
     return this.keyPromise;
   }
 
-  private async headers(withSession = false): Promise<Record<string, string>> {
+  private async headers(session?: string): Promise<Record<string, string>> {
     const key = await this.key();
     const headers: Record<string, string> = { 'x-scope-id': this.options.scopeId, 'x-encrypted-key': key.encryptedKey };
-    if (withSession && this.session !== undefined) headers['x-encrypted-session'] = this.session;
+    if (session !== undefined) headers['x-encrypted-session'] = session;
     return headers;
   }
 
@@ -158,4 +294,8 @@ function requireString(result: Record<string, unknown>, field: string, method: s
   const value = result[field];
   if (typeof value !== 'string' || value === '') throw new GatewayClientError('unexpected_reply', `${method}: reply lacks ${field}`, { method });
   return value;
+}
+
+function hasReason(error: unknown, reason: string): boolean {
+  return error instanceof GatewayClientError && error.reason === reason;
 }

@@ -68,8 +68,29 @@ export class VirtualAuthenticators {
   }
 
   async credentialCount(authenticatorId: string): Promise<number> {
-    return (await this.cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials.length;
+    return (await this.credentials(authenticatorId)).length;
   }
+
+  /** The authenticator's credentials, private keys included (what a synced passkey provider copies). */
+  async credentials(authenticatorId: string): Promise<VirtualCredential[]> {
+    return (await this.cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials;
+  }
+
+  /** Puts a credential of another authenticator (possibly another page's) on this one, like a synced passkey. */
+  async addCredential(authenticatorId: string, credential: VirtualCredential): Promise<void> {
+    await this.cdp.send('WebAuthn.addCredential', { authenticatorId, credential });
+  }
+}
+
+/** A credential as CDP's WebAuthn domain hands it over (base64 binary fields; other fields pass through as they are). */
+export interface VirtualCredential {
+  credentialId: string;
+  isResidentCredential: boolean;
+  rpId?: string;
+  /** PKCS#8, base64. */
+  privateKey: string;
+  userHandle?: string;
+  signCount: number;
 }
 
 /** Saves a full-page screenshot as test-artifacts/<name>.png. */

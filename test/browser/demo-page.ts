@@ -21,6 +21,17 @@ export class DemoPage {
     await this.page.waitForSelector(autofill ? 'body[data-state]' : 'body[data-state="signed-out"]', { timeout: STEP_TIMEOUT });
   }
 
+  /** Reloads the page and waits until it has shown what the client restored (the account, or the sign-in forms). */
+  async reload(): Promise<void> {
+    await this.page.reload();
+    await this.page.waitForSelector('body[data-state]', { timeout: STEP_TIMEOUT });
+    await this.settled();
+  }
+
+  async state(): Promise<string | null> {
+    return this.page.locator('body').getAttribute('data-state');
+  }
+
   async waitForState(state: 'signed-in' | 'signed-out'): Promise<void> {
     await this.page.waitForSelector(`body[data-state="${state}"]`, { timeout: STEP_TIMEOUT });
   }
@@ -56,8 +67,8 @@ export class DemoPage {
     await this.settled();
   }
 
-  async signOut(): Promise<void> {
-    await this.page.getByRole('button', { name: 'Sign out' }).click();
+  async signOut({ everywhere = false } = {}): Promise<void> {
+    await this.page.getByRole('button', { name: everywhere ? 'Sign out everywhere' : 'Sign out', exact: true }).click();
     await this.waitForState('signed-out');
     await this.settled();
   }
@@ -77,6 +88,43 @@ export class DemoPage {
   async deletePasskey(index: number): Promise<void> {
     await this.page.locator('#passkeys li').nth(index).getByRole('button', { name: /^Delete / }).click();
     await this.settled();
+  }
+
+  async passkeyIds(): Promise<string[]> {
+    const items = await this.page.locator('#passkeys li').all();
+    return Promise.all(items.map(async (item) => (await item.getAttribute('data-credential-id')) ?? ''));
+  }
+
+  /**
+   * What the client keeps in IndexedDB, as any script of the page can see it: each record's fields,
+   * what its AES key is, and whether the key's bytes can be exported.
+   */
+  async storedClientState(): Promise<Array<{ fields: string[]; key: string; algorithm: string; extractable: boolean; exported: string }>> {
+    return this.page.evaluate(async () => {
+      // Runs in the page; typed by hand (see settled()).
+      interface Request<T> { result: T; onsuccess: (() => void) | null; onerror: (() => void) | null }
+      interface Key { extractable: boolean; algorithm: { name: string } }
+      interface Database { objectStoreNames: { contains(name: string): boolean }; transaction(store: string): { objectStore(name: string): { getAll(): Request<Array<Record<string, unknown>>> } }; close(): void }
+      const page = globalThis as unknown as { indexedDB: { open(name: string): Request<Database> }; crypto: { subtle: { exportKey(format: string, key: unknown): Promise<unknown> } } };
+      const done = <T>(request: Request<T>) => new Promise<T>((resolve, reject) => ((request.onsuccess = () => resolve(request.result)), (request.onerror = () => reject(new Error('IndexedDB request failed')))));
+      const database = await done(page.indexedDB.open('passkey-gateway-client'));
+      try {
+        if (!database.objectStoreNames.contains('client-state')) return [];
+        const records = await done(database.transaction('client-state').objectStore('client-state').getAll());
+        return Promise.all(
+          records.map(async (record) => {
+            const key = record.aesKey as Key;
+            const exported = await page.crypto.subtle.exportKey('raw', key).then(
+              () => 'exported',
+              (error: { name?: string }) => `refused: ${error.name}`,
+            );
+            return { fields: Object.keys(record).sort(), key: Object.prototype.toString.call(key), algorithm: key.algorithm.name, extractable: key.extractable, exported };
+          }),
+        );
+      } finally {
+        database.close();
+      }
+    });
   }
 
   async passkeyNames(): Promise<string[]> {

@@ -1,7 +1,8 @@
 /**
  * The demo page: register, sign in (with a username, without one, or through autofill), see the
- * account, manage passkeys, sign out. Built on the browser client in src/client; bundled by
- * scripts/build-client.mjs. The gateway puts {scopeId, publicKey} into #gateway-config.
+ * account, manage passkeys, sign out here or everywhere. Built on the browser client in src/client,
+ * which keeps the session across reloads; bundled by scripts/build-client.mjs. The gateway puts
+ * {scopeId, publicKey} into #gateway-config.
  */
 import { describeError, GatewayClient, GatewayClientError, isGatewayClientError, supportsAutofill, type Passkey } from '../../client/index.js';
 
@@ -17,7 +18,13 @@ const $ = <T extends HTMLElement>(id: string): T => {
 };
 
 const config = JSON.parse($('gateway-config').textContent ?? '{}') as PageConfig;
-const client = new GatewayClient({ url: new URL('/', location.href).href, scopeId: config.scopeId ?? '', publicKey: config.publicKey });
+const client = new GatewayClient({
+  url: new URL('/', location.href).href,
+  scopeId: config.scopeId ?? '',
+  publicKey: config.publicKey,
+  // Adding or deleting a passkey may need a fresh sign-in; the client then asks for the passkey itself.
+  onReauthenticate: () => setStatus('Confirm it is you with your passkey.'),
+});
 // ?autofill=off turns conditional UI off: automation with virtual authenticators needs it, since those
 // answer a conditional request at once instead of waiting for a person to pick a passkey.
 const autofillWanted = new URLSearchParams(location.search).get('autofill') !== 'off';
@@ -49,6 +56,7 @@ async function act(work: () => Promise<void>): Promise<void> {
   try {
     await work();
   } catch (error) {
+    setStatus('');
     showError(error);
   } finally {
     buttons.forEach((button) => (button.disabled = false));
@@ -120,6 +128,11 @@ function renderPasskeys(passkeys: Passkey[]): void {
       remove.addEventListener('click', () => {
         void act(async () => {
           await client.deleteCredential(passkey.credential_id);
+          // The gateway ends the sessions a deleted passkey started, this one included.
+          if (!client.signedIn) {
+            setStatus(`Passkey “${label}” deleted. You had signed in with it, so you are signed out: sign in with another passkey.`);
+            return;
+          }
           await showAccount();
           setStatus(`Passkey “${label}” deleted.`);
         });
@@ -206,9 +219,17 @@ $('sign-out').addEventListener('click', () => {
   });
 });
 
+$('sign-out-everywhere').addEventListener('click', () => {
+  void act(async () => {
+    await client.signOut({ everywhere: true });
+    setStatus('Signed out on every device.');
+  });
+});
+
 if (config.scopeId === null) {
   showError(new GatewayClientError('scope_required', 'no scope configured: open /demo?scope=<scope id>'));
   $('signed-out').hidden = false;
 } else {
-  showSignedOut();
+  // A session kept from an earlier visit signs in at once; act() shows the sign-in forms if it was refused.
+  void client.ready().then(() => (client.signedIn ? act(showAccount) : showSignedOut()));
 }
