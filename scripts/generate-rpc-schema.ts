@@ -1,6 +1,6 @@
 // Writes rpc-schema/openrpc.json from the zod schemas. `npm run rpc-schema`; a test fails when the file drifts.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { buildOpenRpcDocument } from '../src/rpc/openrpc.js';
+import { buildOpenRpcDocument } from '../src/openrpc.js';
 
 const root = new URL('../..', import.meta.url);
 const { version } = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { version: string };

@@ -5,11 +5,13 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { createDemoRoutes } from './demo/demo-routes.js';
 import { createCeremonyRateLimiter } from './abuse/ceremony-rate-limiter.js';
-import { loadAdminAuthorizer } from './admin/admin-token.js';
+import { loadAdminAuthorizer } from './keys/admin-token.js';
 import { createAuditRecorder } from './audit/audit-recorder.js';
+import { createDecoyPublicKey } from './authentication/decoy-credentials.js';
 import { createDecoyShapeCache } from './authentication/decoy-shape-cache.js';
+import { createCallPipeline } from './rpc/call-pipeline.js';
 import { workerClientKeyChannel } from './cluster/cluster-channel.js';
-import { shareClientKeys } from './envelope/client-key.js';
+import { createClientKeys, type ClientKeys } from './envelope/client-key.js';
 import { drainServer } from './http/drain-server.js';
 import { createHttpServer } from './http/http-server.js';
 import { createGatewayMetrics } from './metrics/gateway-metrics.js';
@@ -18,7 +20,7 @@ import { loadRsaKeyRing, type RsaKeyRing } from './keys/rsa-key-ring.js';
 import { loadSecret } from './keys/secret-file.js';
 import { loadSessionKeyRing } from './keys/session-key-ring.js';
 import { createSessionService } from './sessions/session-service.js';
-import { buildMethods } from './rpc/methods.js';
+import { buildMethods } from './methods.js';
 import { createRpcDispatcher } from './rpc/rpc-dispatcher.js';
 import { ensureDevelopmentScope } from './scopes/development-scope.js';
 import { createScopeRegistry, type ScopeRegistry } from './scopes/scope-registry.js';
@@ -33,6 +35,8 @@ export interface Gateway {
   metricsServer: Server;
   stores: Stores;
   rsaKeys: RsaKeyRing;
+  /** This gateway's client keys: unwrapping X-Encrypted-Key and its cache. */
+  clientKeys: ClientKeys;
   scopes: ScopeRegistry;
   developmentScopeId: string | null;
   /** Starts both listeners; resolves to the public base URL. */
@@ -55,12 +59,11 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const rsaKeys = await loadRsaKeyRing({ privateKeyFile: config.rsaPrivateKeyFile, previousKeyFiles: config.rsaPreviousKeyFiles, bits: config.rsaKeyBits });
   // Under WORKERS > 1, workers share the client keys they unwrap (see cluster/cluster-channel.ts).
-  const keyChannel = workerClientKeyChannel();
-  const stopSharingKeys = keyChannel === undefined ? () => {} : shareClientKeys(rsaKeys, keyChannel);
+  const clientKeys = createClientKeys(rsaKeys, { channel: workerClientKeyChannel() });
   const sessionKeys = await loadSessionKeyRing({ keyFile: config.sessionKeyFile, previousKeyFiles: config.sessionPreviousKeyFiles });
   const identifierSecret = await loadSecret(config.identifierSecretFile);
   const accountKeySecret = await loadSecret(config.accountKeySecretFile);
-  const metrics = createGatewayMetrics();
+  const metrics = createGatewayMetrics({ unwrapStats: clientKeys.stats });
   const stores = options.stores ?? (await openStores(config, { onChallengeEviction: (bound) => metrics.challengeEvicted(bound) }));
   const accounts = guardStore(stores.accounts, {
     timeoutMs: config.serviceTimeoutMs,
@@ -86,9 +89,10 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const decoyShapes = createDecoyShapeCache({ accounts, log, now });
   const methods = buildMethods({
     accounts, challenges, rsaKeys, sessions, identifierSecret, accountKeySecret, decoyShapes, now,
-    rateLimiter, audit, scopes, admin: authorizeAdmin !== undefined,
+    decoyPublicKey: createDecoyPublicKey(), audit, scopes, admin: authorizeAdmin !== undefined,
   });
-  const rpc = createRpcDispatcher({ methods, scopes, rsaKeys, sessions, rateLimiter, authorizeAdmin, onCall: metrics.observeCall });
+  const pipeline = createCallPipeline({ scopes, clientKeys, sessions, rateLimiter, authorizeAdmin });
+  const rpc = createRpcDispatcher({ methods, pipeline, onCall: metrics.observeCall });
   const server = createHttpServer({
     rpc,
     scopes,
@@ -114,6 +118,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
     metricsServer,
     stores,
     rsaKeys,
+    clientKeys,
     scopes,
     developmentScopeId,
     get metricsUrl() {
@@ -136,7 +141,8 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
       await Promise.all([drainServer(server, graceMs), drainServer(metricsServer, graceMs)]);
       scopes.close();
       decoyShapes.close();
-      stopSharingKeys();
+      clientKeys.close();
+      metrics.close();
       await Promise.allSettled([stores.challenges.close(), stores.accounts.close()]);
     },
   };

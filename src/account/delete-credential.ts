@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import { GatewayError } from '../errors/gateway-error.js';
-import { limits } from '../rpc/limits.js';
+import { limits } from '../domain/limits.js';
 import { sessionMethod } from '../rpc/rpc-method.js';
 import { requireRecentSignIn } from '../sessions/session-service.js';
 import type { AccountStore } from '../stores/account-store.js';

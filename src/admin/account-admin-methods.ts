@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { usernameKey } from '../identity/user-input.js';
-import { limits } from '../rpc/limits.js';
+import { limits } from '../domain/limits.js';
 import { adminMethod } from '../rpc/rpc-method.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { Account, AccountStore } from '../stores/account-store.js';

@@ -1,21 +1,17 @@
 import { timingSafeEqual } from 'node:crypto';
 import { verifyAuthenticationResponse } from '@simplewebauthn/server';
 import { z } from 'zod';
-import type { CeremonyRateLimiter } from '../abuse/ceremony-rate-limiter.js';
 import type { AuditFacts, AuditRecorder } from '../audit/audit-recorder.js';
-import { challengeIdSchema, takeChallenge, type ChallengeState } from '../ceremony/challenge-state.js';
-import { openJson } from '../ceremony/sealed-json.js';
-import { sealEnvelope } from '../envelope/aes-gcm-envelope.js';
+import { challengeIdSchema, takeChallenge, type AuthenticationState } from '../ceremony/challenge-state.js';
 import { authenticationResponseSchema } from '../ceremony/webauthn-json.js';
 import { GatewayError, isGatewayError } from '../errors/gateway-error.js';
 import { authenticationUserSchema } from '../identity/user-input.js';
 import { envelopeField } from '../rpc/envelope-field.js';
-import { scopedMethod, type ScopedContext } from '../rpc/rpc-method.js';
+import { scopedMethod, type HandlerParams, type ScopedContext } from '../rpc/rpc-method.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { Account, AccountStore, Credential } from '../stores/account-store.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
 import { verifiedOrFail } from '../ceremony/verified-or-fail.js';
-import { decoyPublicKey } from './decoy-credentials.js';
 
 export const completeAuthenticationParams = z.object({
   challenge_id: challengeIdSchema,
@@ -31,11 +27,13 @@ interface Deps {
   challenges: ChallengeStore;
   sessions: SessionService;
   now: () => number;
-  rateLimiter: CeremonyRateLimiter;
   audit: AuditRecorder;
+  /** The key no one holds that a passkey the named user does not have is checked against (see decoy-credentials.ts). */
+  decoyPublicKey: Uint8Array<ArrayBuffer>;
 }
 
-type Params = z.output<typeof completeAuthenticationParams>;
+const envelopes = { encrypted_assertion: authenticationResponseSchema, encrypted_user: authenticationUserSchema };
+type Params = HandlerParams<typeof completeAuthenticationParams, typeof envelopes>;
 
 /** What the audit log learns as a sign-in proceeds; `attempted` once a real challenge was taken. */
 type SignInFacts = AuditFacts & { attempted: boolean };
@@ -46,8 +44,9 @@ export function completeAuthentication(deps: Deps) {
     summary: 'Finish a passkey sign-in',
     description: 'Consumes the challenge, verifies the assertion against the stored passkey and returns a sealed session JWT.',
     params: completeAuthenticationParams,
+    envelopes,
     result: completeAuthenticationResult,
-    envelopes: { encrypted_assertion: authenticationResponseSchema, encrypted_user: authenticationUserSchema },
+    sealedResult: { encrypted_jwt: 'text' },
     async handler(params, ctx) {
       const facts: SignInFacts = { scope_id: ctx.scope.scope_id, attempted: false };
       try {
@@ -64,6 +63,7 @@ export function completeAuthentication(deps: Deps) {
   });
 }
 
+/** The sign-in itself; resolves to the session JWT, which the pipeline seals. */
 async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: SignInFacts): Promise<{ encrypted_jwt: string }> {
   const { scope, clientKey, log } = ctx;
   // Consumed first, so any failure below uses the challenge up as well.
@@ -72,11 +72,11 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
     scopeId: scope.scope_id,
     keyThumbprint: clientKey.thumbprint,
   });
-  const user = params.encrypted_user === undefined ? { key: null } : openJson(clientKey.key, params.encrypted_user, authenticationUserSchema, 'encrypted_user');
+  const { usernameKey } = params.encrypted_user?.open() ?? { usernameKey: null };
   facts.attempted = true;
-  if (user.key !== state.username) throw new GatewayError('challenge_mismatch', 'username differs from initiation');
-  if (state.username !== null) await deps.rateLimiter.consumeUser(scope, state.username);
-  const response = openJson(clientKey.key, params.encrypted_assertion, authenticationResponseSchema, 'encrypted_assertion');
+  if (usernameKey !== state.username_key) throw new GatewayError('challenge_mismatch', 'username differs from initiation');
+  if (state.username_key !== null) await ctx.limitUsername(state.username_key);
+  const response = params.encrypted_assertion.open();
 
   const verify = (credentialId: string, publicKey: Uint8Array<ArrayBuffer>) =>
     verifiedOrFail(() =>
@@ -96,14 +96,14 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
     // The named user has no such passkey (or there is no such user). Fail the way a real passkey
     // with a wrong signature fails, after the same work, so completion timing does not reveal which
     // it was: at once for a userHandle (which would not match), else after a signature check.
-    if (response.response.userHandle === undefined) await verify(response.id, decoyPublicKey).catch(() => undefined);
+    if (response.response.userHandle === undefined) await verify(response.id, deps.decoyPublicKey).catch(() => undefined);
     throw new GatewayError('verification_failed', 'not a passkey of the named user');
   }
   const { credential, account } = passkey;
   facts.credential_id = credential.credential_id;
   facts.account_id = account.account_id;
   // A sign-in that named a user must use that user's passkey (an unknown name never matches).
-  if (state.username !== null && account.username !== state.username) throw new GatewayError('verification_failed', 'credential of another account');
+  if (state.username_key !== null && account.username !== state.username_key) throw new GatewayError('verification_failed', 'credential of another account');
   // userHandle is null for security keys; when present it must be this account's.
   if (response.response.userHandle !== undefined && !sameBase64url(response.response.userHandle, account.user_handle)) {
     throw new GatewayError('verification_failed', 'userHandle of another account');
@@ -143,8 +143,8 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
 
   const jwt = await deps.sessions.issue(account, credential.credential_id, scope, clientKey.thumbprint);
   log.info({ account_id: account.account_id, scope_id: scope.scope_id }, 'signed in');
-  // The plaintext is the bare compact JWT, not a JSON string: the SDK splits it on '.'.
-  return { encrypted_jwt: sealEnvelope(clientKey.key, jwt) };
+  // Sealed as the bare compact JWT, not a JSON string: the SDK splits it on '.'.
+  return { encrypted_jwt: jwt };
 }
 
 type BackupFlags = Pick<Credential, 'device_type' | 'backed_up'>;
@@ -174,11 +174,11 @@ function sameBase64url(a: string, b: string): boolean {
 async function signingPasskey(
   accounts: AccountStore,
   scopeId: string,
-  state: ChallengeState,
+  state: AuthenticationState,
   credentialId: string,
 ): Promise<{ credential: Pick<Credential, 'credential_id' | 'public_key'> & BackupFlags; account: Account } | null> {
   const named = state.named_signer;
-  if (named !== undefined) {
+  if (named !== null) {
     const credential = named.credentials.find((candidate) => candidate.credential_id === credentialId);
     return named.account === null || credential === undefined ? null : { credential, account: named.account };
   }

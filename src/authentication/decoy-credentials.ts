@@ -79,15 +79,15 @@ function hmacStream(secret: Buffer, label: string): (length: number) => Buffer {
 }
 
 /**
- * A COSE P-256 public key whose private half no one holds (made once per process and dropped).
+ * A COSE P-256 public key whose private half no one holds (made once per gateway and dropped).
  * Completing a sign-in for a named user with a passkey that user does not have (which is every
  * passkey, for an unknown name) still runs the verification against it, so the failure takes as
  * long as a real passkey's failed signature and timing does not tell whether the username exists.
  */
-export const decoyPublicKey: Uint8Array<ArrayBuffer> = (() => {
+export function createDecoyPublicKey(): Uint8Array<ArrayBuffer> {
   const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
   // Plain Uint8Arrays, so the coordinates are written as byte strings whatever the encoder makes of a Buffer.
   const coordinate = (value: string | undefined) => new Uint8Array(Buffer.from(value ?? '', 'base64url'));
   // kty EC2, alg ES256, crv P-256, x, y
   return new Uint8Array(encode(new Map<number, number | Uint8Array>([[1, 2], [3, -7], [-1, 1], [-2, coordinate(jwk.x)], [-3, coordinate(jwk.y)]])));
-})();
+}

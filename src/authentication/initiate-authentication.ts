@@ -1,8 +1,6 @@
 import { generateAuthenticationOptions } from '@simplewebauthn/server';
 import { z } from 'zod';
-import type { CeremonyRateLimiter } from '../abuse/ceremony-rate-limiter.js';
 import { saveChallenge, type NamedSigner } from '../ceremony/challenge-state.js';
-import { openJson, sealJson } from '../ceremony/sealed-json.js';
 import { authenticationUserSchema } from '../identity/user-input.js';
 import { envelopeField } from '../rpc/envelope-field.js';
 import { scopedMethod } from '../rpc/rpc-method.js';
@@ -24,7 +22,6 @@ export function initiateAuthentication(deps: {
   accounts: AccountStore;
   challenges: ChallengeStore;
   identifierSecret: Buffer;
-  rateLimiter: CeremonyRateLimiter;
   decoyShapes: Pick<DecoyShapeCache, 'sample'>;
 }) {
   return scopedMethod({
@@ -34,23 +31,25 @@ export function initiateAuthentication(deps: {
       'With a username: request options listing its passkeys (an unknown username gets an indistinguishable answer). ' +
       'Without one (absent, null or empty): a usernameless sign-in with a discoverable credential.',
     params: initiateAuthenticationParams,
-    result: initiateAuthenticationResult,
     envelopes: { encrypted_user: authenticationUserSchema },
-    async handler(params, { scope, clientKey, clientIp }) {
-      const user = params.encrypted_user === undefined ? { key: null } : openJson(clientKey.key, params.encrypted_user, authenticationUserSchema, 'encrypted_user');
-      if (user.key !== null) await deps.rateLimiter.consumeUser(scope, user.key);
+    result: initiateAuthenticationResult,
+    sealedResult: { encrypted_request_challenge: 'json' },
+    async handler(params, ctx) {
+      const { scope, clientKey } = ctx;
+      const { usernameKey } = params.encrypted_user?.open() ?? { usernameKey: null };
+      if (usernameKey !== null) await ctx.limitUsername(usernameKey);
 
       let allowCredentials: { id: string; transports?: string[] }[] = [];
-      let namedSigner: NamedSigner | undefined;
-      if (user.key !== null) {
+      let namedSigner: NamedSigner | null = null;
+      if (usernameKey !== null) {
         // The shape sample is asked for whether or not the user exists, so its first load (and
         // the refreshes it starts) cost a known and an unknown username alike.
         const [found, shapes] = await Promise.all([
-          deps.accounts.findAccountWithCredentials(scope.scope_id, user.key),
+          deps.accounts.findAccountWithCredentials(scope.scope_id, usernameKey),
           deps.decoyShapes.sample(scope.scope_id),
         ]);
         if (found === null) {
-          allowCredentials = decoyCredentials(deps.identifierSecret, scope.scope_id, user.key, shapes);
+          allowCredentials = decoyCredentials(deps.identifierSecret, scope.scope_id, usernameKey, shapes);
           namedSigner = { account: null, credentials: [] };
         } else {
           allowCredentials = found.credentials.map((credential) => ({ id: credential.credential_id, transports: credential.transports }));
@@ -74,16 +73,13 @@ export function initiateAuthentication(deps: {
           scope_id: scope.scope_id,
           challenge: options.challenge,
           key_thumbprint: clientKey.thumbprint,
-          username: user.key,
-          display_name: null,
-          user_handle: null,
-          account_id: namedSigner?.account?.account_id ?? null,
-          ...(namedSigner === undefined ? {} : { named_signer: namedSigner }),
+          username_key: usernameKey,
+          named_signer: namedSigner,
         },
         scope.timeout_ms,
-        clientIp,
+        ctx.clientIp,
       );
-      return { challenge_id: challengeId, encrypted_request_challenge: sealJson(clientKey.key, { publicKey: options }) };
+      return { challenge_id: challengeId, encrypted_request_challenge: { publicKey: options } };
     },
   });
 }

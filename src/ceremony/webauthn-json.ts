@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { limits } from '../rpc/limits.js';
+import { limits } from '../domain/limits.js';
 import { checkAttestationObject, checkAuthenticatorData } from './strict-cbor.js';
 
 const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;

@@ -1,11 +1,11 @@
-import type { ErrorReason } from '../errors/gateway-error.js';
-import type { ClientSideReason, GatewayClientError, RpcLevelReason } from './gateway-client-error.js';
+import type { HttpReason, RpcReason } from '../errors/gateway-error.js';
+import type { ClientSideReason, GatewayClientError } from './gateway-client-error.js';
 
 /**
  * What to tell a person for each reason. Typed over every server reason, so adding one to the
  * gateway's error table without a message here fails the type check.
  */
-export const errorMessages: Record<ErrorReason | RpcLevelReason | ClientSideReason, string> = {
+export const errorMessages: Record<RpcReason | HttpReason | ClientSideReason, string> = {
   envelope_invalid: 'The gateway could not read this request. Reload the page and try again.',
   scope_required: 'This page is not configured with a scope id.',
   scope_not_found: 'This page is configured for a scope the gateway does not know.',
@@ -33,6 +33,11 @@ export const errorMessages: Record<ErrorReason | RpcLevelReason | ClientSideReas
   invalid_request: 'The gateway could not read this request.',
   batch_too_large: 'Too many requests at once.',
   method_not_found: 'This gateway does not support that action.',
+  not_found: 'The passkey service was not found at this address.',
+  method_not_allowed: 'The gateway could not read this request.',
+  payload_too_large: 'This request is too large for the gateway.',
+  unsupported_media_type: 'The gateway could not read this request.',
+  request_header_fields_too_large: 'This request is too large for the gateway.',
   network_error: 'Could not reach the passkey service. Check your connection and try again.',
   unexpected_reply: 'The passkey service gave an unexpected answer. Try again later.',
   not_signed_in: 'Please sign in first.',

@@ -1,4 +1,4 @@
-import type { ErrorReason } from '../errors/gateway-error.js';
+import type { ErrorReason, HttpReason, RpcReason } from '../errors/gateway-error.js';
 
 /** Reasons the client raises itself, before or after talking to the gateway. */
 export type ClientSideReason =
@@ -10,11 +10,11 @@ export type ClientSideReason =
   | 'webauthn_unsupported'
   | 'webauthn_failed';
 
-/** Reasons the JSON-RPC layer itself answers with (not in the gateway's error table). */
-export type RpcLevelReason = 'parse_error' | 'invalid_request' | 'batch_too_large' | 'method_not_found';
+/** Reasons the JSON-RPC layer itself answers with (the protocol's own, rather than a method's). */
+export type RpcLevelReason = Exclude<RpcReason, ErrorReason>;
 
 /** A server reason (README "Errors"), a client-side one, or a reason a newer gateway added. */
-export type GatewayClientErrorReason = ErrorReason | RpcLevelReason | ClientSideReason | (string & {});
+export type GatewayClientErrorReason = RpcReason | HttpReason | ClientSideReason | (string & {});
 
 /**
  * The one error type the client throws. Apps switch on `reason`; `code` is the JSON-RPC error code

@@ -117,16 +117,21 @@ export function workerClientKeyChannel(): ClientKeyChannel | undefined {
   };
 }
 
-let nextRequestId = 0;
+/** The whole gateway's metrics as a worker sees them; close() stops answering the primary. */
+export interface WorkerMetrics {
+  render(): Promise<string>;
+  close(): void;
+}
 
 /**
- * In a worker: answers the primary's collection with `registry`, and returns a function giving
- * the whole gateway's metrics text; undefined outside a worker (render the registry directly).
+ * In a worker: answers the primary's collection with `registry`, and renders the whole gateway's
+ * metrics text by asking the primary; undefined outside a worker (render the registry directly).
  */
-export function workerMetrics(registry: Registry, timeoutMs = COLLECT_TIMEOUT_MS + 2000): (() => Promise<string>) | undefined {
+export function workerMetrics(registry: Registry, timeoutMs = COLLECT_TIMEOUT_MS + 2000): WorkerMetrics | undefined {
   if (!cluster.isWorker || process.send === undefined) return undefined;
   const send = process.send.bind(process);
-  process.on('message', (message: unknown) => {
+  let nextRequestId = 0;
+  const onCollect = (message: unknown) => {
     const request = metricsCollectSchema.safeParse(message);
     if (!request.success) return;
     registry.getMetricsAsJSON().then(
@@ -134,8 +139,9 @@ export function workerMetrics(registry: Registry, timeoutMs = COLLECT_TIMEOUT_MS
       // Never answering makes the scrape fail at the primary's deadline, with its reason logged there.
       () => {},
     );
-  });
-  return () =>
+  };
+  process.on('message', onCollect);
+  const render = () =>
     new Promise<string>((resolve, reject) => {
       const id = (nextRequestId += 1);
       const timer = setTimeout(() => finish(new Error('metrics from the primary timed out')), timeoutMs);
@@ -154,4 +160,5 @@ export function workerMetrics(registry: Registry, timeoutMs = COLLECT_TIMEOUT_MS
       process.on('message', onMessage);
       send({ pkgw: 'metrics-request', id });
     });
+  return { render, close: () => void process.off('message', onCollect) };
 }

@@ -3,7 +3,7 @@ import { GatewayError } from '../errors/gateway-error.js';
 import type { ClientKeyChannel } from '../cluster/cluster-channel.js';
 import type { RsaKeyRing } from '../keys/rsa-key-ring.js';
 import { decodeStrictBase64 } from './strict-base64.js';
-import { UnwrapCache } from './unwrap-cache.js';
+import { UnwrapCache, type UnwrapCacheStats } from './unwrap-cache.js';
 
 export interface ClientKey {
   key: Buffer;
@@ -15,55 +15,53 @@ export interface ClientKey {
   thumbprint: string;
 }
 
-/** The JWK thumbprint of an AES key (see ClientKey.thumbprint). */
-export function keyThumbprint(key: Buffer): string {
-  return createHash('sha256').update(`{"k":"${key.toString('base64url')}","kty":"oct"}`).digest('base64url');
+/** The client keys of one gateway: its RSA key ring and its own cache of what headers unwrapped to. */
+export interface ClientKeys {
+  /**
+   * Unwraps `X-Encrypted-Key`: RSA-OAEP-256 over the base64 text of a 32-byte AES key (what the SDK
+   * sends), or over the raw 32 bytes. Every failure is the same opaque `envelope_invalid`. A header
+   * seen before is answered from the cache, and so, for a short while, is a header that failed;
+   * callers must not mutate the returned key.
+   */
+  unwrap(header: string | undefined): ClientKey;
+  stats(): UnwrapCacheStats;
+  /** Stops sharing with sibling processes. */
+  close(): void;
 }
 
 const AES_KEY_BYTES = 32;
 const BASE64_AES_KEY = /^[A-Za-z0-9+/]{43}=$/;
 
-// One cache per key ring: a header unwrapped by one ring must never be accepted by another.
-const caches = new WeakMap<RsaKeyRing, UnwrapCache<ClientKey>>();
-
-/**
- * Unwraps `X-Encrypted-Key`: RSA-OAEP-256 over the base64 text of a 32-byte AES key (what the SDK
- * sends), or over the raw 32 bytes. Every failure is the same opaque `envelope_invalid`.
- * A header seen before is answered from a bounded LRU (see unwrap-cache.ts), and so, for a short
- * while, is a header that failed; callers must not mutate the returned key.
- */
-export function unwrapClientKey(header: string | undefined, ring: RsaKeyRing): ClientKey {
-  if (header === undefined) throw new GatewayError('envelope_invalid', 'key header missing or not base64');
-  return cacheFor(ring).getOrUnwrap(header, () => unwrapUncached(header, ring));
-}
-
-function cacheFor(ring: RsaKeyRing, sharing?: { channel: ClientKeyChannel; ringId: string }): UnwrapCache<ClientKey> {
-  let cache = caches.get(ring);
-  if (cache === undefined) {
-    cache = new UnwrapCache<ClientKey>({
-      onUnwrap: (id, value) =>
-        sharing?.channel.publish({ pkgw: 'client-key', ring: sharing.ringId, id, key: value.key.toString('base64') }),
-    });
-    caches.set(ring, cache);
-  }
-  return cache;
+/** The JWK thumbprint of an AES key (see ClientKey.thumbprint). */
+export function keyThumbprint(key: Buffer): string {
+  return createHash('sha256').update(`{"k":"${key.toString('base64url')}","kty":"oct"}`).digest('base64url');
 }
 
 /**
- * Shares what this ring unwraps with sibling processes over `channel`, and adopts what they
- * unwrapped with the same keys: a client whose calls land on different workers pays one RSA
- * decryption. Call once, before the ring unwraps anything; returns the unsubscribe function.
+ * One gateway's client keys. With `channel` (node:cluster workers of one gateway), what this
+ * process unwraps is shared with its siblings and what they unwrapped with the same RSA keys is
+ * adopted: a client whose calls land on different workers pays one RSA decryption.
  */
-export function shareClientKeys(ring: RsaKeyRing, channel: ClientKeyChannel): () => void {
-  if (caches.has(ring)) throw new Error('shareClientKeys must be called before the ring unwraps anything');
+export function createClientKeys(ring: RsaKeyRing, options: { channel?: ClientKeyChannel } = {}): ClientKeys {
+  const { channel } = options;
   const ringId = ringIdentity(ring);
-  const cache = cacheFor(ring, { channel, ringId });
-  return channel.subscribe((shared) => {
-    if (shared.ring !== ringId) return;
-    const key = Buffer.from(shared.key, 'base64');
-    if (key.length !== AES_KEY_BYTES) return;
-    cache.adopt(shared.id, { key, thumbprint: keyThumbprint(key) });
+  const cache = new UnwrapCache<ClientKey>({
+    onUnwrap: (id, value) => channel?.publish({ pkgw: 'client-key', ring: ringId, id, key: value.key.toString('base64') }),
   });
+  const unsubscribe =
+    channel?.subscribe((shared) => {
+      if (shared.ring !== ringId) return;
+      const key = Buffer.from(shared.key, 'base64');
+      if (key.length === AES_KEY_BYTES) cache.adopt(shared.id, { key, thumbprint: keyThumbprint(key) });
+    }) ?? (() => {});
+  return {
+    unwrap(header) {
+      if (header === undefined) return unwrapClientKey(header, ring);
+      return cache.getOrUnwrap(header, () => unwrapClientKey(header, ring));
+    },
+    stats: () => cache.stats(),
+    close: unsubscribe,
+  };
 }
 
 /** Names a ring by its public keys, so only a process holding the same keys adopts its entries. */
@@ -73,8 +71,9 @@ function ringIdentity(ring: RsaKeyRing): string {
   return hash.digest('base64url');
 }
 
-function unwrapUncached(header: string, ring: RsaKeyRing): ClientKey {
-  const wrapped = decodeStrictBase64(header);
+/** The RSA work itself, uncached: tries each key of the ring whose modulus matches the length. */
+export function unwrapClientKey(header: string | undefined, ring: RsaKeyRing): ClientKey {
+  const wrapped = header === undefined ? null : decodeStrictBase64(header);
   if (wrapped === null) throw new GatewayError('envelope_invalid', 'key header missing or not base64');
   for (const rsa of ring.all) {
     // Lengths first: an RSA ciphertext is exactly as long as its key's modulus.

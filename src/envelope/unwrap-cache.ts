@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 
-/** Hit and miss counts of every unwrap cache in this process, for the metrics endpoint. */
+/** Hit and miss counts of one unwrap cache since it was made, for the metrics endpoint. */
 export interface UnwrapCacheStats {
   hits: number;
   /** Headers that needed an RSA decryption (whether it succeeded or not). */
   misses: number;
   /** Headers refused again from the remembered failures, without a decryption. */
   failureHits: number;
-  /** Entries held right now, summed over caches. */
+  /** Entries held right now. */
   size: number;
 }
 
@@ -25,9 +25,6 @@ export interface UnwrapCacheOptions<V> {
   onUnwrap?: (id: string, value: V) => void;
 }
 
-const totals = { hits: 0, misses: 0, failureHits: 0 };
-// Weak, so caches of gateways that were closed (tests start many) can be collected.
-const liveCaches = new Set<WeakRef<{ readonly size: number }>>();
 
 /**
  * Remembers what each distinct `X-Encrypted-Key` header unwrapped to, so a client that keeps its
@@ -41,13 +38,13 @@ export class UnwrapCache<V extends object> {
   private readonly entries: LRUCache<string, V>;
   private readonly failures: LRUCache<string, { error: unknown }>;
   private readonly onUnwrap: ((id: string, value: V) => void) | undefined;
+  private readonly counts = { hits: 0, misses: 0, failureHits: 0 };
 
   constructor(options: UnwrapCacheOptions<V> = {}) {
     this.entries = new LRUCache<string, V>({ max: options.max ?? 10_000, ttl: options.ttlMs ?? 3_600_000, updateAgeOnGet: true });
     // Not refreshed on use: a header keeps failing for free only until its entry runs out.
     this.failures = new LRUCache<string, { error: unknown }>({ max: options.maxFailures ?? 10_000, ttl: options.failureTtlMs ?? 60_000 });
     this.onUnwrap = options.onUnwrap;
-    liveCaches.add(new WeakRef(this.entries));
   }
 
   /** The value for `header`, computing (and remembering) it with `unwrap` on a miss; a remembered failure is thrown again. */
@@ -55,15 +52,15 @@ export class UnwrapCache<V extends object> {
     const id = createHash('sha256').update(header).digest('base64');
     const cached = this.entries.get(id);
     if (cached !== undefined) {
-      totals.hits += 1;
+      this.counts.hits += 1;
       return cached;
     }
     const failed = this.failures.get(id);
     if (failed !== undefined) {
-      totals.failureHits += 1;
+      this.counts.failureHits += 1;
       throw failed.error;
     }
-    totals.misses += 1;
+    this.counts.misses += 1;
     let value: V;
     try {
       value = unwrap();
@@ -90,15 +87,8 @@ export class UnwrapCache<V extends object> {
   get size(): number {
     return this.entries.size;
   }
-}
 
-/** Process-wide counts since start (a metrics module exports them as counters and a gauge). */
-export function unwrapCacheStats(): UnwrapCacheStats {
-  let size = 0;
-  for (const ref of liveCaches) {
-    const cache = ref.deref();
-    if (cache === undefined) liveCaches.delete(ref);
-    else size += cache.size;
+  stats(): UnwrapCacheStats {
+    return { ...this.counts, size: this.entries.size };
   }
-  return { hits: totals.hits, misses: totals.misses, failureHits: totals.failureHits, size };
 }

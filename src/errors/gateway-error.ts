@@ -1,9 +1,15 @@
+import { limits } from '../domain/limits.js';
+
 /**
- * The one error type the gateway raises for anything a client can cause or should know about.
- * Callers switch on `reason`, never on messages; the table below is the only place a reason
- * becomes a JSON-RPC code and a client-safe message.
+ * Every reason the gateway answers with, in one table. A JSON-RPC reason has its error code and
+ * client-safe message (and comes back with HTTP 200, as the SDK needs); a reason the HTTP edge
+ * answers before any JSON-RPC has its HTTP status. Callers switch on `reason`, never on messages.
  */
 export const errorTable = {
+  parse_error: { code: -32700, message: 'Parse error' },
+  invalid_request: { code: -32600, message: 'Invalid request' },
+  batch_too_large: { code: -32600, message: `Invalid request: a batch holds at most ${limits.batchLength} calls` },
+  method_not_found: { code: -32601, message: 'Method not found' },
   envelope_invalid: { code: -32001, message: 'Encrypted payload could not be opened' },
   scope_required: { code: -32002, message: 'X-Scope-Id header is missing or malformed' },
   scope_not_found: { code: -32003, message: 'Unknown scope' },
@@ -26,10 +32,26 @@ export const errorTable = {
   admin_unauthorized: { code: -32030, message: 'Admin bearer token missing or wrong' },
   service_unavailable: { code: -32050, message: 'A backing service is unavailable, try again' },
   rate_limited: { code: -32051, message: 'Too many attempts, try again later' },
-  internal_error: { code: -32603, message: 'Internal error' },
-} as const satisfies Record<string, { code: number; message: string }>;
+  // Also the HTTP edge's answer (status 500) to a failure outside any JSON-RPC call.
+  internal_error: { code: -32603, status: 500, message: 'Internal error' },
+  // The HTTP edge: answered with the status, a JSON body {"error": reason}, and no JSON-RPC.
+  not_found: { status: 404, message: 'Not found' },
+  method_not_allowed: { status: 405, message: 'Method not allowed' },
+  payload_too_large: { status: 413, message: 'Request body too large' },
+  unsupported_media_type: { status: 415, message: 'Content-Type must be application/json' },
+  request_header_fields_too_large: { status: 431, message: 'Request headers too large' },
+} as const satisfies Record<string, { code?: number; status?: number; message: string }>;
 
-export type ErrorReason = keyof typeof errorTable;
+type Table = typeof errorTable;
+/** Reasons answered as JSON-RPC errors. */
+export type RpcReason = { [K in keyof Table]: Table[K] extends { code: number } ? K : never }[keyof Table];
+/** Reasons the HTTP edge answers with a status of their own. */
+export type HttpReason = { [K in keyof Table]: Table[K] extends { status: number } ? K : never }[keyof Table];
+/** Reasons the gateway's own code raises (the JSON-RPC layer raises the protocol ones). */
+export type ErrorReason = Exclude<RpcReason, 'parse_error' | 'invalid_request' | 'batch_too_large' | 'method_not_found'>;
+
+/** The JSON-RPC reasons, by name, as the contract document lists them. */
+export const rpcReasons = Object.keys(errorTable).filter((reason) => 'code' in errorTable[reason as keyof Table]) as RpcReason[];
 
 export class GatewayError extends Error {
   readonly reason: ErrorReason;
@@ -50,4 +72,15 @@ export class GatewayError extends Error {
 
 export function isGatewayError(value: unknown): value is GatewayError {
   return value instanceof GatewayError;
+}
+
+/** The JSON-RPC error object of a reason. */
+export function rpcError(reason: RpcReason): { code: number; message: string; data: RpcReason } {
+  const { code, message } = errorTable[reason];
+  return { code, message, data: reason };
+}
+
+/** The JSON-RPC reason of a protocol-level code jayson raised itself. */
+export function reasonOfCode(code: number): RpcReason | undefined {
+  return rpcReasons.find((reason) => errorTable[reason].code === code);
 }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { errorTable, type HttpReason } from '../errors/gateway-error.js';
 import type { RpcDispatcher } from '../rpc/rpc-dispatcher.js';
 import type { CallContext } from '../rpc/rpc-method.js';
-import { limits } from '../rpc/limits.js';
+import { limits } from '../domain/limits.js';
 import type { ScopeRegistry } from '../scopes/scope-registry.js';
 import { clientIpOf } from '../abuse/client-ip.js';
 import type { PageRoute } from '../demo/demo-routes.js';
@@ -30,7 +31,7 @@ export function createHttpServer(deps: HttpDeps): Server {
   const server = createServer({ maxHeaderSize: limits.headerBytes }, (req, res) => {
     handleRequest(req, res, deps).catch((err: unknown) => {
       deps.log.error({ err }, 'unhandled error in HTTP handler');
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal_error' });
+      if (!res.headersSent) sendError(res, 'internal_error');
       else res.destroy();
     });
   });
@@ -53,7 +54,7 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, deps: Ht
     if (req.method === 'OPTIONS') return preflight(req, res, origin, deps);
     if (req.method !== 'POST') {
       res.setHeader('Allow', 'POST, OPTIONS');
-      return sendJson(res, 405, { error: 'method_not_allowed' });
+      return sendError(res, 'method_not_allowed');
     }
     return rpcCall(req, res, origin, deps);
   }
@@ -69,7 +70,7 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, deps: Ht
     res.writeHead(status, { ...headers, 'Content-Length': Buffer.byteLength(body) });
     return void res.end(body);
   }
-  sendJson(res, 404, { error: 'not_found' });
+  sendError(res, 'not_found');
 }
 
 function preflight(req: IncomingMessage, res: ServerResponse, origin: string | undefined, deps: HttpDeps): void {
@@ -87,7 +88,7 @@ async function rpcCall(req: IncomingMessage, res: ServerResponse, origin: string
   const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (contentType !== 'application/json' && contentType !== 'application/json-rpc') {
     req.resume();
-    return sendJson(res, 415, { error: 'unsupported_media_type' });
+    return sendError(res, 'unsupported_media_type');
   }
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limits.bodyBytes) return tooLarge(req, res);
@@ -149,14 +150,19 @@ function hasOversizedHeader(req: IncomingMessage): boolean {
 
 function headersTooLarge(req: IncomingMessage, res: ServerResponse): void {
   res.setHeader('Connection', 'close');
-  sendJson(res, 431, { error: 'request_header_fields_too_large' });
+  sendError(res, 'request_header_fields_too_large');
   req.resume();
 }
 
 function tooLarge(req: IncomingMessage, res: ServerResponse): void {
   res.setHeader('Connection', 'close');
-  sendJson(res, 413, { error: 'payload_too_large' });
+  sendError(res, 'payload_too_large');
   req.resume();
+}
+
+/** An answer of the HTTP edge itself: the reason's status and `{"error": reason}`. */
+function sendError(res: ServerResponse, reason: HttpReason): void {
+  sendJson(res, errorTable[reason].status, { error: reason });
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -4,10 +4,15 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 
 const SALT = new TextEncoder().encode('passkey-gateway/account-key/v1');
 
-// A wider window for the base point's precomputed table than noble's default of 6: each public key
-// (blinded, constant-time) then costs 10–15 % less, for about 10 MB per process. The table is
-// built lazily, on the first account key a process derives.
-secp256k1.Point.BASE.precompute(8);
+/**
+ * A wider window for the base point's precomputed table than noble's default of 6: each public key
+ * (blinded, constant-time) then costs 10–15 % less, for about 10 MB per process. noble keeps the
+ * setting on its base point (setting it again drops a table already built), so the process's entry
+ * point does this once; the table itself is built on the first account key derived.
+ */
+export function prepareAccountKeys(): void {
+  secp256k1.Point.BASE.precompute(8);
+}
 
 export interface AccountPublicKey {
   /** Compressed SEC1 point, 66 hex characters, no 0x (what the SDK reads from the session). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { limits } from '../rpc/limits.js';
+import { limits } from '../domain/limits.js';
 
 const USERNAME_MAX = limits.usernameChars;
 const DISPLAY_NAME_MAX = limits.displayNameChars;
@@ -34,7 +34,7 @@ export const registrationUserSchema = z
   .object({ username, userDisplayName: displayName.optional().nullable() })
   .transform(({ username: name, userDisplayName }) => ({
     username: name,
-    key: usernameKey(name),
+    usernameKey: usernameKey(name),
     displayName: userDisplayName ? userDisplayName : name,
   }));
 
@@ -42,18 +42,18 @@ export type RegistrationUser = z.output<typeof registrationUserSchema>;
 
 /**
  * The plaintext of `encrypted_user` for sign-in: an empty or absent username means a
- * usernameless (discoverable credential) sign-in, so `key` is null.
+ * usernameless (discoverable credential) sign-in, so `usernameKey` is null.
  */
 export const authenticationUserSchema = z
   .union([z.null(), z.object({ username: z.string().max(USERNAME_MAX * 4).nullish(), userDisplayName: z.unknown().optional() })])
   .transform((user, ctx) => {
     const name = normalizeText(user?.username ?? '');
-    if (name === '') return { key: null };
+    if (name === '') return { usernameKey: null };
     if (name.length > USERNAME_MAX || /\p{Cc}/u.test(name)) {
       ctx.addIssue({ code: 'custom', message: 'username must be at most 256 characters without control characters' });
       return z.NEVER;
     }
-    return { key: usernameKey(name) };
+    return { usernameKey: usernameKey(name) };
   });
 
 export type AuthenticationUser = z.output<typeof authenticationUserSchema>;

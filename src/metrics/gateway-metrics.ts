@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { workerMetrics } from '../cluster/cluster-channel.js';
-import { unwrapCacheStats } from '../envelope/unwrap-cache.js';
+import type { UnwrapCacheStats } from '../envelope/unwrap-cache.js';
 import type { ChallengeEviction } from '../stores/memory-challenge-store.js';
 
 const CEREMONY_METHODS = new Set(['initiateRegistration', 'completeRegistration', 'initiateAuthentication', 'completeAuthentication']);
@@ -15,6 +15,8 @@ export interface GatewayMetrics {
   challengeEvicted(bound: ChallengeEviction): void;
   /** The Prometheus text exposition of every metric. */
   render(): Promise<{ contentType: string; text: string }>;
+  /** Stops answering the primary's collections (in a worker). */
+  close(): void;
 }
 
 /**
@@ -23,7 +25,8 @@ export interface GatewayMetrics {
  * take values from closed sets: method names the gateway serves, error reasons from the table,
  * store operation names.
  */
-export function createGatewayMetrics(): GatewayMetrics {
+export function createGatewayMetrics(deps: { unwrapStats: () => UnwrapCacheStats }): GatewayMetrics {
+  const unwrapCacheStats = deps.unwrapStats;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'pkgw_' });
 
@@ -66,7 +69,7 @@ export function createGatewayMetrics(): GatewayMetrics {
     registers: [registry],
   });
 
-  // The unwrap cache keeps process-wide totals; these counters catch up with them on each scrape.
+  // The unwrap cache keeps its own totals; these counters catch up with them on each scrape.
   const reported = { hits: 0, misses: 0, failureHits: 0 };
   new Counter({
     name: 'pkgw_rsa_unwrap_cache_hits_total',
@@ -126,7 +129,10 @@ export function createGatewayMetrics(): GatewayMetrics {
       challengeEvictions.inc({ bound });
     },
     async render() {
-      return { contentType: registry.contentType, text: await (wholeGateway?.() ?? registry.metrics()) };
+      return { contentType: registry.contentType, text: await (wholeGateway?.render() ?? registry.metrics()) };
+    },
+    close() {
+      wholeGateway?.close();
     },
   };
 }

@@ -1,24 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { verifyRegistrationResponse } from '@simplewebauthn/server';
 import { z } from 'zod';
-import type { CeremonyRateLimiter } from '../abuse/ceremony-rate-limiter.js';
 import type { NewAuditEvent } from '../audit/audit-event.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
-import { challengeIdSchema, takeChallenge, type ChallengeState } from '../ceremony/challenge-state.js';
+import { challengeIdSchema, takeChallenge, type RegistrationState } from '../ceremony/challenge-state.js';
 import { coseAlgorithm } from '../ceremony/cose-algorithm.js';
 import { passkeyProvider } from '../ceremony/passkey-provider.js';
-import { openJson } from '../ceremony/sealed-json.js';
 import { registrationResponseSchema, type RegistrationResponse } from '../ceremony/webauthn-json.js';
-import { sealEnvelope } from '../envelope/aes-gcm-envelope.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { accountPublicKey } from '../identity/account-key.js';
 import { identifierHash } from '../identity/identifier-hash.js';
 import { registrationUserSchema } from '../identity/user-input.js';
 import { envelopeField } from '../rpc/envelope-field.js';
-import { limits } from '../rpc/limits.js';
+import { limits } from '../domain/limits.js';
 import { scopedMethod, type ScopedContext } from '../rpc/rpc-method.js';
 import type { Scope } from '../scopes/scope.js';
-import { optionalSession, type SessionDeps } from '../sessions/session-context.js';
 import { requireRecentSignIn, type SessionService } from '../sessions/session-service.js';
 import type { Account, AccountStore, Credential } from '../stores/account-store.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
@@ -35,14 +31,13 @@ export const completeRegistrationResult = z.object({
   encrypted_jwt: z.string().describe('Envelope of a session JWT for the account, so no second ceremony is needed after sign-up'),
 });
 
-interface Deps extends SessionDeps {
+interface Deps {
   accounts: AccountStore;
   challenges: ChallengeStore;
   sessions: SessionService;
   identifierSecret: Buffer;
   accountKeySecret: Buffer;
   now: () => number;
-  rateLimiter: CeremonyRateLimiter;
   audit: AuditRecorder;
 }
 
@@ -54,8 +49,9 @@ export function completeRegistration(deps: Deps) {
       'Consumes the challenge, verifies the attestation and creates the account with its first passkey in one transaction ' +
       "(or, for a registration started with a session, adds the passkey to the session's account). Returns a session for the account.",
     params: completeRegistrationParams,
-    result: completeRegistrationResult,
     envelopes: { encrypted_attestation: registrationResponseSchema, encrypted_user: registrationUserSchema },
+    result: completeRegistrationResult,
+    sealedResult: { encrypted_jwt: 'text' },
     async handler(params, ctx) {
       const { scope, clientKey, log } = ctx;
       // Consumed first, so any failure below uses the challenge up as well.
@@ -64,12 +60,12 @@ export function completeRegistration(deps: Deps) {
         scopeId: scope.scope_id,
         keyThumbprint: clientKey.thumbprint,
       });
-      const user = openJson(clientKey.key, params.encrypted_user, registrationUserSchema, 'encrypted_user');
-      await deps.rateLimiter.consumeUser(scope, state.username ?? user.key);
-      const response = openJson(clientKey.key, params.encrypted_attestation, registrationResponseSchema, 'encrypted_attestation');
+      const user = params.encrypted_user.open();
+      await ctx.limitUsername(state.username_key);
+      const response = params.encrypted_attestation.open();
       // A new account is bound to the username it was started for; an added passkey to the session's account.
-      const account = state.account_id === null ? null : await sessionAccount(ctx, state, deps);
-      if (account === null && user.key !== state.username) throw new GatewayError('challenge_mismatch', 'username differs from initiation');
+      const account = state.account_id === null ? null : await sessionAccount(ctx, state, deps.now);
+      if (account === null && user.usernameKey !== state.username_key) throw new GatewayError('challenge_mismatch', 'username differs from initiation');
 
       const credential = await verifiedCredential(response, state, scope, account?.account_id ?? randomUUID(), deps.now);
       const audit = deps.audit.event(ctx, account === null ? 'registration' : 'credential_added', {
@@ -82,19 +78,19 @@ export function completeRegistration(deps: Deps) {
 
       // The session is started by the new passkey: deleting an older one leaves it working.
       const jwt = await deps.sessions.issue(result, credential.credential_id, scope, clientKey.thumbprint);
-      return { account_id: result.account_id, identifier_hash: result.identifier_hash, encrypted_jwt: sealEnvelope(clientKey.key, jwt) };
+      return { account_id: result.account_id, identifier_hash: result.identifier_hash, encrypted_jwt: jwt };
     },
   });
 }
 
-async function sessionAccount(ctx: ScopedContext, state: ChallengeState, deps: Deps): Promise<Account> {
-  const signedIn = await optionalSession(ctx, deps);
+async function sessionAccount(ctx: ScopedContext, state: RegistrationState, now: () => number): Promise<Account> {
+  const signedIn = await ctx.signedIn();
   if (signedIn === null || signedIn.account.account_id !== state.account_id) throw new GatewayError('challenge_mismatch', 'added passkey without the same session');
-  requireRecentSignIn(signedIn.session, ctx.scope, deps.now());
+  requireRecentSignIn(signedIn.session, ctx.scope, now());
   return signedIn.account;
 }
 
-async function verifiedCredential(response: RegistrationResponse, state: ChallengeState, scope: Scope, accountId: string, now: () => number): Promise<Credential> {
+async function verifiedCredential(response: RegistrationResponse, state: RegistrationState, scope: Scope, accountId: string, now: () => number): Promise<Credential> {
   const { registrationInfo: info } = await verifiedOrFail(() =>
     verifyRegistrationResponse({
       response,
@@ -124,17 +120,16 @@ async function verifiedCredential(response: RegistrationResponse, state: Challen
   };
 }
 
-async function createAccount(state: ChallengeState, credential: Credential, scope: Scope, audit: NewAuditEvent, deps: Deps): Promise<Account> {
-  if (state.username === null || state.user_handle === null) throw new GatewayError('challenge_mismatch', 'registration state incomplete');
+async function createAccount(state: RegistrationState, credential: Credential, scope: Scope, audit: NewAuditEvent, deps: Deps): Promise<Account> {
   // The account key's public half is computed once here and stored; the secret half is never stored.
   const { publicKey, address } = accountPublicKey(deps.accountKeySecret, credential.account_id);
   const account: Account = {
     account_id: credential.account_id,
     scope_id: scope.scope_id,
-    username: state.username,
-    display_name: state.display_name ?? state.username,
+    username: state.username_key,
+    display_name: state.display_name,
     user_handle: state.user_handle,
-    identifier_hash: identifierHash(deps.identifierSecret, scope.scope_id, state.username),
+    identifier_hash: identifierHash(deps.identifierSecret, scope.scope_id, state.username_key),
     public_key: publicKey,
     address,
     disabled: false,

@@ -16,65 +16,112 @@ export interface CallContext {
   clientIp?: string;
 }
 
-/** A call that named a scope and sent a client key that unwrapped. */
-export interface ScopedContext extends CallContext {
-  scope: Scope;
-  clientKey: ClientKey;
-}
-
-/** A scoped call that also carried a valid session for an enabled account. */
-export interface SessionContext extends ScopedContext {
+/** A session that passed the session check, with its account as it is now. */
+export interface SignedIn {
   session: SessionClaims;
   account: Account;
 }
 
-interface MethodDoc<P extends z.ZodType, R extends z.ZodType> {
+/** A call that named a scope, stayed within its per-address limit and sent a client key that unwrapped. */
+export interface ScopedContext extends CallContext {
+  scope: Scope;
+  clientKey: ClientKey;
+  /**
+   * The call's X-Encrypted-Session, checked on first use (and only then): null without the header,
+   * `session_invalid` (or `account_disabled`) when it does not hold.
+   */
+  signedIn(): Promise<SignedIn | null>;
+  /** Counts one ceremony call for this username key toward the scope's per-username limit (`rate_limited` over it). */
+  limitUsername(usernameKey: string): Promise<void>;
+}
+
+/** A scoped call whose session the pipeline checked before the handler ran. */
+export interface SessionContext extends ScopedContext, SignedIn {}
+
+/** An `encrypted_*` param: opened with the call's client key, and its plaintext validated, on first use. */
+export interface Sealed<T> {
+  open(): T;
+}
+
+/** The plaintext schema of each sealed param. */
+export type EnvelopeSchemas = Record<string, z.ZodType>;
+
+/** How each sealed result field is written: JSON text, or (the session JWT) the string itself. */
+export type SealedResultFields = Record<string, 'json' | 'text'>;
+
+/** Params with each declared envelope as a Sealed value (absent when the param was optional and absent). */
+type OpenedParams<T, E extends EnvelopeSchemas> = {
+  [K in keyof T]: K extends keyof E ? (undefined extends T[K] ? Sealed<z.output<E[K]>> | undefined : Sealed<z.output<E[K]>>) : T[K];
+};
+
+/** The params a handler gets (distributed over a params schema that may be absent as a whole). */
+export type HandlerParams<P extends z.ZodType, E extends EnvelopeSchemas> = z.output<P> extends infer T ? (T extends object ? OpenedParams<T, E> : T) : never;
+
+/** What a handler returns: the result, with the fields to be sealed still in plaintext. */
+export type HandlerResult<R extends z.ZodType, S extends SealedResultFields> = {
+  [K in keyof z.input<R>]: K extends keyof S ? (S[K] extends 'text' ? string : unknown) : z.input<R>[K];
+};
+
+interface MethodDoc<P extends z.ZodType, R extends z.ZodType, E extends EnvelopeSchemas> {
   name: string;
   summary: string;
   description: string;
   params: P;
-  /** For session methods: the plaintext inside `encrypted_result`. */
+  /** The result on the wire; for session methods, the plaintext inside `encrypted_result`. */
   result: R;
-  /** Plaintext JSON inside the named envelope fields, for the contract document only. */
-  envelopes?: Record<string, z.ZodType>;
+  /** Params that are envelopes, with the schema of their plaintext: the pipeline opens them lazily. */
+  envelopes?: E;
 }
 
-export interface PublicMethod<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> extends MethodDoc<P, R> {
+export interface PublicMethod<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> extends MethodDoc<P, R, EnvelopeSchemas> {
   kind: 'public';
   handler(params: z.output<P>, ctx: CallContext): Promise<z.input<R>>;
 }
 
-export interface ScopedMethod<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> extends MethodDoc<P, R> {
+export interface ScopedMethod<
+  P extends z.ZodType = z.ZodType,
+  R extends z.ZodType = z.ZodType,
+  E extends EnvelopeSchemas = EnvelopeSchemas,
+  S extends SealedResultFields = SealedResultFields,
+> extends MethodDoc<P, R, E> {
   kind: 'scoped';
-  handler(params: z.output<P>, ctx: ScopedContext): Promise<z.input<R>>;
+  /** Result fields the pipeline seals with the call's client key (the handler returns their plaintext). */
+  sealedResult?: S;
+  handler(params: HandlerParams<P, E>, ctx: ScopedContext): Promise<HandlerResult<R, S>>;
 }
 
-/** Needs X-Encrypted-Session; its result is sealed into `{encrypted_result}` by the dispatcher. */
-export interface SessionMethod<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> extends MethodDoc<P, R> {
+/** Needs X-Encrypted-Session, checked before the handler runs; its whole result is sealed into `{encrypted_result}`. */
+export interface SessionMethod<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType, E extends EnvelopeSchemas = EnvelopeSchemas>
+  extends MethodDoc<P, R, E> {
   kind: 'session';
-  handler(params: z.output<P>, ctx: SessionContext): Promise<z.input<R>>;
+  handler(params: HandlerParams<P, E>, ctx: SessionContext): Promise<z.input<R>>;
 }
 
 /**
  * An operator method: needs `Authorization: Bearer <admin token>`, no scope or envelope. Exists
  * only when ADMIN_TOKEN_FILE is configured (otherwise the name is unknown: method_not_found).
  */
-export interface AdminMethod<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> extends MethodDoc<P, R> {
+export interface AdminMethod<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> extends MethodDoc<P, R, EnvelopeSchemas> {
   kind: 'admin';
   handler(params: z.output<P>, ctx: CallContext): Promise<z.input<R>>;
 }
 
+/** Any method, as the dispatcher and the contract document hold them (handlers are checked where each is defined). */
 export type RpcMethod = PublicMethod | ScopedMethod | SessionMethod | AdminMethod;
 
 export function publicMethod<P extends z.ZodType, R extends z.ZodType>(def: Omit<PublicMethod<P, R>, 'kind'>): PublicMethod<P, R> {
   return { kind: 'public', ...def };
 }
 
-export function scopedMethod<P extends z.ZodType, R extends z.ZodType>(def: Omit<ScopedMethod<P, R>, 'kind'>): ScopedMethod<P, R> {
+export function scopedMethod<P extends z.ZodType, R extends z.ZodType, E extends EnvelopeSchemas = Record<never, z.ZodType>, S extends SealedResultFields = Record<never, 'json'>>(
+  def: Omit<ScopedMethod<P, R, E, S>, 'kind'>,
+): ScopedMethod<P, R, E, S> {
   return { kind: 'scoped', ...def };
 }
 
-export function sessionMethod<P extends z.ZodType, R extends z.ZodType>(def: Omit<SessionMethod<P, R>, 'kind'>): SessionMethod<P, R> {
+export function sessionMethod<P extends z.ZodType, R extends z.ZodType, E extends EnvelopeSchemas = Record<never, z.ZodType>>(
+  def: Omit<SessionMethod<P, R, E>, 'kind'>,
+): SessionMethod<P, R, E> {
   return { kind: 'session', ...def };
 }
 

@@ -1,11 +1,10 @@
 import { GatewayError } from '../errors/gateway-error.js';
 import { openEnvelope } from '../envelope/aes-gcm-envelope.js';
-import { unwrapClientKey, type ClientKey } from '../envelope/client-key.js';
-import type { RsaKeyRing } from '../keys/rsa-key-ring.js';
+import type { ClientKey, ClientKeys } from '../envelope/client-key.js';
 import type { Scope } from '../scopes/scope.js';
 import type { ScopeRegistry } from '../scopes/scope-registry.js';
 import type { CallContext } from './rpc-method.js';
-import { limits } from './limits.js';
+import { limits } from '../domain/limits.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -25,10 +24,10 @@ export async function resolveScope(ctx: CallContext, scopes: ScopeRegistry): Pro
  * The call's client key from X-Encrypted-Key (the RSA work), then the optional X-Encrypted-User
  * header, which must open with it when present.
  */
-export function resolveClientKey(ctx: CallContext, rsaKeys: RsaKeyRing): ClientKey {
+export function resolveClientKey(ctx: CallContext, clientKeys: ClientKeys): ClientKey {
   const wrappedKey = ctx.headers['x-encrypted-key'];
   if (wrappedKey !== undefined && wrappedKey.length > limits.encryptedKeyChars) throw new GatewayError('envelope_invalid', 'key header too long');
-  const clientKey = unwrapClientKey(wrappedKey, rsaKeys);
+  const clientKey = clientKeys.unwrap(wrappedKey);
 
   // The SDK sends X-Encrypted-User sealed `null` unless the app set user data; when present it must
   // still open, but a ceremony's user always comes from params.encrypted_user.

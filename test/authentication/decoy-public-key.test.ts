@@ -1,5 +1,5 @@
 import { generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
-import { decoyPublicKey } from '../../src/authentication/decoy-credentials.js';
+import { createDecoyPublicKey } from '../../src/authentication/decoy-credentials.js';
 import { SoftAuthenticator } from '../../scripts/lib/soft-authenticator.js';
 
 const ORIGIN = 'http://localhost:8788';
@@ -18,6 +18,6 @@ describe('decoy public key for passkeys a named user does not have', () => {
     // The same assertion verifies against the real key: only the key differs below.
     await expect(verifyAuthenticationResponse({ ...options, credential: { id: credential.id, publicKey: credential.publicKey, counter: 0 } })).resolves.toMatchObject({ verified: true });
     // Not thrown while reading the key (which would skip the signature check): checked, and false.
-    await expect(verifyAuthenticationResponse({ ...options, credential: { id: credential.id, publicKey: decoyPublicKey, counter: 0 } })).resolves.toMatchObject({ verified: false });
+    await expect(verifyAuthenticationResponse({ ...options, credential: { id: credential.id, publicKey: createDecoyPublicKey(), counter: 0 } })).resolves.toMatchObject({ verified: false });
   });
 });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { buildOpenRpcDocument } from '../../src/rpc/openrpc.js';
+import { buildOpenRpcDocument } from '../../src/openrpc.js';
 
 const root = new URL('../../', import.meta.url);
 

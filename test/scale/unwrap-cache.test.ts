@@ -2,8 +2,8 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { wrapKey } from '../../scripts/lib/rpc-client.js';
 import type { ClientKeyChannel, SharedClientKey } from '../../src/cluster/cluster-channel.js';
-import { shareClientKeys, unwrapClientKey } from '../../src/envelope/client-key.js';
-import { UnwrapCache, unwrapCacheStats } from '../../src/envelope/unwrap-cache.js';
+import { createClientKeys } from '../../src/envelope/client-key.js';
+import { UnwrapCache } from '../../src/envelope/unwrap-cache.js';
 import { GatewayError } from '../../src/errors/gateway-error.js';
 import { rsaKeyFromPem, type RsaKeyRing } from '../../src/keys/rsa-key-ring.js';
 
@@ -35,12 +35,13 @@ describe('unwrap cache', () => {
   const other = ring();
 
   test('a repeated header is answered from the cache with the same key', () => {
+    const keys = createClientKeys(mine);
     const aesKey = randomBytes(32);
     const header = wrapKey(aesKey, mine.current.publicKeySpki);
-    const before = unwrapCacheStats();
-    const first = unwrapClientKey(header, mine);
-    const second = unwrapClientKey(header, mine);
-    const after = unwrapCacheStats();
+    const before = keys.stats();
+    const first = keys.unwrap(header);
+    const second = keys.unwrap(header);
+    const after = keys.stats();
     expect(first.key.equals(aesKey)).toBe(true);
     expect(second).toBe(first);
     expect(after.misses - before.misses).toBe(1);
@@ -49,16 +50,25 @@ describe('unwrap cache', () => {
 
   test('a header cached for one key ring is not accepted by another', () => {
     const header = wrapKey(randomBytes(32), mine.current.publicKeySpki);
-    unwrapClientKey(header, mine);
-    expect(() => unwrapClientKey(header, other)).toThrow(GatewayError);
+    createClientKeys(mine).unwrap(header);
+    expect(() => createClientKeys(other).unwrap(header)).toThrow(GatewayError);
+  });
+
+  test('two gateways on one key ring in one process share nothing by accident', () => {
+    const [first, second] = [createClientKeys(mine), createClientKeys(mine)];
+    const header = wrapKey(randomBytes(32), mine.current.publicKeySpki);
+    first.unwrap(header);
+    second.unwrap(header);
+    expect([first.stats().misses, second.stats().misses]).toEqual([1, 1]);
   });
 
   test('a failure is remembered briefly: a bad header fails every time, for one decryption', () => {
+    const keys = createClientKeys(mine);
     const header = wrapKey(randomBytes(32), other.current.publicKeySpki);
-    const before = unwrapCacheStats();
-    for (let i = 0; i < 3; i += 1) expect(() => unwrapClientKey(header, mine)).toThrow(GatewayError);
-    expect(unwrapCacheStats().misses - before.misses).toBe(1);
-    expect(unwrapCacheStats().failureHits - before.failureHits).toBe(2);
+    const before = keys.stats();
+    for (let i = 0; i < 3; i += 1) expect(() => keys.unwrap(header)).toThrow(GatewayError);
+    expect(keys.stats().misses - before.misses).toBe(1);
+    expect(keys.stats().failureHits - before.failureHits).toBe(2);
   });
 
   test('remembered failures are bounded and expire', async () => {
@@ -96,37 +106,42 @@ describe('unwrap cache', () => {
   describe('shared between worker processes', () => {
     test('a key one worker unwrapped is used by its siblings without another RSA decryption', () => {
       const keyPem = pem();
-      const [a, b, c] = [ring(keyPem), ring(keyPem), ring(keyPem)];
       const [toA, toB, toC] = siblings(3);
-      const stops = [shareClientKeys(a, toA!), shareClientKeys(b, toB!), shareClientKeys(c, toC!)];
+      const [a, b, c] = [createClientKeys(ring(keyPem), { channel: toA! }), createClientKeys(ring(keyPem), { channel: toB! }), createClientKeys(ring(keyPem), { channel: toC! })];
       const aesKey = randomBytes(32);
-      const header = wrapKey(aesKey, a.current.publicKeySpki);
-      const before = unwrapCacheStats();
-      const first = unwrapClientKey(header, a);
-      const onB = unwrapClientKey(header, b);
-      const onC = unwrapClientKey(header, c);
-      const after = unwrapCacheStats();
-      expect(after.misses - before.misses).toBe(1);
-      expect(after.hits - before.hits).toBe(2);
+      const header = wrapKey(aesKey, rsaKeyFromPem(keyPem).publicKeySpki);
+      const misses = () => a.stats().misses + b.stats().misses + c.stats().misses;
+      const hits = () => a.stats().hits + b.stats().hits + c.stats().hits;
+      const first = a.unwrap(header);
+      const onB = b.unwrap(header);
+      const onC = c.unwrap(header);
+      expect(misses()).toBe(1);
+      expect(hits()).toBe(2);
       expect(onB.key.equals(aesKey)).toBe(true);
       expect(onC).toStrictEqual(first);
-      for (const stop of stops) stop();
+      for (const keys of [a, b, c]) keys.close();
     });
 
     test('a worker holding other RSA keys adopts nothing, so its own keys still decide', () => {
-      const [a, stranger] = [ring(), ring()];
+      const [mineRing, strangerRing] = [ring(), ring()];
       const [toA, toStranger] = siblings(2);
-      const stops = [shareClientKeys(a, toA!), shareClientKeys(stranger, toStranger!)];
-      const header = wrapKey(randomBytes(32), a.current.publicKeySpki);
-      unwrapClientKey(header, a);
-      expect(() => unwrapClientKey(header, stranger)).toThrow(GatewayError);
-      for (const stop of stops) stop();
+      const [a, stranger] = [createClientKeys(mineRing, { channel: toA! }), createClientKeys(strangerRing, { channel: toStranger! })];
+      const header = wrapKey(randomBytes(32), mineRing.current.publicKeySpki);
+      a.unwrap(header);
+      expect(() => stranger.unwrap(header)).toThrow(GatewayError);
+      for (const keys of [a, stranger]) keys.close();
     });
 
-    test('sharing must be set up before the ring unwraps anything', () => {
-      const late = ring();
-      unwrapClientKey(wrapKey(randomBytes(32), late.current.publicKeySpki), late);
-      expect(() => shareClientKeys(late, siblings(1)[0]!)).toThrow(/before/);
+    test('a closed member no longer adopts what its siblings unwrap', () => {
+      const keyPem = pem();
+      const [toA, toB] = siblings(2);
+      const [a, b] = [createClientKeys(ring(keyPem), { channel: toA! }), createClientKeys(ring(keyPem), { channel: toB! })];
+      b.close();
+      const header = wrapKey(randomBytes(32), rsaKeyFromPem(keyPem).publicKeySpki);
+      a.unwrap(header);
+      b.unwrap(header);
+      expect(b.stats().misses).toBe(1);
+      a.close();
     });
   });
 });

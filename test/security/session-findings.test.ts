@@ -10,7 +10,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { SoftAuthenticator } from '../../scripts/lib/soft-authenticator.js';
 import { open, RpcClient, seal, type JsonRpcReply } from '../../scripts/lib/rpc-client.js';
-import { unwrapCacheStats } from '../../src/envelope/unwrap-cache.js';
 import type { Scope } from '../../src/scopes/scope.js';
 import { MemoryChallengeStore } from '../../src/stores/memory-challenge-store.js';
 import type { Stores } from '../../src/stores/open-stores.js';
@@ -293,6 +292,7 @@ describeForBackends('session review findings, through the real endpoint', (backe
   it('finding 10: a junk key header costs one RSA decryption however often a batch repeats it', async () => {
     const client = newClient();
     const junk = randomBytes(256).toString('base64');
+    const unwrapCacheStats = () => harness.gateway.clientKeys.stats();
     const before = unwrapCacheStats();
     const replies = await batch(client, Array.from({ length: 20 }, () => ({ method: 'getAccount', params: {} })), { 'x-encrypted-key': junk, 'x-encrypted-user': '' });
     expect(replies.map((reply) => reply.error?.data)).toEqual(Array(20).fill('envelope_invalid'));
@@ -302,6 +302,7 @@ describeForBackends('session review findings, through the real endpoint', (backe
   it('finding 10: the per-address limit comes before any RSA work, for every method that takes a client key', async () => {
     const limited = await harness.createScope({ rate_limit_ip_per_minute: 5 });
     const client = newClient(limited);
+    const unwrapCacheStats = () => harness.gateway.clientKeys.stats();
     const before = unwrapCacheStats();
     const outcomes: Array<string | undefined> = [];
     for (let i = 0; i < 12; i += 1) {

@@ -3,12 +3,11 @@
  * and at HTTP 200 well-formed JSON-RPC 2.0 whose errors carry a known reason and exactly the safe
  * message of that reason (so no detail, stack or input echo ever leaks).
  */
-import { errorTable } from '../../../src/errors/gateway-error.js';
-import { limits } from '../../../src/rpc/limits.js';
+import { rpcError, rpcReasons, type RpcReason } from '../../../src/errors/gateway-error.js';
+import { limits } from '../../../src/domain/limits.js';
 import type { Expectation, HttpPlan } from './hostile-requests.js';
 
-const PROTOCOL_REASONS = new Set(['parse_error', 'invalid_request', 'method_not_found', 'batch_too_large', 'invalid_params', 'internal_error']);
-const KNOWN_REASONS = new Set<string>([...Object.keys(errorTable), ...PROTOCOL_REASONS]);
+const KNOWN_REASONS = new Set<string>(rpcReasons);
 
 /** The status the HTTP edge owes this request, in the order it checks. */
 export function expectedStatuses(plan: Pick<HttpPlan, 'method' | 'headers' | 'body'>): number[] {
@@ -73,9 +72,7 @@ function replyProblem(reply: unknown): string | null {
   if (!Number.isInteger(code)) return 'error.code is not an integer';
   if (typeof message !== 'string' || message.length > 200) return 'error.message missing or too long';
   if (typeof data !== 'string' || !KNOWN_REASONS.has(data)) return 'error.data is not a known reason';
-  if (data in errorTable) {
-    const entry = errorTable[data as keyof typeof errorTable];
-    if (entry.code !== code || entry.message !== message) return 'error code or message differs from the error table';
-  }
+  const entry = rpcError(data as RpcReason);
+  if (entry.code !== code || entry.message !== message) return 'error code or message differs from the error table';
   return null;
 }

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { limits } from '../../../src/rpc/limits.js';
+import { limits } from '../../../src/domain/limits.js';
 import { seal, type RpcClient } from '../rpc-client.js';
 
 export const METHODS = [

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { RsaKeyRing } from '../keys/rsa-key-ring.js';
-import { publicMethod } from './rpc-method.js';
+import { publicMethod } from '../rpc/rpc-method.js';
 
 export const getEncryptionKeyResult = z.object({
   public_key: z.string().describe('base64 of the RSA public key SubjectPublicKeyInfo DER (the SDK\'s enclavePublicKey)'),

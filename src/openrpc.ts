@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { errorTable } from '../errors/gateway-error.js';
-import { limits } from './limits.js';
+import { rpcError, rpcReasons } from './errors/gateway-error.js';
+import { limits } from './domain/limits.js';
 import { buildMethods, type MethodDeps } from './methods.js';
-import type { RpcMethod } from './rpc-method.js';
+import type { RpcMethod } from './rpc/rpc-method.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -23,7 +23,7 @@ function describedMethods(): RpcMethod[] {
     accountKeySecret: Buffer.alloc(32),
     decoyShapes: unused,
     now: Date.now,
-    rateLimiter: unused,
+    decoyPublicKey: new Uint8Array(),
     audit: unused,
     scopes: unused,
     // Documented always; a server has them only when ADMIN_TOKEN_FILE is set.
@@ -82,12 +82,10 @@ export function buildOpenRpcDocument(version: string): JsonSchema {
       errors:
         method.kind === 'public'
           ? [{ $ref: '#/components/errors/invalid_params' }, { $ref: '#/components/errors/session_invalid' }]
-          : Object.keys(errorTable).map((reason) => ({ $ref: `#/components/errors/${reason}` })),
+          : rpcReasons.map((reason) => ({ $ref: `#/components/errors/${reason}` })),
     })),
     components: {
-      errors: Object.fromEntries(
-        Object.entries(errorTable).map(([reason, { code, message }]) => [reason, { code, message, data: reason }]),
-      ),
+      errors: Object.fromEntries(rpcReasons.map((reason) => [reason, rpcError(reason)])),
     },
   };
 }

@@ -1,0 +1,58 @@
+import { deleteCredential } from './account/delete-credential.js';
+import { getAccount } from './account/get-account.js';
+import { listCredentials } from './account/list-credentials.js';
+import { logout } from './account/logout.js';
+import { renameCredential } from './account/rename-credential.js';
+import { adminMethods } from './admin/admin-methods.js';
+import type { AuditRecorder } from './audit/audit-recorder.js';
+import { completeAuthentication } from './authentication/complete-authentication.js';
+import type { DecoyShapeCache } from './authentication/decoy-shape-cache.js';
+import { initiateAuthentication } from './authentication/initiate-authentication.js';
+import type { RsaKeyRing } from './keys/rsa-key-ring.js';
+import { completeRegistration } from './registration/complete-registration.js';
+import { initiateRegistration } from './registration/initiate-registration.js';
+import type { ScopeRegistry } from './scopes/scope-registry.js';
+import { getJwks } from './public-methods/get-jwks.js';
+import { verifySession } from './public-methods/verify-session.js';
+import type { SessionService } from './sessions/session-service.js';
+import type { AccountStore } from './stores/account-store.js';
+import type { ChallengeStore } from './stores/challenge-store.js';
+import { getEncryptionKey } from './public-methods/get-encryption-key.js';
+import type { RpcMethod } from './rpc/rpc-method.js';
+
+export interface MethodDeps {
+  accounts: AccountStore;
+  challenges: ChallengeStore;
+  rsaKeys: RsaKeyRing;
+  sessions: SessionService;
+  identifierSecret: Buffer;
+  accountKeySecret: Buffer;
+  /** Per-scope samples of account shapes that unknown-user answers are drawn from. */
+  decoyShapes: DecoyShapeCache;
+  now: () => number;
+  /** The key no one holds that sign-ins with a passkey the named user lacks are checked against. */
+  decoyPublicKey: Uint8Array<ArrayBuffer>;
+  audit: AuditRecorder;
+  scopes: ScopeRegistry;
+  /** Whether the admin methods exist (ADMIN_TOKEN_FILE is set). */
+  admin: boolean;
+}
+
+/** Every JSON-RPC method the gateway serves; the contract document is generated from this list. */
+export function buildMethods(deps: MethodDeps): RpcMethod[] {
+  return [
+    getEncryptionKey(deps),
+    getJwks(deps),
+    verifySession(deps),
+    initiateRegistration(deps),
+    completeRegistration(deps),
+    initiateAuthentication(deps),
+    completeAuthentication(deps),
+    getAccount(),
+    listCredentials(deps),
+    renameCredential(deps),
+    deleteCredential(deps),
+    logout(deps),
+    ...(deps.admin ? adminMethods(deps) : []),
+  ];
+}

@@ -1,0 +1,157 @@
+import { z } from 'zod';
+import type { CeremonyRateLimiter } from '../abuse/ceremony-rate-limiter.js';
+import type { AdminAuthorizer } from '../keys/admin-token.js';
+import { openEnvelope, sealEnvelope } from '../envelope/aes-gcm-envelope.js';
+import type { ClientKeys } from '../envelope/client-key.js';
+import { GatewayError } from '../errors/gateway-error.js';
+import type { ScopeRegistry } from '../scopes/scope-registry.js';
+import type { SessionService } from '../sessions/session-service.js';
+import { limits } from '../domain/limits.js';
+import type { CallContext, EnvelopeSchemas, RpcMethod, Sealed, SealedResultFields, ScopedContext, SignedIn } from './rpc-method.js';
+import { resolveClientKey, resolveScope } from './scope-context.js';
+
+export interface CallPipelineDeps {
+  scopes: ScopeRegistry;
+  clientKeys: ClientKeys;
+  sessions: Pick<SessionService, 'check'>;
+  rateLimiter: CeremonyRateLimiter;
+  /** Checks the bearer token of admin methods (which are only registered when a token is configured). */
+  authorizeAdmin?: AdminAuthorizer;
+}
+
+export interface CallPipeline {
+  /** Runs one call of `method` through every step; resolves to its wire result. */
+  invoke(method: RpcMethod, rawParams: unknown, ctx: CallContext): Promise<unknown>;
+}
+
+/**
+ * The one way a call goes, top to bottom: scope (a cache lookup) → the per-address limit, before
+ * any RSA work → client key → session, for methods that need one → params validated, declared
+ * envelopes wrapped to be opened on first use (so a handler consumes its challenge before it
+ * trusts an envelope) → handler → declared result fields sealed, or the whole result for session
+ * methods.
+ */
+export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
+  const scopedContext = async (ctx: CallContext): Promise<ScopedContext> => {
+    const scope = await resolveScope(ctx, deps.scopes);
+    // Every call of a batch counts on its own.
+    await deps.rateLimiter.consumeClient(scope, ctx.clientIp ?? 'unknown');
+    const clientKey = resolveClientKey(ctx, deps.clientKeys);
+    let signedIn: Promise<SignedIn | null> | undefined;
+    return {
+      ...ctx,
+      scope,
+      clientKey,
+      signedIn: () => (signedIn ??= checkSession(ctx.headers['x-encrypted-session'], scope.scope_id, clientKey.key, clientKey.thumbprint, deps)),
+      limitUsername: (usernameKey) => deps.rateLimiter.consumeUser(scope, usernameKey),
+    };
+  };
+
+  return {
+    async invoke(method, rawParams, ctx) {
+      switch (method.kind) {
+        case 'public':
+          return method.handler(validated(method.params, rawParams), ctx);
+        case 'admin':
+          if (deps.authorizeAdmin === undefined) throw new GatewayError('admin_unauthorized', 'no admin token configured');
+          deps.authorizeAdmin(ctx.headers.authorization);
+          return method.handler(validated(method.params, rawParams), ctx);
+        case 'scoped': {
+          const scoped = await scopedContext(ctx);
+          const params = withSealedParams(validated(method.params, rawParams), method.envelopes, scoped.clientKey.key);
+          return sealFields(await method.handler(params, scoped), method.sealedResult, scoped.clientKey.key);
+        }
+        case 'session': {
+          const scoped = await scopedContext(ctx);
+          const signedIn = await scoped.signedIn();
+          if (signedIn === null) throw new GatewayError('session_invalid', 'no session header');
+          const params = withSealedParams(validated(method.params, rawParams), method.envelopes, scoped.clientKey.key);
+          const result = await method.handler(params, { ...scoped, ...signedIn });
+          // Results of authenticated methods travel sealed like every other payload.
+          return { encrypted_result: sealEnvelope(scoped.clientKey.key, JSON.stringify(result)) };
+        }
+      }
+    },
+  };
+}
+
+/**
+ * The session a call carries in X-Encrypted-Session: sealed with the call's client key, and
+ * passing the one session check for this scope and that client key (SessionService.check).
+ */
+async function checkSession(
+  header: string | undefined,
+  scopeId: string,
+  key: Buffer,
+  thumbprint: string,
+  deps: Pick<CallPipelineDeps, 'sessions'>,
+): Promise<SignedIn | null> {
+  if (header === undefined || header === '') return null;
+  if (header.length > limits.headerEnvelopeChars) throw new GatewayError('session_invalid', 'session header too long');
+  let jwt: string;
+  try {
+    jwt = openEnvelope(key, header);
+  } catch {
+    throw new GatewayError('session_invalid', 'session envelope did not open with this client key');
+  }
+  const { claims, account } = await deps.sessions.check(jwt, { scopeId, clientKeyThumbprint: thumbprint });
+  return { session: claims, account };
+}
+
+function validated<T extends z.ZodType>(schema: T, raw: unknown): z.output<T> {
+  const parsed = schema.safeParse(raw ?? {});
+  if (!parsed.success) throw new GatewayError('invalid_params', z.prettifyError(parsed.error));
+  return parsed.data;
+}
+
+/** The params with each declared envelope replaced by a Sealed value bound to the client key. */
+function withSealedParams<P>(params: P, envelopes: EnvelopeSchemas | undefined, key: Buffer): never {
+  if (envelopes === undefined || params === null || typeof params !== 'object') return params as never;
+  const wrapped: Record<string, unknown> = { ...(params as Record<string, unknown>) };
+  for (const [field, schema] of Object.entries(envelopes)) {
+    const envelope = wrapped[field];
+    if (typeof envelope === 'string') wrapped[field] = sealedParam(key, envelope, schema, field);
+  }
+  return wrapped as never;
+}
+
+/** Opens an envelope and validates its JSON plaintext once, on first use; bad JSON or shape is `invalid_params`. */
+function sealedParam<T extends z.ZodType>(key: Buffer, envelope: string, schema: T, field: string): Sealed<z.output<T>> {
+  let outcome: { value: z.output<T> } | { error: unknown } | undefined;
+  const open = (): { value: z.output<T> } => {
+    const text = openEnvelope(key, envelope);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new GatewayError('invalid_params', `${field}: plaintext is not JSON`);
+    }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw new GatewayError('invalid_params', `${field}: ${z.prettifyError(parsed.error)}`);
+    return { value: parsed.data };
+  };
+  return {
+    open() {
+      if (outcome === undefined) {
+        try {
+          outcome = open();
+        } catch (error) {
+          outcome = { error };
+        }
+      }
+      if ('error' in outcome) throw outcome.error;
+      return outcome.value;
+    },
+  };
+}
+
+/** The handler's result with each declared field sealed: JSON text, or a string as it is (the session JWT). */
+function sealFields(result: unknown, fields: SealedResultFields | undefined, key: Buffer): unknown {
+  if (fields === undefined || result === null || typeof result !== 'object') return result;
+  const sealed: Record<string, unknown> = { ...result };
+  for (const [field, form] of Object.entries(fields)) {
+    const value = sealed[field];
+    sealed[field] = sealEnvelope(key, form === 'text' ? String(value) : JSON.stringify(value));
+  }
+  return sealed;
+}
