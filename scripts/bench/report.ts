@@ -1,5 +1,16 @@
-import type { BenchResult, CeremonyKind } from './run-bench.js';
+import type { FloorRow } from './crypto-floor.js';
 import type { CellResult } from './load-generator.js';
+
+export type CeremonyKind = 'registration' | 'sign-in';
+export type Target = 'gateway' | 'gateway (cold clients)' | 'reference';
+
+export interface BenchResult {
+  date: string;
+  machine: { cores: number; loadBefore: number[]; loadAfter: number[]; node: string };
+  settings: { seconds: number; warmupSeconds: number; primeSeconds: number; repeat: number; concurrency: number[]; gatewayWorkers: number; referenceWorkers: number };
+  floor: FloorRow[];
+  cells: { ceremony: CeremonyKind; target: Target; result: CellResult; /** ceremonies/s of every round, when repeated */ rounds?: number[] }[];
+}
 
 const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 

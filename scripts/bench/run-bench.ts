@@ -17,24 +17,13 @@ import { SoftAuthenticator } from '../lib/soft-authenticator.js';
 import { cryptoFloor, type FloorRow } from './crypto-floor.js';
 import { runCell, type CellResult, type Ceremony } from './load-generator.js';
 import { referenceClient } from './reference-client.js';
-import { lowerMedian, renderMarkdown } from './report.js';
+import { lowerMedian, renderMarkdown, type BenchResult, type CeremonyKind, type Target } from './report.js';
 import { deleteRedisPrefix, dropPostgresSchema, freePort } from '../lib/local-services.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const PAGE_ORIGIN = 'http://localhost:8788';
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-export type CeremonyKind = 'registration' | 'sign-in';
-export type Target = 'gateway' | 'gateway (cold clients)' | 'reference';
-
-export interface BenchResult {
-  date: string;
-  machine: { cores: number; loadBefore: number[]; loadAfter: number[]; node: string };
-  settings: { seconds: number; warmupSeconds: number; primeSeconds: number; repeat: number; concurrency: number[]; gatewayWorkers: number; referenceWorkers: number };
-  floor: FloorRow[];
-  cells: { ceremony: CeremonyKind; target: Target; result: CellResult; /** ceremonies/s of every round, when repeated */ rounds?: number[] }[];
-}
 
 const { values } = parseArgs({
   options: {
