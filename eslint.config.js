@@ -13,6 +13,11 @@ export default tseslint.config(
       // Each file is checked with the tsconfig that owns it (the demo page's has the DOM library).
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
+    rules: {
+      // A leading underscore marks a parameter a signature needs but the body does not; a rest
+      // sibling is how a property is left out of a copy.
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
+    },
   },
   {
     // Plain JavaScript build helpers and fixtures: no type information to check against.

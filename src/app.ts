@@ -63,7 +63,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const sessionKeys = await loadSessionKeyRing({ keyFile: config.sessionKeyFile, previousKeyFiles: config.sessionPreviousKeyFiles });
   const identifierSecret = await loadSecret(config.identifierSecretFile);
   const accountKeySecret = await loadSecret(config.accountKeySecretFile);
-  const metrics = createGatewayMetrics({ unwrapStats: clientKeys.stats });
+  const metrics = createGatewayMetrics({ unwrapStats: () => clientKeys.stats() });
   const stores = options.stores ?? (await openStores(config, { onChallengeEviction: (bound) => metrics.challengeEvicted(bound) }));
   const accounts = guardStore(stores.accounts, {
     timeoutMs: config.serviceTimeoutMs,
@@ -92,19 +92,19 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
     decoyPublicKey: createDecoyPublicKey(), audit, scopes, admin: authorizeAdmin !== undefined,
   });
   const pipeline = createCallPipeline({ scopes, clientKeys, sessions, rateLimiter, authorizeAdmin });
-  const rpc = createRpcDispatcher({ methods, pipeline, onCall: metrics.observeCall });
+  const rpc = createRpcDispatcher({ methods, pipeline, onCall: (method, outcome, seconds) => metrics.observeCall(method, outcome, seconds) });
   const server = createHttpServer({
     rpc,
     scopes,
     log,
     getRoutes: {
-      '/healthz': async () => ({ status: 200, body: { status: 'ok' } }),
+      '/healthz': () => ({ status: 200, body: { status: 'ok' } }),
       '/readyz': async () => {
         if (draining) return { status: 503, body: { status: 'draining' } };
         const readiness = await checkReadiness({ accounts, challenges });
         return { status: readiness.ready ? 200 : 503, body: { status: readiness.ready ? 'ready' : 'unavailable', stores: readiness.stores } };
       },
-      '/.well-known/jwks.json': async () => ({ status: 200, body: sessions.jwks() }),
+      '/.well-known/jwks.json': () => ({ status: 200, body: sessions.jwks() }),
     },
     pageRoutes: config.demo ? createDemoRoutes({ publicKey: rsaKeys.current.publicKeySpki, defaultScopeId: developmentScopeId }) : {},
     trustProxyHops: config.trustProxyHops,

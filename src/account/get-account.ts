@@ -17,7 +17,7 @@ export function getAccount() {
     description: 'Needs X-Encrypted-Session.',
     params: z.object({}).strict().optional(),
     result: getAccountResult,
-    async handler(_params, { account }) {
+    handler(_params, { account }) {
       const { account_id, identifier_hash, username, display_name, address, created_at } = account;
       return { account_id, identifier_hash, username, display_name, address, created_at };
     },

@@ -141,7 +141,7 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
   // Deleted (with its account, or by its owner) since it was read: it no longer signs anyone in.
   if (recorded === 'not_found') throw new GatewayError('verification_failed', 'credential removed during sign-in');
 
-  const jwt = await deps.sessions.issue(account, credential.credential_id, scope, clientKey.thumbprint);
+  const jwt = deps.sessions.issue(account, credential.credential_id, scope, clientKey.thumbprint);
   log.info({ account_id: account.account_id, scope_id: scope.scope_id }, 'signed in');
   // Sealed as the bare compact JWT, not a JSON string: the SDK splits it on '.'.
   return { encrypted_jwt: jwt };

@@ -62,7 +62,7 @@ export function initiateAuthentication(deps: {
 
       const options = await generateAuthenticationOptions({
         rpID: scope.rp_id,
-        allowCredentials: allowCredentials as Parameters<typeof generateAuthenticationOptions>[0]['allowCredentials'],
+        allowCredentials,
         userVerification: scope.user_verification,
         timeout: scope.timeout_ms,
       });

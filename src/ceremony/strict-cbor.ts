@@ -76,8 +76,9 @@ export function checkAttestationObject(bytes: Uint8Array): Check {
   if (!(decoded instanceof Map) || decoded.size !== ATTESTATION_KEYS.size || ![...decoded.keys()].every((key) => ATTESTATION_KEYS.has(key as string))) {
     return { ok: false, reason: 'attestationObject: not a map of fmt, attStmt and authData' };
   }
-  const authData = decoded.get('authData');
-  if (typeof decoded.get('fmt') !== 'string' || !(decoded.get('attStmt') instanceof Map) || !(authData instanceof Uint8Array)) {
+  const fields = decoded as Map<unknown, unknown>;
+  const authData = fields.get('authData');
+  if (typeof fields.get('fmt') !== 'string' || !(fields.get('attStmt') instanceof Map) || !(authData instanceof Uint8Array)) {
     return { ok: false, reason: 'attestationObject: fmt, attStmt or authData of the wrong type' };
   }
   return checkAuthenticatorData(authData);

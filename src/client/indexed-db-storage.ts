@@ -73,8 +73,8 @@ async function inTransaction<T>(factory: IdbFactory, mode: 'readonly' | 'readwri
     const transaction = database.transaction(STORE, mode);
     const committed = new Promise<void>((resolve, reject) => {
       transaction.oncomplete = () => resolve();
-      transaction.onerror = () => reject(transaction.error);
-      transaction.onabort = () => reject(transaction.error ?? new Error('IndexedDB transaction aborted'));
+      transaction.onerror = () => reject(asError(transaction.error, 'IndexedDB transaction failed'));
+      transaction.onabort = () => reject(asError(transaction.error, 'IndexedDB transaction aborted'));
     });
     // Awaited together, so a failure of either is handled and the result counts only once committed.
     const [result] = await Promise.all([work(transaction.objectStore(STORE)), committed]);
@@ -101,13 +101,18 @@ function openVersion(factory: IdbFactory, version: number | undefined): Promise<
       if (!opening.result.objectStoreNames.contains(STORE)) opening.result.createObjectStore(STORE);
     };
     opening.onsuccess = () => resolve(opening.result);
-    opening.onerror = () => reject(opening.error);
+    opening.onerror = () => reject(asError(opening.error, 'IndexedDB could not be opened'));
   });
 }
 
 function request<T>(pending: IdbRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     pending.onsuccess = () => resolve(pending.result);
-    pending.onerror = () => reject(pending.error);
+    pending.onerror = () => reject(asError(pending.error, 'IndexedDB request failed'));
   });
+}
+
+/** IndexedDB reports its failures as DOMExceptions (Errors), or null: always an Error to reject with. */
+function asError(error: unknown, fallback: string): Error {
+  return error instanceof Error ? error : new Error(fallback);
 }

@@ -10,7 +10,7 @@ export interface PageResponse {
   body: string | Buffer;
 }
 
-export type PageRoute = (query: URLSearchParams) => Promise<PageResponse>;
+export type PageRoute = (query: URLSearchParams) => Promise<PageResponse> | PageResponse;
 
 export interface DemoDeps {
   /** The gateway's RSA public key, base64 SPKI DER, injected into the page. */
@@ -49,13 +49,13 @@ export function createDemoRoutes(deps: DemoDeps): Record<string, PageRoute> {
     return files.get(name) ?? null;
   };
   const notBuilt: PageResponse = { status: 503, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: 'The demo is not built: run `npm run build`.\n' };
-  const asset = (name: string, contentType: string): PageRoute => async () => {
+  const asset = (name: string, contentType: string): PageRoute => () => {
     const body = read(name);
     return body === null ? notBuilt : { status: 200, headers: { 'Content-Type': contentType, 'Cache-Control': 'no-cache', ...SECURITY_HEADERS }, body };
   };
 
   return {
-    '/demo': async (query) => {
+    '/demo': (query) => {
       const template = read('index.html');
       if (template === null) return notBuilt;
       const requested = query.get('scope');

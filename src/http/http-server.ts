@@ -19,7 +19,7 @@ export interface HttpDeps {
   scopes: ScopeRegistry;
   log: Logger;
   /** Extra GET routes (e.g. health, key publication), exact path → JSON producer. */
-  getRoutes?: Record<string, () => Promise<{ status: number; body: unknown }>>;
+  getRoutes?: Record<string, () => Promise<{ status: number; body: unknown }> | { status: number; body: unknown }>;
   /** GET routes answering other content (the demo page and its assets), exact path → response. */
   pageRoutes?: Record<string, PageRoute>;
   /** Reverse proxies whose X-Forwarded-For entry is trusted for the client address (default 0). */

@@ -15,7 +15,7 @@ export function getEncryptionKey(deps: { rsaKeys: RsaKeyRing }) {
     description: 'Needs no scope and no envelope.',
     params: z.union([z.object({}).strict(), z.array(z.never()).max(0)]),
     result: getEncryptionKeyResult,
-    async handler() {
+    handler() {
       const { current } = deps.rsaKeys;
       return { public_key: current.publicKeySpki, algorithm: 'RSA-OAEP-256' as const, key_id: current.keyId };
     },

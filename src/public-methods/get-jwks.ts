@@ -13,7 +13,7 @@ export function getJwks(deps: { sessions: SessionService }) {
     description: 'Needs no scope and no envelope. Relying apps verify sessions offline with these (ES256).',
     params: noParams,
     result: jwksSchema,
-    async handler() {
+    handler() {
       return deps.sessions.jwks() as z.input<typeof jwksSchema>;
     },
   });

@@ -77,7 +77,7 @@ export function completeRegistration(deps: Deps) {
       log.info({ account_id: result.account_id, scope_id: scope.scope_id, added: account !== null }, 'passkey registered');
 
       // The session is started by the new passkey: deleting an older one leaves it working.
-      const jwt = await deps.sessions.issue(result, credential.credential_id, scope, clientKey.thumbprint);
+      const jwt = deps.sessions.issue(result, credential.credential_id, scope, clientKey.thumbprint);
       return { account_id: result.account_id, identifier_hash: result.identifier_hash, encrypted_jwt: jwt };
     },
   });

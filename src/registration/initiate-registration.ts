@@ -75,7 +75,7 @@ export function initiateRegistration(deps: { accounts: AccountStore; challenges:
         userDisplayName: target.displayName,
         timeout: scope.timeout_ms,
         attestationType: scope.attestation,
-        excludeCredentials: target.exclude as Parameters<typeof generateRegistrationOptions>[0]['excludeCredentials'],
+        excludeCredentials: target.exclude,
         authenticatorSelection: { residentKey: scope.resident_key, userVerification: scope.user_verification },
         supportedAlgorithmIDs: scope.algorithms,
       });

@@ -27,7 +27,7 @@ interface DispatchDeps {
 export function createRpcDispatcher(deps: DispatchDeps): RpcDispatcher {
   const handlers: Record<string, jayson.MethodLike> = {};
   for (const method of deps.methods) {
-    handlers[method.name] = (async (rawParams: unknown, ctx: CallContext) => {
+    handlers[method.name] = async (rawParams: unknown, ctx: CallContext): Promise<unknown> => {
       const started = performance.now();
       try {
         const result = await deps.pipeline.invoke(method, rawParams, ctx);
@@ -36,9 +36,11 @@ export function createRpcDispatcher(deps: DispatchDeps): RpcDispatcher {
       } catch (error) {
         const rpcError = toJsonRpcError(error, ctx, method.name);
         deps.onCall?.(method.name, rpcError.data, (performance.now() - started) / 1000);
+        // jayson answers a call with the JSON-RPC error object its handler throws.
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- a JSON-RPC error object, not an Error, is what jayson takes
         throw rpcError;
       }
-    }) as unknown as jayson.MethodLike;
+    };
   }
   const server = new jayson.Server(handlers, { useContext: true, version: 2 });
 
@@ -77,7 +79,7 @@ export function createRpcDispatcher(deps: DispatchDeps): RpcDispatcher {
         }),
         nullId,
       );
-      if (malformed.length > 0) return JSON.stringify([...(Array.isArray(response) ? response : []), ...malformed], addProtocolReason);
+      if (malformed.length > 0) return JSON.stringify([...(Array.isArray(response) ? (response as unknown[]) : []), ...malformed], addProtocolReason);
       if (response === undefined || response === null || (Array.isArray(response) && response.length === 0)) return null;
       return JSON.stringify(response, addProtocolReason);
     },

@@ -75,7 +75,7 @@ interface MethodDoc<P extends z.ZodType, R extends z.ZodType, E extends Envelope
 
 export interface PublicMethod<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> extends MethodDoc<P, R, EnvelopeSchemas> {
   kind: 'public';
-  handler(params: z.output<P>, ctx: CallContext): Promise<z.input<R>>;
+  handler(params: z.output<P>, ctx: CallContext): Promise<z.input<R>> | z.input<R>;
 }
 
 export interface ScopedMethod<
@@ -87,14 +87,14 @@ export interface ScopedMethod<
   kind: 'scoped';
   /** Result fields the pipeline seals with the call's client key (the handler returns their plaintext). */
   sealedResult?: S;
-  handler(params: HandlerParams<P, E>, ctx: ScopedContext): Promise<HandlerResult<R, S>>;
+  handler(params: HandlerParams<P, E>, ctx: ScopedContext): Promise<HandlerResult<R, S>> | HandlerResult<R, S>;
 }
 
 /** Needs X-Encrypted-Session, checked before the handler runs; its whole result is sealed into `{encrypted_result}`. */
 export interface SessionMethod<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType, E extends EnvelopeSchemas = EnvelopeSchemas>
   extends MethodDoc<P, R, E> {
   kind: 'session';
-  handler(params: HandlerParams<P, E>, ctx: SessionContext): Promise<z.input<R>>;
+  handler(params: HandlerParams<P, E>, ctx: SessionContext): Promise<z.input<R>> | z.input<R>;
 }
 
 /**
@@ -103,7 +103,7 @@ export interface SessionMethod<P extends z.ZodType = z.ZodType, R extends z.ZodT
  */
 export interface AdminMethod<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> extends MethodDoc<P, R, EnvelopeSchemas> {
   kind: 'admin';
-  handler(params: z.output<P>, ctx: CallContext): Promise<z.input<R>>;
+  handler(params: z.output<P>, ctx: CallContext): Promise<z.input<R>> | z.input<R>;
 }
 
 /** Any method, as the dispatcher and the contract document hold them (handlers are checked where each is defined). */

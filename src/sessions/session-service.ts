@@ -19,7 +19,7 @@ export interface SessionService {
    * Signs a new session for the account, started by the passkey `credentialId`, bound to the client
    * key with thumbprint `clientKeyThumbprint`, valid for the scope's session_ttl.
    */
-  issue(account: Account, credentialId: string, scope: Scope, clientKeyThumbprint: string): Promise<string>;
+  issue(account: Account, credentialId: string, scope: Scope, clientKeyThumbprint: string): string;
   /**
    * The one session check every consumer uses (authenticated methods and `verify`): signature,
    * issuer, audience (`scopeId`, when given), expiry; then, from the account store, that the jti is
@@ -68,7 +68,7 @@ export function createSessionService(deps: { keys: SessionKeyRing; issuer: strin
   };
 
   return {
-    async issue(account, credentialId, scope, clientKeyThumbprint) {
+    issue(account, credentialId, scope, clientKeyThumbprint) {
       const issuedAt = Math.floor(now() / 1000);
       const claims: SessionClaims = {
         account_id: account.account_id,
