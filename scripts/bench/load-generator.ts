@@ -11,7 +11,7 @@ export interface LoadCell {
   warmupMs: number;
   measureMs: number;
   /** Sets up virtual client `index` (e.g. registers its user) and returns its ceremony loop body. */
-  makeClient: (index: number) => Promise<Ceremony>;
+  makeClient: (index: number) => Promise<Ceremony> | Ceremony;
   /** Process whose CPU (with its children) is the server's. */
   serverPid: number;
 }
@@ -40,7 +40,7 @@ export interface CellResult {
  * is sampled at both ends of that window.
  */
 export async function runCell(cell: LoadCell): Promise<CellResult> {
-  const clients = await Promise.all(Array.from({ length: cell.concurrency }, (_, index) => cell.makeClient(index)));
+  const clients = await Promise.all(Array.from({ length: cell.concurrency }, async (_, index) => cell.makeClient(index)));
   const started = performance.now();
   const windowStart = started + cell.warmupMs;
   const windowEnd = windowStart + cell.measureMs;

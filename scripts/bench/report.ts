@@ -2,7 +2,7 @@ import type { FloorRow } from './crypto-floor.js';
 import type { CellResult } from './load-generator.js';
 
 export type CeremonyKind = 'registration' | 'sign-in';
-export type Target = 'gateway' | 'gateway (cold clients)' | 'reference';
+export type Target = 'gateway' | 'gateway (cold clients)' | 'reference' | 'baseline';
 
 export interface BenchResult {
   date: string;
@@ -44,7 +44,7 @@ export function renderMarkdown(result: BenchResult): string {
   for (const ceremony of ['registration', 'sign-in'] as const) {
     lines.push(`**${ceremony}**`, '', '| server | C | ceremonies/s | p50 ms | p95 ms | p99 ms | server CPU ms/ceremony | server cores busy | Redis + PostgreSQL CPU ms/ceremony | load generator CPU ms/ceremony | gateway / reference | errors |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const concurrency of settings.concurrency) {
-      for (const target of ['gateway', 'gateway (cold clients)', 'reference']) {
+      for (const target of ['gateway', 'gateway (cold clients)', 'baseline', 'reference']) {
         const cell = find(ceremony, target, concurrency);
         if (cell === undefined) continue;
         const rounds = findCell(ceremony, target, concurrency)?.rounds;
@@ -69,6 +69,13 @@ export function renderMarkdown(result: BenchResult): string {
     if (gateway === undefined || reference === undefined) continue;
     const ratio = ratioOf(ceremony, 'gateway', 8)?.median ?? Number.NaN;
     lines.push(`- ${ceremony}: gateway / reference = ${fixed(ratio, 2)}${settings.repeat > 1 ? ' (median of the rounds\' ratios)' : ''} (target ≥ 1.0: ${ratio >= 1 ? 'met' : 'NOT met'}); p99 ${fixed(gateway.p99Ms)} vs ${fixed(reference.p99Ms)} ms (target ≤: ${gateway.p99Ms <= reference.p99Ms ? 'met' : 'NOT met'})`);
+    const baseline = find(ceremony, 'baseline', 8);
+    if (baseline !== undefined) {
+      lines.push(
+        `- ${ceremony}, this build against the baseline build: ${fixed(gateway.perSecond, 0)} vs ${fixed(baseline.perSecond, 0)} ceremonies/s; ` +
+          `server CPU ${fixed(gateway.serverCpuMsPerCeremony, 2)} vs ${fixed(baseline.serverCpuMsPerCeremony, 2)} ms; Redis + PostgreSQL CPU ${fixed(gateway.storeCpuMsPerCeremony, 2)} vs ${fixed(baseline.storeCpuMsPerCeremony, 2)} ms per ceremony`,
+      );
+    }
     if (cold !== undefined) {
       // One extra unwrap per ceremony (the second call hits the cache), spread over the gateway's cores.
       const predicted = 1 / (1 / gateway.perSecond + unwrapUs / 1e6 / cores);

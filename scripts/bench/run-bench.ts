@@ -1,6 +1,7 @@
 // `npm run bench`: gateway vs. a plain-REST reference on Redis + PostgreSQL, plus the crypto floor.
 //   npm run bench -- [--seconds 5] [--warmup 1] [--prime 3] [--repeat 1] [--concurrency 1,8,32] [--workers N] [--ref-workers N]
 //     [--ceremonies registration,sign-in] [--targets gateway,reference,'gateway (cold clients)'] [--profile-dir DIR] [--ref-profile-dir DIR]
+//     [--baseline DIR]   (another built checkout of the gateway, measured as the target `baseline` in the same run)
 // Needs Redis (REDIS_URL, default redis://127.0.0.1:6379) and PostgreSQL (DATABASE_URL, default
 // postgres://postgres@127.0.0.1:5432/test). Everything it creates (a temporary data directory, one
 // PostgreSQL schema per server, one Redis key prefix per server) is removed at the end.
@@ -9,12 +10,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ceremoniesFor } from '../lib/ceremonies.js';
 import { RpcClient } from '../lib/rpc-client.js';
 import { SoftAuthenticator } from '../lib/soft-authenticator.js';
-import { cryptoFloor, type FloorRow } from './crypto-floor.js';
+import { cryptoFloor } from './crypto-floor.js';
 import { runCell, type CellResult, type Ceremony } from './load-generator.js';
 import { referenceClient } from './reference-client.js';
 import { lowerMedian, renderMarkdown, type BenchResult, type CeremonyKind, type Target } from './report.js';
@@ -43,6 +44,8 @@ const { values } = parseArgs({
     ceremonies: { type: 'string', default: 'registration,sign-in' },
     // Which servers to measure, e.g. `--targets gateway` for a profile of the gateway alone.
     targets: { type: 'string', default: 'gateway,reference,gateway (cold clients)' },
+    // Another checkout's build (its dist/), measured in the same run beside this one: old and new side by side.
+    baseline: { type: 'string' },
   },
 });
 const seconds = boundedNumber(values.seconds, 1, 120, 'seconds');
@@ -57,12 +60,16 @@ const ceremonyKinds = values.ceremonies.split(',').map((kind) => {
   return kind;
 });
 
-const allTargets: readonly Target[] = ['gateway', 'reference', 'gateway (cold clients)'];
-const selectedTargets = values.targets.split(',').map((name) => {
-  const target = allTargets.find((known) => known === name);
-  if (target === undefined) throw new Error(`--targets takes ${allTargets.join(', ')}`);
-  return target;
-});
+const allTargets: readonly Target[] = ['gateway', 'reference', 'gateway (cold clients)', 'baseline'];
+const selectedTargets = [
+  ...values.targets.split(',').map((name) => {
+    const target = allTargets.find((known) => known === name);
+    if (target === undefined) throw new Error(`--targets takes ${allTargets.join(', ')}`);
+    return target;
+  }),
+  ...(values.baseline === undefined ? [] : (['baseline'] as const)),
+];
+const baselineRoot = values.baseline === undefined ? undefined : resolve(values.baseline);
 
 function boundedNumber(text: string, min: number, max: number, name: string): number {
   const value = Number(text);
@@ -73,9 +80,12 @@ function boundedNumber(text: string, min: number, max: number, name: string): nu
 const run = randomUUID().replaceAll('-', '').slice(0, 12);
 const gatewaySchema = `pkgw_bench_gw_${run}`;
 const referenceSchema = `pkgw_bench_ref_${run}`;
+const baselineSchema = `pkgw_bench_base_${run}`;
 const gatewayPrefix = `pkgw-bench:${run}:gw:`;
 const referencePrefix = `pkgw-bench:${run}:ref:`;
+const baselinePrefix = `pkgw-bench:${run}:base:`;
 const dataDir = mkdtempSync(join(tmpdir(), 'pkgw-bench-'));
+const baselineDataDir = mkdtempSync(join(tmpdir(), 'pkgw-bench-base-'));
 const children: ChildProcess[] = [];
 
 async function main(): Promise<void> {
@@ -83,34 +93,9 @@ async function main(): Promise<void> {
   process.stderr.write(`load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}; crypto floor…\n`);
   const floor = await cryptoFloor();
 
-  const gatewayPort = await freePort();
-  const gateway = await startChild(
-    'gateway',
-    [...(values['profile-dir'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values['profile-dir']]), join(root, 'dist/src/main.js')],
-    {
-      PORT: String(gatewayPort),
-      // Not scraped here; any free port, so a gateway already on the default one does not stop the run.
-      METRICS_PORT: '0',
-      DATA_DIR: dataDir,
-      REDIS_URL: redisUrl,
-      REDIS_KEY_PREFIX: gatewayPrefix,
-      DATABASE_URL: databaseUrl,
-      DATABASE_SCHEMA: gatewaySchema,
-      ALLOWED_ORIGINS: PAGE_ORIGIN,
-      // Per-ceremony info lines would measure stdout, not the gateway; the reference logs nothing.
-      LOG_LEVEL: 'warn',
-      WORKERS: String(gatewayWorkers),
-      // The generator is one client address making thousands of ceremonies a minute; rate limits
-      // (a feature the reference lacks) would refuse it, so they are off here (0 = no limit).
-      RATE_LIMIT_IP_PER_MINUTE: '0',
-      RATE_LIMIT_USER_PER_MINUTE: '0',
-    },
-    'development scope id',
-  );
-  const scopeId = /development scope id: ([0-9a-f-]{36})/.exec(gateway.stdout())?.[1];
-  const publicKey = /enclavePublicKey\): (\S+)/.exec(gateway.stdout())?.[1];
-  if (scopeId === undefined || publicKey === undefined) throw new Error(`gateway banner incomplete:\n${gateway.stdout()}`);
-  const gatewayUrl = `http://127.0.0.1:${gatewayPort}/`;
+  const gateway = await startGateway('gateway', root, dataDir, gatewayPrefix, gatewaySchema, values['profile-dir']);
+  const baseline =
+    baselineRoot === undefined ? undefined : await startGateway('baseline', baselineRoot, baselineDataDir, baselinePrefix, baselineSchema, undefined);
 
   const referencePort = await freePort();
   const reference = await startChild(
@@ -128,6 +113,7 @@ async function main(): Promise<void> {
     'reference listening',
   );
   const ref = referenceClient(`http://127.0.0.1:${referencePort}`, PAGE_ORIGIN);
+  const pidOf = (target: Target) => (target === 'reference' ? reference : target === 'baseline' ? baseline! : gateway).pid;
   const ceremonies = ceremoniesFor(PAGE_ORIGIN);
   const cell = { warmupMs: warmup * 1000, measureMs: seconds * 1000 };
   const cells: BenchResult['cells'] = [];
@@ -137,35 +123,46 @@ async function main(): Promise<void> {
 
   // Client factories per target and ceremony: each virtual client keeps its authenticator, and
   // (warm) its AES key; sign-in clients register their user before the window opens.
-  const factories: Record<Target, Record<CeremonyKind, () => Promise<Ceremony>>> = {
-    gateway: {
-      registration: async () => {
-        const client = new RpcClient(gatewayUrl, scopeId, publicKey);
+  /** Warm and cold clients of one gateway build. */
+  const gatewayFactories = (server: StartedGateway, tag: string) => ({
+    warm: {
+      registration: () => {
+        const client = new RpcClient(server.url, server.scopeId, server.publicKey);
         const authenticator = newAuthenticator();
-        return async () => void (await ceremonies.register(client, authenticator, newUsername('gw')));
+        return async () => void (await ceremonies.register(client, authenticator, newUsername(tag)));
       },
       'sign-in': async () => {
-        const client = new RpcClient(gatewayUrl, scopeId, publicKey);
+        const client = new RpcClient(server.url, server.scopeId, server.publicKey);
         const authenticator = newAuthenticator();
-        const username = newUsername('gw');
+        const username = newUsername(tag);
         await ceremonies.register(client, authenticator, username);
         return async () => void (await ceremonies.signIn(client, authenticator, username));
       },
     },
-    'gateway (cold clients)': {
-      registration: async () => {
+    cold: {
+      registration: () => {
         const authenticator = newAuthenticator();
-        return async () => void (await ceremonies.register(new RpcClient(gatewayUrl, scopeId, publicKey), authenticator, newUsername('gwc')));
+        return async () => void (await ceremonies.register(new RpcClient(server.url, server.scopeId, server.publicKey), authenticator, newUsername(`${tag}c`)));
       },
       'sign-in': async () => {
         const authenticator = newAuthenticator();
-        const username = newUsername('gwc');
-        await ceremonies.register(new RpcClient(gatewayUrl, scopeId, publicKey), authenticator, username);
-        return async () => void (await ceremonies.signIn(new RpcClient(gatewayUrl, scopeId, publicKey), authenticator, username));
+        const username = newUsername(`${tag}c`);
+        await ceremonies.register(new RpcClient(server.url, server.scopeId, server.publicKey), authenticator, username);
+        return async () => void (await ceremonies.signIn(new RpcClient(server.url, server.scopeId, server.publicKey), authenticator, username));
       },
     },
+  });
+  const ofGateway = gatewayFactories(gateway, 'gw');
+  const ofBaseline = baseline === undefined ? undefined : gatewayFactories(baseline, 'base');
+  const missing = (): Ceremony => {
+    throw new Error('no --baseline given');
+  };
+  const factories: Record<Target, Record<CeremonyKind, () => Promise<Ceremony> | Ceremony>> = {
+    gateway: ofGateway.warm,
+    'gateway (cold clients)': ofGateway.cold,
+    baseline: ofBaseline?.warm ?? { registration: missing, 'sign-in': missing },
     reference: {
-      registration: async () => {
+      registration: () => {
         const authenticator = newAuthenticator();
         return async () => void (await ref.register(authenticator, newUsername('ref')));
       },
@@ -182,7 +179,7 @@ async function main(): Promise<void> {
     process.stderr.write(`priming each server for ${prime} s per ceremony…\n`);
     for (const ceremony of ceremonyKinds) {
       for (const target of selectedTargets.filter((target) => target !== 'gateway (cold clients)')) {
-        const serverPid = (target === 'reference' ? reference : gateway).pid;
+        const serverPid = pidOf(target);
         await runCell({ concurrency: 8, warmupMs: 0, measureMs: prime * 1000, serverPid, makeClient: factories[target][ceremony] });
       }
     }
@@ -196,7 +193,7 @@ async function main(): Promise<void> {
       const rounds = new Map<Target, CellResult[]>(targets.map((target) => [target, []]));
       for (let round = 1; round <= repeat; round += 1) {
         for (const target of targets) {
-          const serverPid = (target === 'reference' ? reference : gateway).pid;
+          const serverPid = pidOf(target);
           process.stderr.write(`${ceremony} C=${concurrency} ${target}${repeat > 1 ? ` (round ${round}/${repeat})` : ''}…`);
           const result = await runCell({ ...cell, concurrency, serverPid, makeClient: factories[target][ceremony] });
           process.stderr.write(` ${result.perSecond.toFixed(0)}/s p99 ${result.p99Ms.toFixed(1)} ms, CPU ms per ceremony server/load generator/stores ${[result.serverCpuMsPerCeremony, result.clientCpuMsPerCeremony, result.storeCpuMsPerCeremony].map((ms) => ms.toFixed(2)).join('/')}${result.errors ? ` (${result.errors} errors: ${result.firstError})` : ''}\n`);
@@ -233,14 +230,53 @@ interface Child {
   stdout: () => string;
 }
 
+interface StartedGateway extends Child {
+  url: string;
+  scopeId: string;
+  publicKey: string;
+}
+
+/** A gateway build (`home`'s dist/) on Redis and PostgreSQL under its own prefix, schema and data folder. */
+async function startGateway(name: string, home: string, data: string, prefix: string, schema: string, profileDir: string | undefined): Promise<StartedGateway> {
+  const port = await freePort();
+  const child = await startChild(
+    name,
+    [...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]), join(home, 'dist/src/main.js')],
+    {
+      PORT: String(port),
+      // Not scraped here; any free port, so a gateway already on the default one does not stop the run.
+      METRICS_PORT: '0',
+      DATA_DIR: data,
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: prefix,
+      DATABASE_URL: databaseUrl,
+      DATABASE_SCHEMA: schema,
+      ALLOWED_ORIGINS: PAGE_ORIGIN,
+      // Per-ceremony info lines would measure stdout, not the gateway; the reference logs nothing.
+      LOG_LEVEL: 'warn',
+      WORKERS: String(gatewayWorkers),
+      // The generator is one client address making thousands of ceremonies a minute; rate limits
+      // (a feature the reference lacks) would refuse it, so they are off here (0 = no limit).
+      RATE_LIMIT_IP_PER_MINUTE: '0',
+      RATE_LIMIT_USER_PER_MINUTE: '0',
+    },
+    'development scope id',
+    home,
+  );
+  const scopeId = /development scope id: ([0-9a-f-]{36})/.exec(child.stdout())?.[1];
+  const publicKey = /enclavePublicKey\): (\S+)/.exec(child.stdout())?.[1];
+  if (scopeId === undefined || publicKey === undefined) throw new Error(`${name} banner incomplete:\n${child.stdout()}`);
+  return { ...child, url: `http://127.0.0.1:${port}/`, scopeId, publicKey };
+}
+
 /** Starts a server and waits (at most 60 s) for `ready` on its stdout. */
-function startChild(name: string, args: string[], env: Record<string, string>, ready: string): Promise<Child> {
-  const child = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function startChild(name: string, args: string[], env: Record<string, string>, ready: string, cwd = root): Promise<Child> {
+  const child = spawn(process.execPath, args, { cwd, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start within 60 s:\n${stdout}${stderr}`)), 60_000);
     child.on('exit', (code) => reject(new Error(`${name} exited with ${code}:\n${stdout}${stderr}`)));
@@ -272,9 +308,9 @@ async function cleanUp(): Promise<void> {
         }),
     ),
   );
-  for (const schema of [gatewaySchema, referenceSchema]) await dropPostgresSchema(databaseUrl, schema);
-  for (const prefix of [gatewayPrefix, referencePrefix]) await deleteRedisPrefix(redisUrl, prefix);
-  rmSync(dataDir, { recursive: true, force: true });
+  for (const schema of [gatewaySchema, referenceSchema, baselineSchema]) await dropPostgresSchema(databaseUrl, schema);
+  for (const prefix of [gatewayPrefix, referencePrefix, baselinePrefix]) await deleteRedisPrefix(redisUrl, prefix);
+  for (const dir of [dataDir, baselineDataDir]) rmSync(dir, { recursive: true, force: true });
 }
 
 let failed = false;
