@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { ceremoniesFor } from '../lib/ceremonies.js';
 import { RpcClient } from '../lib/rpc-client.js';
 import { SoftAuthenticator } from '../lib/soft-authenticator.js';
-import { cryptoFloor, type FloorRow } from './crypto-floor.js';
+import { cryptoFloor } from './crypto-floor.js';
 import { runCell, type CellResult, type Ceremony } from './load-generator.js';
 import { referenceClient } from './reference-client.js';
 import { lowerMedian, renderMarkdown, type BenchResult, type CeremonyKind, type Target } from './report.js';
@@ -139,10 +139,10 @@ async function main(): Promise<void> {
   // (warm) its AES key; sign-in clients register their user before the window opens.
   const factories: Record<Target, Record<CeremonyKind, () => Promise<Ceremony>>> = {
     gateway: {
-      registration: async () => {
+      registration: () => {
         const client = new RpcClient(gatewayUrl, scopeId, publicKey);
         const authenticator = newAuthenticator();
-        return async () => void (await ceremonies.register(client, authenticator, newUsername('gw')));
+        return Promise.resolve(async () => void (await ceremonies.register(client, authenticator, newUsername('gw'))));
       },
       'sign-in': async () => {
         const client = new RpcClient(gatewayUrl, scopeId, publicKey);
@@ -153,9 +153,9 @@ async function main(): Promise<void> {
       },
     },
     'gateway (cold clients)': {
-      registration: async () => {
+      registration: () => {
         const authenticator = newAuthenticator();
-        return async () => void (await ceremonies.register(new RpcClient(gatewayUrl, scopeId, publicKey), authenticator, newUsername('gwc')));
+        return Promise.resolve(async () => void (await ceremonies.register(new RpcClient(gatewayUrl, scopeId, publicKey), authenticator, newUsername('gwc'))));
       },
       'sign-in': async () => {
         const authenticator = newAuthenticator();
@@ -165,9 +165,9 @@ async function main(): Promise<void> {
       },
     },
     reference: {
-      registration: async () => {
+      registration: () => {
         const authenticator = newAuthenticator();
-        return async () => void (await ref.register(authenticator, newUsername('ref')));
+        return Promise.resolve(async () => void (await ref.register(authenticator, newUsername('ref'))));
       },
       'sign-in': async () => {
         const authenticator = newAuthenticator();
@@ -239,8 +239,8 @@ function startChild(name: string, args: string[], env: Record<string, string>, r
   children.push(child);
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start within 60 s:\n${stdout}${stderr}`)), 60_000);
     child.on('exit', (code) => reject(new Error(`${name} exited with ${code}:\n${stdout}${stderr}`)));
