@@ -178,7 +178,7 @@ async function main(): Promise<number> {
     return figures.validFailed === 0 && figures.status5xx === 0 && figures.hostileWrong === 0 ? 0 : 1;
   } finally {
     await gateway?.close();
-    await cleanUp(args['redis-url']!, keyPrefix, args['database-url']!, schema);
+    await cleanUp(args['redis-url'], keyPrefix, args['database-url'], schema);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

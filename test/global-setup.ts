@@ -7,6 +7,7 @@
  * not apply here: it must not import project files. test/support/backends.ts imports the probes
  * from this module instead.
  */
+import { inspect } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
@@ -150,7 +151,7 @@ function describeError(error: unknown): string {
   // Connecting to "localhost" tries ::1 and 127.0.0.1 and reports both in an AggregateError.
   if (Array.isArray(errors) && errors.length > 0) return describeError(errors[0]);
   if (typeof message === 'string' && message !== '') return message;
-  return typeof name === 'string' ? name : String(error);
+  return typeof name === 'string' ? name : inspect(error, { breakLength: Infinity });
 }
 
 /** Keeps passwords embedded in connection URLs out of test logs. */

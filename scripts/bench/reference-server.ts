@@ -62,10 +62,10 @@ if (cluster.isPrimary && env.REF_WORKERS > 1) {
     setTimeout(() => process.exit(0), 500).unref();
   });
 } else {
-  await serve();
+  serve();
 }
 
-async function serve(): Promise<void> {
+function serve(): void {
   const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, commandTimeout: 2000 });
   const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 10, options: `-c search_path=${env.REF_SCHEMA}` });
   // The session key is made once; the benchmark only needs the signing cost, not verification.

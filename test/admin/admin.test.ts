@@ -7,6 +7,7 @@ import { RpcClient } from '../../scripts/lib/rpc-client.js';
 import { describeForBackends } from '../support/backends.js';
 import { completeAuthentication, initiateAuthentication, register, sessionCall, signIn } from '../support/ceremonies.js';
 import { startGateway, TEST_ORIGIN, type Harness } from '../support/gateway-harness.js';
+import { match } from '../support/match.js';
 import { adminCall } from './admin-rpc.js';
 
 const TOKEN = randomBytes(32).toString('base64url');
@@ -57,19 +58,19 @@ describeForBackends('admin methods behind the bearer token', (backend) => {
   });
 
   it('should create, update and list scopes, and the new scope serves ceremonies at once', async () => {
-    const created = await adminCall(harness.url, 'createScope', { name: 'Shop', rp_id: 'localhost', origins: [TEST_ORIGIN], session_ttl: 900 }, TOKEN);
+    const created = await adminCall<{ scope_id: string }>(harness.url, 'createScope', { name: 'Shop', rp_id: 'localhost', origins: [TEST_ORIGIN], session_ttl: 900 }, TOKEN);
     expect(created.result).toMatchObject({ name: 'Shop', rp_name: 'Shop', session_ttl: 900, rate_limit_ip_per_minute: null, user_verification: 'required' });
-    const scopeId = created.result.scope_id as string;
+    const scopeId = created.result!.scope_id;
 
     const updated = await adminCall(harness.url, 'updateScope', { scope_id: scopeId, name: 'Shop 2', rate_limit_user_per_minute: 7 }, TOKEN);
     // Only the named settings change: session_ttl keeps 900 rather than going back to its default.
     expect(updated.result).toMatchObject({ scope_id: scopeId, name: 'Shop 2', session_ttl: 900, rate_limit_user_per_minute: 7 });
 
-    const listed = await adminCall(harness.url, 'listScopes', {}, TOKEN);
-    expect(listed.result.scopes.map((scope: { scope_id: string }) => scope.scope_id)).toContain(scopeId);
+    const listed = await adminCall<{ scopes: Array<{ scope_id: string }> }>(harness.url, 'listScopes', {}, TOKEN);
+    expect(listed.result!.scopes.map((scope) => scope.scope_id)).toContain(scopeId);
 
     const client = new RpcClient(harness.url, scopeId, harness.publicKey);
-    await expect(register(client, platform(), `user-${randomUUID().slice(0, 8)}`)).resolves.toMatchObject({ account_id: expect.any(String) });
+    await expect(register(client, platform(), `user-${randomUUID().slice(0, 8)}`)).resolves.toMatchObject({ account_id: match.any(String) });
   });
 
   it('should answer scope_not_found and invalid_params for bad updates', async () => {

@@ -8,10 +8,17 @@ import { runAuditCli } from '../../src/audit/audit-cli.js';
 import { describeForBackends } from '../support/backends.js';
 import { completeAuthentication, initiateAuthentication, register, sessionCall, signIn } from '../support/ceremonies.js';
 import { startGateway, type Harness } from '../support/gateway-harness.js';
+import { match } from '../support/match.js';
 import { adminCall } from '../admin/admin-rpc.js';
 
 const TOKEN = randomBytes(32).toString('base64url');
 const platform = () => new SoftAuthenticator({ algorithm: 'EdDSA', attestation: 'none' });
+
+/** The parts of a getAuditLog result these tests read. */
+interface AuditLogPage {
+  events: Array<{ event: string; account_id: string | null; reason: string | null; client_ip: string | null; request_id: string }>;
+  next_after_id: number | null;
+}
 
 describeForBackends('audit log', (backend) => {
   let harness: Harness;
@@ -46,8 +53,8 @@ describeForBackends('audit log', (backend) => {
     await sessionCall(client, session, 'logout');
     await adminCall(harness.url, 'disableAccount', { scope_id: scopeId, account_id }, TOKEN);
 
-    const page = await adminCall(harness.url, 'getAuditLog', { scope_id: scopeId }, TOKEN);
-    const events = page.result.events as Array<{ event: string; account_id: string | null; reason: string | null; client_ip: string | null; request_id: string }>;
+    const page = await adminCall<AuditLogPage>(harness.url, 'getAuditLog', { scope_id: scopeId }, TOKEN);
+    const events = page.result!.events;
     expect(events.map((e) => [e.event, e.reason])).toEqual([
       ['registration', null],
       ['sign_in_succeeded', null],
@@ -59,13 +66,13 @@ describeForBackends('audit log', (backend) => {
       ['account_disabled', null],
     ]);
     for (const e of events.filter((e) => e.event !== 'sign_in_failed')) expect(e.account_id).toBe(account_id);
-    expect(events[0]).toMatchObject({ client_ip: expect.stringMatching(/127\.0\.0\.1/), request_id: expect.any(String) });
-    expect(page.result.next_after_id).toBeNull();
+    expect(events[0]).toMatchObject({ client_ip: match.stringMatching(/127\.0\.0\.1/), request_id: match.any(String) });
+    expect(page.result!.next_after_id).toBeNull();
 
     // Paging: two at a time, continuing after the last id seen.
-    const firstTwo = await adminCall(harness.url, 'getAuditLog', { scope_id: scopeId, limit: 2 }, TOKEN);
-    const nextTwo = await adminCall(harness.url, 'getAuditLog', { scope_id: scopeId, limit: 2, after_id: firstTwo.result.next_after_id }, TOKEN);
-    expect(nextTwo.result.events.map((e: { event: string }) => e.event)).toEqual(['sign_in_failed', 'credential_added']);
+    const firstTwo = await adminCall<AuditLogPage>(harness.url, 'getAuditLog', { scope_id: scopeId, limit: 2 }, TOKEN);
+    const nextTwo = await adminCall<AuditLogPage>(harness.url, 'getAuditLog', { scope_id: scopeId, limit: 2, after_id: firstTwo.result!.next_after_id }, TOKEN);
+    expect(nextTwo.result!.events.map((e) => e.event)).toEqual(['sign_in_failed', 'credential_added']);
 
     // The operator's CLI reads the same log from the store, one JSON object per line.
     const env = harness.env;

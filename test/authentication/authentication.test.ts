@@ -4,6 +4,7 @@ import { addressOf } from '../../src/identity/account-key.js';
 import { describeForBackends } from '../support/backends.js';
 import { completeAuthentication, initiateAuthentication, register, sessionCall, signIn } from '../support/ceremonies.js';
 import { startGateway, TEST_ORIGIN, type Harness } from '../support/gateway-harness.js';
+import { match } from '../support/match.js';
 import { SoftAuthenticator } from '../../scripts/lib/soft-authenticator.js';
 import { open, seal, RpcClient } from '../../scripts/lib/rpc-client.js';
 
@@ -261,7 +262,7 @@ describeForBackends('sign-in, sessions and passkey management through the real e
         username: username.toLowerCase(),
         display_name: username,
         address: decodeJwt(jwt).address,
-        created_at: expect.any(String),
+        created_at: match.any(String),
       });
     });
 
@@ -318,8 +319,8 @@ describeForBackends('sign-in, sessions and passkey management through the real e
           credential_id: authenticator.credentials[0]!.id,
           name: 'iCloud Keychain (Managed)',
           provider: 'iCloud Keychain (Managed)',
-          created_at: expect.any(String),
-          last_used_at: expect.any(String),
+          created_at: match.any(String),
+          last_used_at: match.any(String),
           transports: ['internal'],
           device_type: 'multiDevice',
           backed_up: true,

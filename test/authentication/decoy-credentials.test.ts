@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { decoyCredentials, emptyShapeSample, shapeSample } from '../../src/authentication/decoy-credentials.js';
 import type { CredentialShape } from '../../src/stores/account-store.js';
+import { match } from '../support/match.js';
 
 const secret = Buffer.alloc(32, 7);
 const scopeId = '3f0c9a52-5b7e-4d7e-9c1a-0d6f1b2c3d4e';
@@ -80,7 +81,7 @@ describe('decoyCredentials (stand-ins for an unknown username)', () => {
   it('should answer a scope without accounts with one 32-byte stand-in, as before samples existed', () => {
     const digest = createHmac('sha256', secret).update(`decoy-credential\0${scopeId}\0nobody`, 'utf8').digest();
     const answer = decoyCredentials(secret, scopeId, 'nobody', emptyShapeSample);
-    expect(answer).toEqual([{ id: digest.toString('base64url'), transports: expect.any(Array) }]);
+    expect(answer).toEqual([{ id: digest.toString('base64url'), transports: match.any(Array) }]);
     expect([['internal'], ['hybrid', 'internal'], ['usb']]).toContainEqual(answer[0]!.transports);
     // Accounts without passkeys (which the stores leave out anyway) make no shape.
     expect(decoyCredentials(secret, scopeId, 'nobody', shapeSample([[], []]))).toEqual(answer);

@@ -18,7 +18,7 @@ export async function launchChromiumOrSkip(suite: string): Promise<Browser | nul
     return await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: FLAGS, timeout: 20_000 });
   } catch (error) {
     const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    if (process.env.CI === 'true') throw new Error(`CI=true and Chromium (${CHROMIUM_PATH}) could not start, refusing to skip ${suite}: ${detail}`);
+    if (process.env.CI === 'true') throw new Error(`CI=true and Chromium (${CHROMIUM_PATH}) could not start, refusing to skip ${suite}: ${detail}`, { cause: error });
     const bar = '='.repeat(78);
     console.warn(
       [

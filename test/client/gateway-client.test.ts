@@ -11,17 +11,19 @@ import { startGateway, type Harness } from '../support/gateway-harness.js';
 class OneRecordStorage implements ClientStateStorage {
   readonly calls: string[] = [];
   constructor(public record?: StoredClientState) {}
-  async load(): Promise<StoredClientState | undefined> {
+  load(): Promise<StoredClientState | undefined> {
     this.calls.push('load');
-    return this.record;
+    return Promise.resolve(this.record);
   }
-  async save(_id: string, state: StoredClientState): Promise<void> {
+  save(_id: string, state: StoredClientState): Promise<void> {
     this.calls.push('save');
     this.record = state;
+    return Promise.resolve();
   }
-  async remove(_id: string, session: string): Promise<void> {
+  remove(_id: string, session: string): Promise<void> {
     this.calls.push('remove');
     if (this.record?.session === session) this.record = undefined;
+    return Promise.resolve();
   }
 }
 
@@ -134,7 +136,7 @@ describe('GatewayClient without a browser', () => {
       storage: new OneRecordStorage(stored),
       onReauthenticate: (action) => asked.push(action),
       fetch: async (url, init) => {
-        sent.push(JSON.parse(init.body).method);
+        sent.push((JSON.parse(init.body) as { method: string }).method);
         return fetch(url, init);
       },
     });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { startGateway, TEST_ORIGIN, type Harness } from '../support/gateway-harness.js';
+import { match } from '../support/match.js';
 
 describe('HTTP edge and JSON-RPC 2.0', () => {
   let harness: Harness;
@@ -30,7 +31,7 @@ describe('HTTP edge and JSON-RPC 2.0', () => {
     expect(reply).toEqual({
       jsonrpc: '2.0',
       id: 1,
-      result: { public_key: harness.publicKey, algorithm: 'RSA-OAEP-256', key_id: expect.any(String) },
+      result: { public_key: harness.publicKey, algorithm: 'RSA-OAEP-256', key_id: match.any(String) },
     });
     expect(Buffer.from(harness.publicKey, 'base64').subarray(0, 2).toString('hex')).toBe('3082'); // DER SEQUENCE
   });

@@ -50,8 +50,8 @@ const thumbprint = 'client-key-thumbprint';
 /** An account store holding the account and its passkey, for the session check to read. */
 async function accountsWithAccount(): Promise<SqliteAccountStore> {
   const accounts = new SqliteAccountStore(':memory:');
-  const { scope_id: _id, created_at: _c, updated_at: _u, ...settings } = scope;
-  await accounts.createScope({ ...settings, scope_id: scope.scope_id });
+  // A Scope is a NewScope with timestamps, which the store sets itself.
+  await accounts.createScope(scope);
   await accounts.createAccountWithCredential(account, credential);
   return accounts;
 }

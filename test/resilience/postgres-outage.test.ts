@@ -71,10 +71,10 @@ describeWithPostgres('PostgreSQL dropping, refusing and stalling connections und
       await direct.connect();
       try {
         const schema = harness.env.DATABASE_SCHEMA;
-        const orphans = await direct.query(
+        const orphans = await direct.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM "${schema}".accounts a WHERE NOT EXISTS (SELECT 1 FROM "${schema}".credentials c WHERE c.account_id = a.account_id)`,
         );
-        expect(orphans.rows[0].n).toBe(0);
+        expect(orphans.rows[0]!.n).toBe(0);
       } finally {
         await direct.end();
       }

@@ -26,7 +26,12 @@ export class TcpFaultProxy {
     const previous = this.mode;
     this.mode = mode;
     if (mode === 'drop' || (previous === 'stall' && mode === 'pass')) this.destroyAll();
-    if (mode === 'stall') for (const { client, upstream } of this.pairs) (client.pause(), upstream.pause());
+    if (mode === 'stall') {
+      for (const { client, upstream } of this.pairs) {
+        client.pause();
+        upstream.pause();
+      }
+    }
   }
 
   async close(): Promise<void> {
@@ -50,7 +55,10 @@ export class TcpFaultProxy {
     upstream.on('close', forget);
     client.pipe(upstream);
     upstream.pipe(client);
-    if (this.mode === 'stall') (client.pause(), upstream.pause());
+    if (this.mode === 'stall') {
+      client.pause();
+      upstream.pause();
+    }
   }
 
   private destroyAll(): void {

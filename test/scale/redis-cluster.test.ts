@@ -30,10 +30,10 @@ describeWithRedisBinaries('on a local three-master Redis Cluster', () => {
     await cluster?.stop();
   });
 
-  runChallengeStoreContract('RedisChallengeStore (Cluster)', async () => {
+  runChallengeStoreContract('RedisChallengeStore (Cluster)', () => {
     storeCount += 1;
     const store = new RedisChallengeStore({ redis: createRedisClusterClient(cluster.nodes.map((node) => `redis://${node}`)), keyPrefix: `${prefix}${storeCount}:` });
-    return { store, cleanup: () => store.close() };
+    return Promise.resolve({ store, cleanup: () => store.close() });
   });
 
   test('keys of many ids spread over the masters, and each is consumed exactly once', async () => {

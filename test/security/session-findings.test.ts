@@ -309,7 +309,7 @@ describeForBackends('session review findings, through the real endpoint', (backe
       const junk = randomBytes(256).toString('base64');
       outcomes.push((await client.call('getAccount', {}, { 'x-forwarded-for': '192.0.2.10', 'x-encrypted-key': junk, 'x-encrypted-user': '' })).error?.data);
     }
-    expect(outcomes).toEqual([...Array(5).fill('envelope_invalid'), ...Array(7).fill('rate_limited')]);
+    expect(outcomes).toEqual([...Array<string>(5).fill('envelope_invalid'), ...Array<string>(7).fill('rate_limited')]);
     expect(unwrapCacheStats().misses - before.misses).toBe(5);
 
     // Each call of a batch counts.

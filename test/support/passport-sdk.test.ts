@@ -6,17 +6,33 @@ import {
   generateRegistrationOptions,
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
-  type WebAuthnCredential,
+  type AuthenticationResponseJSON,
+  type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { SoftAuthenticator } from '../../scripts/lib/soft-authenticator.js';
+import { match } from './match.js';
 import { attestationJSON, createPassportClient, type SignerMode } from './passport-sdk.js';
+
+/** A JSON-RPC request as the SDK sends it; each method sends some of these params. */
+interface SdkRequest {
+  jsonrpc: string;
+  id: number;
+  method: string;
+  params: {
+    encrypted_user: string;
+    challenge_id?: string;
+    encrypted_attestation?: string;
+    encrypted_assertion?: string;
+    regenerate_seed?: boolean;
+  };
+}
 
 interface Recorded {
   method: string;
   url: string;
   headers: IncomingHttpHeaders;
-  body: any;
+  body: SdkRequest | undefined;
 }
 
 type Handler = (req: Recorded) => { status?: number; body: unknown };
@@ -28,7 +44,7 @@ async function startServer(handler: Handler): Promise<{ url: string; requests: R
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8');
-      const rec: Recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: text ? JSON.parse(text) : undefined };
+      const rec: Recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: text ? (JSON.parse(text) as SdkRequest) : undefined };
       requests.push(rec);
       let out: { status?: number; body: unknown };
       try {
@@ -82,7 +98,7 @@ describe('Passport SDK against a local recording server', () => {
 
   it('initiateRegistration: headers, body, key unwrap, envelopes', async () => {
     srv = await startServer((req) => ({
-      body: { jsonrpc: '2.0', id: req.body.id, error: { code: -32000, message: 'nope', data: 'test_reason' } },
+      body: { jsonrpc: '2.0', id: req.body?.id, error: { code: -32000, message: 'nope', data: 'test_reason' } },
     }));
     const authenticator = new SoftAuthenticator({ algorithm: 'EdDSA', attestation: 'none' });
     const passport = await createPassportClient({ url: srv.url, scopeId: SCOPE_ID, publicKeyBase64, authenticator, origin: ORIGIN });
@@ -99,11 +115,11 @@ describe('Passport SDK against a local recording server', () => {
     expect(typeof req!.headers['x-encrypted-key']).toBe('string');
     expect(typeof req!.headers['x-encrypted-user']).toBe('string');
     expect(req!.headers['x-encrypted-session']).toBeUndefined();
-    expect(req!.body).toEqual({ jsonrpc: '2.0', id: 1, method: 'initiateRegistration', params: { encrypted_user: expect.any(String) } });
+    expect(req!.body).toEqual({ jsonrpc: '2.0', id: 1, method: 'initiateRegistration', params: { encrypted_user: match.any(String) } });
 
     const key = unwrapKey(privateKey, req!.headers['x-encrypted-key'] as string);
     expect(open(key, req!.headers['x-encrypted-user'] as string)).toBe('null');
-    expect(JSON.parse(open(key, req!.body.params.encrypted_user))).toEqual({ username: 'alice', userDisplayName: 'Alice A' });
+    expect(JSON.parse(open(key, req!.body!.params.encrypted_user))).toEqual({ username: 'alice', userDisplayName: 'Alice A' });
     // Same AES key for the instance's lifetime
     expect(passport.encryptedAesKey).toBe(req!.headers['x-encrypted-key']);
   });
@@ -125,22 +141,27 @@ describe('Passport SDK against a local recording server', () => {
   describe.each<[SignerMode]>([['webauthn-signer'], ['direct']])('full ceremonies, signer mode %s', (mode) => {
     it('register() then authenticate()', async () => {
       const challenges = new Map<string, string>();
-      let credential: WebAuthnCredential | undefined;
       let userId: string | undefined;
       const k1 = secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), true);
       const k1Hex = Buffer.from(k1).toString('hex');
-      const seen: Record<string, any> = {};
+      const seen: {
+        initUser?: string;
+        attestation?: RegistrationResponseJSON;
+        regChallenge?: string;
+        assertion?: AuthenticationResponseJSON;
+        authChallenge?: string;
+      } = {};
 
       const handler: Handler = (req) => {
         const key = unwrapKey(privateKey, req.headers['x-encrypted-key'] as string);
-        const { method, params, id } = req.body;
+        const { method, params, id } = req.body!;
         const ok = (result: unknown) => ({ body: { jsonrpc: '2.0', id, result } });
-        const user = JSON.parse(open(key, params.encrypted_user));
+        const user = JSON.parse(open(key, params.encrypted_user)) as { username: string };
         const cid = randomBytes(8).toString('hex');
         switch (method) {
           case 'initiateRegistration': {
-            // generateRegistrationOptions is async; precomputed below via pending promise
-            const opts = pendingReg!;
+            // generateRegistrationOptions is async: its options are made below, before register() calls here.
+            const opts = pendingReg;
             challenges.set(cid, opts.challenge);
             userId = opts.user.id;
             seen.initUser = params.encrypted_user;
@@ -148,19 +169,19 @@ describe('Passport SDK against a local recording server', () => {
           }
           case 'completeRegistration': {
             expect(params.encrypted_user).toBe(seen.initUser);
-            seen.attestation = JSON.parse(open(key, params.encrypted_attestation));
-            seen.regChallenge = challenges.get(params.challenge_id);
+            seen.attestation = JSON.parse(open(key, params.encrypted_attestation!)) as RegistrationResponseJSON;
+            seen.regChallenge = challenges.get(params.challenge_id!);
             return ok({ account_id: 'acct-1', identifier_hash: 'hash-1', username: user.username });
           }
           case 'initiateAuthentication': {
             expect(params.regenerate_seed).toBe(false);
-            const opts = pendingAuth!;
+            const opts = pendingAuth;
             challenges.set(cid, opts.challenge);
             return ok({ challenge_id: cid, encrypted_request_challenge: seal(key, JSON.stringify({ publicKey: opts })) });
           }
           case 'completeAuthentication': {
-            seen.assertion = JSON.parse(open(key, params.encrypted_assertion));
-            seen.authChallenge = challenges.get(params.challenge_id);
+            seen.assertion = JSON.parse(open(key, params.encrypted_assertion!)) as AuthenticationResponseJSON;
+            seen.authChallenge = challenges.get(params.challenge_id!);
             const payload = Buffer.from(JSON.stringify({ sub: 'acct-1', public_key: k1Hex })).toString('base64url');
             return ok({ encrypted_jwt: seal(key, `eyJhbGciOiJub25lIn0.${payload}.c2ln`) });
           }
@@ -168,14 +189,12 @@ describe('Passport SDK against a local recording server', () => {
             throw new Error(`unexpected ${method}`);
         }
       };
-      let pendingReg: Awaited<ReturnType<typeof generateRegistrationOptions>> | undefined;
-      let pendingAuth: Awaited<ReturnType<typeof generateAuthenticationOptions>> | undefined;
       srv = await startServer(handler);
 
       const authenticator = new SoftAuthenticator({ algorithm: 'ES256', attestation: 'packed-self' });
       const passport = await createPassportClient({ url: srv.url, scopeId: SCOPE_ID, publicKeyBase64, authenticator, origin: ORIGIN, mode });
 
-      pendingReg = await generateRegistrationOptions({
+      const pendingReg = await generateRegistrationOptions({
         rpName: 'Toy',
         rpID: RP_ID,
         userName: 'alice',
@@ -183,33 +202,35 @@ describe('Passport SDK against a local recording server', () => {
         authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
         preferredAuthenticatorType: 'localDevice', // adds `hints`, which webauthn-json drops
       });
-      const reg = await passport.register({ username: 'alice', userDisplayName: 'Alice' });
+      const reg = (await passport.register({ username: 'alice', userDisplayName: 'Alice' })) as { attestation: unknown };
       expect(reg).toMatchObject({ jsonrpc: '2.0', id: 1, result: { account_id: 'acct-1', identifier_hash: 'hash-1' } });
       expect(attestationJSON(reg.attestation)).toEqual(seen.attestation);
 
       // What the gateway receives: a PublicKeyCredential.toJSON()
       // (key order differs: webauthn-json emits type first; order is irrelevant to JSON consumers)
-      expect(Object.keys(seen.attestation).sort()).toEqual(['authenticatorAttachment', 'clientExtensionResults', 'id', 'rawId', 'response', 'type']);
-      expect(seen.attestation).toMatchObject({ type: 'public-key', authenticatorAttachment: 'platform', clientExtensionResults: {} });
-      expect(Object.keys(seen.attestation.response).sort()).toEqual(['attestationObject', 'clientDataJSON', 'transports']);
+      const attestation = seen.attestation!;
+      expect(Object.keys(attestation).sort()).toEqual(['authenticatorAttachment', 'clientExtensionResults', 'id', 'rawId', 'response', 'type']);
+      expect(attestation).toMatchObject({ type: 'public-key', authenticatorAttachment: 'platform', clientExtensionResults: {} });
+      expect(Object.keys(attestation.response).sort()).toEqual(['attestationObject', 'clientDataJSON', 'transports']);
       const vr = await verifyRegistrationResponse({
-        response: seen.attestation,
-        expectedChallenge: seen.regChallenge,
+        response: attestation,
+        expectedChallenge: seen.regChallenge!,
         expectedOrigin: ORIGIN,
         expectedRPID: RP_ID,
         requireUserVerification: true,
       });
       expect(vr.verified).toBe(true);
-      credential = vr.registrationInfo!.credential;
+      const credential = vr.registrationInfo!.credential;
 
-      pendingAuth = await generateAuthenticationOptions({ rpID: RP_ID, allowCredentials: [{ id: credential.id }], userVerification: 'required' });
-      const [headers, address] = await passport.authenticate({ username: 'alice', userDisplayName: 'Alice' });
-      expect(Object.keys(seen.assertion).sort()).toEqual(['authenticatorAttachment', 'clientExtensionResults', 'id', 'rawId', 'response', 'type']);
-      expect(Object.keys(seen.assertion.response).sort()).toEqual(['authenticatorData', 'clientDataJSON', 'signature', 'userHandle']);
-      expect(seen.assertion.response.userHandle).toBe(userId);
+      const pendingAuth = await generateAuthenticationOptions({ rpID: RP_ID, allowCredentials: [{ id: credential.id }], userVerification: 'required' });
+      const [headers, address] = (await passport.authenticate({ username: 'alice', userDisplayName: 'Alice' })) as [Record<string, string>, string];
+      const assertion = seen.assertion!;
+      expect(Object.keys(assertion).sort()).toEqual(['authenticatorAttachment', 'clientExtensionResults', 'id', 'rawId', 'response', 'type']);
+      expect(Object.keys(assertion.response).sort()).toEqual(['authenticatorData', 'clientDataJSON', 'signature', 'userHandle']);
+      expect(assertion.response.userHandle).toBe(userId);
       const va = await verifyAuthenticationResponse({
-        response: seen.assertion,
-        expectedChallenge: seen.authChallenge,
+        response: assertion,
+        expectedChallenge: seen.authChallenge!,
         expectedOrigin: ORIGIN,
         expectedRPID: RP_ID,
         credential,
@@ -220,7 +241,7 @@ describe('Passport SDK against a local recording server', () => {
 
       expect(Object.keys(headers).sort()).toEqual(['X-Encrypted-Key', 'X-Encrypted-Session', 'X-Encrypted-User', 'X-Scope-Id']);
       expect(address).toMatch(/^0x[0-9a-f]{40}$/);
-      expect(srv.requests.map((r) => r.body.method)).toEqual([
+      expect(srv.requests.map((r) => r.body?.method)).toEqual([
         'initiateRegistration',
         'completeRegistration',
         'initiateAuthentication',

@@ -20,8 +20,12 @@
  *   installs a shim for them.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Passport, type Network } from '@0xpass/passport';
-import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import { Passport } from '@0xpass/passport';
+import type {
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialDescriptorJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+} from '@simplewebauthn/server';
 import { SoftAuthenticator, b64url, fromB64url, type CeremonyOverrides } from '../../scripts/lib/soft-authenticator.js';
 
 export type SignerMode = 'webauthn-signer' | 'direct';
@@ -43,12 +47,12 @@ export interface SoftSignerOptions {
   overrides?: OverridesHook;
 }
 
-/** The signer interface the Passport SDK calls. */
+/** The signer interface the Passport SDK calls. What create and sign resolve to, it JSON-encodes and sends. */
 export interface PassportSigner {
-  create(options: unknown): Promise<any>;
-  sign(options: unknown): Promise<any>;
+  create(options: unknown): Promise<unknown>;
+  sign(options: unknown): Promise<unknown>;
   getHeaderName(): string;
-  getAllowCredentials(): Promise<{ key: any[]; webauthn: any[] }>;
+  getAllowCredentials(): Promise<{ key: unknown[]; webauthn: unknown[] }>;
 }
 
 export interface PassportClientOptions extends SoftSignerOptions {
@@ -73,8 +77,25 @@ const SHIM = Symbol.for('passkey-gateway.soft-navigator-credentials');
 
 // ---------- ArrayBuffer <-> base64url helpers for the navigator shim ----------
 
-const toBuf = (u8: Uint8Array): ArrayBuffer => u8.slice().buffer as ArrayBuffer;
-const bufToB64url = (b: ArrayBuffer | ArrayBufferView): string =>
+/** A BufferSource: how webauthn-json hands the binary fields of the options to navigator.credentials. */
+type Binary = ArrayBuffer | ArrayBufferView;
+type WithBinaryId<T extends { id: string }> = Omit<T, 'id'> & { id: Binary };
+
+/** `publicKey` of what navigator.credentials.create gets: the JSON options with challenge and ids decoded. */
+type CreationOptions = Omit<PublicKeyCredentialCreationOptionsJSON, 'challenge' | 'user' | 'excludeCredentials'> & {
+  challenge: Binary;
+  user: WithBinaryId<PublicKeyCredentialCreationOptionsJSON['user']>;
+  excludeCredentials?: WithBinaryId<PublicKeyCredentialDescriptorJSON>[];
+};
+
+/** `publicKey` of what navigator.credentials.get gets. */
+type RequestOptions = Omit<PublicKeyCredentialRequestOptionsJSON, 'challenge' | 'allowCredentials'> & {
+  challenge: Binary;
+  allowCredentials?: WithBinaryId<PublicKeyCredentialDescriptorJSON>[];
+};
+
+const toBuf = (u8: Uint8Array): ArrayBuffer => u8.slice().buffer;
+const bufToB64url = (b: Binary): string =>
   b64url(b instanceof ArrayBuffer ? new Uint8Array(b) : new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
 
 function notAllowed(message: string): Error {
@@ -83,20 +104,20 @@ function notAllowed(message: string): Error {
   return e;
 }
 
-function creationOptionsToJSON(pk: any): PublicKeyCredentialCreationOptionsJSON {
+function creationOptionsToJSON({ challenge, user, excludeCredentials, ...rest }: CreationOptions): PublicKeyCredentialCreationOptionsJSON {
   return {
-    ...pk,
-    challenge: bufToB64url(pk.challenge),
-    user: { ...pk.user, id: bufToB64url(pk.user.id) },
-    ...(pk.excludeCredentials ? { excludeCredentials: pk.excludeCredentials.map((c: any) => ({ ...c, id: bufToB64url(c.id) })) } : {}),
+    ...rest,
+    challenge: bufToB64url(challenge),
+    user: { ...user, id: bufToB64url(user.id) },
+    ...(excludeCredentials ? { excludeCredentials: excludeCredentials.map((c) => ({ ...c, id: bufToB64url(c.id) })) } : {}),
   };
 }
 
-function requestOptionsToJSON(pk: any): PublicKeyCredentialRequestOptionsJSON {
+function requestOptionsToJSON({ challenge, allowCredentials, ...rest }: RequestOptions): PublicKeyCredentialRequestOptionsJSON {
   return {
-    ...pk,
-    challenge: bufToB64url(pk.challenge),
-    ...(pk.allowCredentials ? { allowCredentials: pk.allowCredentials.map((c: any) => ({ ...c, id: bufToB64url(c.id) })) } : {}),
+    ...rest,
+    challenge: bufToB64url(challenge),
+    ...(allowCredentials ? { allowCredentials: allowCredentials.map((c) => ({ ...c, id: bufToB64url(c.id) })) } : {}),
   };
 }
 
@@ -113,20 +134,31 @@ class SoftPublicKeyCredential {
   }
 }
 
+/** The browser globals the shim provides, as far as WebauthnSigner and webauthn-json use them. */
+interface BrowserWindow {
+  PublicKeyCredential?: unknown;
+}
+interface BrowserNavigator {
+  credentials?: { [SHIM]?: true };
+}
+
+/** Defines a global the way a browser's are (configurable, writable) and returns its value. */
+function defineGlobal<T>(name: string, value: T): T {
+  Object.defineProperty(globalThis, name, { value, configurable: true, writable: true });
+  return value;
+}
+
 /** Install `window.PublicKeyCredential` and `navigator.credentials` backed by the ALS-bound authenticator. Idempotent. */
 export function installNavigatorShim(): void {
-  const g = globalThis as any;
+  const g = globalThis as { window?: BrowserWindow; navigator?: BrowserNavigator };
   if (g.navigator?.credentials?.[SHIM]) return;
-  if (typeof g.window === 'undefined') {
-    Object.defineProperty(g, 'window', { value: {}, configurable: true, writable: true });
-  }
-  if (!g.window.PublicKeyCredential) g.window.PublicKeyCredential = SoftPublicKeyCredential;
-  if (typeof g.navigator === 'undefined') {
-    Object.defineProperty(g, 'navigator', { value: {}, configurable: true, writable: true });
-  }
+  const win = g.window ?? defineGlobal<BrowserWindow>('window', {});
+  if (!win.PublicKeyCredential) win.PublicKeyCredential = SoftPublicKeyCredential;
+  const nav = g.navigator ?? defineGlobal<BrowserNavigator>('navigator', {});
   const credentials = {
     [SHIM]: true,
-    async create(options: any) {
+    // eslint-disable-next-line @typescript-eslint/require-await -- navigator.credentials answers with a Promise: a throw here must become a rejection, as in a browser
+    async create(options: { publicKey: CreationOptions }) {
       const ctx = als.getStore();
       if (!ctx) throw notAllowed('navigator.credentials.create called outside a SoftAuthenticator signer');
       const json = ctx.authenticator.createCredential(creationOptionsToJSON(options.publicKey), ctx.origin, ctx.overrides?.('create'));
@@ -138,7 +170,8 @@ export function installNavigatorShim(): void {
         getTransports: () => [...transports],
       });
     },
-    async get(options: any) {
+    // eslint-disable-next-line @typescript-eslint/require-await -- navigator.credentials answers with a Promise: a throw here must become a rejection, as in a browser
+    async get(options: { publicKey: RequestOptions }) {
       const ctx = als.getStore();
       if (!ctx) throw notAllowed('navigator.credentials.get called outside a SoftAuthenticator signer');
       const json = ctx.authenticator.getAssertion(requestOptionsToJSON(options.publicKey), ctx.origin, ctx.overrides?.('get'));
@@ -152,15 +185,14 @@ export function installNavigatorShim(): void {
       });
     },
   };
-  Object.defineProperty(g.navigator, 'credentials', { value: credentials, configurable: true, writable: true });
+  Object.defineProperty(nav, 'credentials', { value: credentials, configurable: true, writable: true });
 }
 
 // Non-literal specifier: keeps tsc from loading webauthn-signer's d.ts, which has
 // `/// <reference lib="dom" />` and would pull the DOM lib into the whole test compilation.
 const WEBAUTHN_SIGNER_PKG: string = '@0xpass/webauthn-signer';
 
-interface WebauthnSignerLike extends PassportSigner {}
-type WebauthnSignerCtor = new (config: { rpId: string; rpName: string }) => WebauthnSignerLike;
+type WebauthnSignerCtor = new (config: { rpId: string; rpName: string }) => PassportSigner;
 let webauthnSignerCtor: Promise<WebauthnSignerCtor> | undefined;
 
 function missingPublicKey(options: unknown): boolean {
@@ -171,18 +203,20 @@ export async function createSoftSigner(opts: SoftSignerOptions): Promise<Passpor
   const ctx: Ctx = { authenticator: opts.authenticator, origin: opts.origin, ...(opts.overrides ? { overrides: opts.overrides } : {}) };
   if ((opts.mode ?? 'webauthn-signer') === 'direct') {
     return {
+      // eslint-disable-next-line @typescript-eslint/require-await -- the SDK's signer answers with a Promise: a throw here must become a rejection
       async create(options) {
         if (missingPublicKey(options)) throw new Error('Missing key: publicKey');
         const pk = (options as { publicKey: PublicKeyCredentialCreationOptionsJSON }).publicKey;
         return ctx.authenticator.createCredential(pk, ctx.origin, ctx.overrides?.('create'));
       },
+      // eslint-disable-next-line @typescript-eslint/require-await -- the SDK's signer answers with a Promise: a throw here must become a rejection
       async sign(options) {
         if (missingPublicKey(options)) throw new Error('Missing key: publicKey');
         const pk = (options as { publicKey: PublicKeyCredentialRequestOptionsJSON }).publicKey;
         return ctx.authenticator.getAssertion(pk, ctx.origin, ctx.overrides?.('get'));
       },
       getHeaderName: () => 'X-Encrypted-WebAuthn-Signature',
-      getAllowCredentials: async () => ({ key: [], webauthn: [] }),
+      getAllowCredentials: () => Promise.resolve({ key: [], webauthn: [] }),
     };
   }
   installNavigatorShim();
@@ -201,10 +235,13 @@ export async function createSoftSigner(opts: SoftSignerOptions): Promise<Passpor
 /** A Passport SDK instance, encryption set up, whose signer is the given SoftAuthenticator. */
 export async function createPassportClient(opts: PassportClientOptions): Promise<Passport> {
   const signer = opts.signer ?? (await createSoftSigner(opts));
+  // The SDK's declarations import their types from './types' without an extension, which NodeNext
+  // resolution cannot follow, so `signer` and `network` are typed `any` here. `network` is really
+  // just the URL axios posts to (declared as the `Network` enum).
   const passport = new Passport({
     scopeId: opts.scopeId,
-    signer: signer as ConstructorParameters<typeof Passport>[0]['signer'],
-    network: opts.url as unknown as Network,
+    signer,
+    network: opts.url,
     enclavePublicKey: opts.publicKeyBase64,
     allowSessions: opts.allowSessions ?? true,
   });
@@ -213,6 +250,6 @@ export async function createPassportClient(opts: PassportClientOptions): Promise
 }
 
 /** Raw credential JSON from what `register()` puts in `.attestation` (JSON in 'direct' mode, a PublicKeyCredential-like with toJSON() otherwise). */
-export function attestationJSON(attestation: unknown): any {
+export function attestationJSON(attestation: unknown): unknown {
   return JSON.parse(JSON.stringify(attestation));
 }

@@ -74,8 +74,9 @@ export async function runPlan(fx: RunnerFixture, plan: Plan, tally: Tally): Prom
       (response) => `HTTP ${response.status}`,
       (retryError: unknown) => (retryError instanceof Error ? retryError.name : 'error'),
     );
-    const cause = error instanceof Error ? `${error.name} ${error.message} ${String(error.cause ?? '')}` : String(error);
-    throw new Error(`${http.family}: no answer (${cause}; sent again: ${again})\n  request: ${http.method} ${JSON.stringify(http.headers).slice(0, 300)} ${JSON.stringify(http.body.slice(0, 300))}`);
+    // fetch's own error says only "fetch failed"; the socket error is its cause.
+    const cause = error instanceof Error ? `${error.name} ${error.message} ${error.cause instanceof Error ? String(error.cause) : ''}` : String(error);
+    throw new Error(`${http.family}: no answer (${cause}; sent again: ${again})\n  request: ${http.method} ${JSON.stringify(http.headers).slice(0, 300)} ${JSON.stringify(http.body.slice(0, 300))}`, { cause: error });
   }
   tally.requests += 1;
   tally.msByFamily[plan.family.replace(/^(envelope|key-header|session)-.*/, '$1')] = (tally.msByFamily[plan.family.replace(/^(envelope|key-header|session)-.*/, '$1')] ?? 0) + Math.round(performance.now() - startedAt);
