@@ -16,7 +16,7 @@ import fc from 'fast-check';
 import { createGateway, type Gateway } from '../src/app.js';
 import { loadConfig } from '../src/config/config.js';
 import { createLogger } from '../src/log/logger.js';
-import { scopeSettingsSchema } from '../src/scopes/scope.js';
+import { scopeSettingsSchema } from '../src/domain/scope.js';
 import { ceremoniesFor } from './lib/ceremonies.js';
 import { hostilePlans, type Plan } from './lib/hostile/hostile-requests.js';
 import { newTally, prepareFixture, runPlan, type Tally } from './lib/hostile/hostile-runner.js';

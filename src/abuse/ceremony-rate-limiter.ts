@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { GatewayError } from '../errors/gateway-error.js';
-import type { Scope } from '../scopes/scope.js';
+import type { Scope } from '../domain/scope.js';
 import type { RedisLike } from '../stores/redis-client.js';
 
 const WINDOW_SECONDS = 60;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AUDIT_PAGE_MAX, auditEventSchema } from '../audit/audit-event.js';
+import { AUDIT_PAGE_MAX, auditEventSchema } from '../domain/audit-event.js';
 import { adminMethod } from '../rpc/rpc-method.js';
 import type { AccountStore } from '../stores/account-store.js';
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { adminMethod } from '../rpc/rpc-method.js';
-import { scopeSchema, scopeSettingsSchema } from '../scopes/scope.js';
+import { scopeSchema, scopeSettingsSchema } from '../domain/scope.js';
 import type { ScopeRegistry } from '../scopes/scope-registry.js';
 import type { AccountStore } from '../stores/account-store.js';
 

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { cliConfig, isCliResult, type CliResult } from '../cli/cli-runner.js';
 import { openStores } from '../stores/open-stores.js';
-import { AUDIT_PAGE_MAX } from './audit-event.js';
+import { AUDIT_PAGE_MAX } from '../domain/audit-event.js';
 import { parseSince } from './since.js';
 
 const USAGE = `usage: npm run -s audit -- --scope SCOPE_ID [--since 2026-01-31T00:00:00Z | 24h | 7d] [--limit N]

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { AccountStore } from '../stores/account-store.js';
-import type { AuditEventName, NewAuditEvent } from './audit-event.js';
+import type { AuditEventName, NewAuditEvent } from '../domain/audit-event.js';
 
 /** Who did something, as far as the call knows: its request id and client address. */
 export interface AuditSource {

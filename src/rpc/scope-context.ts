@@ -2,7 +2,7 @@ import { GatewayError } from '../errors/gateway-error.js';
 import { openEnvelope } from '../envelope/aes-gcm-envelope.js';
 import { unwrapClientKey, type ClientKey } from '../envelope/client-key.js';
 import type { RsaKeyRing } from '../keys/rsa-key-ring.js';
-import type { Scope } from '../scopes/scope.js';
+import type { Scope } from '../domain/scope.js';
 import type { ScopeRegistry } from '../scopes/scope-registry.js';
 import type { CallContext } from './rpc-method.js';
 import { limits } from './limits.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/config.js';
 import type { AccountStore } from '../stores/account-store.js';
-import { scopeSettingsSchema } from './scope.js';
+import { scopeSettingsSchema } from '../domain/scope.js';
 
 /**
  * On a first start with no scopes, creates one for local development (rp_id localhost, the

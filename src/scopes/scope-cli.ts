@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { cliConfig, isCliResult, runAsMain, type CliResult } from '../cli/cli-runner.js';
 import { openStores } from '../stores/open-stores.js';
-import { scopeSettingsSchema, type Scope } from './scope.js';
+import { scopeSettingsSchema, type Scope } from '../domain/scope.js';
 
 const USAGE = `usage: npm run scope -- <command>
   create --name N --rp-id HOST --origin URL [--origin URL …] [--rp-name N]

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { AccountStore } from '../stores/account-store.js';
-import type { Scope } from './scope.js';
+import type { Scope } from '../domain/scope.js';
 
 export interface ScopeRegistry {
   /** The scope, from the cache or, on a miss, from the store (so a scope created a moment ago is found). */

@@ -1,10 +1,11 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, type JWTHeaderParameters } from 'jose';
-import type { NewAuditEvent } from '../audit/audit-event.js';
+import type { NewAuditEvent } from '../domain/audit-event.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { SessionKeyRing } from '../keys/session-key-ring.js';
-import type { Scope } from '../scopes/scope.js';
-import type { Account, AccountStore } from '../stores/account-store.js';
+import type { Scope } from '../domain/scope.js';
+import type { Account } from '../domain/account.js';
+import type { AccountStore } from '../stores/account-store.js';
 import { signEs256Jws } from './es256-jws.js';
 import { sessionClaimsSchema, type SessionClaims } from './session-claims.js';
 

@@ -1,77 +1,15 @@
-import type { AuditEvent, AuditQuery, NewAuditEvent } from '../audit/audit-event.js';
-import type { Scope } from '../scopes/scope.js';
-
-export interface Account {
-  account_id: string;
-  scope_id: string;
-  /** Normalized (NFKC, trimmed, lower-cased) username: the uniqueness key within a scope. */
-  username: string;
-  display_name: string;
-  /** base64url of the random WebAuthn user handle bytes. */
-  user_handle: string;
-  identifier_hash: string;
-  /** Compressed secp256k1 public key of the account key, 66 hex characters, no 0x. */
-  public_key: string;
-  /** Ethereum address of that key: 0x + 40 lower-case hex characters. */
-  address: string;
-  disabled: boolean;
-  created_at: string;
-}
-
-export interface Credential {
-  credential_id: string;
-  account_id: string;
-  scope_id: string;
-  /** base64url of the COSE public key. */
-  public_key: string;
-  algorithm: number;
-  counter: number;
-  transports: string[];
-  aaguid: string;
-  device_type: 'singleDevice' | 'multiDevice';
-  backed_up: boolean;
-  created_at: string;
-  last_used_at: string | null;
-  /** A user-chosen label (≤ 100 characters); null until set, when clients show the provider name. */
-  name: string | null;
-  /** Set when a sign-in showed a signature counter that did not grow: the key may be cloned. */
-  possibly_cloned: boolean;
-}
-
-export type NewScope = Omit<Scope, 'created_at' | 'updated_at'>;
-export type ScopeUpdate = Partial<Omit<Scope, 'scope_id' | 'created_at' | 'updated_at'>>;
-
-/** Why an insert was refused; the stores map unique-constraint violations to these. */
-export type AccountConflict = 'account_exists' | 'credential_exists';
-
-export type CreateAccountResult =
-  | { ok: true; account: Account; credential: Credential }
-  | { ok: false; conflict: AccountConflict };
-
-export type AddCredentialResult =
-  | { ok: true; credential: Credential }
-  | { ok: false; conflict: 'credential_exists' | 'account_not_found' | 'too_many_credentials' };
-
-export type DeleteCredentialResult = 'deleted' | 'not_found' | 'last_credential';
-
-/** What recordSignIn found; see there. */
-export type SignInRecord = 'recorded' | 'not_found' | 'account_disabled' | 'counter_regression';
-
-/** How one passkey shows in a sign-in's allowCredentials: its id's length in bytes and its transports. */
-export interface CredentialShape {
-  id_length: number;
-  transports: string[];
-}
-
-/** What a successful sign-in changes on the credential it used. */
-export interface CredentialUse {
-  counter: number;
-  /** Follows the assertion's backup-eligible (BE) flag. */
-  device_type: Credential['device_type'];
-  /** The assertion's backed-up (BS) flag. */
-  backed_up: boolean;
-  last_used_at: string;
-}
+import type { AuditEvent, AuditQuery, NewAuditEvent } from '../domain/audit-event.js';
+import type { NewScope, Scope, ScopeUpdate } from '../domain/scope.js';
+import type {
+  Account,
+  AddCredentialResult,
+  CreateAccountResult,
+  Credential,
+  CredentialShape,
+  CredentialUse,
+  DeleteCredentialResult,
+  SignInRecord,
+} from '../domain/account.js';
 
 /** A session's jti revoked until the session would have expired anyway. */
 export interface SessionRevocation {

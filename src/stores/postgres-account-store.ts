@@ -1,22 +1,8 @@
 import pg from 'pg';
-import type { AuditEvent, AuditQuery, NewAuditEvent } from '../audit/audit-event.js';
-import type { Scope } from '../scopes/scope.js';
-import type {
-  Account,
-  AccountConflict,
-  AccountStore,
-  AddCredentialResult,
-  CreateAccountResult,
-  Credential,
-  CredentialShape,
-  CredentialUse,
-  DeleteCredentialResult,
-  NewScope,
-  ScopeUpdate,
-  SessionRevocation,
-  SessionState,
-  SignInRecord,
-} from './account-store.js';
+import type { AuditEvent, AuditQuery, NewAuditEvent } from '../domain/audit-event.js';
+import type { NewScope, Scope, ScopeUpdate } from '../domain/scope.js';
+import type { Account, AccountConflict, AddCredentialResult, CreateAccountResult, Credential, CredentialShape, CredentialUse, DeleteCredentialResult, SignInRecord } from '../domain/account.js';
+import type { AccountStore, SessionRevocation, SessionState } from './account-store.js';
 import { constraintNames, migrationsFor, schemaMigrationsTable } from './migrations.js';
 import {
   assertValidCredentialLimit,

@@ -3,9 +3,10 @@
  * objects for the same input. Drivers differ in what they hand back (pg: Date, boolean, bigint as
  * string; better-sqlite3: text, 0/1, number); the row types admit both and the mappers normalize.
  */
-import type { Account, Credential, CredentialShape, NewScope, ScopeUpdate, SessionState, SignInRecord } from './account-store.js';
-import type { Scope } from '../scopes/scope.js';
-import type { AuditEvent, NewAuditEvent } from '../audit/audit-event.js';
+import type { Account, Credential, CredentialShape, SignInRecord } from '../domain/account.js';
+import type { SessionState } from './account-store.js';
+import type { NewScope, Scope, ScopeUpdate } from '../domain/scope.js';
+import type { AuditEvent, NewAuditEvent } from '../domain/audit-event.js';
 
 type SqlTimestamp = string | Date;
 type SqlBoolean = boolean | number;

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { decoyCredentials, emptyShapeSample, shapeSample } from '../../src/authentication/decoy-credentials.js';
-import type { CredentialShape } from '../../src/stores/account-store.js';
+import type { CredentialShape } from '../../src/domain/account.js';
 
 const secret = Buffer.alloc(32, 7);
 const scopeId = '3f0c9a52-5b7e-4d7e-9c1a-0d6f1b2c3d4e';

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayError } from '../../src/errors/gateway-error.js';
 import { loadSessionKeyRing } from '../../src/keys/session-key-ring.js';
-import { scopeSchema } from '../../src/scopes/scope.js';
+import { scopeSchema } from '../../src/domain/scope.js';
 import { createSessionService } from '../../src/sessions/session-service.js';
-import type { Account, Credential } from '../../src/stores/account-store.js';
+import type { Account, Credential } from '../../src/domain/account.js';
 import { SqliteAccountStore } from '../../src/stores/sqlite-account-store.js';
 
 const scope = scopeSchema.parse({

@@ -11,7 +11,7 @@ import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { SoftAuthenticator } from '../../scripts/lib/soft-authenticator.js';
 import { open, RpcClient, seal, type JsonRpcReply } from '../../scripts/lib/rpc-client.js';
 import { unwrapCacheStats } from '../../src/envelope/unwrap-cache.js';
-import type { Scope } from '../../src/scopes/scope.js';
+import type { Scope } from '../../src/domain/scope.js';
 import { MemoryChallengeStore } from '../../src/stores/memory-challenge-store.js';
 import type { Stores } from '../../src/stores/open-stores.js';
 import { SqliteAccountStore } from '../../src/stores/sqlite-account-store.js';

@@ -3,9 +3,10 @@
  * are literals, so passing on both backends proves they return identical objects.
  */
 import { randomUUID } from 'node:crypto';
-import type { AuditEventName } from '../../src/audit/audit-event.js';
-import type { Account, AccountStore, Credential, NewScope } from '../../src/stores/account-store.js';
-import { scopeSettingsSchema, type ScopeSettingsInput } from '../../src/scopes/scope.js';
+import type { AuditEventName } from '../../src/domain/audit-event.js';
+import type { Account, Credential } from '../../src/domain/account.js';
+import type { AccountStore } from '../../src/stores/account-store.js';
+import { scopeSettingsSchema, type NewScope, type ScopeSettingsInput } from '../../src/domain/scope.js';
 
 export interface AccountStoreHarness {
   /** A store over an empty database. */

@@ -6,7 +6,7 @@ import type { DestinationStream } from 'pino';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log/logger.js';
-import { scopeSettingsSchema, type Scope, type ScopeSettingsInput } from '../../src/scopes/scope.js';
+import { scopeSettingsSchema, type Scope, type ScopeSettingsInput } from '../../src/domain/scope.js';
 import { databaseUrl, redisUrl } from './backends.js';
 import { deleteRedisPrefix, dropPostgresSchema } from '../../scripts/lib/local-services.js';
 
