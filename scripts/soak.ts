@@ -98,7 +98,7 @@ async function main(): Promise<number> {
     const url = await gateway.listen();
     const newScope = async (name: string) => {
       const parsed = scopeSettingsSchema.parse({ name, rp_id: 'localhost', origins: [ORIGIN] });
-      return (await gateway!.stores.accounts.createScope({ ...parsed, rp_name: parsed.rp_name ?? parsed.name, scope_id: randomUUID() })).scope_id;
+      return (await gateway!.stores.scopes.createScope({ ...parsed, rp_name: parsed.rp_name ?? parsed.name, scope_id: randomUUID() })).scope_id;
     };
     const scopeA = await newScope('soak');
     const scopeB = await newScope('soak-other');

@@ -22,6 +22,8 @@ export const accountSchema = z.object({
 });
 
 export type Account = z.infer<typeof accountSchema>;
+/** What a caller gives to create an account: columns with a default may be left out. */
+export type NewAccount = z.input<typeof accountSchema>;
 
 export interface Credential {
   credential_id: string;

@@ -20,7 +20,7 @@ import { scopedMethod, type ScopedContext } from '../rpc/rpc-method.js';
 import type { Scope } from '../domain/scope.js';
 import { optionalSession, type SessionDeps } from '../sessions/session-context.js';
 import { requireRecentSignIn, type SessionService } from '../sessions/session-service.js';
-import type { Account, Credential } from '../domain/account.js';
+import type { Account, Credential, NewAccount } from '../domain/account.js';
 import type { AccountStore } from '../stores/account-store.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
 import { verifiedOrFail } from '../ceremony/verified-or-fail.js';
@@ -129,7 +129,7 @@ async function createAccount(state: ChallengeState, credential: Credential, scop
   if (state.username === null || state.user_handle === null) throw new GatewayError('challenge_mismatch', 'registration state incomplete');
   // The account key's public half is computed once here and stored; the secret half is never stored.
   const { publicKey, address } = accountPublicKey(deps.accountKeySecret, credential.account_id);
-  const account: Account = {
+  const account: NewAccount = {
     account_id: credential.account_id,
     scope_id: scope.scope_id,
     username: state.username,

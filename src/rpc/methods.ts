@@ -16,13 +16,17 @@ import type { ScopeRegistry } from '../scopes/scope-registry.js';
 import { getJwks, verifySession } from '../sessions/session-methods.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { AccountStore } from '../stores/account-store.js';
+import type { AuditLogStore } from '../stores/audit-log-store.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
+import type { ScopeStore } from '../stores/scope-store.js';
 import { getEncryptionKey } from './get-encryption-key.js';
 import type { RpcMethod } from './rpc-method.js';
 
 export interface MethodDeps {
   accounts: AccountStore;
   challenges: ChallengeStore;
+  scopeStore: ScopeStore;
+  auditLog: AuditLogStore;
   rsaKeys: RsaKeyRing;
   sessions: SessionService;
   identifierSecret: Buffer;

@@ -79,7 +79,7 @@ export async function runScopeCli(argv: string[], env: NodeJS.ProcessEnv): Promi
   const print = (value: Scope | Scope[]) => ({ code: 0, stdout: `${JSON.stringify(value, null, 2)}\n`, stderr: '' });
   const fail = (message: string) => ({ code: 1, stdout: '', stderr: `${message}\n` });
   try {
-    const store = stores.accounts;
+    const store = stores.scopes;
     switch (command) {
       case 'create': {
         const settings = scopeSettingsSchema.safeParse(settingsFromFlags(parsed.values));
@@ -107,7 +107,7 @@ export async function runScopeCli(argv: string[], env: NodeJS.ProcessEnv): Promi
         return { code: 2, stdout: '', stderr: `unknown command: ${command}\n${USAGE}\n` };
     }
   } finally {
-    await Promise.allSettled([stores.accounts.close(), stores.challenges.close()]);
+    await stores.close();
   }
 }
 

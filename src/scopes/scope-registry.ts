@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AccountStore } from '../stores/account-store.js';
+import type { ScopeStore } from '../stores/scope-store.js';
 import type { Scope } from '../domain/scope.js';
 
 export interface ScopeRegistry {
@@ -17,7 +17,7 @@ export interface ScopeRegistry {
  * changed by the CLI (or another process) is honoured within one poll interval, without restart.
  */
 export async function createScopeRegistry(options: {
-  store: AccountStore;
+  store: ScopeStore;
   extraOrigins: string[];
   pollMs?: number;
   log: Logger;

@@ -61,7 +61,7 @@ export async function startGateway(
     env: gatewayEnv,
     async createScope(settings = {}, { refresh = true } = {}) {
       const parsed = scopeSettingsSchema.parse({ name: 'test', rp_id: 'localhost', origins: [TEST_ORIGIN], ...settings });
-      const scope = await gateway.stores.accounts.createScope({ ...parsed, rp_name: parsed.rp_name ?? parsed.name, scope_id: randomUUID() });
+      const scope = await gateway.stores.scopes.createScope({ ...parsed, rp_name: parsed.rp_name ?? parsed.name, scope_id: randomUUID() });
       if (refresh) await gateway.scopes.refresh();
       return scope;
     },
