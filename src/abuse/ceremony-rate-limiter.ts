@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { Scope } from '../domain/scope.js';
-import type { RedisLike } from '../stores/redis-client.js';
+import type { RedisLike } from '../stores/redis-clients.js';
 
 const WINDOW_SECONDS = 60;
 

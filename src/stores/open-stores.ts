@@ -5,7 +5,7 @@ import { sqlAuditLogStore, type AuditLogStore } from './audit-log-store.js';
 import type { ChallengeStore } from './challenge-store.js';
 import { MemoryChallengeStore, type ChallengeEviction } from './memory-challenge-store.js';
 import { RedisChallengeStore } from './redis-challenge-store.js';
-import { createConfiguredRedis, type RedisLike } from './redis-client.js';
+import { createConfiguredRedis, type RedisLike } from './redis-clients.js';
 import { redisKeySpace } from './redis-keys.js';
 import { sqlScopeStore, type ScopeStore } from './scope-store.js';
 import { sqlSessionStore, type SessionStore } from './session-store.js';
