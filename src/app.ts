@@ -24,7 +24,6 @@ import { ensureDevelopmentScope } from './scopes/development-scope.js';
 import { createScopeRegistry, type ScopeRegistry } from './scopes/scope-registry.js';
 import { guardStore } from './stores/guard-store.js';
 import { openStores, type StoreName, type Stores } from './stores/open-stores.js';
-import { redisKeySpace } from './stores/redis-keys.js';
 import { checkReadiness } from './stores/store-readiness.js';
 
 export interface Gateway {
@@ -73,8 +72,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const backends = { accounts: guard(stores.backends.accounts, 'accounts'), challenges: guard(stores.backends.challenges, 'challenges') };
   const audit = createAuditRecorder({ auditLog, now, onWriteFailure: () => metrics.auditWriteFailed() });
   const rateLimiter = createCeremonyRateLimiter({
-    redis: stores.redis,
-    keyPrefix: redisKeySpace(config.redisKeyPrefix).namespace('ratelimit'),
+    counters: guard(stores.rateLimits, 'rate_limits'),
     defaults: { ipPerMinute: config.rateLimitIpPerMinute, userPerMinute: config.rateLimitUserPerMinute },
   });
   // No token file, no admin methods: their names are then unknown (method_not_found).

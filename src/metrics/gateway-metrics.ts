@@ -50,7 +50,7 @@ export function createGatewayMetrics(): GatewayMetrics {
   });
   const storeSeconds = new Histogram({
     name: 'pkgw_store_duration_seconds',
-    help: 'Time of each store call, by store (scopes, accounts, audit_log, sessions, challenges), operation and outcome',
+    help: 'Time of each store call, by store (scopes, accounts, audit_log, sessions, challenges, rate_limits), operation and outcome',
     labelNames: ['store', 'operation', 'outcome'] as const,
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2],
     registers: [registry],

@@ -4,8 +4,9 @@ import { sqlAccountStore, type AccountStore } from './account-store.js';
 import { sqlAuditLogStore, type AuditLogStore } from './audit-log-store.js';
 import type { ChallengeStore } from './challenge-store.js';
 import { MemoryChallengeStore, type ChallengeEviction } from './memory-challenge-store.js';
+import { rateLimitCounters, type RateLimitCounters } from './rate-limit-counters.js';
 import { RedisChallengeStore } from './redis-challenge-store.js';
-import { createConfiguredRedis, type RedisLike } from './redis-clients.js';
+import { createConfiguredRedis } from './redis-clients.js';
 import { redisKeySpace } from './redis-keys.js';
 import { sqlScopeStore, type ScopeStore } from './scope-store.js';
 import { sqlSessionStore, type SessionStore } from './session-store.js';
@@ -30,9 +31,8 @@ export interface Backend {
 
 export interface Stores extends SqlStores {
   challenges: ChallengeStore;
-  /** The challenge store's Redis client, shared with the rate limiter; null when challenges are in-process. */
-  redis: RedisLike | null;
-  /** `accounts`: the SQL database (scopes, accounts, audit log, sessions); `challenges`: the challenge store. */
+  rateLimits: RateLimitCounters;
+  /** `accounts`: the SQL database (scopes, accounts, audit log, sessions); `challenges`: challenges and rate-limit counters. */
   backends: { accounts: Backend; challenges: Backend };
   /** Human-readable description of the backends, for the start banner. */
   describe: { challenges: string; accounts: string };
@@ -41,7 +41,7 @@ export interface Stores extends SqlStores {
 }
 
 /** The stores by name, as the metrics label their calls. */
-export type StoreName = 'scopes' | 'accounts' | 'audit_log' | 'sessions' | 'challenges';
+export type StoreName = 'scopes' | 'accounts' | 'audit_log' | 'sessions' | 'challenges' | 'rate_limits';
 
 export interface StoreHooks {
   /** Told each live in-process challenge dropped to make room (for the metrics). */
@@ -52,8 +52,9 @@ export function sqlStores(db: SqlDatabase): SqlStores {
   return { scopes: sqlScopeStore(db), accounts: sqlAccountStore(db), auditLog: sqlAuditLogStore(db), sessions: sqlSessionStore(db) };
 }
 
-/** Redis and PostgreSQL when configured; otherwise in-process challenges and a SQLite file. */
+/** Redis and PostgreSQL when configured; otherwise in-process challenges and counters and a SQLite file. */
 export async function openStores(config: Config, hooks: StoreHooks = {}): Promise<Stores> {
+  // One Redis client for challenges and rate-limit counters, each in its own key namespace.
   const redis = createConfiguredRedis(config, { commandTimeoutMs: config.serviceTimeoutMs });
   const keys = redisKeySpace(config.redisKeyPrefix);
   const challenges: ChallengeStore =
@@ -75,7 +76,7 @@ export async function openStores(config: Config, hooks: StoreHooks = {}): Promis
   return {
     ...sqlStores(db),
     challenges,
-    redis,
+    rateLimits: rateLimitCounters({ redis, keyPrefix: keys.namespace('ratelimit') }),
     backends: { accounts: db, challenges },
     describe: {
       challenges: describeChallenges(config),
