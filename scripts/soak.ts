@@ -16,7 +16,7 @@ import fc from 'fast-check';
 import { createGateway, type Gateway } from '../src/app.js';
 import { loadConfig } from '../src/config/config.js';
 import { createLogger } from '../src/log/logger.js';
-import { scopeSettingsSchema } from '../src/scopes/scope.js';
+import { scopeSettingsSchema } from '../src/domain/scope.js';
 import { ceremoniesFor } from './lib/ceremonies.js';
 import { hostilePlans, type Plan } from './lib/hostile/hostile-requests.js';
 import { newTally, prepareFixture, runPlan, type Tally } from './lib/hostile/hostile-runner.js';
@@ -98,7 +98,7 @@ async function main(): Promise<number> {
     const url = await gateway.listen();
     const newScope = async (name: string) => {
       const parsed = scopeSettingsSchema.parse({ name, rp_id: 'localhost', origins: [ORIGIN] });
-      return (await gateway!.stores.accounts.createScope({ ...parsed, rp_name: parsed.rp_name ?? parsed.name, scope_id: randomUUID() })).scope_id;
+      return (await gateway!.stores.scopes.createScope({ ...parsed, rp_name: parsed.rp_name ?? parsed.name, scope_id: randomUUID() })).scope_id;
     };
     const scopeA = await newScope('soak');
     const scopeB = await newScope('soak-other');

@@ -25,8 +25,7 @@ import { createRpcDispatcher } from './rpc/rpc-dispatcher.js';
 import { ensureDevelopmentScope } from './scopes/development-scope.js';
 import { createScopeRegistry, type ScopeRegistry } from './scopes/scope-registry.js';
 import { guardStore } from './stores/guard-store.js';
-import { openStores, type Stores } from './stores/open-stores.js';
-import { redisKeySpace } from './stores/redis-keys.js';
+import { openStores, type StoreName, type Stores } from './stores/open-stores.js';
 import { checkReadiness } from './stores/store-readiness.js';
 
 export interface Gateway {
@@ -65,30 +64,30 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const accountKeySecret = await loadSecret(config.accountKeySecretFile);
   const metrics = createGatewayMetrics({ unwrapStats: () => clientKeys.stats() });
   const stores = options.stores ?? (await openStores(config, { onChallengeEviction: (bound) => metrics.challengeEvicted(bound) }));
-  const accounts = guardStore(stores.accounts, {
-    timeoutMs: config.serviceTimeoutMs,
-    observe: (operation, seconds, outcome) => metrics.observeStore('accounts', operation, seconds, outcome),
-  });
-  const challenges = guardStore(stores.challenges, {
-    timeoutMs: config.serviceTimeoutMs,
-    observe: (operation, seconds, outcome) => metrics.observeStore('challenges', operation, seconds, outcome),
-  });
-  const audit = createAuditRecorder({ accounts, now, onWriteFailure: () => metrics.auditWriteFailed() });
+  // Each store bounded in time and measured under its own name; each feature gets the ones it needs.
+  const guard = <T extends object>(store: T, name: StoreName): T =>
+    guardStore(store, { timeoutMs: config.serviceTimeoutMs, observe: (operation, seconds, outcome) => metrics.observeStore(name, operation, seconds, outcome) });
+  const scopeStore = guard(stores.scopes, 'scopes');
+  const accounts = guard(stores.accounts, 'accounts');
+  const auditLog = guard(stores.auditLog, 'audit_log');
+  const sessionStore = guard(stores.sessions, 'sessions');
+  const challenges = guard(stores.challenges, 'challenges');
+  const backends = { accounts: guard(stores.backends.accounts, 'accounts'), challenges: guard(stores.backends.challenges, 'challenges') };
+  const audit = createAuditRecorder({ auditLog, now, onWriteFailure: () => metrics.auditWriteFailed() });
   const rateLimiter = createCeremonyRateLimiter({
-    redis: stores.redis ?? null,
-    keyPrefix: redisKeySpace(config.redisKeyPrefix).namespace('ratelimit'),
+    counters: guard(stores.rateLimits, 'rate_limits'),
     defaults: { ipPerMinute: config.rateLimitIpPerMinute, userPerMinute: config.rateLimitUserPerMinute },
   });
   // No token file, no admin methods: their names are then unknown (method_not_found).
   const authorizeAdmin = config.adminTokenFile === undefined ? undefined : await loadAdminAuthorizer(config.adminTokenFile);
   let draining = false;
-  const sessions = createSessionService({ keys: sessionKeys, issuer: config.sessionIssuer, accounts, now });
+  const sessions = createSessionService({ keys: sessionKeys, issuer: config.sessionIssuer, sessionStore, now });
 
-  const developmentScopeId = await ensureDevelopmentScope(accounts, config);
-  const scopes = await createScopeRegistry({ store: accounts, extraOrigins: config.allowedOrigins, log });
+  const developmentScopeId = await ensureDevelopmentScope(scopeStore, config);
+  const scopes = await createScopeRegistry({ store: scopeStore, extraOrigins: config.allowedOrigins, log });
   const decoyShapes = createDecoyShapeCache({ accounts, log, now });
   const methods = buildMethods({
-    accounts, challenges, rsaKeys, sessions, identifierSecret, accountKeySecret, decoyShapes, now,
+    accounts, challenges, scopeStore, auditLog, rsaKeys, sessions, identifierSecret, accountKeySecret, decoyShapes, now,
     decoyPublicKey: createDecoyPublicKey(), audit, scopes, admin: authorizeAdmin !== undefined,
   });
   const pipeline = createCallPipeline({ scopes, clientKeys, sessions, rateLimiter, authorizeAdmin });
@@ -101,7 +100,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
       '/healthz': () => ({ status: 200, body: { status: 'ok' } }),
       '/readyz': async () => {
         if (draining) return { status: 503, body: { status: 'draining' } };
-        const readiness = await checkReadiness({ accounts, challenges });
+        const readiness = await checkReadiness(backends);
         return { status: readiness.ready ? 200 : 503, body: { status: readiness.ready ? 'ready' : 'unavailable', stores: readiness.stores } };
       },
       '/.well-known/jwks.json': () => ({ status: 200, body: sessions.jwks() }),
@@ -143,7 +142,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
       decoyShapes.close();
       clientKeys.close();
       metrics.close();
-      await Promise.allSettled([stores.challenges.close(), stores.accounts.close()]);
+      await stores.close();
     },
   };
 }

@@ -16,12 +16,16 @@ import { getJwks } from './public-methods/get-jwks.js';
 import { verifySession } from './public-methods/verify-session.js';
 import type { SessionService } from './sessions/session-service.js';
 import type { AccountStore } from './stores/account-store.js';
+import type { AuditLogStore } from './stores/audit-log-store.js';
 import type { ChallengeStore } from './stores/challenge-store.js';
+import type { ScopeStore } from './stores/scope-store.js';
 import { getEncryptionKey } from './public-methods/get-encryption-key.js';
 import type { RpcMethod } from './rpc/rpc-method.js';
 
 export interface MethodDeps {
   accounts: AccountStore;
+  scopeStore: ScopeStore;
+  auditLog: AuditLogStore;
   challenges: ChallengeStore;
   rsaKeys: RsaKeyRing;
   sessions: SessionService;

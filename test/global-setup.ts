@@ -108,7 +108,7 @@ export function outageFor(service: 'redis' | 'postgres', url: string, detail: st
         url,
         urlEnv: 'DATABASE_URL',
         helper: 'describeWithPostgres',
-        example: 'PostgresAccountStore contract (test/stores/account-store.test.ts, postgres-account-store.test.ts)',
+        example: 'SQL store contracts on PostgreSQL (test/stores/sql-stores.test.ts, postgres-database.test.ts)',
         detail,
       };
 }

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Scope } from '../domain/scope.js';
 import { GatewayError } from '../errors/gateway-error.js';
-import type { Scope } from '../scopes/scope.js';
-import type { RedisLike } from '../stores/redis-client.js';
+import type { RateLimitCounters } from '../stores/rate-limit-counters.js';
 
 const WINDOW_SECONDS = 60;
 
@@ -22,47 +21,16 @@ export interface CeremonyRateLimiter {
 type Kind = 'ip' | 'user';
 
 /**
- * Fixed one-minute windows, kept in Redis when the gateway has Redis (so every process shares the
- * counts) and in process memory otherwise. When Redis is not connected the counts fall back to
- * process memory at once rather than waiting: the ceremony itself will answer service_unavailable.
+ * The policy: which calls count under which key (per scope and client address, per scope and
+ * username), against which limit (the scope's, else the gateway's; 0: none), in fixed one-minute
+ * windows. The counting itself is the store's (see stores/rate-limit-counters.ts).
  */
-/** `keyPrefix` is the rate-limit namespace of the Redis key space (see stores/redis-keys.ts). */
-export function createCeremonyRateLimiter(options: { redis: RedisLike | null; keyPrefix: string; defaults: RateLimitDefaults }): CeremonyRateLimiter {
-  const { redis, keyPrefix, defaults } = options;
-  // One limiter per (kind, limit): limits are per scope and may change at any time. Counts live
-  // under keys without the limit in them, so a changed limit applies to the running window.
-  const limiters = new Map<string, RateLimiterAbstract>();
-  const limiterFor = (kind: Kind, points: number): RateLimiterAbstract => {
-    const id = `${kind}:${points}`;
-    let limiter = limiters.get(id);
-    if (limiter === undefined) {
-      const memory = new RateLimiterMemory({ points, duration: WINDOW_SECONDS, keyPrefix: `${keyPrefix}${kind}` });
-      limiter =
-        redis === null
-          ? memory
-          : new RateLimiterRedis({
-              storeClient: redis,
-              points,
-              duration: WINDOW_SECONDS,
-              keyPrefix: `${keyPrefix}${kind}`,
-              rejectIfRedisNotReady: true,
-              insuranceLimiter: memory,
-            });
-      limiters.set(id, limiter);
-    }
-    return limiter;
-  };
-
+export function createCeremonyRateLimiter(options: { counters: RateLimitCounters; defaults: RateLimitDefaults }): CeremonyRateLimiter {
+  const { counters, defaults } = options;
   const consume = async (kind: Kind, limit: number, key: string): Promise<void> => {
     if (limit === 0) return;
-    try {
-      await limiterFor(kind, limit).consume(key);
-    } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) {
-        throw new GatewayError('rate_limited', `${kind} limit ${limit}/min reached; retry in ${Math.ceil(rejection.msBeforeNext / 1000)} s`);
-      }
-      throw new GatewayError('service_unavailable', 'rate limiter store failed', { cause: rejection });
-    }
+    const { allowed, msBeforeNext } = await counters.consume(`${kind}:${key}`, limit, WINDOW_SECONDS);
+    if (!allowed) throw new GatewayError('rate_limited', `${kind} limit ${limit}/min reached; retry in ${Math.ceil(msBeforeNext / 1000)} s`);
   };
 
   return {

@@ -5,7 +5,8 @@ import { usernameKey } from '../identity/user-input.js';
 import { limits } from '../domain/limits.js';
 import { adminMethod } from '../rpc/rpc-method.js';
 import type { SessionService } from '../sessions/session-service.js';
-import type { Account, AccountStore } from '../stores/account-store.js';
+import type { Account } from '../domain/account.js';
+import type { AccountStore } from '../stores/account-store.js';
 
 export interface AccountAdminDeps {
   accounts: AccountStore;

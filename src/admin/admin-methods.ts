@@ -1,9 +1,10 @@
 import type { RpcMethod } from '../rpc/rpc-method.js';
+import type { AuditLogStore } from '../stores/audit-log-store.js';
 import { disableAccount, enableAccount, revokeSessions, type AccountAdminDeps } from './account-admin-methods.js';
 import { getAuditLog } from './get-audit-log.js';
 import { createScope, listScopes, updateScope, type ScopeAdminDeps } from './scope-admin-methods.js';
 
 /** The operator's methods; registered only when an admin token is configured. */
-export function adminMethods(deps: ScopeAdminDeps & AccountAdminDeps): RpcMethod[] {
+export function adminMethods(deps: ScopeAdminDeps & AccountAdminDeps & { auditLog: AuditLogStore }): RpcMethod[] {
   return [createScope(deps), updateScope(deps), listScopes(deps), disableAccount(deps), enableAccount(deps), revokeSessions(deps), getAuditLog(deps)];
 }

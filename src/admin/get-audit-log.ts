@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { AUDIT_PAGE_MAX, auditEventSchema } from '../audit/audit-event.js';
+import { AUDIT_PAGE_MAX, auditEventSchema } from '../domain/audit-event.js';
 import { adminMethod } from '../rpc/rpc-method.js';
-import type { AccountStore } from '../stores/account-store.js';
+import type { AuditLogStore } from '../stores/audit-log-store.js';
 
 export const auditLogParams = z.object({
   scope_id: z.uuid(),
@@ -10,7 +10,7 @@ export const auditLogParams = z.object({
   limit: z.number().int().min(1).max(AUDIT_PAGE_MAX).default(100),
 });
 
-export function getAuditLog(deps: { accounts: AccountStore }) {
+export function getAuditLog(deps: { auditLog: AuditLogStore }) {
   return adminMethod({
     name: 'getAuditLog',
     summary: "A scope's audit log, oldest first (admin)",
@@ -18,7 +18,7 @@ export function getAuditLog(deps: { accounts: AccountStore }) {
     params: auditLogParams,
     result: z.object({ events: z.array(auditEventSchema), next_after_id: z.number().int().nullable() }),
     async handler({ scope_id, since, after_id, limit }) {
-      const events = await deps.accounts.listAuditEvents(scope_id, { since, afterId: after_id, limit });
+      const events = await deps.auditLog.listAuditEvents(scope_id, { since, afterId: after_id, limit });
       const last = events[events.length - 1];
       return { events, next_after_id: events.length === limit && last !== undefined ? last.event_id : null };
     },

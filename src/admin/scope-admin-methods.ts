@@ -3,12 +3,12 @@ import { z } from 'zod';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { adminMethod } from '../rpc/rpc-method.js';
-import { scopeSchema, scopeSettingsSchema } from '../scopes/scope.js';
+import { scopeSchema, scopeSettingsSchema } from '../domain/scope.js';
 import type { ScopeRegistry } from '../scopes/scope-registry.js';
-import type { AccountStore } from '../stores/account-store.js';
+import type { ScopeStore } from '../stores/scope-store.js';
 
 export interface ScopeAdminDeps {
-  accounts: AccountStore;
+  scopeStore: ScopeStore;
   /** Reloaded after a write, so this process honours the change at once (others within a poll). */
   scopes: ScopeRegistry;
   audit: AuditRecorder;
@@ -31,7 +31,7 @@ export function createScope(deps: ScopeAdminDeps) {
     result: scopeSchema,
     async handler(settings, ctx) {
       const { rp_name, ...rest } = settings;
-      const scope = await deps.accounts.createScope({ ...rest, rp_name: rp_name ?? rest.name, scope_id: randomUUID() });
+      const scope = await deps.scopeStore.createScope({ ...rest, rp_name: rp_name ?? rest.name, scope_id: randomUUID() });
       await deps.scopes.refresh();
       await deps.audit.record(ctx, 'scope_created', { scope_id: scope.scope_id });
       return scope;
@@ -48,7 +48,7 @@ export function updateScope(deps: ScopeAdminDeps) {
     result: scopeSchema,
     async handler({ scope_id, ...changes }, ctx) {
       const given = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
-      const scope = await deps.accounts.updateScope(scope_id, given);
+      const scope = await deps.scopeStore.updateScope(scope_id, given);
       if (scope === null) throw new GatewayError('scope_not_found');
       await deps.scopes.refresh();
       await deps.audit.record(ctx, 'scope_updated', { scope_id });
@@ -57,7 +57,7 @@ export function updateScope(deps: ScopeAdminDeps) {
   });
 }
 
-export function listScopes(deps: Pick<ScopeAdminDeps, 'accounts'>) {
+export function listScopes(deps: Pick<ScopeAdminDeps, 'scopeStore'>) {
   return adminMethod({
     name: 'listScopes',
     summary: 'Every scope (admin)',
@@ -65,7 +65,7 @@ export function listScopes(deps: Pick<ScopeAdminDeps, 'accounts'>) {
     params: z.object({}).strict().optional(),
     result: z.object({ scopes: z.array(scopeSchema) }),
     async handler() {
-      return { scopes: await deps.accounts.listScopes() };
+      return { scopes: await deps.scopeStore.listScopes() };
     },
   });
 }

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { cliConfig, isCliResult, type CliResult } from '../cli/cli-runner.js';
 import { openStores } from '../stores/open-stores.js';
-import { AUDIT_PAGE_MAX } from './audit-event.js';
+import { AUDIT_PAGE_MAX } from '../domain/audit-event.js';
 import { parseSince } from './since.js';
 
 const USAGE = `usage: npm run -s audit -- --scope SCOPE_ID [--since 2026-01-31T00:00:00Z | 24h | 7d] [--limit N]
@@ -16,7 +16,7 @@ const options = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** `npm run audit`: reads a scope's audit log straight from the account store. */
+/** `npm run audit`: reads a scope's audit log straight from the database. */
 export async function runAuditCli(argv: string[], env: NodeJS.ProcessEnv, now = Date.now()): Promise<CliResult> {
   let flags;
   try {
@@ -40,7 +40,7 @@ export async function runAuditCli(argv: string[], env: NodeJS.ProcessEnv, now = 
     let afterId: number | undefined;
     // Pages of at most AUDIT_PAGE_MAX until the log or the limit runs out; bounded by `limit`.
     while (lines.length < limit.data) {
-      const page = await stores.accounts.listAuditEvents(scopeId.data, { since, afterId, limit: Math.min(AUDIT_PAGE_MAX, limit.data - lines.length) });
+      const page = await stores.auditLog.listAuditEvents(scopeId.data, { since, afterId, limit: Math.min(AUDIT_PAGE_MAX, limit.data - lines.length) });
       for (const event of page) lines.push(JSON.stringify(event));
       const last = page[page.length - 1];
       if (last === undefined || page.length < AUDIT_PAGE_MAX) break;
@@ -48,6 +48,6 @@ export async function runAuditCli(argv: string[], env: NodeJS.ProcessEnv, now = 
     }
     return { code: 0, stdout: lines.map((line) => `${line}\n`).join(''), stderr: '' };
   } finally {
-    await Promise.allSettled([stores.accounts.close(), stores.challenges.close()]);
+    await stores.close();
   }
 }

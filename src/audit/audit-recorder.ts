@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { AccountStore } from '../stores/account-store.js';
-import type { AuditEventName, NewAuditEvent } from './audit-event.js';
+import type { AuditLogStore } from '../stores/audit-log-store.js';
+import type { AuditEventName, NewAuditEvent } from '../domain/audit-event.js';
 
 /** Who did something, as far as the call knows: its request id and client address. */
 export interface AuditSource {
@@ -27,11 +27,11 @@ export interface AuditRecorder {
 }
 
 /**
- * Appends to the account store's audit log. The event is written after the change it describes
+ * Appends to the audit log. The event is written after the change it describes
  * has committed; if that write fails (the database just went away) the event is logged at error
  * level instead and counted, rather than turning a completed registration into an error.
  */
-export function createAuditRecorder(deps: { accounts: AccountStore; now: () => number; onWriteFailure?: () => void }): AuditRecorder {
+export function createAuditRecorder(deps: { auditLog: AuditLogStore; now: () => number; onWriteFailure?: () => void }): AuditRecorder {
   const row = (source: AuditSource, event: AuditEventName, facts: AuditFacts): NewAuditEvent => ({
     scope_id: facts.scope_id,
     occurred_at: new Date(deps.now()).toISOString(),
@@ -46,7 +46,7 @@ export function createAuditRecorder(deps: { accounts: AccountStore; now: () => n
     event: row,
     async record(source, event, facts) {
       try {
-        await deps.accounts.appendAuditEvent(row(source, event, facts));
+        await deps.auditLog.appendAuditEvent(row(source, event, facts));
       } catch (err) {
         deps.onWriteFailure?.();
         source.log.error({ err, audit: { event, ...facts } }, 'audit event could not be written');

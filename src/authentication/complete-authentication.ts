@@ -9,7 +9,8 @@ import { authenticationUserSchema } from '../identity/user-input.js';
 import { envelopeField } from '../rpc/envelope-field.js';
 import { scopedMethod, type HandlerParams, type ScopedContext } from '../rpc/rpc-method.js';
 import type { SessionService } from '../sessions/session-service.js';
-import type { Account, AccountStore, Credential } from '../stores/account-store.js';
+import type { Account, Credential } from '../domain/account.js';
+import type { AccountStore } from '../stores/account-store.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
 import { verifiedOrFail } from '../ceremony/verified-or-fail.js';
 

@@ -1,6 +1,6 @@
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { encode } from 'cborg';
-import type { CredentialShape } from '../stores/account-store.js';
+import type { CredentialShape } from '../domain/account.js';
 
 /** Transports of the stand-in a scope without accounts answers with (the gateway's first decoys). */
 const FALLBACK_TRANSPORTS: readonly (readonly string[])[] = [['internal'], ['hybrid', 'internal'], ['usb'], ['internal']];

@@ -1,22 +1,8 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { GatewayError } from '../errors/gateway-error.js';
-import type { Account } from '../stores/account-store.js';
+import { accountSchema } from '../domain/account.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
-
-/** An Account as initiation read it; typed against the store's Account so the two cannot drift. */
-const storedAccountSchema: z.ZodType<Account> = z.object({
-  account_id: z.string(),
-  scope_id: z.string(),
-  username: z.string(),
-  display_name: z.string(),
-  user_handle: z.string(),
-  identifier_hash: z.string(),
-  public_key: z.string(),
-  address: z.string(),
-  disabled: z.boolean(),
-  created_at: z.string(),
-});
 
 /** A challenge id as clients send it back: only ever a UUID the gateway made, anything else is invalid_params. */
 export const challengeIdSchema = z.uuid().describe('the challenge_id the initiate call answered');
@@ -53,7 +39,7 @@ const authenticationStateSchema = z.object({
    */
   named_signer: z
     .object({
-      account: storedAccountSchema.nullable(),
+      account: accountSchema.nullable(),
       credentials: z.array(
         z.object({
           credential_id: z.string(),

@@ -2,14 +2,15 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { workerMetrics } from '../cluster/cluster-channel.js';
 import type { UnwrapCacheStats } from '../envelope/unwrap-cache.js';
 import type { ChallengeEviction } from '../stores/memory-challenge-store.js';
+import type { StoreName } from '../stores/open-stores.js';
 
 const CEREMONY_METHODS = new Set(['initiateRegistration', 'completeRegistration', 'initiateAuthentication', 'completeAuthentication']);
 
 export interface GatewayMetrics {
   /** One JSON-RPC call: its method, 'ok' or the error reason, and how long it took. */
   observeCall(method: string, outcome: string, seconds: number): void;
-  /** One store call (accounts or challenges). */
-  observeStore(store: 'accounts' | 'challenges', operation: string, seconds: number, outcome: 'ok' | 'error' | 'timeout'): void;
+  /** One store call, by the aggregate it went to. */
+  observeStore(store: StoreName, operation: string, seconds: number, outcome: 'ok' | 'error' | 'timeout'): void;
   auditWriteFailed(): void;
   /** A pending in-process challenge dropped to make room, by the bound that was reached. */
   challengeEvicted(bound: ChallengeEviction): void;
@@ -52,7 +53,7 @@ export function createGatewayMetrics(deps: { unwrapStats: () => UnwrapCacheStats
   });
   const storeSeconds = new Histogram({
     name: 'pkgw_store_duration_seconds',
-    help: 'Time of each account-store and challenge-store call, by store, operation and outcome',
+    help: 'Time of each store call, by store (scopes, accounts, audit_log, sessions, challenges, rate_limits), operation and outcome',
     labelNames: ['store', 'operation', 'outcome'] as const,
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2],
     registers: [registry],

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { verifyRegistrationResponse } from '@simplewebauthn/server';
 import { z } from 'zod';
-import type { NewAuditEvent } from '../audit/audit-event.js';
+import type { NewAuditEvent } from '../domain/audit-event.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import { challengeIdSchema, takeChallenge, type RegistrationState } from '../ceremony/challenge-state.js';
 import { coseAlgorithm } from '../ceremony/cose-algorithm.js';
@@ -14,9 +14,10 @@ import { registrationUserSchema } from '../identity/user-input.js';
 import { envelopeField } from '../rpc/envelope-field.js';
 import { limits } from '../domain/limits.js';
 import { scopedMethod, type ScopedContext } from '../rpc/rpc-method.js';
-import type { Scope } from '../scopes/scope.js';
+import type { Scope } from '../domain/scope.js';
 import { requireRecentSignIn, type SessionService } from '../sessions/session-service.js';
-import type { Account, AccountStore, Credential } from '../stores/account-store.js';
+import type { Account, Credential, NewAccount } from '../domain/account.js';
+import type { AccountStore } from '../stores/account-store.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
 import { verifiedOrFail } from '../ceremony/verified-or-fail.js';
 
@@ -123,7 +124,7 @@ async function verifiedCredential(response: RegistrationResponse, state: Registr
 async function createAccount(state: RegistrationState, credential: Credential, scope: Scope, audit: NewAuditEvent, deps: Deps): Promise<Account> {
   // The account key's public half is computed once here and stored; the secret half is never stored.
   const { publicKey, address } = accountPublicKey(deps.accountKeySecret, credential.account_id);
-  const account: Account = {
+  const account: NewAccount = {
     account_id: credential.account_id,
     scope_id: scope.scope_id,
     username: state.username_key,

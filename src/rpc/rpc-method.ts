@@ -1,9 +1,9 @@
 import type { z } from 'zod';
 import type { Logger } from 'pino';
 import type { ClientKey } from '../envelope/client-key.js';
-import type { Scope } from '../scopes/scope.js';
+import type { Scope } from '../domain/scope.js';
 import type { SessionClaims } from '../sessions/session-claims.js';
-import type { Account } from '../stores/account-store.js';
+import type { Account } from '../domain/account.js';
 
 /** What every call knows about its HTTP request. */
 export interface CallContext {

@@ -1,7 +1,7 @@
 import { GatewayError } from '../errors/gateway-error.js';
 import { openEnvelope } from '../envelope/aes-gcm-envelope.js';
 import type { ClientKey, ClientKeys } from '../envelope/client-key.js';
-import type { Scope } from '../scopes/scope.js';
+import type { Scope } from '../domain/scope.js';
 import type { ScopeRegistry } from '../scopes/scope-registry.js';
 import type { CallContext } from './rpc-method.js';
 import { limits } from '../domain/limits.js';

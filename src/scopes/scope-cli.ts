@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { cliConfig, isCliResult, runAsMain, type CliResult } from '../cli/cli-runner.js';
 import { openStores } from '../stores/open-stores.js';
-import { scopeSettingsSchema, type Scope } from './scope.js';
+import { scopeSettingsSchema, type Scope } from '../domain/scope.js';
 
 const USAGE = `usage: npm run scope -- <command>
   create --name N --rp-id HOST --origin URL [--origin URL …] [--rp-name N]
@@ -79,7 +79,7 @@ export async function runScopeCli(argv: string[], env: NodeJS.ProcessEnv): Promi
   const print = (value: Scope | Scope[]) => ({ code: 0, stdout: `${JSON.stringify(value, null, 2)}\n`, stderr: '' });
   const fail = (message: string) => ({ code: 1, stdout: '', stderr: `${message}\n` });
   try {
-    const store = stores.accounts;
+    const store = stores.scopes;
     switch (command) {
       case 'create': {
         const settings = scopeSettingsSchema.safeParse(settingsFromFlags(parsed.values));
@@ -107,7 +107,7 @@ export async function runScopeCli(argv: string[], env: NodeJS.ProcessEnv): Promi
         return { code: 2, stdout: '', stderr: `unknown command: ${command}\n${USAGE}\n` };
     }
   } finally {
-    await Promise.allSettled([stores.accounts.close(), stores.challenges.close()]);
+    await stores.close();
   }
 }
 

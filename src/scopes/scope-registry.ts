@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { AccountStore } from '../stores/account-store.js';
-import type { Scope } from './scope.js';
+import type { ScopeStore } from '../stores/scope-store.js';
+import type { Scope } from '../domain/scope.js';
 
 export interface ScopeRegistry {
   /** The scope, from the cache or, on a miss, from the store (so a scope created a moment ago is found). */
@@ -17,7 +17,7 @@ export interface ScopeRegistry {
  * changed by the CLI (or another process) is honoured within one poll interval, without restart.
  */
 export async function createScopeRegistry(options: {
-  store: AccountStore;
+  store: ScopeStore;
   extraOrigins: string[];
   pollMs?: number;
   log: Logger;

@@ -1,10 +1,11 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, type JWTHeaderParameters } from 'jose';
-import type { NewAuditEvent } from '../audit/audit-event.js';
+import type { NewAuditEvent } from '../domain/audit-event.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { SessionKeyRing } from '../keys/session-key-ring.js';
-import type { Scope } from '../scopes/scope.js';
-import type { Account, AccountStore } from '../stores/account-store.js';
+import type { Scope } from '../domain/scope.js';
+import type { Account } from '../domain/account.js';
+import type { SessionStore } from '../stores/session-store.js';
 import { signEs256Jws } from './es256-jws.js';
 import { sessionClaimsSchema, type SessionClaims } from './session-claims.js';
 
@@ -22,7 +23,7 @@ export interface SessionService {
   issue(account: Account, credentialId: string, scope: Scope, clientKeyThumbprint: string): string;
   /**
    * The one session check every consumer uses (authenticated methods and `verify`): signature,
-   * issuer, audience (`scopeId`, when given), expiry; then, from the account store, that the jti is
+   * issuer, audience (`scopeId`, when given), expiry; then, from the session store, that the jti is
    * not revoked, the account still exists in the session's scope, the passkey that started the
    * session is still on the account (and was not registered again since), the session is not older
    * than the account's sessions-valid-after time, and the account is enabled. With
@@ -38,8 +39,8 @@ export interface SessionService {
   jwks(): { keys: Record<string, unknown>[] };
 }
 
-export function createSessionService(deps: { keys: SessionKeyRing; issuer: string; accounts: AccountStore; now: () => number }): SessionService {
-  const { keys, issuer, accounts, now } = deps;
+export function createSessionService(deps: { keys: SessionKeyRing; issuer: string; sessionStore: SessionStore; now: () => number }): SessionService {
+  const { keys, issuer, sessionStore, now } = deps;
   const jwks = { keys: keys.all.map((key) => ({ ...key.jwk })) };
   const keyFor = (header: JWTHeaderParameters) => {
     const key = header.kid === undefined ? undefined : keys.byKid.get(header.kid);
@@ -94,7 +95,7 @@ export function createSessionService(deps: { keys: SessionKeyRing; issuer: strin
       if (expected.clientKeyThumbprint !== undefined && !sameText(claims.cnf.jkt, expected.clientKeyThumbprint)) {
         throw new GatewayError('session_invalid', 'session bound to another client key');
       }
-      const state = await accounts.sessionState(claims.account_id, claims.credential_id, claims.jti);
+      const state = await sessionStore.sessionState(claims.account_id, claims.credential_id, claims.jti);
       if (state === null || state.account.scope_id !== claims.aud) throw new GatewayError('session_invalid', 'account gone');
       if (state.revoked) throw new GatewayError('session_invalid', 'revoked');
       // A passkey deleted, or deleted and registered again since, no longer carries its sessions.
@@ -110,13 +111,13 @@ export function createSessionService(deps: { keys: SessionKeyRing; issuer: strin
 
     async revoke(claims, audit) {
       const revocation = { jti: claims.jti, account_id: claims.account_id, expires_at: new Date(claims.exp * 1000).toISOString() };
-      await accounts.revokeSession(revocation, new Date(now()).toISOString(), audit);
+      await sessionStore.revokeSession(revocation, new Date(now()).toISOString(), audit);
     },
 
     async endAll(accountId, audit) {
       // Sessions carry whole seconds: everything issued up to the end of this second is over.
       const validAfter = (Math.floor(now() / 1000) + 1) * 1000;
-      return accounts.endSessions(accountId, new Date(validAfter).toISOString(), audit);
+      return sessionStore.endSessions(accountId, new Date(validAfter).toISOString(), audit);
     },
 
     jwks: () => jwks,

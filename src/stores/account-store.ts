@@ -1,117 +1,25 @@
-import type { AuditEvent, AuditQuery, NewAuditEvent } from '../audit/audit-event.js';
-import type { Scope } from '../scopes/scope.js';
-
-export interface Account {
-  account_id: string;
-  scope_id: string;
-  /** Normalized (NFKC, trimmed, lower-cased) username: the uniqueness key within a scope. */
-  username: string;
-  display_name: string;
-  /** base64url of the random WebAuthn user handle bytes. */
-  user_handle: string;
-  identifier_hash: string;
-  /** Compressed secp256k1 public key of the account key, 66 hex characters, no 0x. */
-  public_key: string;
-  /** Ethereum address of that key: 0x + 40 lower-case hex characters. */
-  address: string;
-  disabled: boolean;
-  created_at: string;
-}
-
-export interface Credential {
-  credential_id: string;
-  account_id: string;
-  scope_id: string;
-  /** base64url of the COSE public key. */
-  public_key: string;
-  algorithm: number;
-  counter: number;
-  transports: string[];
-  aaguid: string;
-  device_type: 'singleDevice' | 'multiDevice';
-  backed_up: boolean;
-  created_at: string;
-  last_used_at: string | null;
-  /** A user-chosen label (≤ 100 characters); null until set, when clients show the provider name. */
-  name: string | null;
-  /** Set when a sign-in showed a signature counter that did not grow: the key may be cloned. */
-  possibly_cloned: boolean;
-}
-
-export type NewScope = Omit<Scope, 'created_at' | 'updated_at'>;
-export type ScopeUpdate = Partial<Omit<Scope, 'scope_id' | 'created_at' | 'updated_at'>>;
-
-/** Why an insert was refused; the stores map unique-constraint violations to these. */
-export type AccountConflict = 'account_exists' | 'credential_exists';
-
-export type CreateAccountResult =
-  | { ok: true; account: Account; credential: Credential }
-  | { ok: false; conflict: AccountConflict };
-
-export type AddCredentialResult =
-  | { ok: true; credential: Credential }
-  | { ok: false; conflict: 'credential_exists' | 'account_not_found' | 'too_many_credentials' };
-
-export type DeleteCredentialResult = 'deleted' | 'not_found' | 'last_credential';
-
-/** What recordSignIn found; see there. */
-export type SignInRecord = 'recorded' | 'not_found' | 'account_disabled' | 'counter_regression';
-
-/** How one passkey shows in a sign-in's allowCredentials: its id's length in bytes and its transports. */
-export interface CredentialShape {
-  id_length: number;
-  transports: string[];
-}
-
-/** What a successful sign-in changes on the credential it used. */
-export interface CredentialUse {
-  counter: number;
-  /** Follows the assertion's backup-eligible (BE) flag. */
-  device_type: Credential['device_type'];
-  /** The assertion's backed-up (BS) flag. */
-  backed_up: boolean;
-  last_used_at: string;
-}
-
-/** A session's jti revoked until the session would have expired anyway. */
-export interface SessionRevocation {
-  jti: string;
-  account_id: string;
-  expires_at: string;
-}
-
-/** What the session check reads about a session's account, in one round trip. */
-export interface SessionState {
-  account: Account;
-  /** When the passkey that started the session was created; null when the account no longer holds it. */
-  credential_created_at: string | null;
-  /** Whether the session's jti was revoked. */
-  revoked: boolean;
-  /** Sessions of the account issued before this time are over (null: none were ended). */
-  sessions_valid_after: string | null;
-}
+import type { NewAuditEvent } from '../domain/audit-event.js';
+import type { Account, AccountConflict, AddCredentialResult, CreateAccountResult, Credential, CredentialShape, CredentialUse } from '../domain/account.js';
+import type { DeleteCredentialResult, NewAccount, SignInRecord } from '../domain/account.js';
+import { auditLog, auditRows } from './audit-log-store.js';
+import { signInRefusal } from './sign-in-rule.js';
+import type { Dialect } from './sql/dialect.js';
+import { uniqueKeys } from './sql/migrations.js';
+import { rowsOf, type SqlDatabase } from './sql/sql-database.js';
+import { statement } from './sql/statement.js';
+import { boolean, canonical, decode, encode, integer, nullable, oneOf, selectList, strings, table, text, textOrEmpty, timestamp, type Row } from './sql/table.js';
 
 /**
- * Scopes, accounts and credentials. Race safety lives in the database's unique constraints:
- * (scope_id, username) for accounts, (scope_id, credential_id) for credentials. A change that
- * takes an `audit` event appends it in the same statement or transaction, and only when the change
- * happens: the log never misses a change nor records one that did not happen.
+ * Accounts and their passkeys. Race safety lives in the database's unique constraints
+ * ((scope_id, username) for accounts, (scope_id, credential_id) for credentials) and in locks
+ * taken before counting. A change given `audit` events appends them in the same statement or
+ * transaction, and only when the change happens: the log never misses a change nor records one
+ * that did not happen.
  */
 export interface AccountStore {
-  createScope(scope: NewScope): Promise<Scope>;
-  updateScope(scopeId: string, update: ScopeUpdate): Promise<Scope | null>;
-  getScope(scopeId: string): Promise<Scope | null>;
-  listScopes(): Promise<Scope[]>;
-  /** An opaque marker that changes on every scope create or update (null when there are none), so servers can poll cheaply. */
-  scopesVersion(): Promise<string | null>;
-
   findAccountByUsername(scopeId: string, username: string): Promise<Account | null>;
-  /**
-   * Creates the account and its first credential in one transaction: both or neither. `audit`,
-   * when given, is appended in that same transaction, so the log never misses a change nor
-   * records one that did not happen.
-   */
-  createAccountWithCredential(account: Account, credential: Credential, audit?: NewAuditEvent): Promise<CreateAccountResult>;
+  /** Creates the account and its first credential (and `audit`) at once: all or nothing. */
+  createAccountWithCredential(account: NewAccount, credential: Credential, audit?: NewAuditEvent): Promise<CreateAccountResult>;
   findCredential(scopeId: string, credentialId: string): Promise<Credential | null>;
   listCredentials(accountId: string): Promise<Credential[]>;
   /** findCredential and the account owning it, in one round trip (the sign-in completion path). */
@@ -128,24 +36,21 @@ export interface AccountStore {
    * answers are drawn from it.
    */
   credentialShapes(scopeId: string, limit: number, createdBefore: string): Promise<CredentialShape[][]>;
-
   getAccount(accountId: string): Promise<Account | null>;
   /** Enables or disables an account; false when there is no such account. */
   setAccountDisabled(accountId: string, disabled: boolean, audit?: NewAuditEvent): Promise<boolean>;
   /**
    * Adds a passkey to an existing account (credential.account_id). Refused when the credential id
    * is taken in the scope, the account is gone, or it already holds `maxPerAccount` credentials.
-   * `audit` is appended in the same transaction, only when the credential is added.
    */
   addCredential(credential: Credential, maxPerAccount: number, audit?: NewAuditEvent): Promise<AddCredentialResult>;
   /**
-   * Records a sign-in whose signature has verified, deciding in the same statement (or
-   * transaction) as the write, so no concurrent sign-in or admin change slips in between:
+   * Records a sign-in whose signature has verified, deciding in the same statement as the write,
+   * so no concurrent sign-in or admin change slips in between:
    * - 'not_found': the account no longer holds that credential in this scope;
    * - 'account_disabled': the account is disabled;
    * - 'counter_regression': either the stored or the new counter is non-zero and the new one does
-   *   not exceed the stored one (WebAuthn's signCount rule: two copies of the key may exist;
-   *   nothing is changed);
+   *   not exceed the stored one (see sign-in-rule.ts; nothing is changed);
    * - 'recorded': the counter (never lowered), device type, backup state and last use are stored,
    *   and the `audit` events appended with them.
    */
@@ -155,30 +60,220 @@ export interface AccountStore {
   /** Renames a credential of this account; false when the account has no such credential. */
   renameCredential(accountId: string, credentialId: string, name: string, audit?: NewAuditEvent): Promise<boolean>;
   /**
-   * Deletes a credential of this account, atomically refusing to delete its last one (two
-   * concurrent deletes of an account's last two credentials leave one).
+   * Deletes a credential of this account, refusing to delete its last one (two concurrent deletes
+   * of an account's last two credentials leave one).
    */
   deleteCredential(accountId: string, credentialId: string, audit?: NewAuditEvent): Promise<DeleteCredentialResult>;
+}
 
-  /**
-   * The account of a session with what decides whether the session still holds: the passkey that
-   * started it (`credentialId`), its jti's revocation, the account's sessions-valid-after time.
-   * Null when the account is gone.
-   */
-  sessionState(accountId: string, credentialId: string, jti: string): Promise<SessionState | null>;
-  /**
-   * Revokes one session until `expires_at`; `audit` is appended in the same transaction when the
-   * jti was not revoked already. Revocations that expired before `now` are swept in passing.
-   */
-  revokeSession(revocation: SessionRevocation, now: string, audit?: NewAuditEvent): Promise<void>;
-  /** Ends every session of the account issued before `validAfter` (never moved back); false when there is no such account. */
-  endSessions(accountId: string, validAfter: string, audit?: NewAuditEvent): Promise<boolean>;
+export const accounts = table<Account>('accounts', {
+  account_id: text,
+  scope_id: text,
+  username: text,
+  display_name: text,
+  user_handle: text,
+  identifier_hash: text,
+  // Null on accounts created before migration 2.
+  public_key: textOrEmpty,
+  address: textOrEmpty,
+  disabled: boolean,
+  created_at: timestamp,
+});
 
-  /** Appends to the scope's audit log; there is deliberately no way to change or remove an entry. */
-  appendAuditEvent(event: NewAuditEvent): Promise<void>;
-  /** A scope's audit events in the order they were written (at most `query.limit`). */
-  listAuditEvents(scopeId: string, query: AuditQuery): Promise<AuditEvent[]>;
+const credentials = table<Credential>('credentials', {
+  credential_id: text,
+  account_id: text,
+  scope_id: text,
+  public_key: text,
+  algorithm: integer,
+  counter: integer,
+  transports: strings,
+  aaguid: text,
+  device_type: oneOf(['singleDevice', 'multiDevice']),
+  backed_up: boolean,
+  created_at: timestamp,
+  last_used_at: nullable(timestamp),
+  name: nullable(text),
+  possibly_cloned: boolean,
+});
 
-  ping(): Promise<void>;
-  close(): Promise<void>;
+const accountColumns = accounts.names.join(', ');
+const credentialColumns = credentials.names.join(', ');
+// Both tables have account_id, scope_id, public_key and created_at: in joins every column carries its table's prefix.
+const joined = `${selectList(credentials, 'c')}, ${selectList(accounts, 'a')}`;
+
+const sql = {
+  findAccountByUsername: statement('find_account_by_username', `SELECT ${accountColumns} FROM accounts WHERE scope_id = :scope_id AND username = :username`),
+  getAccount: statement('get_account', `SELECT ${accountColumns} FROM accounts WHERE account_id = :account_id`),
+  setAccountDisabled: statement('set_account_disabled', 'UPDATE accounts SET disabled = :disabled WHERE account_id = :account_id'),
+  findCredential: statement('find_credential', `SELECT ${credentialColumns} FROM credentials WHERE scope_id = :scope_id AND credential_id = :credential_id`),
+  listCredentials: statement('list_credentials', `SELECT ${credentialColumns} FROM credentials WHERE account_id = :account_id ORDER BY created_at, credential_id`),
+  findCredentialWithAccount: statement(
+    'find_credential_with_account',
+    `SELECT ${joined} FROM credentials c JOIN accounts a ON a.account_id = c.account_id WHERE c.scope_id = :scope_id AND c.credential_id = :credential_id`,
+  ),
+  findAccountWithCredentials: statement(
+    'find_account_with_credentials',
+    `SELECT ${joined} FROM accounts a LEFT JOIN credentials c ON c.account_id = a.account_id
+     WHERE a.scope_id = :scope_id AND a.username = :username ORDER BY c.created_at, c.credential_id`,
+  ),
+  // The newest accounts come off accounts_scope_created_idx, which on PostgreSQL only a scope_id
+  // compared byte-wise can use (see migration 6); their passkeys off credentials_account_id_idx.
+  credentialShapes: statement(
+    'credential_shapes',
+    (d: Dialect) => `SELECT c.account_id, length(rtrim(c.credential_id, '=')) AS id_chars, c.transports
+     FROM (SELECT account_id, created_at FROM accounts WHERE scope_id ${d.bytewise} = :scope_id AND created_at < :created_before
+           ORDER BY created_at DESC, account_id DESC LIMIT :limit) a
+     JOIN credentials c ON c.account_id = a.account_id
+     ORDER BY a.created_at DESC, a.account_id DESC, c.created_at, c.credential_id`,
+  ),
+  // Additions and deletions of one account's passkeys queue on its row (on SQLite, on the one write
+  // lock), so the count they check cannot change before they commit.
+  lockAccount: statement('lock_account', (d: Dialect) => `SELECT scope_id FROM accounts WHERE account_id = :account_id ${d.forUpdate}`),
+  countCredentials: statement(
+    'count_credentials',
+    'SELECT count(*) AS n, count(CASE WHEN credential_id = :credential_id THEN 1 END) AS matching FROM credentials WHERE account_id = :account_id',
+  ),
+  deleteCredential: statement('delete_credential', 'DELETE FROM credentials WHERE account_id = :account_id AND credential_id = :credential_id'),
+  // A verified sign-in in one statement: the update happens only for an enabled account's credential
+  // whose counter grew (or both counters are 0). PostgreSQL re-checks the WHERE clause against the
+  // latest row version when a concurrent sign-in updated it first; the larger counter always wins.
+  recordSignIn: statement(
+    'record_sign_in',
+    (d: Dialect) => `UPDATE credentials AS c SET counter = ${d.greatest}(c.counter, :counter::bigint), backed_up = :backed_up, last_used_at = :last_used_at, device_type = :device_type
+     FROM accounts a
+     WHERE c.scope_id = :scope_id AND c.credential_id = :credential_id AND c.account_id = :account_id AND a.account_id = c.account_id
+       AND NOT a.disabled AND NOT ((:counter::bigint > 0 OR c.counter > 0) AND :counter::bigint <= c.counter)`,
+  ),
+  // Why recordSignIn changed nothing (only read on that path).
+  signInState: statement(
+    'sign_in_state',
+    `SELECT c.counter, a.disabled FROM credentials c JOIN accounts a ON a.account_id = c.account_id
+     WHERE c.scope_id = :scope_id AND c.credential_id = :credential_id AND c.account_id = :account_id`,
+  ),
+  markPossiblyCloned: statement('mark_possibly_cloned', 'UPDATE credentials SET possibly_cloned = true WHERE scope_id = :scope_id AND credential_id = :credential_id'),
+  renameCredential: statement('rename_credential', 'UPDATE credentials SET name = :name WHERE account_id = :account_id AND credential_id = :credential_id'),
+};
+
+export function sqlAccountStore(db: SqlDatabase): AccountStore {
+  const conflictOf = (error: unknown): AccountConflict | null => {
+    if (db.dialect.violates(error, uniqueKeys.accountsUsername)) return 'account_exists';
+    if (db.dialect.violates(error, uniqueKeys.credentialsPrimaryKey)) return 'credential_exists';
+    return null;
+  };
+  const oneAccount = (rows: Row[]) => (rows[0] === undefined ? null : decode(accounts, rows[0]));
+  const withAccount = (row: Row) => ({ credential: decode(credentials, row, 'c_'), account: decode(accounts, row, 'a_') });
+
+  return {
+    async findAccountByUsername(scopeId, username) {
+      return oneAccount(await db.all(sql.findAccountByUsername, { scope_id: scopeId, username }));
+    },
+
+    async createAccountWithCredential(account, credential, audit) {
+      const audited = audit === undefined ? [] : [rowsOf(auditLog, [audit])];
+      try {
+        await db.insertAll([rowsOf(accounts, [account]), rowsOf(credentials, [credential]), ...audited]);
+      } catch (error) {
+        const conflict = conflictOf(error);
+        if (conflict === null) throw error;
+        return { ok: false, conflict };
+      }
+      return { ok: true, account: canonical(accounts, account), credential: canonical(credentials, credential) };
+    },
+
+    async findCredential(scopeId, credentialId) {
+      const [row] = await db.all(sql.findCredential, { scope_id: scopeId, credential_id: credentialId });
+      return row === undefined ? null : decode(credentials, row);
+    },
+
+    async listCredentials(accountId) {
+      return (await db.all(sql.listCredentials, { account_id: accountId })).map((row) => decode(credentials, row));
+    },
+
+    async findCredentialWithAccount(scopeId, credentialId) {
+      const [row] = await db.all(sql.findCredentialWithAccount, { scope_id: scopeId, credential_id: credentialId });
+      return row === undefined ? null : withAccount(row);
+    },
+
+    async findAccountWithCredentials(scopeId, username) {
+      const rows = await db.all(sql.findAccountWithCredentials, { scope_id: scopeId, username });
+      if (rows[0] === undefined) return null;
+      // An account without credentials comes back as one row of null credential columns.
+      const credentialRows = rows.filter((row) => row.c_credential_id !== null);
+      return { account: decode(accounts, rows[0], 'a_'), credentials: credentialRows.map((row) => decode(credentials, row, 'c_')) };
+    },
+
+    async credentialShapes(scopeId, limit, createdBefore) {
+      // SQLite would take a negative LIMIT as none.
+      if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
+      const rows = await db.all(sql.credentialShapes, { scope_id: scopeId, limit, created_before: timestamp.encode(createdBefore) });
+      const shapes: CredentialShape[][] = [];
+      let previous: unknown;
+      for (const row of rows) {
+        if (row.account_id !== previous) shapes.push([]);
+        previous = row.account_id;
+        // Ids are stored as base64url: n characters without padding hold floor(3n/4) bytes.
+        shapes[shapes.length - 1]!.push({ id_length: Math.floor((integer.decode(row.id_chars) * 3) / 4), transports: strings.decode(row.transports) });
+      }
+      return shapes;
+    },
+
+    async getAccount(accountId) {
+      return oneAccount(await db.all(sql.getAccount, { account_id: accountId }));
+    },
+
+    async setAccountDisabled(accountId, disabled, audit) {
+      return (await db.run(sql.setAccountDisabled, { account_id: accountId, disabled }, auditRows(audit))) > 0;
+    },
+
+    async addCredential(credential, maxPerAccount, audit) {
+      // A limit below 1 would make the call meaningless: a caller bug, not a conflict.
+      if (!Number.isInteger(maxPerAccount) || maxPerAccount < 1) throw new RangeError(`maxPerAccount must be a positive integer, got ${maxPerAccount}`);
+      const key = { account_id: credential.account_id, credential_id: credential.credential_id };
+      try {
+        return await db.transaction(async (tx): Promise<AddCredentialResult> => {
+          const [owner] = await tx.all(sql.lockAccount, key);
+          // A credential must live in its account's scope; any other scope has no such account.
+          if (owner?.scope_id !== credential.scope_id) return { ok: false, conflict: 'account_not_found' };
+          const [counts] = await tx.all(sql.countCredentials, key);
+          if (integer.decode(counts?.n) >= maxPerAccount) return { ok: false, conflict: 'too_many_credentials' };
+          await tx.run(credentials.insert, encode(credentials, credential));
+          if (audit !== undefined) await tx.run(auditLog.insert, encode(auditLog, audit));
+          return { ok: true, credential: canonical(credentials, credential) };
+        });
+      } catch (error) {
+        if (conflictOf(error) !== 'credential_exists') throw error;
+        return { ok: false, conflict: 'credential_exists' };
+      }
+    },
+
+    async recordSignIn(scopeId, accountId, credentialId, use, audit) {
+      const key = { scope_id: scopeId, credential_id: credentialId, account_id: accountId };
+      const values = { ...key, counter: use.counter, backed_up: use.backed_up, last_used_at: timestamp.encode(use.last_used_at), device_type: use.device_type };
+      if ((await db.run(sql.recordSignIn, values, auditRows(audit))) > 0) return 'recorded';
+      const [row] = await db.all(sql.signInState, key);
+      return signInRefusal(row && { counter: integer.decode(row.counter), disabled: boolean.decode(row.disabled) }, use.counter);
+    },
+
+    async markCredentialPossiblyCloned(scopeId, credentialId, audit) {
+      return (await db.run(sql.markPossiblyCloned, { scope_id: scopeId, credential_id: credentialId }, auditRows(audit))) > 0;
+    },
+
+    async renameCredential(accountId, credentialId, name, audit) {
+      return (await db.run(sql.renameCredential, { account_id: accountId, credential_id: credentialId, name }, auditRows(audit))) > 0;
+    },
+
+    async deleteCredential(accountId, credentialId, audit) {
+      const key = { account_id: accountId, credential_id: credentialId };
+      return db.transaction(async (tx): Promise<DeleteCredentialResult> => {
+        if ((await tx.all(sql.lockAccount, key)).length === 0) return 'not_found';
+        const [counts] = await tx.all(sql.countCredentials, key);
+        if (integer.decode(counts?.matching) === 0) return 'not_found';
+        if (integer.decode(counts?.n) <= 1) return 'last_credential';
+        await tx.run(sql.deleteCredential, key);
+        if (audit !== undefined) await tx.run(auditLog.insert, encode(auditLog, audit));
+        return 'deleted';
+      });
+    },
+  };
 }

@@ -1,5 +1,4 @@
-import type { ChallengeStore } from './challenge-store.js';
-import { assertValidTtl } from './challenge-ttl.js';
+import { assertValidTtl, type ChallengeStore } from './challenge-store.js';
 
 /** Which bound made room for a new entry. */
 export type ChallengeEviction = 'owner' | 'total';

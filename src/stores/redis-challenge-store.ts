@@ -1,10 +1,9 @@
-import { Redis, type Cluster } from 'ioredis';
-import type { ChallengeStore } from './challenge-store.js';
-import { assertValidTtl } from './challenge-ttl.js';
+import { assertValidTtl, type ChallengeStore } from './challenge-store.js';
+import type { RedisLike } from './redis-clients.js';
 
 export interface RedisChallengeStoreOptions {
-  /** An ioredis client or Cluster (see redis-client.ts): every command here touches a single key. */
-  redis: Redis | Cluster;
+  /** An ioredis client or Cluster (see redis-clients.ts): every command here touches a single key. */
+  redis: RedisLike;
   /** Namespace of this gateway's challenge keys (see redis-keys.ts), e.g. `pkgw:challenge:`. */
   keyPrefix: string;
 }
@@ -15,7 +14,7 @@ export interface RedisChallengeStoreOptions {
  * Redis errors are not caught here; they reject and the caller maps them to service_unavailable.
  */
 export class RedisChallengeStore implements ChallengeStore {
-  private readonly redis: Redis | Cluster;
+  private readonly redis: RedisLike;
   private readonly keyPrefix: string;
 
   constructor(options: RedisChallengeStoreOptions) {
@@ -54,39 +53,4 @@ export class RedisChallengeStore implements ChallengeStore {
   private key(id: string): string {
     return this.keyPrefix + id;
   }
-}
-
-export interface RedisClientOptions {
-  /** Longest a command may wait, including time queued while (re)connecting. Default 2000 ms. */
-  commandTimeoutMs?: number;
-  /** Connection-level errors (also reported through rejected commands); default: ignored. */
-  onError?: (error: Error) => void;
-}
-
-/**
- * An ioredis client tuned to fail fast rather than hang a request:
- * - the offline queue stays on so commands issued right after construction wait for the first
- *   connect instead of failing, while `commandTimeout` bounds that wait (and any other);
- * - `maxRetriesPerRequest: 1` stops a command from being replayed across many reconnects;
- * - reconnects continue forever with capped exponential backoff, so the gateway heals by itself.
- * A timed-out command may still reach Redis later; for challenges that only means a value is
- * stored or consumed after the caller already gave up, which the protocol tolerates.
- */
-export function createRedisClient(url: string, options: RedisClientOptions = {}): Redis {
-  const commandTimeoutMs = options.commandTimeoutMs ?? 2000;
-  const client = new Redis(url, {
-    lazyConnect: false,
-    enableOfflineQueue: true,
-    enableReadyCheck: true,
-    maxRetriesPerRequest: 1,
-    commandTimeout: commandTimeoutMs,
-    connectTimeout: Math.max(commandTimeoutMs, 1000),
-    // Grace period for a socket to close after disconnect() before it is destroyed. ioredis arms
-    // it even when the socket is already gone (closing while reconnecting), delaying exit by it.
-    disconnectTimeout: commandTimeoutMs,
-    retryStrategy: (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 10), 5000),
-  });
-  // Without a listener ioredis logs every connection error as "Unhandled error event".
-  client.on('error', options.onError ?? (() => {}));
-  return client;
 }

@@ -111,7 +111,7 @@ describeForBackends('admin methods behind the bearer token', (backend) => {
 
     expect((await adminCall(harness.url, 'revokeSessions', { scope_id: scopeId, username }, TOKEN)).result).toEqual({ account_id, scope_id: scopeId, sessions_revoked: true });
     for (const [client, session] of sessions) expect((await sessionCall(client, session, 'getAccount')).error?.data).toBe('session_invalid');
-    const events = await harness.gateway.stores.accounts.listAuditEvents(scopeId, { limit: 100 });
+    const events = await harness.gateway.stores.auditLog.listAuditEvents(scopeId, { limit: 100 });
     expect(events.filter((event) => event.event === 'sessions_revoked')).toEqual([expect.objectContaining({ account_id, reason: 'admin' })]);
 
     // Sessions carry whole seconds: one from the next second on works.

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { decoyCredentials, emptyShapeSample, shapeSample } from '../../src/authentication/decoy-credentials.js';
-import type { CredentialShape } from '../../src/stores/account-store.js';
+import type { CredentialShape } from '../../src/domain/account.js';
 import { match } from '../support/match.js';
 
 const secret = Buffer.alloc(32, 7);

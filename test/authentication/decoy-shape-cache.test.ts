@@ -1,7 +1,7 @@
 import { createDecoyShapeCache } from '../../src/authentication/decoy-shape-cache.js';
 import { shapeSample } from '../../src/authentication/decoy-credentials.js';
 import { createLogger } from '../../src/log/logger.js';
-import type { CredentialShape } from '../../src/stores/account-store.js';
+import type { CredentialShape } from '../../src/domain/account.js';
 
 const one = (id_length: number): CredentialShape[][] => [[{ id_length, transports: ['internal'] }]];
 

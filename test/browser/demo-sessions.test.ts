@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { Scope } from '../../src/scopes/scope.js';
+import type { Scope } from '../../src/domain/scope.js';
 import { startGateway, type Harness } from '../support/gateway-harness.js';
 import { launchChromiumOrSkip, screenshot, VirtualAuthenticators } from './chromium.js';
 import { DemoPage } from './demo-page.js';

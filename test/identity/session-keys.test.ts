@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayError } from '../../src/errors/gateway-error.js';
 import { loadSessionKeyRing } from '../../src/keys/session-key-ring.js';
-import { scopeSchema } from '../../src/scopes/scope.js';
+import { scopeSchema } from '../../src/domain/scope.js';
 import { createSessionService } from '../../src/sessions/session-service.js';
-import type { Account, Credential } from '../../src/stores/account-store.js';
-import { SqliteAccountStore } from '../../src/stores/sqlite-account-store.js';
+import type { Account, Credential } from '../../src/domain/account.js';
+import { sqlStores } from '../../src/stores/open-stores.js';
+import { openSqliteDatabase } from '../../src/stores/sql/sqlite-database.js';
 
 const scope = scopeSchema.parse({
   scope_id: '6f0d1c3e-8a4b-4c5d-9e6f-0a1b2c3d4e5f',
@@ -47,13 +48,14 @@ const credential: Credential = {
 };
 const thumbprint = 'client-key-thumbprint';
 
-/** An account store holding the account and its passkey, for the session check to read. */
-async function accountsWithAccount(): Promise<SqliteAccountStore> {
-  const accounts = new SqliteAccountStore(':memory:');
+/** Stores holding the account and its passkey, for the session check to read. */
+async function accountsWithAccount() {
+  const database = openSqliteDatabase(':memory:');
+  const stores = sqlStores(database);
   // A Scope is a NewScope with timestamps, which the store sets itself.
-  await accounts.createScope(scope);
-  await accounts.createAccountWithCredential(account, credential);
-  return accounts;
+  await stores.scopes.createScope(scope);
+  await stores.accounts.createAccountWithCredential(account, credential);
+  return { ...stores, database };
 }
 
 describe('session keys and tokens', () => {
@@ -74,30 +76,30 @@ describe('session keys and tokens', () => {
   it('should keep verifying sessions signed by a previous key after rotation', async () => {
     const accounts = await accountsWithAccount();
     const old = await loadSessionKeyRing({ keyFile: join(dir, 'old.pem'), previousKeyFiles: [] });
-    const jwt = createSessionService({ keys: old, issuer: 'pkgw', accounts, now: Date.now }).issue(account, 'cred', scope, thumbprint);
+    const jwt = createSessionService({ keys: old, issuer: 'pkgw', sessionStore: accounts.sessions, now: Date.now }).issue(account, 'cred', scope, thumbprint);
     const rotated = await loadSessionKeyRing({ keyFile: join(dir, 'new.pem'), previousKeyFiles: [join(dir, 'old.pem')] });
-    const service = createSessionService({ keys: rotated, issuer: 'pkgw', accounts, now: Date.now });
+    const service = createSessionService({ keys: rotated, issuer: 'pkgw', sessionStore: accounts.sessions, now: Date.now });
     expect((await service.check(jwt, { scopeId: scope.scope_id })).claims.account_id).toBe(account.account_id);
     expect(service.jwks().keys.map((key) => key.kid)).toEqual([rotated.current.kid, old.current.kid]);
 
-    const forgotten = createSessionService({ keys: await loadSessionKeyRing({ keyFile: join(dir, 'new.pem'), previousKeyFiles: [] }), issuer: 'pkgw', accounts, now: Date.now });
+    const forgotten = createSessionService({ keys: await loadSessionKeyRing({ keyFile: join(dir, 'new.pem'), previousKeyFiles: [] }), issuer: 'pkgw', sessionStore: accounts.sessions, now: Date.now });
     await expect(forgotten.check(jwt)).rejects.toMatchObject({ reason: 'session_invalid' });
-    await accounts.close();
+    await accounts.database.close();
   });
 
   it('should refuse another issuer, another audience, another client key and an expired session', async () => {
     const accounts = await accountsWithAccount();
     const keys = await loadSessionKeyRing({ keyFile: join(dir, 'k.pem'), previousKeyFiles: [] });
     let now = Date.now();
-    const service = createSessionService({ keys, issuer: 'pkgw', accounts, now: () => now });
+    const service = createSessionService({ keys, issuer: 'pkgw', sessionStore: accounts.sessions, now: () => now });
     const jwt = service.issue(account, 'cred', scope, thumbprint);
     await expect(service.check(jwt, { scopeId: scope.scope_id, clientKeyThumbprint: thumbprint })).resolves.toMatchObject({ claims: { cnf: { jkt: thumbprint } } });
-    const other = createSessionService({ keys, issuer: 'someone-else', accounts, now: () => now });
+    const other = createSessionService({ keys, issuer: 'someone-else', sessionStore: accounts.sessions, now: () => now });
     await expect(other.check(jwt)).rejects.toBeInstanceOf(GatewayError);
     await expect(service.check(jwt, { scopeId: 'another-scope' })).rejects.toMatchObject({ reason: 'session_invalid' });
     await expect(service.check(jwt, { clientKeyThumbprint: 'another-key' })).rejects.toMatchObject({ reason: 'session_invalid' });
     now += scope.session_ttl * 1000 + 1000;
     await expect(service.check(jwt, { scopeId: scope.scope_id })).rejects.toMatchObject({ reason: 'session_invalid' });
-    await accounts.close();
+    await accounts.database.close();
   });
 });

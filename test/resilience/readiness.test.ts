@@ -12,7 +12,7 @@ describe('GET /readyz and /healthz', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready', stores: { accounts: 'ok', challenges: 'ok' } });
     // Closing the account store under the running gateway makes it unready, not dead.
-    await harness.gateway.stores.accounts.close();
+    await harness.gateway.stores.backends.accounts.close();
     const unready = await fetch(new URL('/readyz', harness.url));
     expect(unready.status).toBe(503);
     expect(await unready.json()).toEqual({ status: 'unavailable', stores: { accounts: 'unavailable', challenges: 'ok' } });

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { RpcClient } from '../../scripts/lib/rpc-client.js';
 import { SoftAuthenticator } from '../../scripts/lib/soft-authenticator.js';
 import { RedisChallengeStore } from '../../src/stores/redis-challenge-store.js';
-import { createRedisClusterClient } from '../../src/stores/redis-client.js';
+import { createRedisClusterClient } from '../../src/stores/redis-clients.js';
 import { runChallengeStoreContract } from '../stores/challenge-store.contract.js';
 import { register, sessionCall, signIn } from '../support/ceremonies.js';
 import { startGateway } from '../support/gateway-harness.js';

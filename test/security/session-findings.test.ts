@@ -10,10 +10,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { SoftAuthenticator } from '../../scripts/lib/soft-authenticator.js';
 import { open, RpcClient, seal, type JsonRpcReply } from '../../scripts/lib/rpc-client.js';
-import type { Scope } from '../../src/scopes/scope.js';
-import { MemoryChallengeStore } from '../../src/stores/memory-challenge-store.js';
-import type { Stores } from '../../src/stores/open-stores.js';
-import { SqliteAccountStore } from '../../src/stores/sqlite-account-store.js';
+import type { Scope } from '../../src/domain/scope.js';
+import { loadConfig } from '../../src/config/config.js';
+import { openStores, type Stores } from '../../src/stores/open-stores.js';
 import { describeForBackends, type TestBackend } from '../support/backends.js';
 import { completeAuthentication, completeRegistration, initiateAuthentication, initiateRegistration, register, sessionCall, signIn } from '../support/ceremonies.js';
 import { startGateway, type Harness } from '../support/gateway-harness.js';
@@ -44,15 +43,10 @@ async function flood(client: RpcClient, count: number, address: string): Promise
   }
 }
 
-/** A ceremony store pair whose in-process challenge store holds 100 ceremonies, 20 per address. */
-function smallEmbeddedStores(): { stores: Stores; cleanup: () => void } {
+/** Embedded stores whose in-process challenge store holds 100 ceremonies, 20 per address. */
+async function smallEmbeddedStores(): Promise<{ stores: Stores; cleanup: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), 'pkgw-flood-'));
-  const stores: Stores = {
-    challenges: new MemoryChallengeStore({ maxEntries: 100, maxEntriesPerOwner: 20 }),
-    accounts: new SqliteAccountStore(join(dir, 'gateway.db')),
-    redis: null,
-    describe: { challenges: 'in-process memory (100 entries)', accounts: 'sqlite' },
-  };
+  const stores = await openStores(loadConfig({ DATA_DIR: dir, MEMORY_CHALLENGE_LIMIT: '100', MEMORY_CHALLENGE_LIMIT_PER_IP: '20' }));
   return { stores, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -120,7 +114,7 @@ describeForBackends('session review findings, through the real endpoint', (backe
   it('finding 3: a flood of ceremonies from one address evicts neither a revocation nor another client\'s ceremony', async () => {
     // On the embedded pair the challenge store gets small bounds (100 in all, 20 per address), so a
     // flood of 150 overflows it; Redis has no such bound.
-    const small = backend === 'embedded' ? smallEmbeddedStores() : undefined;
+    const small = backend === 'embedded' ? await smallEmbeddedStores() : undefined;
     const flooded = await startGateway(backend, openEnv, small === undefined ? {} : { stores: small.stores });
     try {
       const on = await flooded.createScope();
@@ -271,7 +265,7 @@ describeForBackends('session review findings, through the real endpoint', (backe
     expect(flipped.result?.encrypted_jwt).toBeDefined();
     const listed = await sessionCall<{ credentials: { device_type: string; backed_up: boolean }[] }>(user.client, user.session, 'listCredentials');
     expect(listed.result?.credentials[0]).toMatchObject({ device_type: 'multiDevice', backed_up: true });
-    const events = await harness.gateway.stores.accounts.listAuditEvents(scope.scope_id, { limit: 1000 });
+    const events = await harness.gateway.stores.auditLog.listAuditEvents(scope.scope_id, { limit: 1000 });
     expect(events.filter((event) => event.account_id === user.registered.account_id && event.event === 'credential_backup_changed').map((event) => event.reason)).toEqual([
       'be:0->1 bs:0->1',
     ]);

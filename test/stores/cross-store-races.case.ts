@@ -1,5 +1,5 @@
 import type { AccountStore } from '../../src/stores/account-store.js';
-import { newAccount, newCredential } from './account-store.contract.js';
+import { newAccount, newCredential } from './sql-fixtures.js';
 
 /**
  * Two stores on one database (two pools, or two handles on one file) racing on one account:

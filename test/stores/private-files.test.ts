@@ -76,7 +76,7 @@ describe('finding 11: files the gateway creates are private, whatever the folder
 
     const harness = await startGateway('embedded', { DATA_DIR: dataDir });
     try {
-      expect(await harness.gateway.stores.accounts.getScope(oldScopeId)).not.toBeNull();
+      expect(await harness.gateway.stores.scopes.getScope(oldScopeId)).not.toBeNull();
       await registerSomeone(harness);
       expect(modesIn(dataDir, DATABASE_FILES)).toEqual(allPrivate(DATABASE_FILES));
     } finally {

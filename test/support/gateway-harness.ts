@@ -6,7 +6,7 @@ import type { DestinationStream } from 'pino';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log/logger.js';
-import { scopeSettingsSchema, type Scope, type ScopeSettingsInput } from '../../src/scopes/scope.js';
+import { scopeSettingsSchema, type Scope, type ScopeSettingsInput } from '../../src/domain/scope.js';
 import { databaseUrl, redisUrl } from './backends.js';
 import { deleteRedisPrefix, dropPostgresSchema } from '../../scripts/lib/local-services.js';
 
@@ -61,7 +61,7 @@ export async function startGateway(
     env: gatewayEnv,
     async createScope(settings = {}, { refresh = true } = {}) {
       const parsed = scopeSettingsSchema.parse({ name: 'test', rp_id: 'localhost', origins: [TEST_ORIGIN], ...settings });
-      const scope = await gateway.stores.accounts.createScope({ ...parsed, rp_name: parsed.rp_name ?? parsed.name, scope_id: randomUUID() });
+      const scope = await gateway.stores.scopes.createScope({ ...parsed, rp_name: parsed.rp_name ?? parsed.name, scope_id: randomUUID() });
       if (refresh) await gateway.scopes.refresh();
       return scope;
     },

@@ -1,11 +1,13 @@
 /**
- * Schema for both SQL backends. The DDL text is shared; the dialects differ only in two column
- * types (timestamps: PostgreSQL timestamptz, SQLite ISO-8601 text; self-numbered keys), in
- * migration 4, which changes PostgreSQL only, and in the collation of migration 6's key. SQLite
- * (>= 3.23) accepts `boolean` columns and `true`/`false` literals, storing them as 0/1.
+ * Schema for both SQL backends. The DDL text is shared; the dialects differ in two column types
+ * (timestamps, self-numbered keys: see dialect.ts), in migration 4, which changes PostgreSQL only,
+ * and in the collation of migration 6's key. SQLite (>= 3.23) accepts `boolean` columns and
+ * `true`/`false` literals, storing them as 0/1.
  * Migrations are append-only: never edit an applied one, add a new id instead.
  */
-export type SqlDialect = 'postgres' | 'sqlite';
+import { postgres, sqlite, type Dialect, type UniqueKey } from './dialect.js';
+
+export type SqlDialect = Dialect['name'];
 
 export interface Migration {
   id: number;
@@ -13,24 +15,15 @@ export interface Migration {
   sql: string;
 }
 
-interface DialectTypes {
-  timestamp: string;
-  /** An integer primary key the database numbers itself, in insertion order. */
-  serialKey: string;
-}
+/** The unique rules whose violations the stores report as conflicts, as the migrations name them. */
+export const uniqueKeys = {
+  accountsUsername: { name: 'accounts_scope_username_key', table: 'accounts', columns: ['scope_id', 'username'] },
+  credentialsPrimaryKey: { name: 'credentials_pkey', table: 'credentials', columns: ['scope_id', 'credential_id'] },
+} as const satisfies Record<string, UniqueKey>;
 
-const dialectTypes: Record<SqlDialect, DialectTypes> = {
-  postgres: { timestamp: 'timestamptz', serialKey: 'bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY' },
-  sqlite: { timestamp: 'text', serialKey: 'integer PRIMARY KEY AUTOINCREMENT' },
-};
+const dialects: Record<SqlDialect, Dialect> = { postgres, sqlite };
 
-/** Constraint names the stores use to tell which unique rule a failed insert broke. */
-export const constraintNames = {
-  accountsUsername: 'accounts_scope_username_key',
-  credentialsPrimaryKey: 'credentials_pkey',
-} as const;
-
-const definitions: ReadonlyArray<{ id: number; name: string; sql: (t: DialectTypes, dialect: SqlDialect) => string }> = [
+const definitions: ReadonlyArray<{ id: number; name: string; sql: (t: Dialect, dialect: SqlDialect) => string }> = [
   {
     id: 1,
     name: 'scopes_accounts_credentials',
@@ -63,7 +56,7 @@ CREATE TABLE accounts (
   created_at      ${t.timestamp} NOT NULL,
   disabled        boolean NOT NULL DEFAULT false,
   public_key      text,
-  CONSTRAINT ${constraintNames.accountsUsername} UNIQUE (scope_id, username),
+  CONSTRAINT ${uniqueKeys.accountsUsername.name} UNIQUE (scope_id, username),
   CONSTRAINT accounts_scope_user_handle_key UNIQUE (scope_id, user_handle)
 );
 
@@ -82,7 +75,7 @@ CREATE TABLE credentials (
   last_used_at    ${t.timestamp},
   name            text,
   possibly_cloned boolean NOT NULL DEFAULT false,
-  CONSTRAINT ${constraintNames.credentialsPrimaryKey} PRIMARY KEY (scope_id, credential_id)
+  CONSTRAINT ${uniqueKeys.credentialsPrimaryKey.name} PRIMARY KEY (scope_id, credential_id)
 );
 CREATE INDEX credentials_account_id_idx ON credentials (account_id);
 `,
@@ -132,9 +125,9 @@ CREATE INDEX audit_log_scope_idx ON audit_log (scope_id, event_id);
       dialect === 'postgres'
         ? `
 ALTER TABLE accounts
-  DROP CONSTRAINT ${constraintNames.accountsUsername},
+  DROP CONSTRAINT ${uniqueKeys.accountsUsername.name},
   DROP CONSTRAINT accounts_scope_user_handle_key,
-  ADD CONSTRAINT ${constraintNames.accountsUsername} UNIQUE (username, scope_id),
+  ADD CONSTRAINT ${uniqueKeys.accountsUsername.name} UNIQUE (username, scope_id),
   ADD CONSTRAINT accounts_scope_user_handle_key UNIQUE (user_handle, scope_id);
 `
         : '-- unchanged on SQLite (see migrations.ts)',
@@ -183,11 +176,10 @@ export function schemaMigrationsTable(dialect: SqlDialect): string {
   return `CREATE TABLE IF NOT EXISTS schema_migrations (
   id         integer PRIMARY KEY,
   name       text NOT NULL,
-  applied_at ${dialectTypes[dialect].timestamp} NOT NULL
+  applied_at ${dialects[dialect].timestamp} NOT NULL
 )`;
 }
 
 export function migrationsFor(dialect: SqlDialect): Migration[] {
-  const types = dialectTypes[dialect];
-  return definitions.map(({ id, name, sql }) => ({ id, name, sql: sql(types, dialect) }));
+  return definitions.map(({ id, name, sql }) => ({ id, name, sql: sql(dialects[dialect], dialect) }));
 }

@@ -66,3 +66,8 @@ export const scopeSchema = scopeSettingsSchema.extend({
 });
 
 export type Scope = z.infer<typeof scopeSchema>;
+
+/** What a store is given to create a scope; it stamps the times. */
+export type NewScope = Omit<Scope, 'created_at' | 'updated_at'>;
+/** The settings a scope update may change; absent ones stay as they are. */
+export type ScopeUpdate = Partial<Omit<Scope, 'scope_id' | 'created_at' | 'updated_at'>>;

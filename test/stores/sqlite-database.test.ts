@@ -2,13 +2,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { migrationsFor, schemaMigrationsTable } from '../../src/stores/migrations.js';
-import { SqliteAccountStore } from '../../src/stores/sqlite-account-store.js';
-import { newAccount, newCredential, newScope } from './account-store.contract.js';
+import { sqlStores } from '../../src/stores/open-stores.js';
+import { migrationsFor, schemaMigrationsTable } from '../../src/stores/sql/migrations.js';
+import { openSqliteDatabase } from '../../src/stores/sql/sqlite-database.js';
+import { newAccount, newCredential, newScope } from './sql-fixtures.js';
 import { expectLimitsHoldAcrossStores } from './cross-store-races.case.js';
 import { expectUpgradedFromMigrationOne } from './migration-upgrade.case.js';
 
-describe('SqliteAccountStore specifics', () => {
+/** The SQL stores over a SQLite file, as one process would open them. */
+function openStores(filename: string) {
+  const database = openSqliteDatabase(filename);
+  return { ...sqlStores(database), database };
+}
+
+describe('SQLite database specifics', () => {
   let dir: string;
   let file: string;
 
@@ -22,12 +29,12 @@ describe('SqliteAccountStore specifics', () => {
   });
 
   test('the file is in WAL mode with the schema migrated once, across reopening', async () => {
-    const first = new SqliteAccountStore(file);
-    const scope = await first.createScope(newScope());
-    await first.close();
-    const second = new SqliteAccountStore(file);
-    await expect(second.getScope(scope.scope_id)).resolves.toStrictEqual(scope);
-    await second.close();
+    const first = openStores(file);
+    const scope = await first.scopes.createScope(newScope());
+    await first.database.close();
+    const second = openStores(file);
+    await expect(second.scopes.getScope(scope.scope_id)).resolves.toStrictEqual(scope);
+    await second.database.close();
 
     const raw = new Database(file, { readonly: true });
     try {
@@ -46,21 +53,21 @@ describe('SqliteAccountStore specifics', () => {
   });
 
   test('two stores on one file (as two processes would be) still admit one username once', async () => {
-    const a = new SqliteAccountStore(file);
-    const b = new SqliteAccountStore(file);
+    const a = openStores(file);
+    const b = openStores(file);
     try {
-      const scope = await a.createScope(newScope());
+      const scope = await a.scopes.createScope(newScope());
       const attempts = [a, b, a, b].map((store, i) => {
         const account = newAccount(scope.scope_id, 'shared');
-        return store.createAccountWithCredential(account, newCredential(account, `cred-${i}`));
+        return store.accounts.createAccountWithCredential(account, newCredential(account, `cred-${i}`));
       });
       const results = await Promise.all(attempts);
       expect(results.filter((result) => result.ok)).toHaveLength(1);
       // A scope written through one connection is visible through the other.
-      await expect(b.scopesVersion()).resolves.toBe(await a.scopesVersion());
+      await expect(b.scopes.scopesVersion()).resolves.toBe(await a.scopes.scopesVersion());
     } finally {
-      await a.close();
-      await b.close();
+      await a.database.close();
+      await b.database.close();
     }
   });
 
@@ -97,11 +104,11 @@ describe('SqliteAccountStore specifics', () => {
       raw.close();
     }
 
-    const store = new SqliteAccountStore(file);
+    const store = openStores(file);
     try {
       await expectUpgradedFromMigrationOne(store);
     } finally {
-      await store.close();
+      await store.database.close();
     }
     const check = new Database(file, { readonly: true });
     try {
@@ -112,33 +119,33 @@ describe('SqliteAccountStore specifics', () => {
   });
 
   test('two stores on one file: credential additions and deletions still respect the limits', async () => {
-    const a = new SqliteAccountStore(file);
-    const b = new SqliteAccountStore(file);
+    const a = openStores(file);
+    const b = openStores(file);
     try {
-      const scope = await a.createScope(newScope());
-      await expectLimitsHoldAcrossStores(a, b, scope.scope_id, 'shared');
+      const scope = await a.scopes.createScope(newScope());
+      await expectLimitsHoldAcrossStores(a.accounts, b.accounts, scope.scope_id, 'shared');
     } finally {
-      await a.close();
-      await b.close();
+      await a.database.close();
+      await b.database.close();
     }
   });
 
   test("':memory:' works for throwaway use", async () => {
-    const store = new SqliteAccountStore(':memory:');
+    const store = openStores(':memory:');
     try {
-      await expect(store.listScopes()).resolves.toEqual([]);
-      await expect(store.ping()).resolves.toBeUndefined();
+      await expect(store.scopes.listScopes()).resolves.toEqual([]);
+      await expect(store.database.ping()).resolves.toBeUndefined();
     } finally {
-      await store.close();
+      await store.database.close();
     }
   });
 
   test('foreign keys are enforced: deleting an account removes its credentials', async () => {
-    const store = new SqliteAccountStore(file);
-    const scope = await store.createScope(newScope());
+    const store = openStores(file);
+    const scope = await store.scopes.createScope(newScope());
     const account = newAccount(scope.scope_id, 'judy');
-    await store.createAccountWithCredential(account, newCredential(account, 'cred-judy'));
-    await store.close();
+    await store.accounts.createAccountWithCredential(account, newCredential(account, 'cred-judy'));
+    await store.database.close();
 
     const raw = new Database(file);
     try {

@@ -1,14 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { migrationsFor, schemaMigrationsTable } from '../../src/stores/migrations.js';
-import { PostgresAccountStore } from '../../src/stores/postgres-account-store.js';
+import { sqlStores } from '../../src/stores/open-stores.js';
+import { migrationsFor, schemaMigrationsTable } from '../../src/stores/sql/migrations.js';
+import { openPostgresDatabase, type PostgresOptions } from '../../src/stores/sql/postgres-database.js';
 import { databaseUrl, describeWithPostgres } from '../support/backends.js';
 import { dropSchemas } from '../support/postgres-schemas.js';
-import { newAccount, newCredential, newScope } from './account-store.contract.js';
+import { newAccount, newCredential, newScope } from './sql-fixtures.js';
 import { expectLimitsHoldAcrossStores } from './cross-store-races.case.js';
 import { expectUpgradedFromMigrationOne } from './migration-upgrade.case.js';
 
-describeWithPostgres('PostgresAccountStore specifics', () => {
+/** The SQL stores over a PostgreSQL database, as one process would open them. */
+async function openStores(options: PostgresOptions) {
+  const database = await openPostgresDatabase(options);
+  return { ...sqlStores(database), database };
+}
+
+describeWithPostgres('PostgreSQL database specifics', () => {
   const runSchema = `pkgw_test_${randomBytes(6).toString('hex')}`;
   let admin: pg.Pool;
   let schemaCount = 0;
@@ -26,7 +33,7 @@ describeWithPostgres('PostgresAccountStore specifics', () => {
   test('processes opening together migrate once, without racing', async () => {
     const schema = freshSchema();
     const stores = await Promise.all(
-      Array.from({ length: 5 }, () => PostgresAccountStore.open({ connectionString: databaseUrl, schema, poolSize: 2 })),
+      Array.from({ length: 5 }, () => openStores({ connectionString: databaseUrl, schema, poolSize: 2 })),
     );
     try {
       const migrations = await admin.query(`SELECT id, name FROM "${schema}".schema_migrations ORDER BY id`);
@@ -38,9 +45,9 @@ describeWithPostgres('PostgresAccountStore specifics', () => {
         { id: 5, name: 'session_revocations_reauth_backup_policy' },
         { id: 6, name: 'accounts_by_scope_and_creation' },
       ]);
-      await Promise.all(stores.map((store) => store.ping()));
+      await Promise.all(stores.map((store) => store.database.ping()));
     } finally {
-      await Promise.all(stores.map((store) => store.close()));
+      await Promise.all(stores.map((store) => store.database.close()));
     }
   });
 
@@ -52,16 +59,16 @@ describeWithPostgres('PostgresAccountStore specifics', () => {
     try {
       await other.query('BEGIN');
       await other.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`passkey-gateway:migrations:${schema}`]);
-      const opening = PostgresAccountStore.open({ connectionString: databaseUrl, schema, statementTimeoutMs: 200 });
+      const opening = openStores({ connectionString: databaseUrl, schema, statementTimeoutMs: 200 });
       await new Promise((resolve) => setTimeout(resolve, 1500));
       await other.query('COMMIT');
       const store = await opening;
       try {
-        await expect(store.ping()).resolves.toBeUndefined();
+        await expect(store.database.ping()).resolves.toBeUndefined();
         const migrations = await admin.query(`SELECT count(*)::int AS n FROM "${schema}".schema_migrations`);
         expect(migrations.rows[0]).toEqual({ n: migrationsFor('postgres').length });
       } finally {
-        await store.close();
+        await store.database.close();
       }
     } finally {
       other.release();
@@ -70,7 +77,7 @@ describeWithPostgres('PostgresAccountStore specifics', () => {
 
   test('tables live in the configured schema only', async () => {
     const schema = freshSchema();
-    const store = await PostgresAccountStore.open({ connectionString: databaseUrl, schema });
+    const store = await openStores({ connectionString: databaseUrl, schema });
     try {
       const tables = await admin.query<{ table_name: string }>(
         'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
@@ -78,43 +85,43 @@ describeWithPostgres('PostgresAccountStore specifics', () => {
       );
       expect(tables.rows.map((row) => row.table_name)).toEqual(['accounts', 'audit_log', 'credentials', 'revoked_sessions', 'schema_migrations', 'scopes']);
     } finally {
-      await store.close();
+      await store.database.close();
     }
   });
 
   test('registrations racing through separate pools: exactly one per username', async () => {
     const schema = freshSchema();
-    const a = await PostgresAccountStore.open({ connectionString: databaseUrl, schema, poolSize: 5 });
-    const b = await PostgresAccountStore.open({ connectionString: databaseUrl, schema, poolSize: 5 });
+    const a = await openStores({ connectionString: databaseUrl, schema, poolSize: 5 });
+    const b = await openStores({ connectionString: databaseUrl, schema, poolSize: 5 });
     try {
-      const scope = await a.createScope(newScope());
+      const scope = await a.scopes.createScope(newScope());
       const results = await Promise.all(
         Array.from({ length: 10 }, (_, i) => {
           const account = newAccount(scope.scope_id, 'mallory');
-          return (i % 2 === 0 ? a : b).createAccountWithCredential(account, newCredential(account, `cred-${i}`));
+          return (i % 2 === 0 ? a : b).accounts.createAccountWithCredential(account, newCredential(account, `cred-${i}`));
         }),
       );
       expect(results.filter((result) => result.ok)).toHaveLength(1);
       expect(results.filter((result) => !result.ok && result.conflict === 'account_exists')).toHaveLength(9);
     } finally {
-      await a.close();
-      await b.close();
+      await a.database.close();
+      await b.database.close();
     }
   });
 
   test('concurrent scope writes from two pools get distinct, ordered revisions', async () => {
     const schema = freshSchema();
-    const a = await PostgresAccountStore.open({ connectionString: databaseUrl, schema, poolSize: 4 });
-    const b = await PostgresAccountStore.open({ connectionString: databaseUrl, schema, poolSize: 4 });
+    const a = await openStores({ connectionString: databaseUrl, schema, poolSize: 4 });
+    const b = await openStores({ connectionString: databaseUrl, schema, poolSize: 4 });
     try {
-      const scope = await a.createScope(newScope());
+      const scope = await a.scopes.createScope(newScope());
       await Promise.all(
-        Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? a : b).updateScope(scope.scope_id, { name: `n${i}` })),
+        Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? a : b).scopes.updateScope(scope.scope_id, { name: `n${i}` })),
       );
-      await expect(a.scopesVersion()).resolves.toBe('1:9');
+      await expect(a.scopes.scopesVersion()).resolves.toBe('1:9');
     } finally {
-      await a.close();
-      await b.close();
+      await a.database.close();
+      await b.database.close();
     }
   });
 
@@ -148,27 +155,27 @@ describeWithPostgres('PostgresAccountStore specifics', () => {
       await raw.end();
     }
 
-    const store = await PostgresAccountStore.open({ connectionString: databaseUrl, schema });
+    const store = await openStores({ connectionString: databaseUrl, schema });
     try {
       await expectUpgradedFromMigrationOne(store);
       const migrations = await admin.query(`SELECT id FROM "${schema}".schema_migrations ORDER BY id`);
       expect(migrations.rows).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }, { id: 5 }, { id: 6 }]);
     } finally {
-      await store.close();
+      await store.database.close();
     }
   });
 
   test('a lookup by username or user handle reads its own key, not every account of the scope; so does the shape sample', async () => {
     const schema = freshSchema();
-    const store = await PostgresAccountStore.open({ connectionString: databaseUrl, schema });
+    const store = await openStores({ connectionString: databaseUrl, schema });
     // A session of its own: the plan settings below must not leak into the shared admin pool.
     const raw = new pg.Client({ connectionString: databaseUrl, options: `-c search_path=${schema} -c plan_cache_mode=force_generic_plan` });
     await raw.connect();
     try {
-      const scope = await store.createScope(newScope());
+      const scope = await store.scopes.createScope(newScope());
       for (let i = 0; i < 30; i += 1) {
         const account = newAccount(scope.scope_id, `user-${i}`);
-        await store.createAccountWithCredential(account, newCredential(account, `cred-${i}`));
+        await store.accounts.createAccountWithCredential(account, newCredential(account, `cred-${i}`));
       }
       // The generic plan is what a pooled connection keeps reusing for a prepared statement. On a
       // young table without statistics (and for good where autovacuum is off) it must still probe
@@ -203,35 +210,35 @@ describeWithPostgres('PostgresAccountStore specifics', () => {
       });
     } finally {
       await raw.end();
-      await store.close();
+      await store.database.close();
     }
   });
 
   test('credential additions and deletions racing through separate pools respect the limits', async () => {
     const schema = freshSchema();
-    const a = await PostgresAccountStore.open({ connectionString: databaseUrl, schema, poolSize: 4 });
-    const b = await PostgresAccountStore.open({ connectionString: databaseUrl, schema, poolSize: 4 });
+    const a = await openStores({ connectionString: databaseUrl, schema, poolSize: 4 });
+    const b = await openStores({ connectionString: databaseUrl, schema, poolSize: 4 });
     try {
-      const scope = await a.createScope(newScope());
-      for (let round = 0; round < 3; round += 1) await expectLimitsHoldAcrossStores(a, b, scope.scope_id, `racer${round}`);
+      const scope = await a.scopes.createScope(newScope());
+      for (let round = 0; round < 3; round += 1) await expectLimitsHoldAcrossStores(a.accounts, b.accounts, scope.scope_id, `racer${round}`);
     } finally {
-      await a.close();
-      await b.close();
+      await a.database.close();
+      await b.database.close();
     }
   });
 
   test('unsafe schema names are refused before connecting', async () => {
     for (const schema of ['Public', 'a-b', 'x;drop', '1abc', 'pg_catalog', '', 'a'.repeat(64)]) {
-      await expect(PostgresAccountStore.open({ connectionString: databaseUrl, schema })).rejects.toThrow(RangeError);
+      await expect(openStores({ connectionString: databaseUrl, schema })).rejects.toThrow(RangeError);
     }
   });
 });
 
-describe('PostgresAccountStore against an unreachable server', () => {
+describe('PostgreSQL database against an unreachable server', () => {
   test('open rejects promptly with the connection error', async () => {
     const started = Date.now();
     await expect(
-      PostgresAccountStore.open({ connectionString: 'postgres://postgres@127.0.0.1:1/test' }),
+      openStores({ connectionString: 'postgres://postgres@127.0.0.1:1/test' }),
     ).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(3000);
   });

@@ -4,18 +4,32 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { PostgresAccountStore } from '../../src/stores/postgres-account-store.js';
-import { SqliteAccountStore } from '../../src/stores/sqlite-account-store.js';
+import { sqlStores } from '../../src/stores/open-stores.js';
+import { openPostgresDatabase } from '../../src/stores/sql/postgres-database.js';
+import { openSqliteDatabase } from '../../src/stores/sql/sqlite-database.js';
 import { databaseUrl, describeWithPostgres } from '../support/backends.js';
 import { dropSchemas } from '../support/postgres-schemas.js';
 import { runAccountStoreContract } from './account-store.contract.js';
+import { runAuditLogStoreContract } from './audit-log-store.contract.js';
+import { runScopeStoreContract } from './scope-store.contract.js';
+import { runSessionStoreContract } from './session-store.contract.js';
+import type { SqlStoresHarness } from './sql-fixtures.js';
 
-runAccountStoreContract('SqliteAccountStore', async () => {
+/** Every SQL store's contract, on one backend. */
+function runSqlStoreContracts(name: string, makeStores: () => Promise<SqlStoresHarness>): void {
+  runScopeStoreContract(name, makeStores);
+  runAccountStoreContract(name, makeStores);
+  runAuditLogStoreContract(name, makeStores);
+  runSessionStoreContract(name, makeStores);
+}
+
+runSqlStoreContracts('SQLite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pkgw-sqlite-'));
   const file = join(dir, 'accounts.db');
-  const store = new SqliteAccountStore(file);
+  const database = openSqliteDatabase(file);
   return {
-    store,
+    ...sqlStores(database),
+    database,
     deleteCredentialsOf: async (accountId) => {
       const db = new Database(file);
       try {
@@ -25,17 +39,17 @@ runAccountStoreContract('SqliteAccountStore', async () => {
       }
     },
     cleanup: async () => {
-      await store.close();
+      await database.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
 });
 
-describeWithPostgres('PostgresAccountStore', () => {
-  // Each store gets an empty schema named after this run; afterAll drops any the tests left.
+describeWithPostgres('PostgreSQL', () => {
+  // Each harness gets an empty schema named after this run; afterAll drops any the tests left.
   const runSchema = `pkgw_test_${randomBytes(6).toString('hex')}`;
   let admin: pg.Pool;
-  let storeCount = 0;
+  let schemaCount = 0;
 
   beforeAll(() => {
     admin = new pg.Pool({ connectionString: databaseUrl, max: 2 });
@@ -46,17 +60,18 @@ describeWithPostgres('PostgresAccountStore', () => {
     await admin.end();
   });
 
-  runAccountStoreContract('PostgresAccountStore', async () => {
-    storeCount += 1;
-    const schema = `${runSchema}_${storeCount}`;
-    const store = await PostgresAccountStore.open({ connectionString: databaseUrl, schema });
+  runSqlStoreContracts('PostgreSQL', async () => {
+    schemaCount += 1;
+    const schema = `${runSchema}_${schemaCount}`;
+    const database = await openPostgresDatabase({ connectionString: databaseUrl, schema });
     return {
-      store,
+      ...sqlStores(database),
+      database,
       deleteCredentialsOf: async (accountId) => {
         await admin.query(`DELETE FROM "${schema}".credentials WHERE account_id = $1`, [accountId]);
       },
       cleanup: async () => {
-        await store.close();
+        await database.close();
         await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       },
     };
