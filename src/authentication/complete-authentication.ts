@@ -13,6 +13,7 @@ import type { Account, Credential } from '../domain/account.js';
 import type { AccountStore } from '../stores/account-store.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
 import { verifiedOrFail } from '../ceremony/verified-or-fail.js';
+import { recordSignIn } from './sign-in-rule.js';
 
 export const completeAuthenticationParams = z.object({
   challenge_id: challengeIdSchema,
@@ -86,7 +87,7 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
         expectedChallenge: state.challenge,
         expectedOrigin: scope.origins,
         expectedRPID: scope.rp_id,
-        // The counter rule is the store's (recordSignIn), applied only once the signature has verified.
+        // The counter rule is applied by recordSignIn (sign-in-rule.ts), once the signature has verified.
         credential: { id: credentialId, publicKey, counter: 0 },
         requireUserVerification: scope.user_verification === 'required',
       }),
@@ -110,7 +111,7 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
     throw new GatewayError('verification_failed', 'userHandle of another account');
   }
 
-  // Whether the account is enabled is decided by recordSignIn below, once the signature verified:
+  // Whether the account is enabled is decided when the sign-in is recorded, once the signature verified:
   // an assertion that does not verify learns nothing about the account.
   const verification = await verify(credential.credential_id, Buffer.from(credential.public_key, 'base64url'));
   const { newCounter, credentialBackedUp, credentialDeviceType } = verification.authenticationInfo;
@@ -124,15 +125,17 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
   // The success event (and any backup change) is written with the credential's update, in the same statement.
   const events = [deps.audit.event(ctx, 'sign_in_succeeded', facts)];
   if (backupChange !== null) events.push(deps.audit.event(ctx, 'credential_backup_changed', { ...facts, reason: backupChange }));
-  const recorded = await deps.accounts.recordSignIn(
+  const recorded = await recordSignIn(
+    deps.accounts,
     scope.scope_id,
     account.account_id,
     credential.credential_id,
     { counter: newCounter, device_type: credentialDeviceType, backed_up: credentialBackedUp, last_used_at: new Date(deps.now()).toISOString() },
     events,
+    credential.counter,
   );
   if (recorded === 'counter_regression') {
-    // A counter that does not grow (both non-zero) means two copies of the key may exist.
+    // A counter that does not grow means two copies of the key may exist.
     const audit = deps.audit.event(ctx, 'counter_regression', { scope_id: scope.scope_id, account_id: account.account_id, credential_id: credential.credential_id });
     await deps.accounts.markCredentialPossiblyCloned(scope.scope_id, credential.credential_id, audit);
     log.warn({ credential_id: credential.credential_id, received: newCounter }, 'signature counter regression');
@@ -177,7 +180,7 @@ async function signingPasskey(
   scopeId: string,
   state: AuthenticationState,
   credentialId: string,
-): Promise<{ credential: Pick<Credential, 'credential_id' | 'public_key'> & BackupFlags; account: Account } | null> {
+): Promise<{ credential: Pick<Credential, 'credential_id' | 'public_key' | 'counter'> & BackupFlags; account: Account } | null> {
   const named = state.named_signer;
   if (named !== null) {
     const credential = named.credentials.find((candidate) => candidate.credential_id === credentialId);

@@ -55,7 +55,7 @@ export function initiateAuthentication(deps: {
           allowCredentials = found.credentials.map((credential) => ({ id: credential.credential_id, transports: credential.transports }));
           namedSigner = {
             account: found.account,
-            credentials: found.credentials.map(({ credential_id, public_key, device_type, backed_up }) => ({ credential_id, public_key, device_type, backed_up })),
+            credentials: found.credentials.map(({ credential_id, public_key, counter, device_type, backed_up }) => ({ credential_id, public_key, counter, device_type, backed_up })),
           };
         }
       }

@@ -44,7 +44,9 @@ const authenticationStateSchema = z.object({
         z.object({
           credential_id: z.string(),
           public_key: z.string(),
-          // As stored when initiation read them, to tell a change of the backup flags.
+          // As stored when initiation read them: the counter the sign-in is recorded against, and
+          // the backup flags a change is told from.
+          counter: z.number(),
           device_type: z.enum(['singleDevice', 'multiDevice']),
           backed_up: z.boolean(),
         }),

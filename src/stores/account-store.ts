@@ -1,8 +1,7 @@
 import type { NewAuditEvent } from '../domain/audit-event.js';
 import type { Account, AccountConflict, AddCredentialResult, CreateAccountResult, Credential, CredentialShape, CredentialUse } from '../domain/account.js';
-import type { DeleteCredentialResult, NewAccount, SignInRecord } from '../domain/account.js';
+import type { DeleteCredentialResult, NewAccount } from '../domain/account.js';
 import { auditLog, auditRows } from './audit-log-store.js';
-import { signInRefusal } from './sign-in-rule.js';
 import type { Dialect } from './sql/dialect.js';
 import { uniqueKeys } from './sql/migrations.js';
 import { rowsOf, type SqlDatabase } from './sql/sql-database.js';
@@ -45,16 +44,14 @@ export interface AccountStore {
    */
   addCredential(credential: Credential, maxPerAccount: number, audit?: NewAuditEvent): Promise<AddCredentialResult>;
   /**
-   * Records a sign-in whose signature has verified, deciding in the same statement as the write,
-   * so no concurrent sign-in or admin change slips in between:
-   * - 'not_found': the account no longer holds that credential in this scope;
-   * - 'account_disabled': the account is disabled;
-   * - 'counter_regression': either the stored or the new counter is non-zero and the new one does
-   *   not exceed the stored one (see sign-in-rule.ts; nothing is changed);
-   * - 'recorded': the counter (never lowered), device type, backup state and last use are stored,
-   *   and the `audit` events appended with them.
+   * Stores what a sign-in changes on its passkey (counter, device type, backup state, last use),
+   * with `audit`, only while the stored counter is still `expectedCounter` and the account holds the
+   * passkey and is enabled (a compare-and-set: the rules are the sign-in's, see
+   * authentication/sign-in-rule.ts). Whether it stored them.
    */
-  recordSignIn(scopeId: string, accountId: string, credentialId: string, use: CredentialUse, audit?: readonly NewAuditEvent[]): Promise<SignInRecord>;
+  recordSignIn(scopeId: string, accountId: string, credentialId: string, use: CredentialUse, expectedCounter: number, audit?: readonly NewAuditEvent[]): Promise<boolean>;
+  /** The passkey's stored counter and whether its account is disabled; null when the account no longer holds it. */
+  signInState(scopeId: string, accountId: string, credentialId: string): Promise<{ counter: number; disabled: boolean } | null>;
   /** Flags a credential whose counter went backwards; false when it no longer exists. */
   markCredentialPossiblyCloned(scopeId: string, credentialId: string, audit?: NewAuditEvent): Promise<boolean>;
   /** Renames a credential of this account; false when the account has no such credential. */
@@ -135,17 +132,15 @@ const sql = {
     'SELECT count(*) AS n, count(CASE WHEN credential_id = :credential_id THEN 1 END) AS matching FROM credentials WHERE account_id = :account_id',
   ),
   deleteCredential: statement('delete_credential', 'DELETE FROM credentials WHERE account_id = :account_id AND credential_id = :credential_id'),
-  // A verified sign-in in one statement: the update happens only for an enabled account's credential
-  // whose counter grew (or both counters are 0). PostgreSQL re-checks the WHERE clause against the
-  // latest row version when a concurrent sign-in updated it first; the larger counter always wins.
+  // Compare-and-set in one statement: PostgreSQL re-checks the WHERE clause against the latest row
+  // version when a concurrent sign-in updated it first, so of two only one matches.
   recordSignIn: statement(
     'record_sign_in',
-    (d: Dialect) => `UPDATE credentials AS c SET counter = ${d.greatest}(c.counter, :counter::bigint), backed_up = :backed_up, last_used_at = :last_used_at, device_type = :device_type
+    `UPDATE credentials AS c SET counter = :counter, backed_up = :backed_up, last_used_at = :last_used_at, device_type = :device_type
      FROM accounts a
      WHERE c.scope_id = :scope_id AND c.credential_id = :credential_id AND c.account_id = :account_id AND a.account_id = c.account_id
-       AND NOT a.disabled AND NOT ((:counter::bigint > 0 OR c.counter > 0) AND :counter::bigint <= c.counter)`,
+       AND NOT a.disabled AND c.counter = :expected_counter`,
   ),
-  // Why recordSignIn changed nothing (only read on that path).
   signInState: statement(
     'sign_in_state',
     `SELECT c.counter, a.disabled FROM credentials c JOIN accounts a ON a.account_id = c.account_id
@@ -247,12 +242,23 @@ export function sqlAccountStore(db: SqlDatabase): AccountStore {
       }
     },
 
-    async recordSignIn(scopeId, accountId, credentialId, use, audit) {
-      const key = { scope_id: scopeId, credential_id: credentialId, account_id: accountId };
-      const values = { ...key, counter: use.counter, backed_up: use.backed_up, last_used_at: timestamp.encode(use.last_used_at), device_type: use.device_type };
-      if ((await db.run(sql.recordSignIn, values, auditRows(audit))) > 0) return 'recorded';
-      const [row] = await db.all(sql.signInState, key);
-      return signInRefusal(row && { counter: integer.decode(row.counter), disabled: boolean.decode(row.disabled) }, use.counter);
+    async recordSignIn(scopeId, accountId, credentialId, use, expectedCounter, audit) {
+      const values = {
+        scope_id: scopeId,
+        credential_id: credentialId,
+        account_id: accountId,
+        counter: use.counter,
+        backed_up: use.backed_up,
+        last_used_at: timestamp.encode(use.last_used_at),
+        device_type: use.device_type,
+        expected_counter: expectedCounter,
+      };
+      return (await db.run(sql.recordSignIn, values, auditRows(audit))) > 0;
+    },
+
+    async signInState(scopeId, accountId, credentialId) {
+      const [row] = await db.all(sql.signInState, { scope_id: scopeId, credential_id: credentialId, account_id: accountId });
+      return row === undefined ? null : { counter: integer.decode(row.counter), disabled: boolean.decode(row.disabled) };
     },
 
     async markCredentialPossiblyCloned(scopeId, credentialId, audit) {

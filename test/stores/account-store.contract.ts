@@ -7,6 +7,7 @@ import type { AccountStore } from '../../src/stores/account-store.js';
 import type { Backend } from '../../src/stores/open-stores.js';
 import type { ScopeStore } from '../../src/stores/scope-store.js';
 import { newAccount, newCredential, newScope, type SqlStoresHarness } from './sql-fixtures.js';
+import { recordSignIn } from '../../src/authentication/sign-in-rule.js';
 
 export function runAccountStoreContract(name: string, makeStores: () => Promise<SqlStoresHarness>): void {
   describe(`${name} (AccountStore contract)`, () => {
@@ -239,7 +240,7 @@ export function runAccountStoreContract(name: string, makeStores: () => Promise<
           await expect(accounts.findCredentialWithAccount(scopeId, aliceKey.credential_id)).resolves.toStrictEqual({ credential: aliceKey, account: alice });
           await expect(accounts.findCredentialWithAccount(scopeId, bobKey.credential_id)).resolves.toStrictEqual({ credential: bobKey, account: bob });
           const { account: carol, credentials } = await accountWith('carol', 3);
-          await accounts.recordSignIn(scopeId, carol.account_id, credentials[1]!.credential_id, { counter: 9, device_type: 'multiDevice' as const, backed_up: false, last_used_at: '2025-02-03T04:05:06.7+01:00' });
+          await recordSignIn(accounts, scopeId, carol.account_id, credentials[1]!.credential_id, { counter: 9, device_type: 'multiDevice' as const, backed_up: false, last_used_at: '2025-02-03T04:05:06.7+01:00' });
           await accounts.markCredentialPossiblyCloned(scopeId, credentials[1]!.credential_id);
           await accounts.renameCredential(carol.account_id, credentials[1]!.credential_id, 'Zoë’s key');
           await accounts.setAccountDisabled(carol.account_id, true);
@@ -479,7 +480,7 @@ export function runAccountStoreContract(name: string, makeStores: () => Promise<
       describe('recordSignIn and markCredentialPossiblyCloned', () => {
         test('recordSignIn stores counter, backup state and canonical last use, nothing else', async () => {
           const use = { counter: 5, device_type: 'multiDevice' as const, backed_up: false, last_used_at: '2025-07-08T11:12:13.5+02:00' };
-          await expect(accounts.recordSignIn(scopeId, alice.account_id, aliceKey.credential_id, use)).resolves.toBe('recorded');
+          await expect(recordSignIn(accounts, scopeId, alice.account_id, aliceKey.credential_id, use)).resolves.toBe('recorded');
           const expected: Credential = {
             ...aliceKey,
             counter: 5,
@@ -495,42 +496,57 @@ export function runAccountStoreContract(name: string, makeStores: () => Promise<
           const id = aliceKey.credential_id;
           const use = (counter: number, day: number) => ({ counter, device_type: 'multiDevice' as const, backed_up: true, last_used_at: `2025-01-0${day}T00:00:00.000Z` });
           // An authenticator without a counter (synced passkeys) sends 0 every time: recorded each time.
-          await expect(accounts.recordSignIn(scopeId, alice.account_id, id, use(0, 1))).resolves.toBe('recorded');
-          await expect(accounts.recordSignIn(scopeId, alice.account_id, id, use(0, 1))).resolves.toBe('recorded');
-          await expect(accounts.recordSignIn(scopeId, alice.account_id, id, use(10, 1))).resolves.toBe('recorded');
-          await expect(accounts.recordSignIn(scopeId, alice.account_id, id, use(9, 2))).resolves.toBe('counter_regression');
-          await expect(accounts.recordSignIn(scopeId, alice.account_id, id, use(10, 2))).resolves.toBe('counter_regression');
+          await expect(recordSignIn(accounts, scopeId, alice.account_id, id, use(0, 1))).resolves.toBe('recorded');
+          await expect(recordSignIn(accounts, scopeId, alice.account_id, id, use(0, 1))).resolves.toBe('recorded');
+          await expect(recordSignIn(accounts, scopeId, alice.account_id, id, use(10, 1))).resolves.toBe('recorded');
+          await expect(recordSignIn(accounts, scopeId, alice.account_id, id, use(9, 2))).resolves.toBe('counter_regression');
+          await expect(recordSignIn(accounts, scopeId, alice.account_id, id, use(10, 2))).resolves.toBe('counter_regression');
           // WebAuthn L3 §7.2: once either counter is non-zero, a new one that is not greater is a regression.
-          await expect(accounts.recordSignIn(scopeId, alice.account_id, id, use(0, 3))).resolves.toBe('counter_regression');
+          await expect(recordSignIn(accounts, scopeId, alice.account_id, id, use(0, 3))).resolves.toBe('counter_regression');
           await expect(accounts.findCredential(scopeId, id)).resolves.toMatchObject({ counter: 10, last_used_at: '2025-01-01T00:00:00.000Z' });
           // Large counters (up to 2^32 - 1) survive the round trip as numbers.
-          await expect(accounts.recordSignIn(scopeId, alice.account_id, id, use(4_294_967_295, 4))).resolves.toBe('recorded');
+          await expect(recordSignIn(accounts, scopeId, alice.account_id, id, use(4_294_967_295, 4))).resolves.toBe('recorded');
           await expect(accounts.findCredential(scopeId, id)).resolves.toMatchObject({ counter: 4_294_967_295 });
-          await expect(accounts.recordSignIn(scopeId, alice.account_id, id, use(4_294_967_295, 5))).resolves.toBe('counter_regression');
+          await expect(recordSignIn(accounts, scopeId, alice.account_id, id, use(4_294_967_295, 5))).resolves.toBe('counter_regression');
         });
 
         test('recordSignIn of an unknown credential, another scope\'s or another account\'s, is not_found', async () => {
           const use = { counter: 1, device_type: 'multiDevice' as const, backed_up: true, last_used_at: '2025-01-01T00:00:00.000Z' };
-          await expect(accounts.recordSignIn(scopeId, alice.account_id, 'no-such-cred', use)).resolves.toBe('not_found');
-          await expect(accounts.recordSignIn(otherScopeId, alice.account_id, aliceKey.credential_id, use)).resolves.toBe('not_found');
-          await expect(accounts.recordSignIn(scopeId, bob.account_id, aliceKey.credential_id, use)).resolves.toBe('not_found');
+          await expect(recordSignIn(accounts, scopeId, alice.account_id, 'no-such-cred', use)).resolves.toBe('not_found');
+          await expect(recordSignIn(accounts, otherScopeId, alice.account_id, aliceKey.credential_id, use)).resolves.toBe('not_found');
+          await expect(recordSignIn(accounts, scopeId, bob.account_id, aliceKey.credential_id, use)).resolves.toBe('not_found');
           await expect(accounts.findCredential(scopeId, aliceKey.credential_id)).resolves.toStrictEqual(aliceKey);
         });
 
         test('recordSignIn for a disabled account is account_disabled and changes nothing', async () => {
           await accounts.setAccountDisabled(alice.account_id, true);
           const use = { counter: 1, device_type: 'multiDevice' as const, backed_up: true, last_used_at: '2025-01-01T00:00:00.000Z' };
-          await expect(accounts.recordSignIn(scopeId, alice.account_id, aliceKey.credential_id, use)).resolves.toBe('account_disabled');
+          await expect(recordSignIn(accounts, scopeId, alice.account_id, aliceKey.credential_id, use)).resolves.toBe('account_disabled');
           await expect(accounts.findCredential(scopeId, aliceKey.credential_id)).resolves.toStrictEqual(aliceKey);
           await accounts.setAccountDisabled(alice.account_id, false);
-          await expect(accounts.recordSignIn(scopeId, alice.account_id, aliceKey.credential_id, use)).resolves.toBe('recorded');
+          await expect(recordSignIn(accounts, scopeId, alice.account_id, aliceKey.credential_id, use)).resolves.toBe('recorded');
         });
 
         test('of concurrent sign-ins with the same counter exactly one is recorded', async () => {
           const use = { counter: 7, device_type: 'multiDevice' as const, backed_up: true, last_used_at: '2025-01-01T00:00:00.000Z' };
-          const outcomes = await Promise.all(Array.from({ length: 5 }, () => accounts.recordSignIn(scopeId, alice.account_id, aliceKey.credential_id, use)));
+          const outcomes = await Promise.all(Array.from({ length: 5 }, () => recordSignIn(accounts, scopeId, alice.account_id, aliceKey.credential_id, use)));
           expect(outcomes.filter((outcome) => outcome === 'recorded')).toHaveLength(1);
           expect(outcomes.filter((outcome) => outcome === 'counter_regression')).toHaveLength(4);
+        });
+
+        test('the store\'s recordSignIn writes only while the counter is the expected one and the account enabled', async () => {
+          const id = aliceKey.credential_id;
+          const use = { counter: 3, device_type: 'singleDevice' as const, backed_up: false, last_used_at: '2025-01-01T00:00:00.000Z' };
+          await expect(accounts.signInState(scopeId, alice.account_id, id)).resolves.toStrictEqual({ counter: 0, disabled: false });
+          await expect(accounts.recordSignIn(scopeId, alice.account_id, id, use, 1)).resolves.toBe(false);
+          await expect(accounts.findCredential(scopeId, id)).resolves.toStrictEqual(aliceKey);
+          await expect(accounts.recordSignIn(scopeId, alice.account_id, id, use, 0)).resolves.toBe(true);
+          await expect(accounts.signInState(scopeId, alice.account_id, id)).resolves.toStrictEqual({ counter: 3, disabled: false });
+          await accounts.setAccountDisabled(alice.account_id, true);
+          await expect(accounts.recordSignIn(scopeId, alice.account_id, id, { ...use, counter: 4 }, 3)).resolves.toBe(false);
+          await expect(accounts.signInState(scopeId, alice.account_id, id)).resolves.toStrictEqual({ counter: 3, disabled: true });
+          await expect(accounts.signInState(scopeId, bob.account_id, id)).resolves.toBeNull();
+          await expect(accounts.signInState(otherScopeId, alice.account_id, id)).resolves.toBeNull();
         });
 
         test('markCredentialPossiblyCloned sets the flag on that credential only', async () => {

@@ -9,6 +9,7 @@ import type { AuditLogStore } from '../../src/stores/audit-log-store.js';
 import type { ScopeStore } from '../../src/stores/scope-store.js';
 import type { SessionStore } from '../../src/stores/session-store.js';
 import { newAccount, newCredential, newScope, type SqlStoresHarness } from './sql-fixtures.js';
+import { recordSignIn } from '../../src/authentication/sign-in-rule.js';
 
 export function runAuditLogStoreContract(name: string, makeStores: () => Promise<SqlStoresHarness>): void {
   describe(`${name} (AuditLogStore contract)`, () => {
@@ -113,7 +114,7 @@ export function runAuditLogStoreContract(name: string, makeStores: () => Promise
         await accounts.createAccountWithCredential(account, newCredential(account, 'key'));
         const use = { counter: 0, device_type: 'singleDevice' as const, backed_up: false, last_used_at: '2025-01-01T00:00:01.000Z' };
         const events = [changeEvent(account, 'key', 'sign_in_succeeded', 1), { ...changeEvent(account, 'key', 'credential_backup_changed', 2), reason: 'be:1->0 bs:1->0' }];
-        await expect(accounts.recordSignIn(scope.scope_id, account.account_id, 'key', use, events)).resolves.toBe('recorded');
+        await expect(recordSignIn(accounts, scope.scope_id, account.account_id, 'key', use, events)).resolves.toBe('recorded');
         expect(await loggedEvents(scope.scope_id)).toStrictEqual(events);
       });
 
@@ -160,11 +161,11 @@ export function runAuditLogStoreContract(name: string, makeStores: () => Promise
         await accounts.createAccountWithCredential(account, newCredential(account, 'key'));
         const use = { counter: 3, device_type: 'multiDevice' as const, backed_up: true, last_used_at: '2025-01-01T00:00:01.000Z' };
         const event = (n: number) => changeEvent(account, 'key', 'sign_in_succeeded', n);
-        await expect(accounts.recordSignIn(scope.scope_id, account.account_id, 'key', use, [event(1)])).resolves.toBe('recorded');
-        await expect(accounts.recordSignIn(scope.scope_id, account.account_id, 'gone', use, [event(2)])).resolves.toBe('not_found');
-        await expect(accounts.recordSignIn(scope.scope_id, account.account_id, 'key', use, [event(3)])).resolves.toBe('counter_regression');
+        await expect(recordSignIn(accounts, scope.scope_id, account.account_id, 'key', use, [event(1)])).resolves.toBe('recorded');
+        await expect(recordSignIn(accounts, scope.scope_id, account.account_id, 'gone', use, [event(2)])).resolves.toBe('not_found');
+        await expect(recordSignIn(accounts, scope.scope_id, account.account_id, 'key', use, [event(3)])).resolves.toBe('counter_regression');
         await accounts.setAccountDisabled(account.account_id, true);
-        await expect(accounts.recordSignIn(scope.scope_id, account.account_id, 'key', { ...use, counter: 4 }, [event(4)])).resolves.toBe('account_disabled');
+        await expect(recordSignIn(accounts, scope.scope_id, account.account_id, 'key', { ...use, counter: 4 }, [event(4)])).resolves.toBe('account_disabled');
         expect(await loggedEvents(scope.scope_id)).toStrictEqual([event(1)]);
         await expect(accounts.findCredential(scope.scope_id, 'key')).resolves.toMatchObject({ counter: 3 });
       });

@@ -7,6 +7,7 @@ import type { AccountStore } from '../../src/stores/account-store.js';
 import type { ScopeStore } from '../../src/stores/scope-store.js';
 import type { SessionStore } from '../../src/stores/session-store.js';
 import { newAccount, newCredential, newScope, type SqlStoresHarness } from './sql-fixtures.js';
+import { recordSignIn } from '../../src/authentication/sign-in-rule.js';
 
 export function runSessionStoreContract(name: string, makeStores: () => Promise<SqlStoresHarness>): void {
   describe(`${name} (SessionStore contract)`, () => {
@@ -112,7 +113,7 @@ export function runSessionStoreContract(name: string, makeStores: () => Promise<
 
         test('recordSignIn stores the device type the assertion shows', async () => {
           const use = { counter: 1, device_type: 'singleDevice' as const, backed_up: false, last_used_at: now };
-          await expect(accounts.recordSignIn(scopeId, alice.account_id, aliceKey.credential_id, use)).resolves.toBe('recorded');
+          await expect(recordSignIn(accounts, scopeId, alice.account_id, aliceKey.credential_id, use)).resolves.toBe('recorded');
           await expect(accounts.findCredential(scopeId, aliceKey.credential_id)).resolves.toMatchObject({ device_type: 'singleDevice', backed_up: false });
         });
       });
