@@ -36,14 +36,14 @@ export function guardStore<T extends object>(store: T, options: GuardOptions = {
           done('ok');
           return result;
         }
-        return withDeadline(result, timeoutMs, operation).then(
-          (resolved) => {
+        return withDeadline(result as Promise<unknown>, timeoutMs, operation).then(
+          (resolved: unknown) => {
             done('ok');
             return resolved;
           },
           (error: unknown) => {
             done(error instanceof StoreTimeout ? 'timeout' : isGatewayError(error) ? 'ok' : 'error');
-            return Promise.reject(unavailable(error));
+            throw unavailable(error);
           },
         );
       };

@@ -12,7 +12,7 @@ export interface Readiness {
  */
 export async function checkReadiness(backends: { accounts: Pick<Backend, 'ping'>; challenges: Pick<Backend, 'ping'> }): Promise<Readiness> {
   const [accounts, challenges] = await Promise.allSettled([backends.accounts.ping(), backends.challenges.ping()]);
-  const state = (result: PromiseSettledResult<void>) => (result.status === 'fulfilled' ? 'ok' : 'unavailable') as 'ok' | 'unavailable';
+  const state = (result: PromiseSettledResult<void>): 'ok' | 'unavailable' => (result.status === 'fulfilled' ? 'ok' : 'unavailable');
   const result = { accounts: state(accounts), challenges: state(challenges) };
   return { ready: result.accounts === 'ok' && result.challenges === 'ok', stores: result };
 }

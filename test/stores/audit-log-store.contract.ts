@@ -11,7 +11,7 @@ import type { SessionStore } from '../../src/stores/session-store.js';
 import { newAccount, newCredential, newScope, type SqlStoresHarness } from './sql-fixtures.js';
 import { recordSignIn } from '../../src/authentication/sign-in-rule.js';
 
-export function runAuditLogStoreContract(name: string, makeStores: () => Promise<SqlStoresHarness>): void {
+export function runAuditLogStoreContract(name: string, makeStores: () => Promise<SqlStoresHarness> | SqlStoresHarness): void {
   describe(`${name} (AuditLogStore contract)`, () => {
     let harness: SqlStoresHarness;
     let scopes: ScopeStore;

@@ -13,7 +13,7 @@ export interface ChallengeStoreHarness {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export function runChallengeStoreContract(name: string, makeStore: () => Promise<ChallengeStoreHarness>): void {
+export function runChallengeStoreContract(name: string, makeStore: () => Promise<ChallengeStoreHarness> | ChallengeStoreHarness): void {
   describe(`${name} (ChallengeStore contract)`, () => {
     let harness: ChallengeStoreHarness;
     let store: ChallengeStore;

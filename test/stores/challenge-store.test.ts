@@ -8,7 +8,7 @@ import { describeWithRedis, redisUrl } from '../support/backends.js';
 import { runChallengeStoreContract } from './challenge-store.contract.js';
 import { deleteRedisPrefix } from '../../scripts/lib/local-services.js';
 
-runChallengeStoreContract('MemoryChallengeStore', async () => {
+runChallengeStoreContract('MemoryChallengeStore', () => {
   const store = new MemoryChallengeStore();
   return { store, cleanup: () => store.close() };
 });
@@ -33,7 +33,7 @@ describeWithRedis('RedisChallengeStore', () => {
     return new RedisChallengeStore({ redis: createRedisClient(redisUrl), keyPrefix: `${runPrefix}${storeCount}:` });
   };
 
-  runChallengeStoreContract('RedisChallengeStore', async () => {
+  runChallengeStoreContract('RedisChallengeStore', () => {
     const store = newStore();
     return { store, cleanup: () => store.close() };
   });

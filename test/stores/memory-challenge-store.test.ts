@@ -103,7 +103,7 @@ describe('MemoryChallengeStore specifics', () => {
     expect(evicted).toEqual(Array(7).fill('owner'));
     await expect(store.consume('victim')).resolves.toBe('v');
     const flood = await Promise.all(Array.from({ length: 10 }, (_, i) => store.consume(`flood-${i}`)));
-    expect(flood).toEqual([...Array(7).fill(null), 'f', 'f', 'f']);
+    expect(flood).toEqual([...Array<null>(7).fill(null), 'f', 'f', 'f']);
   });
 
   test('an owner\'s expired entries make room before its live ones, and are not counted as evictions', async () => {

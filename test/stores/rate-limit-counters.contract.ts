@@ -12,7 +12,7 @@ export interface RateLimitCountersHarness {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export function runRateLimitCountersContract(name: string, makeCounters: () => Promise<RateLimitCountersHarness>): void {
+export function runRateLimitCountersContract(name: string, makeCounters: () => Promise<RateLimitCountersHarness> | RateLimitCountersHarness): void {
   describe(`${name} (RateLimitCounters contract)`, () => {
     let harness: RateLimitCountersHarness;
     let counters: RateLimitCounters;

@@ -6,7 +6,7 @@ import { deleteRedisPrefix } from '../../scripts/lib/local-services.js';
 import { describeWithRedis, redisUrl } from '../support/backends.js';
 import { runRateLimitCountersContract } from './rate-limit-counters.contract.js';
 
-runRateLimitCountersContract('in-process counters', async () => ({
+runRateLimitCountersContract('in-process counters', () => ({
   counters: rateLimitCounters({ redis: null, keyPrefix: 'test:' }),
   cleanup: async () => {},
 }));
@@ -25,7 +25,7 @@ describeWithRedis('Redis counters', () => {
     await redis.quit();
   });
 
-  runRateLimitCountersContract('Redis counters', async () => ({
+  runRateLimitCountersContract('Redis counters', () => ({
     counters: rateLimitCounters({ redis, keyPrefix: `${runPrefix}${randomUUID()}:` }),
     cleanup: async () => {},
   }));

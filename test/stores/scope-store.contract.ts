@@ -7,7 +7,7 @@ import { newScope, type SqlStoresHarness } from './sql-fixtures.js';
 
 const isoTimestamp = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-export function runScopeStoreContract(name: string, makeStores: () => Promise<SqlStoresHarness>): void {
+export function runScopeStoreContract(name: string, makeStores: () => Promise<SqlStoresHarness> | SqlStoresHarness): void {
   describe(`${name} (ScopeStore contract)`, () => {
     let harness: SqlStoresHarness;
     let scopes: ScopeStore;

@@ -9,7 +9,7 @@ import type { SessionStore } from '../../src/stores/session-store.js';
 import { newAccount, newCredential, newScope, type SqlStoresHarness } from './sql-fixtures.js';
 import { recordSignIn } from '../../src/authentication/sign-in-rule.js';
 
-export function runSessionStoreContract(name: string, makeStores: () => Promise<SqlStoresHarness>): void {
+export function runSessionStoreContract(name: string, makeStores: () => Promise<SqlStoresHarness> | SqlStoresHarness): void {
   describe(`${name} (SessionStore contract)`, () => {
     let harness: SqlStoresHarness;
     let scopes: ScopeStore;
@@ -27,7 +27,6 @@ export function runSessionStoreContract(name: string, makeStores: () => Promise<
 
     describe('account and credential management', () => {
       let scopeId: string;
-      let otherScopeId: string;
       let alice: Account;
       let aliceKey: Credential;
       let bob: Account;
@@ -51,7 +50,7 @@ export function runSessionStoreContract(name: string, makeStores: () => Promise<
 
       beforeEach(async () => {
         scopeId = (await scopes.createScope(newScope())).scope_id;
-        otherScopeId = (await scopes.createScope(newScope({ name: 'Other' }))).scope_id;
+        await scopes.createScope(newScope({ name: 'Other' }));
         const a = await accountWith('alice', 1);
         [alice, aliceKey] = [a.account, a.credentials[0]!];
         const b = await accountWith('bob', 1);

@@ -16,27 +16,28 @@ import { runSessionStoreContract } from './session-store.contract.js';
 import type { SqlStoresHarness } from './sql-fixtures.js';
 
 /** Every SQL store's contract, on one backend. */
-function runSqlStoreContracts(name: string, makeStores: () => Promise<SqlStoresHarness>): void {
+function runSqlStoreContracts(name: string, makeStores: () => Promise<SqlStoresHarness> | SqlStoresHarness): void {
   runScopeStoreContract(name, makeStores);
   runAccountStoreContract(name, makeStores);
   runAuditLogStoreContract(name, makeStores);
   runSessionStoreContract(name, makeStores);
 }
 
-runSqlStoreContracts('SQLite', async () => {
+runSqlStoreContracts('SQLite', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pkgw-sqlite-'));
   const file = join(dir, 'accounts.db');
   const database = openSqliteDatabase(file);
   return {
     ...sqlStores(database),
     database,
-    deleteCredentialsOf: async (accountId) => {
+    deleteCredentialsOf: (accountId) => {
       const db = new Database(file);
       try {
         db.prepare('DELETE FROM credentials WHERE account_id = ?').run(accountId);
       } finally {
         db.close();
       }
+      return Promise.resolve();
     },
     cleanup: async () => {
       await database.close();

@@ -89,7 +89,7 @@ export function sqlDatabase(driver: SqlDriver): SqlDatabase {
 
   return {
     dialect,
-    all: direct.all,
+    all: (target, params) => direct.all(target, params),
     async run(target, params = {}, also) {
       if (also === undefined || also.rows.length === 0) return direct.run(target, params);
       if (!dialect.oneStatementWrites) {
@@ -121,7 +121,7 @@ export function sqlDatabase(driver: SqlDriver): SqlDatabase {
         const last = parts.pop()!;
         return parts.length === 0 ? last : `WITH ${parts.map((part, i) => `w${i} AS (${part})`).join(', ')} ${last}`;
       });
-      await direct.run(all, Object.assign({}, ...inserts.map(prefixed)));
+      await direct.run(all, Object.assign({}, ...inserts.map(prefixed)) as Record<string, SqlValue>);
     },
     transaction: (work, options = {}) => transaction(work, options.serialize),
     ping: () => driver.ping(),
