@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { createDemoRoutes } from './demo/demo-routes.js';
-import { createCeremonyRateLimiter } from './abuse/ceremony-rate-limiter.js';
+import { createRateLimiter } from './rate-limits/rate-limiter.js';
 import { loadAdminAuthorizer } from './keys/admin-token.js';
 import { createAuditRecorder } from './audit/audit-recorder.js';
 import { createDecoyPublicKey } from './authentication/decoy-credentials.js';
@@ -74,7 +74,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const challenges = guard(stores.challenges, 'challenges');
   const backends = { accounts: guard(stores.backends.accounts, 'accounts'), challenges: guard(stores.backends.challenges, 'challenges') };
   const audit = createAuditRecorder({ auditLog, now, onWriteFailure: () => metrics.auditWriteFailed() });
-  const rateLimiter = createCeremonyRateLimiter({
+  const rateLimiter = createRateLimiter({
     counters: guard(stores.rateLimits, 'rate_limits'),
     defaults: { ipPerMinute: config.rateLimitIpPerMinute, userPerMinute: config.rateLimitUserPerMinute },
   });

@@ -6,7 +6,7 @@ import type { RpcDispatcher } from '../rpc/rpc-dispatcher.js';
 import type { CallContext } from '../rpc/rpc-method.js';
 import { limits } from '../domain/limits.js';
 import type { ScopeRegistry } from '../scopes/scope-registry.js';
-import { clientIpOf } from '../abuse/client-ip.js';
+import { clientIpOf } from './client-ip.js';
 import type { PageRoute } from '../demo/demo-routes.js';
 
 const ALLOWED_HEADERS = 'content-type, x-scope-id, x-encrypted-key, x-encrypted-user, x-encrypted-session';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CeremonyRateLimiter } from '../abuse/ceremony-rate-limiter.js';
+import type { RateLimiter } from '../rate-limits/rate-limiter.js';
 import type { AdminAuthorizer } from '../keys/admin-token.js';
 import { openEnvelope, sealEnvelope } from '../envelope/aes-gcm-envelope.js';
 import type { ClientKeys } from '../envelope/client-key.js';
@@ -14,7 +14,7 @@ export interface CallPipelineDeps {
   scopes: ScopeRegistry;
   clientKeys: ClientKeys;
   sessions: Pick<SessionService, 'check'>;
-  rateLimiter: CeremonyRateLimiter;
+  rateLimiter: RateLimiter;
   /** Checks the bearer token of admin methods (which are only registered when a token is configured). */
   authorizeAdmin?: AdminAuthorizer;
 }

@@ -10,8 +10,11 @@ export interface RateLimitDefaults {
   userPerMinute: number;
 }
 
-/** Counts ceremony calls (initiate* and complete*) and refuses them with `rate_limited` over a scope's limits. */
-export interface CeremonyRateLimiter {
+/**
+ * Counts calls and refuses them with `rate_limited` over a scope's limits: every call that carries a
+ * client key per address, and every ceremony call per username.
+ */
+export interface RateLimiter {
   /** One call from this client address in this scope. */
   consumeClient(scope: Scope, clientIp: string): Promise<void>;
   /** One call for this (normalized) username in this scope. */
@@ -25,7 +28,7 @@ type Kind = 'ip' | 'user';
  * username), against which limit (the scope's, else the gateway's; 0: none), in fixed one-minute
  * windows. The counting itself is the store's (see stores/rate-limit-counters.ts).
  */
-export function createCeremonyRateLimiter(options: { counters: RateLimitCounters; defaults: RateLimitDefaults }): CeremonyRateLimiter {
+export function createRateLimiter(options: { counters: RateLimitCounters; defaults: RateLimitDefaults }): RateLimiter {
   const { counters, defaults } = options;
   const consume = async (kind: Kind, limit: number, key: string): Promise<void> => {
     if (limit === 0) return;
