@@ -2,11 +2,11 @@ import type { NewAuditEvent } from '../domain/audit-event.js';
 import type { Account, AccountConflict, AddCredentialResult, CreateAccountResult, Credential, CredentialShape, CredentialUse } from '../domain/account.js';
 import type { DeleteCredentialResult, NewAccount } from '../domain/account.js';
 import { auditLog, auditRows } from './audit-log-store.js';
-import type { Dialect } from './sql/dialect.js';
-import { uniqueKeys } from './sql/migrations.js';
-import { rowsOf, type SqlDatabase } from './sql/sql-database.js';
-import { statement } from './sql/statement.js';
-import { boolean, canonical, decode, encode, integer, nullable, oneOf, selectList, strings, table, text, textOrEmpty, timestamp, type Row } from './sql/table.js';
+import type { Dialect } from '../sql/dialect.js';
+import { uniqueKeys } from './migrations.js';
+import { rowsOf, type SqlDatabase } from '../sql/sql-database.js';
+import { statement } from '../sql/statement.js';
+import { boolean, canonical, decode, encode, integer, nullable, oneOf, selectList, strings, table, text, textOrEmpty, timestamp, type Row } from '../sql/table.js';
 
 /**
  * Accounts and their passkeys. Race safety lives in the database's unique constraints

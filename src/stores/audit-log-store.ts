@@ -1,7 +1,7 @@
 import { auditEventNames, type AuditEvent, type AuditQuery, type NewAuditEvent } from '../domain/audit-event.js';
-import { rowsOf, type Insert, type SqlDatabase } from './sql/sql-database.js';
-import { statement } from './sql/statement.js';
-import { decode, encode, integer, nullable, oneOf, table, text, timestamp } from './sql/table.js';
+import { rowsOf, type Insert, type SqlDatabase } from '../sql/sql-database.js';
+import { statement } from '../sql/statement.js';
+import { decode, encode, integer, nullable, oneOf, table, text, timestamp } from '../sql/table.js';
 
 /** Each scope's append-only audit log: there is deliberately no way to change or remove an entry. */
 export interface AuditLogStore {

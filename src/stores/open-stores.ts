@@ -10,9 +10,10 @@ import { createConfiguredRedis } from './redis-clients.js';
 import { redisKeySpace } from './redis-keys.js';
 import { sqlScopeStore, type ScopeStore } from './scope-store.js';
 import { sqlSessionStore, type SessionStore } from './session-store.js';
-import { openPostgresDatabase } from './sql/postgres-database.js';
-import type { SqlDatabase } from './sql/sql-database.js';
-import { openSqliteDatabase } from './sql/sqlite-database.js';
+import { openPostgresDatabase } from '../sql/postgres-database.js';
+import type { SqlDatabase } from '../sql/sql-database.js';
+import { openSqliteDatabase } from '../sql/sqlite-database.js';
+import { migrations } from './migrations.js';
 
 /** The stores kept in the SQL database. */
 export interface SqlStores {
@@ -68,7 +69,9 @@ export async function openStores(config: Config, hooks: StoreHooks = {}): Promis
   const file = join(config.dataDir, 'gateway.db');
   let db: SqlDatabase;
   try {
-    db = config.databaseUrl ? await openPostgresDatabase({ connectionString: config.databaseUrl, schema: config.databaseSchema }) : openSqliteDatabase(file);
+    db = config.databaseUrl
+      ? await openPostgresDatabase({ connectionString: config.databaseUrl, schema: config.databaseSchema, migrations })
+      : openSqliteDatabase(file, { migrations });
   } catch (error) {
     await challenges.close();
     throw error;

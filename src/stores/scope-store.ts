@@ -1,7 +1,7 @@
 import { attestationSchema, backupEligibilityChangeSchema, residentKeySchema, userVerificationSchema, type NewScope, type Scope, type ScopeUpdate } from '../domain/scope.js';
-import type { SqlDatabase } from './sql/sql-database.js';
-import { statement } from './sql/statement.js';
-import { canonical, decode, encode, encodeField, integer, nullable, numbers, oneOf, strings, table, text, timestamp } from './sql/table.js';
+import type { SqlDatabase } from '../sql/sql-database.js';
+import { statement } from '../sql/statement.js';
+import { canonical, decode, encode, encodeField, integer, nullable, numbers, oneOf, strings, table, text, timestamp } from '../sql/table.js';
 
 /** The scopes: every relying party the gateway serves, with its WebAuthn policy. */
 export interface ScopeStore {

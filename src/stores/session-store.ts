@@ -2,10 +2,10 @@ import type { NewAuditEvent } from '../domain/audit-event.js';
 import type { SessionRevocation, SessionState } from '../domain/session.js';
 import { accounts } from './account-store.js';
 import { auditRows } from './audit-log-store.js';
-import type { Dialect } from './sql/dialect.js';
-import type { SqlDatabase } from './sql/sql-database.js';
-import { statement } from './sql/statement.js';
-import { boolean, decode, encode, nullable, selectList, table, text, timestamp } from './sql/table.js';
+import type { Dialect } from '../sql/dialect.js';
+import type { SqlDatabase } from '../sql/sql-database.js';
+import { statement } from '../sql/statement.js';
+import { boolean, decode, encode, nullable, selectList, table, text, timestamp } from '../sql/table.js';
 
 /**
  * What ends sessions before they expire: revoked jtis, kept where nothing evicts them until the

@@ -89,8 +89,12 @@ describe('the import graph of src/', () => {
     expect([...(graph.get('errors') ?? [])].filter((to) => to !== 'domain')).toEqual([]);
   });
 
-  it('keeps the stores below every feature: they import only shared types, errors and configuration', () => {
-    expect([...(graph.get('stores') ?? [])].filter((to) => !['domain', 'errors', 'config'].includes(to))).toEqual([]);
+  it('keeps the stores below every feature: they import only shared types, errors, configuration and the SQL layer', () => {
+    expect([...(graph.get('stores') ?? [])].filter((to) => !['domain', 'errors', 'config', 'sql'].includes(to))).toEqual([]);
+  });
+
+  it('keeps the SQL layer free of the gateway: it imports nothing of the project', () => {
+    expect([...(graph.get('sql') ?? [])]).toEqual([]);
   });
 
   it('registers methods at the composition root only: no folder imports it', () => {

@@ -7,7 +7,8 @@ import { scopeSchema } from '../../src/domain/scope.js';
 import { createSessionService } from '../../src/sessions/session-service.js';
 import type { Account, Credential } from '../../src/domain/account.js';
 import { sqlStores } from '../../src/stores/open-stores.js';
-import { openSqliteDatabase } from '../../src/stores/sql/sqlite-database.js';
+import { openSqliteDatabase } from '../../src/sql/sqlite-database.js';
+import { migrations } from '../../src/stores/migrations.js';
 
 const scope = scopeSchema.parse({
   scope_id: '6f0d1c3e-8a4b-4c5d-9e6f-0a1b2c3d4e5f',
@@ -50,7 +51,7 @@ const thumbprint = 'client-key-thumbprint';
 
 /** Stores holding the account and its passkey, for the session check to read. */
 async function accountsWithAccount() {
-  const database = openSqliteDatabase(':memory:');
+  const database = openSqliteDatabase(':memory:', { migrations });
   const stores = sqlStores(database);
   // A Scope is a NewScope with timestamps, which the store sets itself.
   await stores.scopes.createScope(scope);

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { sqlStores } from '../../src/stores/open-stores.js';
-import { migrationsFor, schemaMigrationsTable } from '../../src/stores/sql/migrations.js';
-import { openPostgresDatabase, type PostgresOptions } from '../../src/stores/sql/postgres-database.js';
+import { postgres } from '../../src/sql/dialect.js';
+import { schemaMigrationsTable } from '../../src/sql/migration.js';
+import { migrations as gatewayMigrations } from '../../src/stores/migrations.js';
+import { openPostgresDatabase, type PostgresOptions } from '../../src/sql/postgres-database.js';
 import { databaseUrl, describeWithPostgres } from '../support/backends.js';
 import { dropSchemas } from '../support/postgres-schemas.js';
 import { newAccount, newCredential, newScope } from './sql-fixtures.js';
@@ -11,8 +13,8 @@ import { expectUpgradedFromMigrationOne } from './migration-upgrade.case.js';
 import { match } from '../support/match.js';
 
 /** The SQL stores over a PostgreSQL database, as one process would open them. */
-async function openStores(options: PostgresOptions) {
-  const database = await openPostgresDatabase(options);
+async function openStores(options: Omit<PostgresOptions, 'migrations'>) {
+  const database = await openPostgresDatabase({ ...options, migrations: gatewayMigrations });
   return { ...sqlStores(database), database };
 }
 
@@ -67,7 +69,7 @@ describeWithPostgres('PostgreSQL database specifics', () => {
       try {
         await expect(store.database.ping()).resolves.toBeUndefined();
         const migrations = await admin.query(`SELECT count(*)::int AS n FROM "${schema}".schema_migrations`);
-        expect(migrations.rows[0]).toEqual({ n: migrationsFor('postgres').length });
+        expect(migrations.rows[0]).toEqual({ n: gatewayMigrations.length });
       } finally {
         await store.database.close();
       }
@@ -132,9 +134,9 @@ describeWithPostgres('PostgreSQL database specifics', () => {
     await raw.connect();
     try {
       await raw.query(`CREATE SCHEMA ${schema}`);
-      await raw.query(schemaMigrationsTable('postgres'));
-      const [first] = migrationsFor('postgres');
-      await raw.query(first!.sql);
+      await raw.query(schemaMigrationsTable(postgres));
+      const [first] = gatewayMigrations;
+      await raw.query(first!.sql(postgres));
       await raw.query('INSERT INTO schema_migrations (id, name, applied_at) VALUES (1, $1, now())', [first!.name]);
       await raw.query(
         `INSERT INTO scopes (scope_id, name, rp_id, rp_name, origins, user_verification, attestation, resident_key,

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { sqlStores } from '../../src/stores/open-stores.js';
-import { openPostgresDatabase } from '../../src/stores/sql/postgres-database.js';
-import { openSqliteDatabase } from '../../src/stores/sql/sqlite-database.js';
+import { openPostgresDatabase } from '../../src/sql/postgres-database.js';
+import { openSqliteDatabase } from '../../src/sql/sqlite-database.js';
 import { databaseUrl, describeWithPostgres } from '../support/backends.js';
 import { dropSchemas } from '../support/postgres-schemas.js';
 import { runAccountStoreContract } from './account-store.contract.js';
@@ -14,6 +14,7 @@ import { runAuditLogStoreContract } from './audit-log-store.contract.js';
 import { runScopeStoreContract } from './scope-store.contract.js';
 import { runSessionStoreContract } from './session-store.contract.js';
 import type { SqlStoresHarness } from './sql-fixtures.js';
+import { migrations } from '../../src/stores/migrations.js';
 
 /** Every SQL store's contract, on one backend. */
 function runSqlStoreContracts(name: string, makeStores: () => Promise<SqlStoresHarness> | SqlStoresHarness): void {
@@ -26,7 +27,7 @@ function runSqlStoreContracts(name: string, makeStores: () => Promise<SqlStoresH
 runSqlStoreContracts('SQLite', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pkgw-sqlite-'));
   const file = join(dir, 'accounts.db');
-  const database = openSqliteDatabase(file);
+  const database = openSqliteDatabase(file, { migrations });
   return {
     ...sqlStores(database),
     database,
@@ -64,7 +65,7 @@ describeWithPostgres('PostgreSQL', () => {
   runSqlStoreContracts('PostgreSQL', async () => {
     schemaCount += 1;
     const schema = `${runSchema}_${schemaCount}`;
-    const database = await openPostgresDatabase({ connectionString: databaseUrl, schema });
+    const database = await openPostgresDatabase({ migrations, connectionString: databaseUrl, schema });
     return {
       ...sqlStores(database),
       database,

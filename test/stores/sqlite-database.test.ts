@@ -3,15 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { sqlStores } from '../../src/stores/open-stores.js';
-import { migrationsFor, schemaMigrationsTable } from '../../src/stores/sql/migrations.js';
-import { openSqliteDatabase } from '../../src/stores/sql/sqlite-database.js';
+import { sqlite } from '../../src/sql/dialect.js';
+import { schemaMigrationsTable } from '../../src/sql/migration.js';
+import { migrations as gatewayMigrations } from '../../src/stores/migrations.js';
+import { openSqliteDatabase } from '../../src/sql/sqlite-database.js';
 import { newAccount, newCredential, newScope } from './sql-fixtures.js';
 import { expectLimitsHoldAcrossStores } from './cross-store-races.case.js';
 import { expectUpgradedFromMigrationOne } from './migration-upgrade.case.js';
 
 /** The SQL stores over a SQLite file, as one process would open them. */
 function openStores(filename: string) {
-  const database = openSqliteDatabase(filename);
+  const database = openSqliteDatabase(filename, { migrations: gatewayMigrations });
   return { ...sqlStores(database), database };
 }
 
@@ -74,9 +76,9 @@ describe('SQLite database specifics', () => {
   test('migration 2 upgrades a file that only had migration 1, keeping its rows', async () => {
     const raw = new Database(file);
     try {
-      raw.exec(schemaMigrationsTable('sqlite'));
-      const [first] = migrationsFor('sqlite');
-      raw.exec(first!.sql);
+      raw.exec(schemaMigrationsTable(sqlite));
+      const [first] = gatewayMigrations;
+      raw.exec(first!.sql(sqlite));
       raw.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)').run(1, first!.name, '2025-01-01T00:00:00.000Z');
       raw
         .prepare(

@@ -1,11 +1,13 @@
 import pg from 'pg';
 import { postgres } from './dialect.js';
-import { migrationsFor, schemaMigrationsTable } from './migrations.js';
+import { schemaMigrationsTable, type Migration } from './migration.js';
 import { sqlDatabase, type SqlDatabase, type SqlDriver } from './sql-database.js';
 import type { Compiled } from './statement.js';
 
 export interface PostgresOptions {
   connectionString: string;
+  /** The schema's migrations, applied at open (those not applied yet). */
+  migrations: readonly Migration[];
   /** Schema holding the tables; created if missing. Default: the server's search_path (usually public). */
   schema?: string;
   /** Maximum pooled connections per process. Default 10. */
@@ -55,7 +57,7 @@ export async function openPostgresDatabase(options: PostgresOptions): Promise<Sq
   // An idle connection dropped by the server emits here; without a listener it would crash the process.
   pool.on('error', options.onError ?? (() => {}));
   try {
-    await migrate(pool, schema);
+    await migrate(pool, schema, options.migrations);
   } catch (error) {
     await pool.end();
     throw error;
@@ -88,7 +90,7 @@ export async function openPostgresDatabase(options: PostgresOptions): Promise<Sq
  * Applies pending migrations in one transaction. The advisory lock (per schema) makes processes
  * that start together queue up: the first migrates, the rest find everything applied.
  */
-async function migrate(pool: pg.Pool, schema: string | undefined): Promise<void> {
+async function migrate(pool: pg.Pool, schema: string | undefined, migrations: readonly Migration[]): Promise<void> {
   await withTransaction(pool, async (client) => {
     // Waiting for another process's migration, or rebuilding a big table, takes far longer than an
     // ordinary statement: both the server's limit and the pool's client-side backstop are lifted
@@ -103,11 +105,11 @@ async function migrate(pool: pg.Pool, schema: string | undefined): Promise<void>
       const existing = await run('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
       if (existing.rowCount === 0) await run(`CREATE SCHEMA ${quoteIdentifier(schema)}`);
     }
-    await run(schemaMigrationsTable('postgres'));
+    await run(schemaMigrationsTable(postgres));
     const applied = new Set((await run<{ id: number }>('SELECT id FROM schema_migrations')).rows.map((row) => row.id));
-    for (const migration of migrationsFor('postgres')) {
+    for (const migration of migrations) {
       if (applied.has(migration.id)) continue;
-      await run(migration.sql);
+      await run(migration.sql(postgres));
       await run('INSERT INTO schema_migrations (id, name, applied_at) VALUES ($1, $2, now())', [migration.id, migration.name]);
     }
   });

@@ -5,15 +5,8 @@
  * `true`/`false` literals, storing them as 0/1.
  * Migrations are append-only: never edit an applied one, add a new id instead.
  */
-import { postgres, sqlite, type Dialect, type UniqueKey } from './dialect.js';
-
-export type SqlDialect = Dialect['name'];
-
-export interface Migration {
-  id: number;
-  name: string;
-  sql: string;
-}
+import type { Dialect, UniqueKey } from '../sql/dialect.js';
+import type { Migration } from '../sql/migration.js';
 
 /** The unique rules whose violations the stores report as conflicts, as the migrations name them. */
 export const uniqueKeys = {
@@ -21,13 +14,12 @@ export const uniqueKeys = {
   credentialsPrimaryKey: { name: 'credentials_pkey', table: 'credentials', columns: ['scope_id', 'credential_id'] },
 } as const satisfies Record<string, UniqueKey>;
 
-const dialects: Record<SqlDialect, Dialect> = { postgres, sqlite };
-
-const definitions: ReadonlyArray<{ id: number; name: string; sql: (t: Dialect, dialect: SqlDialect) => string }> = [
+/** The gateway's tables, oldest first; each database applies those it has not yet. */
+export const migrations: readonly Migration[] = [
   {
     id: 1,
     name: 'scopes_accounts_credentials',
-    sql: (t) => `
+    sql: (t: Dialect) => `
 CREATE TABLE scopes (
   scope_id          text PRIMARY KEY,
   name              text NOT NULL,
@@ -95,7 +87,7 @@ ALTER TABLE accounts ADD COLUMN address text;
     name: 'audit_log_scope_rate_limits',
     // Rate limits: null means the gateway's configured default. The audit log is only ever
     // inserted into and read (the stores offer no update or delete); event_id orders it.
-    sql: (t) => `
+    sql: (t: Dialect) => `
 ALTER TABLE scopes ADD COLUMN rate_limit_ip_per_minute integer;
 ALTER TABLE scopes ADD COLUMN rate_limit_user_per_minute integer;
 
@@ -121,8 +113,8 @@ CREATE INDEX audit_log_scope_idx ON audit_log (scope_id, event_id);
     // statistics to tell them apart) and read every account of the scope. Leading with the
     // looked-up column leaves one way to plan it. SQLite already picks the key whose columns the
     // query binds all by equality, and cannot drop a table's inline constraints: it keeps its keys.
-    sql: (_t, dialect) =>
-      dialect === 'postgres'
+    sql: (d: Dialect) =>
+      d.name === 'postgres'
         ? `
 ALTER TABLE accounts
   DROP CONSTRAINT ${uniqueKeys.accountsUsername.name},
@@ -138,7 +130,7 @@ ALTER TABLE accounts
     // Revoked sessions live here, not in the challenge store: nothing evicts a row before the
     // session it names would have expired (expires_at), whatever else floods the gateway.
     // sessions_valid_after ends every session of an account issued before it (null: none ended).
-    sql: (t) => `
+    sql: (t: Dialect) => `
 ALTER TABLE scopes ADD COLUMN reauth_window_s integer NOT NULL DEFAULT 300;
 ALTER TABLE scopes ADD COLUMN backup_eligibility_change text NOT NULL DEFAULT 'allowed';
 ALTER TABLE accounts ADD COLUMN sessions_valid_after ${t.timestamp};
@@ -160,8 +152,8 @@ CREATE INDEX revoked_sessions_expires_at_idx ON revoked_sessions (expires_at);
     // a generic plan for a lookup by username may pick it on a young table. In collation "C" the
     // key serves only a comparison made in that collation, which credentialShapes alone asks for
     // (scope ids are UUIDs, which compare the same in either). SQLite needs no such care.
-    sql: (_t, dialect) =>
-      dialect === 'postgres'
+    sql: (d: Dialect) =>
+      d.name === 'postgres'
         ? `
 CREATE INDEX accounts_scope_created_idx ON accounts (scope_id COLLATE "C", created_at, account_id);
 `
@@ -170,16 +162,3 @@ CREATE INDEX accounts_scope_created_idx ON accounts (scope_id, created_at, accou
 `,
   },
 ];
-
-/** Bookkeeping table; created outside the numbered migrations since it records them. */
-export function schemaMigrationsTable(dialect: SqlDialect): string {
-  return `CREATE TABLE IF NOT EXISTS schema_migrations (
-  id         integer PRIMARY KEY,
-  name       text NOT NULL,
-  applied_at ${dialects[dialect].timestamp} NOT NULL
-)`;
-}
-
-export function migrationsFor(dialect: SqlDialect): Migration[] {
-  return definitions.map(({ id, name, sql }) => ({ id, name, sql: sql(dialects[dialect], dialect) }));
-}

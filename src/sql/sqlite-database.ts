@@ -1,11 +1,13 @@
 import Database from 'better-sqlite3';
 import { sqlite, type SqlValue } from './dialect.js';
-import { migrationsFor, schemaMigrationsTable } from './migrations.js';
+import { schemaMigrationsTable, type Migration } from './migration.js';
 import { makeDatabaseFilesPrivate } from './private-database-file.js';
 import { sqlDatabase, type Row, type SqlDatabase } from './sql-database.js';
 import type { Compiled } from './statement.js';
 
 export interface SqliteOptions {
+  /** The schema's migrations, applied at open (those not applied yet). */
+  migrations: readonly Migration[];
   /** How long a write waits for another connection's lock before failing with SQLITE_BUSY. Default 5000 ms. */
   busyTimeoutMs?: number;
 }
@@ -18,7 +20,7 @@ export interface SqliteOptions {
  * held elsewhere is waited for asynchronously, since the holder may be a connection of this very
  * process that needs the event loop to finish.
  */
-export function openSqliteDatabase(filename: string, options: SqliteOptions = {}): SqlDatabase {
+export function openSqliteDatabase(filename: string, options: SqliteOptions): SqlDatabase {
   const busyTimeoutMs = Math.trunc(options.busyTimeoutMs ?? 5000);
   if (filename !== ':memory:' && filename !== '') makeDatabaseFilesPrivate(filename);
   const db = new Database(filename, { timeout: busyTimeoutMs });
@@ -27,7 +29,7 @@ export function openSqliteDatabase(filename: string, options: SqliteOptions = {}
     db.pragma('journal_mode = WAL');
     // Off per connection by default.
     db.pragma('foreign_keys = ON');
-    migrate(db);
+    migrate(db, options.migrations);
     // From here on SQLite never sleeps on a lock: untilFree waits without blocking the event loop.
     db.pragma('busy_timeout = 0');
     ping = db.prepare('SELECT 1');
@@ -97,14 +99,14 @@ export function openSqliteDatabase(filename: string, options: SqliteOptions = {}
   });
 }
 
-function migrate(db: Database.Database): void {
+function migrate(db: Database.Database, migrations: readonly Migration[]): void {
   db.transaction(() => {
-    db.exec(schemaMigrationsTable('sqlite'));
+    db.exec(schemaMigrationsTable(sqlite));
     const applied = new Set((db.prepare('SELECT id FROM schema_migrations').all() as Array<{ id: number }>).map((row) => row.id));
     const record = db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)');
-    for (const migration of migrationsFor('sqlite')) {
+    for (const migration of migrations) {
       if (applied.has(migration.id)) continue;
-      db.exec(migration.sql);
+      db.exec(migration.sql(sqlite));
       record.run(migration.id, migration.name, new Date().toISOString());
     }
   }).immediate();
