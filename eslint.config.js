@@ -22,7 +22,7 @@ export default tseslint.config(
   {
     // Stores implement Promise interfaces over synchronous backends (memory, better-sqlite3): `async`
     // is how a synchronous throw there becomes the rejection every caller handles.
-    files: ['src/stores/**/*.ts'],
+    files: ['src/stores/**/*.ts', 'src/sql/**/*.ts'],
     rules: { '@typescript-eslint/require-await': 'off' },
   },
   {
