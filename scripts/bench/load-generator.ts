@@ -104,3 +104,90 @@ export async function runCell(cell: LoadCell): Promise<CellResult> {
     clientCpuMsPerCeremony: latencies.length === 0 ? Number.NaN : (clientCpu.user + clientCpu.system) / 1000 / latencies.length,
   };
 }
+
+export interface OpenLoopCell {
+  /** Ceremonies started per second, evenly spaced, whether or not earlier ones have finished. */
+  ratePerSecond: number;
+  warmupMs: number;
+  measureMs: number;
+  /** Virtual clients made before the run, so none is set up inside it: the most ceremonies in flight at once. */
+  clients: number;
+  makeClient: (index: number) => Promise<Ceremony> | Ceremony;
+  serverPid: number;
+}
+
+/**
+ * Open loop: ceremonies arrive at a fixed rate, each on an idle virtual client, and each one's
+ * latency runs from its scheduled arrival, so a server that falls behind is charged the queueing
+ * too (no coordinated omission). Two servers offered the same rate compare fairly on a shared
+ * machine, where closed-loop latency mostly follows each server's throughput. An arrival that finds
+ * every client busy is counted as an error (the offered load is then beyond what the run measures).
+ */
+export async function runOpenLoop(cell: OpenLoopCell): Promise<CellResult> {
+  const idle = await Promise.all(Array.from({ length: cell.clients }, async (_, index) => cell.makeClient(index)));
+  const latencies: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  const intervalMs = 1000 / cell.ratePerSecond;
+  const started = performance.now();
+  const windowStart = started + cell.warmupMs;
+  const windowEnd = windowStart + cell.measureMs;
+  let cpuStart: number | undefined;
+  let storeStart: CpuSnapshot = new Map();
+  let clientStart = process.cpuUsage();
+  const running: Promise<void>[] = [];
+
+  const arrive = async (scheduled: number): Promise<void> => {
+    const ceremony = idle.pop();
+    if (ceremony === undefined) {
+      errors += 1;
+      firstError ??= `all ${cell.clients} clients busy`;
+      return;
+    }
+    try {
+      await ceremony();
+      if (scheduled >= windowStart && scheduled < windowEnd) latencies.push(performance.now() - scheduled);
+    } catch (error) {
+      errors += 1;
+      firstError ??= error instanceof Error ? error.message : String(error);
+    } finally {
+      idle.push(ceremony);
+    }
+  };
+
+  for (let n = 0; ; n += 1) {
+    const scheduled = started + n * intervalMs;
+    if (scheduled >= windowEnd) break;
+    const wait = scheduled - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (cpuStart === undefined && scheduled >= windowStart) {
+      clientStart = process.cpuUsage();
+      cpuStart = treeCpuMs(cell.serverPid);
+      storeStart = namedProcessesCpu(STORE_PROCESSES);
+    }
+    running.push(arrive(scheduled));
+  }
+  const cpuEnd = treeCpuMs(cell.serverPid);
+  const storeEnd = namedProcessesCpu(STORE_PROCESSES);
+  const clientCpu = process.cpuUsage(clientStart);
+  await Promise.all(running);
+
+  latencies.sort((a, b) => a - b);
+  const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
+  const cpuMs = cpuEnd - (cpuStart ?? cpuEnd);
+  const served = latencies.length;
+  return {
+    concurrency: 0,
+    ceremonies: served,
+    errors,
+    ...(firstError === undefined ? {} : { firstError }),
+    perSecond: (served * 1000) / cell.measureMs,
+    p50Ms: pick(0.5),
+    p95Ms: pick(0.95),
+    p99Ms: pick(0.99),
+    serverCpuMsPerCeremony: served === 0 ? Number.NaN : cpuMs / served,
+    serverCores: cpuMs / cell.measureMs,
+    storeCpuMsPerCeremony: served === 0 ? Number.NaN : cpuMsBetween(storeStart, storeEnd) / served,
+    clientCpuMsPerCeremony: served === 0 ? Number.NaN : (clientCpu.user + clientCpu.system) / 1000 / served,
+  };
+}

@@ -1,9 +1,13 @@
 // `npm run bench`: gateway vs. a plain-REST reference on Redis + PostgreSQL, plus the crypto floor.
-//   npm run bench -- [--seconds 5] [--warmup 1] [--prime 3] [--repeat 1] [--concurrency 1,8,32] [--workers N] [--ref-workers N]
-//     [--ceremonies registration,sign-in] [--targets gateway,reference,'gateway (cold clients)'] [--profile-dir DIR] [--ref-profile-dir DIR]
-//     [--baseline DIR]   (another built checkout of the gateway, measured as the target `baseline` in the same run)
+//   npm run bench -- [--seconds 5] [--warmup 1] [--prime 3] [--repeat 3] [--concurrency 1,8,32] [--workers 1,2]
+//     [--open-loop 0.5] [--open-clients 64] [--ceremonies registration,sign-in]
+//     [--targets gateway,reference,'gateway (cold clients)'] [--baseline DIR] [--profile-dir DIR] [--ref-profile-dir DIR]
+// --workers runs the whole matrix once per process count, the gateway and the reference each with
+// that many. --open-loop offers both servers the same fixed arrival rate, that fraction of the
+// reference's closed-loop rate at C = 8 in the same run (0: off). --baseline measures another built
+// checkout of the gateway (its dist/) as the target `baseline`, beside this one.
 // Needs Redis (REDIS_URL, default redis://127.0.0.1:6379) and PostgreSQL (DATABASE_URL, default
-// postgres://postgres@127.0.0.1:5432/test). Everything it creates (a temporary data directory, one
+// postgres://postgres@127.0.0.1:5432/test). Everything it creates (temporary data directories, one
 // PostgreSQL schema per server, one Redis key prefix per server) is removed at the end.
 // Results: scripts/bench/results/latest.md and latest.json (also printed).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -16,9 +20,9 @@ import { ceremoniesFor } from '../lib/ceremonies.js';
 import { RpcClient } from '../lib/rpc-client.js';
 import { SoftAuthenticator } from '../lib/soft-authenticator.js';
 import { cryptoFloor } from './crypto-floor.js';
-import { runCell, type CellResult, type Ceremony } from './load-generator.js';
+import { runCell, runOpenLoop, type CellResult, type Ceremony } from './load-generator.js';
 import { referenceClient } from './reference-client.js';
-import { lowerMedian, renderMarkdown, type BenchResult, type CeremonyKind, type Target } from './report.js';
+import { lowerMedian, renderMarkdown, type BenchCell, type BenchResult, type CeremonyKind, type Target } from './report.js';
 import { deleteRedisPrefix, dropPostgresSchema, freePort } from '../lib/local-services.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
@@ -31,20 +35,20 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '1' },
     // Untimed load on every server and ceremony before the first cell, so JIT compilation and
-    // lazily built tables (noble's precomputes, prepared statements) do not land in one cell only.
+    // lazily built tables (prepared statements, caches) do not land in one cell only.
     prime: { type: 'string', default: '3' },
-    // Rounds per cell; the median round (by ceremonies/s) is reported, with the range of all rounds.
-    repeat: { type: 'string', default: '1' },
+    // Rounds per cell, each running every server back to back; medians are reported.
+    repeat: { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '1,8,32' },
-    workers: { type: 'string', default: String(availableParallelism()) },
-    'ref-workers': { type: 'string' },
-    // Writes a V8 CPU profile of each gateway process into this directory (see profile-summary.ts).
+    workers: { type: 'string', default: `1,${availableParallelism()}` },
+    'open-loop': { type: 'string', default: '0.5' },
+    'open-clients': { type: 'string', default: '64' },
+    // Writes V8 CPU profiles of the gateway (and the reference) into this directory (see profile-summary.ts).
     'profile-dir': { type: 'string' },
     'ref-profile-dir': { type: 'string' },
     ceremonies: { type: 'string', default: 'registration,sign-in' },
     // Which servers to measure, e.g. `--targets gateway` for a profile of the gateway alone.
     targets: { type: 'string', default: 'gateway,reference,gateway (cold clients)' },
-    // Another checkout's build (its dist/), measured in the same run beside this one: old and new side by side.
     baseline: { type: 'string' },
   },
 });
@@ -53,9 +57,11 @@ const warmup = boundedNumber(values.warmup, 0, 30, 'warmup');
 const prime = boundedNumber(values.prime, 0, 60, 'prime');
 const repeat = boundedNumber(values.repeat, 1, 9, 'repeat');
 const concurrencies = values.concurrency.split(',').map((c) => boundedNumber(c, 1, 256, 'concurrency'));
-const gatewayWorkers = boundedNumber(values.workers, 1, 64, 'workers');
-const referenceWorkers = boundedNumber(values['ref-workers'] ?? values.workers, 1, 64, 'ref-workers');
-const ceremonyKinds = values.ceremonies.split(',').map((kind) => {
+const workerCounts = values.workers.split(',').map((w) => boundedNumber(w, 1, 64, 'workers'));
+const openLoopFraction = Number(values['open-loop']);
+if (!(openLoopFraction >= 0 && openLoopFraction <= 2)) throw new Error('--open-loop must be a fraction from 0 to 2');
+const openClients = boundedNumber(values['open-clients'], 1, 1024, 'open-clients');
+const ceremonyKinds = values.ceremonies.split(',').map((kind): CeremonyKind => {
   if (kind !== 'registration' && kind !== 'sign-in') throw new Error('--ceremonies takes registration and/or sign-in');
   return kind;
 });
@@ -78,52 +84,80 @@ function boundedNumber(text: string, min: number, max: number, name: string): nu
 }
 
 const run = randomUUID().replaceAll('-', '').slice(0, 12);
-const gatewaySchema = `pkgw_bench_gw_${run}`;
-const referenceSchema = `pkgw_bench_ref_${run}`;
-const baselineSchema = `pkgw_bench_base_${run}`;
-const gatewayPrefix = `pkgw-bench:${run}:gw:`;
-const referencePrefix = `pkgw-bench:${run}:ref:`;
-const baselinePrefix = `pkgw-bench:${run}:base:`;
-const dataDir = mkdtempSync(join(tmpdir(), 'pkgw-bench-'));
-const baselineDataDir = mkdtempSync(join(tmpdir(), 'pkgw-bench-base-'));
+/** Every schema, prefix and directory made, for the clean-up. */
+const made = { schemas: [] as string[], prefixes: [] as string[], dirs: [] as string[] };
 const children: ChildProcess[] = [];
+
+interface Child {
+  pid: number;
+  stdout: () => string;
+  stop: () => Promise<void>;
+}
+
+interface StartedGateway extends Child {
+  url: string;
+  scopeId: string;
+  publicKey: string;
+}
+
+/** The servers of one process count, each with its own schema, key prefix and data directory. */
+async function startServers(workers: number) {
+  const names = (tag: string) => {
+    const schema = `pkgw_bench_${tag}_${workers}_${run}`;
+    const prefix = `pkgw-bench:${run}:${tag}${workers}:`;
+    made.schemas.push(schema);
+    made.prefixes.push(prefix);
+    return { schema, prefix };
+  };
+  const uses = (target: Target) => selectedTargets.includes(target);
+  const gateway =
+    uses('gateway') || uses('gateway (cold clients)') ? await startGateway('gateway', root, workers, names('gw'), values['profile-dir']) : undefined;
+  const baseline = baselineRoot !== undefined ? await startGateway('baseline', baselineRoot, workers, names('base'), undefined) : undefined;
+  const reference = uses('reference') ? await startReference(workers, names('ref')) : undefined;
+  return { gateway, baseline, reference };
+}
 
 async function main(): Promise<void> {
   const loadBefore = loadavg();
   process.stderr.write(`load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}; crypto floor…\n`);
   const floor = await cryptoFloor();
+  const cells: BenchCell[] = [];
+  for (const workers of workerCounts) {
+    process.stderr.write(`\n== ${workers} process(es) each ==\n`);
+    const servers = await startServers(workers);
+    try {
+      cells.push(...(await measure(workers, servers)));
+    } finally {
+      await Promise.all([servers.gateway, servers.baseline, servers.reference].flatMap((server) => (server === undefined ? [] : [server.stop()])));
+    }
+  }
 
-  const gateway = await startGateway('gateway', root, dataDir, gatewayPrefix, gatewaySchema, values['profile-dir']);
-  const baseline =
-    baselineRoot === undefined ? undefined : await startGateway('baseline', baselineRoot, baselineDataDir, baselinePrefix, baselineSchema, undefined);
+  const result: BenchResult = {
+    date: new Date().toISOString(),
+    machine: { cores: availableParallelism(), loadBefore, loadAfter: loadavg(), node: process.version },
+    settings: { seconds, warmupSeconds: warmup, primeSeconds: prime, repeat, concurrency: concurrencies, workers: workerCounts, openLoopFraction },
+    floor,
+    cells,
+  };
+  const markdown = renderMarkdown(result);
+  const outDir = join(root, 'scripts/bench/results');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(join(outDir, 'latest.md'), markdown);
+  process.stdout.write(`${markdown}\nwritten to scripts/bench/results/latest.{md,json}\n`);
+}
 
-  const referencePort = await freePort();
-  const reference = await startChild(
-    'reference',
-    [...(values['ref-profile-dir'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values['ref-profile-dir']]), join(root, 'dist/scripts/bench/reference-server.js')],
-    {
-      REF_PORT: String(referencePort),
-      REF_ORIGIN: PAGE_ORIGIN,
-      REDIS_URL: redisUrl,
-      REF_REDIS_PREFIX: referencePrefix,
-      DATABASE_URL: databaseUrl,
-      REF_SCHEMA: referenceSchema,
-      REF_WORKERS: String(referenceWorkers),
-    },
-    'reference listening',
-  );
-  const ref = referenceClient(`http://127.0.0.1:${referencePort}`, PAGE_ORIGIN);
-  const pidOf = (target: Target) => (target === 'reference' ? reference : target === 'baseline' ? baseline! : gateway).pid;
+/** The closed-loop matrix, then the open-loop cells, for one process count. */
+async function measure(workers: number, servers: Awaited<ReturnType<typeof startServers>>): Promise<BenchCell[]> {
+  const { gateway, baseline, reference } = servers;
   const ceremonies = ceremoniesFor(PAGE_ORIGIN);
-  const cell = { warmupMs: warmup * 1000, measureMs: seconds * 1000 };
-  const cells: BenchResult['cells'] = [];
+  const ref = reference === undefined ? undefined : referenceClient(reference.url, PAGE_ORIGIN);
   let userCounter = 0;
   const newUsername = (tag: string) => `bench-${tag}-${run}-${(userCounter += 1)}`;
   const newAuthenticator = () => new SoftAuthenticator({ algorithm: 'ES256', attestation: 'none' });
 
   // Client factories per target and ceremony: each virtual client keeps its authenticator, and
   // (warm) its AES key; sign-in clients register their user before the window opens.
-  /** Warm and cold clients of one gateway build. */
   const gatewayFactories = (server: StartedGateway, tag: string) => ({
     warm: {
       registration: () => {
@@ -152,93 +186,95 @@ async function main(): Promise<void> {
       },
     },
   });
-  const ofGateway = gatewayFactories(gateway, 'gw');
-  const ofBaseline = baseline === undefined ? undefined : gatewayFactories(baseline, 'base');
   const missing = (): Ceremony => {
-    throw new Error('no --baseline given');
+    throw new Error('server not started');
   };
-  const factories: Record<Target, Record<CeremonyKind, () => Promise<Ceremony> | Ceremony>> = {
-    gateway: ofGateway.warm,
-    'gateway (cold clients)': ofGateway.cold,
-    baseline: ofBaseline?.warm ?? { registration: missing, 'sign-in': missing },
-    reference: {
-      registration: () => {
-        const authenticator = newAuthenticator();
-        return async () => void (await ref.register(authenticator, newUsername('ref')));
-      },
-      'sign-in': async () => {
-        const authenticator = newAuthenticator();
-        const username = newUsername('ref');
-        await ref.register(authenticator, username);
-        return async () => void (await ref.signIn(authenticator, username));
-      },
+  const none = { registration: missing, 'sign-in': missing };
+  const referenceFactories = ref && {
+    registration: () => {
+      const authenticator = newAuthenticator();
+      return async () => void (await ref.register(authenticator, newUsername('ref')));
+    },
+    'sign-in': async () => {
+      const authenticator = newAuthenticator();
+      const username = newUsername('ref');
+      await ref.register(authenticator, username);
+      return async () => void (await ref.signIn(authenticator, username));
     },
   };
+  const ofGateway = gateway && gatewayFactories(gateway, 'gw');
+  const factories: Record<Target, Record<CeremonyKind, () => Promise<Ceremony> | Ceremony>> = {
+    gateway: ofGateway?.warm ?? none,
+    'gateway (cold clients)': ofGateway?.cold ?? none,
+    baseline: baseline === undefined ? none : gatewayFactories(baseline, 'base').warm,
+    reference: referenceFactories ?? none,
+  };
+  const pidOf = (target: Target) => (target === 'reference' ? reference : target === 'baseline' ? baseline : gateway)!.pid;
 
   if (prime > 0) {
     process.stderr.write(`priming each server for ${prime} s per ceremony…\n`);
     for (const ceremony of ceremonyKinds) {
       for (const target of selectedTargets.filter((target) => target !== 'gateway (cold clients)')) {
-        const serverPid = pidOf(target);
-        await runCell({ concurrency: 8, warmupMs: 0, measureMs: prime * 1000, serverPid, makeClient: factories[target][ceremony] });
+        await runCell({ concurrency: 8, warmupMs: 0, measureMs: prime * 1000, serverPid: pidOf(target), makeClient: factories[target][ceremony] });
       }
     }
   }
 
-  // Targets alternate cell by cell (and round by round), so a burst of other load on the machine
-  // hits both alike; with --repeat the cell with the median rate stands for each target.
-  const targets = selectedTargets;
+  const cells: BenchCell[] = [];
+  const cell = { warmupMs: warmup * 1000, measureMs: seconds * 1000 };
+  const log = (label: string, result: CellResult) =>
+    process.stderr.write(
+      `${label}… ${result.perSecond.toFixed(0)}/s p99 ${result.p99Ms.toFixed(1)} ms, CPU ms per ceremony server/load generator/stores ` +
+        `${[result.serverCpuMsPerCeremony, result.clientCpuMsPerCeremony, result.storeCpuMsPerCeremony].map((ms) => ms.toFixed(2)).join('/')}` +
+        `${result.errors ? ` (${result.errors} errors: ${result.firstError})` : ''}\n`,
+    );
+  // Targets alternate cell by cell and round by round, so a slow spell of the machine hits every
+  // server in the same round; ratios are taken round by round.
   for (const ceremony of ceremonyKinds) {
     for (const concurrency of concurrencies) {
-      const rounds = new Map<Target, CellResult[]>(targets.map((target) => [target, []]));
+      const rounds = new Map<Target, CellResult[]>(selectedTargets.map((target) => [target, []]));
       for (let round = 1; round <= repeat; round += 1) {
-        for (const target of targets) {
-          const serverPid = pidOf(target);
-          process.stderr.write(`${ceremony} C=${concurrency} ${target}${repeat > 1 ? ` (round ${round}/${repeat})` : ''}…`);
-          const result = await runCell({ ...cell, concurrency, serverPid, makeClient: factories[target][ceremony] });
-          process.stderr.write(` ${result.perSecond.toFixed(0)}/s p99 ${result.p99Ms.toFixed(1)} ms, CPU ms per ceremony server/load generator/stores ${[result.serverCpuMsPerCeremony, result.clientCpuMsPerCeremony, result.storeCpuMsPerCeremony].map((ms) => ms.toFixed(2)).join('/')}${result.errors ? ` (${result.errors} errors: ${result.firstError})` : ''}\n`);
+        for (const target of selectedTargets) {
+          const result = await runCell({ ...cell, concurrency, serverPid: pidOf(target), makeClient: factories[target][ceremony] });
+          log(`${ceremony} C=${concurrency} ${target} ×${workers}${repeat > 1 ? ` (round ${round}/${repeat})` : ''}`, result);
           rounds.get(target)!.push(result);
         }
       }
-      for (const target of targets) cells.push({ ceremony, target, ...medianCell(rounds.get(target)!) });
+      for (const target of selectedTargets) cells.push({ workers, mode: 'closed', ceremony, target, ...medianCell(rounds.get(target)!) });
     }
   }
 
-  const result: BenchResult = {
-    date: new Date().toISOString(),
-    machine: { cores: availableParallelism(), loadBefore, loadAfter: loadavg(), node: process.version },
-    settings: { seconds, warmupSeconds: warmup, primeSeconds: prime, repeat, concurrency: concurrencies, gatewayWorkers, referenceWorkers },
-    floor,
-    cells,
-  };
-  const markdown = renderMarkdown(result);
-  const outDir = join(root, 'scripts/bench/results');
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(join(outDir, 'latest.md'), markdown);
-  process.stdout.write(`${markdown}\nwritten to scripts/bench/results/latest.{md,json}\n`);
+  // Open loop: the same arrival rate for every server, a fraction of what the reference served at C = 8.
+  if (openLoopFraction > 0 && reference !== undefined) {
+    for (const ceremony of ceremonyKinds) {
+      const capacity = cells.find((c) => c.workers === workers && c.mode === 'closed' && c.ceremony === ceremony && c.target === 'reference' && c.result.concurrency === 8);
+      if (capacity === undefined) continue;
+      const rate = Math.max(1, Math.round(capacity.result.perSecond * openLoopFraction));
+      const targets = selectedTargets.filter((target) => target !== 'gateway (cold clients)');
+      const rounds = new Map<Target, CellResult[]>(targets.map((target) => [target, []]));
+      for (let round = 1; round <= repeat; round += 1) {
+        for (const target of targets) {
+          const result = await runOpenLoop({ ...cell, ratePerSecond: rate, clients: openClients, serverPid: pidOf(target), makeClient: factories[target][ceremony] });
+          log(`${ceremony} open loop ${rate}/s ${target} ×${workers}${repeat > 1 ? ` (round ${round}/${repeat})` : ''}`, result);
+          rounds.get(target)!.push(result);
+        }
+      }
+      for (const target of targets) cells.push({ workers, mode: 'open', rate, ceremony, target, ...medianCell(rounds.get(target)!) });
+    }
+  }
+  return cells;
 }
 
-/** The round with the median rate (the lower middle one for an even count), and every round's rate. */
-function medianCell(results: CellResult[]): { result: CellResult; rounds?: number[] } {
-  const result = lowerMedian(results, (round) => round.perSecond);
-  return results.length === 1 ? { result } : { result, rounds: results.map((round) => round.perSecond) };
-}
-
-interface Child {
-  pid: number;
-  stdout: () => string;
-}
-
-interface StartedGateway extends Child {
-  url: string;
-  scopeId: string;
-  publicKey: string;
+/** The round with the median rate stands for the cell; every round's rate and server CPU are kept for per-round ratios. */
+function medianCell(results: CellResult[]): Pick<BenchCell, 'result' | 'rounds'> {
+  return { result: lowerMedian(results, (round) => round.perSecond), rounds: results.map((round) => ({ perSecond: round.perSecond, serverCpuMs: round.serverCpuMsPerCeremony })) };
 }
 
 /** A gateway build (`home`'s dist/) on Redis and PostgreSQL under its own prefix, schema and data folder. */
-async function startGateway(name: string, home: string, data: string, prefix: string, schema: string, profileDir: string | undefined): Promise<StartedGateway> {
+async function startGateway(name: string, home: string, workers: number, at: { schema: string; prefix: string }, profileDir: string | undefined): Promise<StartedGateway> {
   const port = await freePort();
+  const data = mkdtempSync(join(tmpdir(), `pkgw-bench-${name}-`));
+  made.dirs.push(data);
   const child = await startChild(
     name,
     [...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]), join(home, 'dist/src/main.js')],
@@ -248,13 +284,13 @@ async function startGateway(name: string, home: string, data: string, prefix: st
       METRICS_PORT: '0',
       DATA_DIR: data,
       REDIS_URL: redisUrl,
-      REDIS_KEY_PREFIX: prefix,
+      REDIS_KEY_PREFIX: at.prefix,
       DATABASE_URL: databaseUrl,
-      DATABASE_SCHEMA: schema,
+      DATABASE_SCHEMA: at.schema,
       ALLOWED_ORIGINS: PAGE_ORIGIN,
       // Per-ceremony info lines would measure stdout, not the gateway; the reference logs nothing.
       LOG_LEVEL: 'warn',
-      WORKERS: String(gatewayWorkers),
+      WORKERS: String(workers),
       // The generator is one client address making thousands of ceremonies a minute; rate limits
       // (a feature the reference lacks) would refuse it, so they are off here (0 = no limit).
       RATE_LIMIT_IP_PER_MINUTE: '0',
@@ -267,6 +303,26 @@ async function startGateway(name: string, home: string, data: string, prefix: st
   const publicKey = /enclavePublicKey\): (\S+)/.exec(child.stdout())?.[1];
   if (scopeId === undefined || publicKey === undefined) throw new Error(`${name} banner incomplete:\n${child.stdout()}`);
   return { ...child, url: `http://127.0.0.1:${port}/`, scopeId, publicKey };
+}
+
+async function startReference(workers: number, at: { schema: string; prefix: string }): Promise<Child & { url: string }> {
+  const port = await freePort();
+  const profileDir = values['ref-profile-dir'];
+  const child = await startChild(
+    'reference',
+    [...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]), join(root, 'dist/scripts/bench/reference-server.js')],
+    {
+      REF_PORT: String(port),
+      REF_ORIGIN: PAGE_ORIGIN,
+      REDIS_URL: redisUrl,
+      REF_REDIS_PREFIX: at.prefix,
+      DATABASE_URL: databaseUrl,
+      REF_SCHEMA: at.schema,
+      REF_WORKERS: String(workers),
+    },
+    'reference listening',
+  );
+  return { ...child, url: `http://127.0.0.1:${port}` };
 }
 
 /** Starts a server and waits (at most 60 s) for `ready` on its stdout. */
@@ -284,33 +340,32 @@ function startChild(name: string, args: string[], env: Record<string, string>, r
       if (!stdout.includes(ready)) return;
       clearInterval(poll);
       clearTimeout(timer);
-      resolve({ pid: child.pid!, stdout: () => stdout });
+      resolve({ pid: child.pid!, stdout: () => stdout, stop: () => stopChild(child) });
     }, 50);
   });
 }
 
+/** SIGTERM, then SIGKILL after 10 s; resolves once the process is gone. */
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve();
+    }, 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
 
 async function cleanUp(): Promise<void> {
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const timer = setTimeout(() => {
-            child.kill('SIGKILL');
-            resolve();
-          }, 10_000);
-          child.once('exit', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
-  for (const schema of [gatewaySchema, referenceSchema, baselineSchema]) await dropPostgresSchema(databaseUrl, schema);
-  for (const prefix of [gatewayPrefix, referencePrefix, baselinePrefix]) await deleteRedisPrefix(redisUrl, prefix);
-  for (const dir of [dataDir, baselineDataDir]) rmSync(dir, { recursive: true, force: true });
+  await Promise.all(children.map(stopChild));
+  for (const schema of made.schemas) await dropPostgresSchema(databaseUrl, schema);
+  for (const prefix of made.prefixes) await deleteRedisPrefix(redisUrl, prefix);
+  for (const dir of made.dirs) rmSync(dir, { recursive: true, force: true });
 }
 
 let failed = false;
