@@ -28,7 +28,9 @@ for (const file of readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
   profile.samples.forEach((id, index) => {
     const node = nodes.get(id);
-    const micros = profile.timeDeltas[index] ?? 0;
+    // timeDeltas[i] is the gap before sample i; the time spent where sample i was taken is the gap
+    // after it (as DevTools charges it), else a function's cost lands on whatever ran after a wait.
+    const micros = profile.timeDeltas[index + 1] ?? 0;
     if (node === undefined) return;
     const { functionName, url, lineNumber } = node.callFrame;
     const where = url.replace(/^file:\/\/.*?node_modules\//, '').replace(/^file:\/\/.*?\/dist\//, 'dist/');
@@ -36,11 +38,11 @@ for (const file of readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + micros);
     const pkg = url === '' ? `(${functionName})` : url.includes('node_modules/') ? url.split('node_modules/')[1]!.split('/').slice(0, url.includes('node_modules/@') ? 2 : 1).join('/') : url.startsWith('node:') ? 'node:' + url.slice(5).split('/')[0] : where.split('/').slice(0, 3).join('/');
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + micros);
-    total += micros;
+    if (functionName !== '(idle)') total += micros;
   });
 }
 const print = (title: string, map: Map<string, number>) => {
-  process.stdout.write(`\n${title} (total ${(total / 1000).toFixed(0)} ms)\n`);
+  process.stdout.write(`\n${title} (busy ${(total / 1000).toFixed(0)} ms; percentages of busy time)\n`);
   for (const [name, micros] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top)) {
     process.stdout.write(`${((100 * micros) / total).toFixed(1).padStart(6)}%  ${(micros / 1000).toFixed(0).padStart(7)} ms  ${name}\n`);
   }
