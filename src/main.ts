@@ -1,7 +1,6 @@
 import { createGateway } from './app.js';
 import { printsBanner, runWorkers } from './cluster/workers.js';
 import { ConfigError, loadConfig } from './config/config.js';
-import { prepareAccountKeys } from './identity/account-key.js';
 import { createLogger } from './log/logger.js';
 
 /** Entry point: configuration from the environment, then the gateway, then a banner on stdout. */
@@ -19,8 +18,6 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   // With WORKERS > 1 this process becomes the node:cluster primary and the workers run the rest.
   if (await runWorkers(config, log)) return;
-  // Process-wide, so here rather than per gateway: the account keys' wider base-point table.
-  prepareAccountKeys();
   const gateway = await createGateway(config, log);
   const url = await gateway.listen();
   if (printsBanner()) process.stdout.write(

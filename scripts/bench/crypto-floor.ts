@@ -73,7 +73,7 @@ export async function cryptoFloor(): Promise<FloorRow[]> {
     await time('ES256 session JWT, jose SignJWT (the reference)', () => new SignJWT({ n: 1 }).setProtectedHeader({ alg: 'ES256' }).sign(ec.privateKey)),
     await time('ES256 session JWT, node:crypto (the gateway)', () => signEs256Jws({ typ: 'JWT' }, { n: 1 }, ec.privateKey)),
     // Work only the gateway does: every account gets a secp256k1 key, every attestation a strict CBOR check.
-    await time('account key: HKDF + secp256k1 public key + address (@noble/curves, gateway only)', () => accountPublicKey(aesKey, randomUUID()), 2000),
+    await time('account key: HKDF + secp256k1 public key + address (libsecp256k1 addon, gateway only)', () => accountPublicKey(aesKey, randomUUID()), 2000),
     await time('strict CBOR check of an attestation object (gateway only)', () => checkAttestationObject(attestationObject)),
     await time('verifyRegistrationResponse (ES256, none)', registration, 2000),
     await time('verifyAuthenticationResponse (ES256)', () =>

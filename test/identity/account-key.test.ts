@@ -1,5 +1,34 @@
+import { hkdfSync } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { accountPublicKey, addressOf, deriveAccountSecretKey } from '../../src/identity/account-key.js';
+import { keccak_256 } from '@noble/hashes/sha3.js';
+import fc from 'fast-check';
+import { accountPublicKey, accountPublicKeyOf, addressOf, deriveAccountSecretKey } from '../../src/identity/account-key.js';
+
+const ORDER = secp256k1.Point.CURVE().n;
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+const scalarBytes = (scalar: bigint) => Buffer.from(scalar.toString(16).padStart(64, '0'), 'hex');
+
+/** What the gateway computed with @noble/curves alone: the reference the native path must equal. */
+function nobleAccountKey(secretKey: Uint8Array) {
+  const uncompressed = secp256k1.getPublicKey(secretKey, false);
+  return { publicKey: hex(secp256k1.getPublicKey(secretKey, true)), address: `0x${hex(keccak_256(uncompressed.subarray(1)).subarray(12))}` };
+}
+
+/** The derivation as it was, step for step: HKDF-SHA256 to 48 bytes, then noble's reduction. */
+function nobleSecretKey(masterSecret: Uint8Array, accountId: string): Uint8Array {
+  const seed = hkdfSync('sha256', masterSecret, new TextEncoder().encode('passkey-gateway/account-key/v1'), Buffer.from(accountId, 'utf8'), 48);
+  return secp256k1.utils.randomSecretKey(new Uint8Array(seed));
+}
+
+// Secret keys over the whole range, with its ends and the scalars just around 2^255 and 2^248 (a
+// leading zero byte) weighted in, where a fixed-width encoding would go wrong first.
+const secretKeys = fc
+  .oneof(
+    { arbitrary: fc.bigInt({ min: 1n, max: ORDER - 1n }), weight: 4 },
+    fc.constantFrom(1n, 2n, 3n, ORDER - 1n, ORDER - 2n, ORDER / 2n, ORDER / 2n + 1n, 2n ** 255n, 2n ** 248n - 1n, 2n ** 248n),
+    fc.bigInt({ min: 1n, max: 2n ** 248n - 1n }),
+  )
+  .map(scalarBytes);
 
 describe('account keys', () => {
   const master = Buffer.alloc(32, 7);
@@ -48,5 +77,87 @@ describe('account keys', () => {
     one[31] = 1;
     expect(addressOf(secp256k1.getPublicKey(one, true))).toBe('0x7e5f4552091a69125d5dfcb7b8c2659029395bdf');
     expect(addressOf(secp256k1.getPublicKey(one, false))).toBe('0x7e5f4552091a69125d5dfcb7b8c2659029395bdf');
+  });
+
+  describe('against @noble/curves, which computed them before', () => {
+    it('should give the public key and address noble gives, for any secret key', () => {
+      fc.assert(
+        fc.property(secretKeys, (secretKey) => {
+          expect(accountPublicKeyOf(secretKey)).toStrictEqual(nobleAccountKey(secretKey));
+        }),
+        { numRuns: 300 },
+      );
+    });
+
+    it('should derive the secret key the old HKDF and reduction give, for any master secret and account id', () => {
+      fc.assert(
+        fc.property(fc.uint8Array({ minLength: 32, maxLength: 64 }), fc.oneof(fc.uuid(), fc.string({ unit: 'grapheme', maxLength: 40 })), (master, accountId) => {
+          const secretKey = deriveAccountSecretKey(master, accountId);
+          expect(hex(secretKey)).toBe(hex(nobleSecretKey(master, accountId)));
+          expect(accountPublicKey(master, accountId)).toStrictEqual(nobleAccountKey(secretKey));
+        }),
+      );
+    });
+
+    it('should encode secret keys with leading zero bytes at full width, as noble does', () => {
+      // About 1 account id in 256 gets a secret key below 2^248: scan enough ids to meet several.
+      let leadingZero = 0;
+      for (let i = 0; i < 2048; i += 1) {
+        const expected = nobleSecretKey(master, `account-${i}`);
+        if (expected[0] === 0) leadingZero += 1;
+        expect(hex(deriveAccountSecretKey(master, `account-${i}`))).toBe(hex(expected));
+      }
+      expect(leadingZero).toBeGreaterThan(0);
+    });
+
+    it('should refuse secret keys out of range, as noble does', () => {
+      for (const scalar of [0n, ORDER, ORDER + 1n, 2n ** 256n - 1n]) {
+        expect(() => secp256k1.getPublicKey(scalarBytes(scalar))).toThrow();
+        expect(() => accountPublicKeyOf(scalarBytes(scalar))).toThrow();
+      }
+    });
+
+    it('should give one address for a key in either SEC1 form, the one accountPublicKey gives', () => {
+      fc.assert(
+        fc.property(secretKeys, (secretKey) => {
+          const { publicKey, address } = accountPublicKeyOf(secretKey);
+          expect(addressOf(Buffer.from(publicKey, 'hex'))).toBe(address);
+          expect(addressOf(secp256k1.getPublicKey(secretKey, false))).toBe(address);
+          expect(addressOf(secp256k1.Point.fromHex(publicKey).toBytes(false))).toBe(address);
+        }),
+      );
+    });
+
+    it('should take exactly the public keys noble takes: on the curve, compressed or uncompressed', () => {
+      const nobleTakes = (bytes: Uint8Array) => {
+        try {
+          secp256k1.Point.fromBytes(bytes);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      const candidates = fc.oneof(
+        // Random x: about half are on the curve.
+        fc.tuple(fc.constantFrom(2, 3), fc.uint8Array({ minLength: 32, maxLength: 32 })).map(([prefix, x]) => Uint8Array.of(prefix, ...x)),
+        fc.uint8Array({ minLength: 65, maxLength: 65 }).map((bytes) => Uint8Array.of(4, ...bytes.subarray(1))),
+        // Valid points in the hybrid form (06 or 07 by the parity of y), which libsecp256k1 parses and noble does not.
+        secretKeys.map((secretKey) => {
+          const point = secp256k1.getPublicKey(secretKey, false);
+          return Uint8Array.of(0x06 | (point[64]! & 1), ...point.subarray(1));
+        }),
+        // Valid points with the wrong length or prefix.
+        secretKeys.map((secretKey) => secp256k1.getPublicKey(secretKey, true).subarray(0, 32)),
+        secretKeys.map((secretKey) => Uint8Array.of(4, ...secp256k1.getPublicKey(secretKey, true).subarray(1))),
+        fc.uint8Array({ maxLength: 70 }),
+      );
+      fc.assert(
+        fc.property(candidates, (bytes) => {
+          if (nobleTakes(bytes)) expect(addressOf(bytes)).toBe(`0x${hex(keccak_256(secp256k1.Point.fromBytes(bytes).toBytes(false).subarray(1)).subarray(12))}`);
+          else expect(() => addressOf(bytes)).toThrow();
+        }),
+        { numRuns: 500 },
+      );
+    });
   });
 });
