@@ -7,6 +7,7 @@ import { createDemoRoutes } from './demo/demo-routes.js';
 import { createRateLimiter } from './rate-limits/rate-limiter.js';
 import { loadAdminAuthorizer } from './keys/admin-token.js';
 import { createAuditRecorder } from './audit/audit-recorder.js';
+import { createAssertionVerifier } from './authentication/assertion-verifier.js';
 import { createDecoyPublicKey } from './authentication/decoy-credentials.js';
 import { createDecoyShapeCache } from './authentication/decoy-shape-cache.js';
 import { createCallPipeline } from './rpc/call-pipeline.js';
@@ -88,7 +89,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const decoyShapes = createDecoyShapeCache({ accounts, log, now });
   const methods = buildMethods({
     accounts, challenges, scopeStore, auditLog, rsaKeys, sessions, identifierSecret, accountKeySecret, decoyShapes, now,
-    decoyPublicKey: createDecoyPublicKey(), audit, scopes, admin: authorizeAdmin !== undefined,
+    decoyPublicKey: createDecoyPublicKey(), assertions: createAssertionVerifier(), audit, scopes, admin: authorizeAdmin !== undefined,
   });
   const pipeline = createCallPipeline({ scopes, clientKeys, sessions, rateLimiter, authorizeAdmin });
   const rpc = createRpcDispatcher({ methods, pipeline, onCall: (method, outcome, seconds) => metrics.observeCall(method, outcome, seconds) });

@@ -5,6 +5,7 @@ import { logout } from './account/logout.js';
 import { renameCredential } from './account/rename-credential.js';
 import { adminMethods } from './admin/admin-methods.js';
 import type { AuditRecorder } from './audit/audit-recorder.js';
+import type { AssertionVerifier } from './authentication/assertion-verifier.js';
 import { completeAuthentication } from './authentication/complete-authentication.js';
 import type { DecoyShapeCache } from './authentication/decoy-shape-cache.js';
 import { initiateAuthentication } from './authentication/initiate-authentication.js';
@@ -36,6 +37,8 @@ export interface MethodDeps {
   now: () => number;
   /** The key no one holds that sign-ins with a passkey the named user lacks are checked against. */
   decoyPublicKey: Uint8Array<ArrayBuffer>;
+  /** Verifies sign-in assertions; holds the parsed passkey public keys of this gateway. */
+  assertions: AssertionVerifier;
   audit: AuditRecorder;
   scopes: ScopeRegistry;
   /** Whether the admin methods exist (ADMIN_TOKEN_FILE is set). */

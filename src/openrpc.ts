@@ -24,6 +24,7 @@ function describedMethods(): RpcMethod[] {
     decoyShapes: unused,
     now: Date.now,
     decoyPublicKey: new Uint8Array(),
+    assertions: unused,
     audit: unused,
     scopes: unused,
     // Documented always; a server has them only when ADMIN_TOKEN_FILE is set.

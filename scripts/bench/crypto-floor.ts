@@ -7,6 +7,7 @@ import {
   verifyRegistrationResponse,
 } from '@simplewebauthn/server';
 import { SignJWT } from 'jose';
+import { createAssertionVerifier } from '../../src/authentication/assertion-verifier.js';
 import { checkAttestationObject } from '../../src/ceremony/strict-cbor.js';
 import { accountPublicKey } from '../../src/identity/account-key.js';
 import { signEs256Jws } from '../../src/sessions/es256-jws.js';
@@ -53,6 +54,7 @@ export async function cryptoFloor(): Promise<FloorRow[]> {
   const request = await generateAuthenticationOptions({ rpID: 'localhost', allowCredentials: [{ id: credential.id }], userVerification: 'required' });
   const assertion = authenticator.getAssertion(request, ORIGIN);
   const attestationObject = Buffer.from(attestation.response.attestationObject, 'base64url');
+  const assertions = createAssertionVerifier();
 
   const aesSealOpen = () => {
     const iv = randomBytes(12);
@@ -78,6 +80,17 @@ export async function cryptoFloor(): Promise<FloorRow[]> {
     await time('verifyRegistrationResponse (ES256, none)', registration, 2000),
     await time('verifyAuthenticationResponse (ES256)', () =>
       verifyAuthenticationResponse({
+        response: assertion,
+        expectedChallenge: request.challenge,
+        expectedOrigin: ORIGIN,
+        expectedRPID: 'localhost',
+        credential: { id: credential.id, publicKey: credential.publicKey, counter: 0 },
+        requireUserVerification: true,
+      }),
+    2000),
+    // The same assertion through the gateway's verifier: same checks, node:crypto, the key parsed once.
+    await time('assertion verifier (ES256, node:crypto, key cached; the gateway)', () =>
+      assertions.verify({
         response: assertion,
         expectedChallenge: request.challenge,
         expectedOrigin: ORIGIN,

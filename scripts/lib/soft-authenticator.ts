@@ -6,9 +6,10 @@
  * browser hands to the app: base64url without padding, key order as Chromium emits it.
  *
  * Keys come from @noble/curves (never node's generateKeyPairSync('ec') + JWK export, which
- * deadlocks Node 20 when run in loops). CBOR via @levischuck/tiny-cbor.
+ * deadlocks Node 20 when run in loops); RS256 keys (RSA-2048, PKCS#1 v1.5) from node:crypto.
+ * CBOR via @levischuck/tiny-cbor.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { encodeCBOR, type CBORType } from '@levischuck/tiny-cbor';
@@ -19,7 +20,7 @@ import type {
   RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 
-export type SoftAlgorithm = 'ES256' | 'EdDSA';
+export type SoftAlgorithm = 'ES256' | 'EdDSA' | 'RS256';
 export type SoftAttestation = 'none' | 'packed-self';
 
 export interface SoftAuthenticatorOptions {
@@ -78,6 +79,7 @@ export interface SoftCredential {
   id: string;
   rawId: Uint8Array;
   algorithm: SoftAlgorithm;
+  /** The private key: the scalar (ES256), the seed (EdDSA), or PKCS#8 DER (RS256). */
   secretKey: Uint8Array;
   /** COSE-encoded public key */
   cosePublicKey: Uint8Array;
@@ -104,7 +106,7 @@ const FLAG_BE = 0x08;
 const FLAG_BS = 0x10;
 const FLAG_AT = 0x40;
 
-const COSE_ALG: Record<SoftAlgorithm, number> = { ES256: -7, EdDSA: -8 };
+const COSE_ALG: Record<SoftAlgorithm, number> = { ES256: -7, EdDSA: -8, RS256: -257 };
 
 const ZERO_AAGUID = new Uint8Array(16);
 
@@ -144,6 +146,17 @@ function generateKey(algorithm: SoftAlgorithm): { secretKey: Uint8Array; cosePub
     ]);
     return { secretKey, cosePublicKey: encodeCBOR(cose) };
   }
+  if (algorithm === 'RS256') {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const jwk = publicKey.export({ format: 'jwk' });
+    const cose = new Map<number, CBORType>([
+      [1, 3],
+      [3, -257],
+      [-1, new Uint8Array(Buffer.from(jwk.n ?? '', 'base64url'))],
+      [-2, new Uint8Array(Buffer.from(jwk.e ?? '', 'base64url'))],
+    ]);
+    return { secretKey: new Uint8Array(privateKey.export({ format: 'der', type: 'pkcs8' })), cosePublicKey: encodeCBOR(cose) };
+  }
   const secretKey = ed25519.utils.randomSecretKey();
   const pub = ed25519.getPublicKey(secretKey);
   const cose = new Map<number, CBORType>([
@@ -155,9 +168,10 @@ function generateKey(algorithm: SoftAlgorithm): { secretKey: Uint8Array; cosePub
   return { secretKey, cosePublicKey: encodeCBOR(cose) };
 }
 
-/** ES256: ASN.1 DER over sha256(message) (noble prehashes once). EdDSA: raw message. */
+/** ES256: ASN.1 DER over sha256(message) (noble prehashes once). EdDSA: raw message. RS256: PKCS#1 v1.5 over sha256. */
 function signWith(algorithm: SoftAlgorithm, secretKey: Uint8Array, message: Uint8Array): Uint8Array {
   if (algorithm === 'ES256') return p256.sign(message, secretKey, { format: 'der', prehash: true });
+  if (algorithm === 'RS256') return new Uint8Array(sign('sha256', message, createPrivateKey({ key: Buffer.from(secretKey), format: 'der', type: 'pkcs8' })));
   return ed25519.sign(message, secretKey);
 }
 

@@ -1,5 +1,4 @@
 import { timingSafeEqual } from 'node:crypto';
-import { verifyAuthenticationResponse } from '@simplewebauthn/server';
 import { z } from 'zod';
 import type { AuditFacts, AuditRecorder } from '../audit/audit-recorder.js';
 import { challengeIdSchema, takeChallenge, type AuthenticationState } from '../ceremony/challenge-state.js';
@@ -14,6 +13,7 @@ import type { AccountStore } from '../stores/account-store.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
 import { verifiedOrFail } from '../ceremony/verified-or-fail.js';
 import { recordSignIn } from './sign-in-rule.js';
+import type { AssertionVerifier } from './assertion-verifier.js';
 
 export const completeAuthenticationParams = z.object({
   challenge_id: challengeIdSchema,
@@ -32,6 +32,8 @@ interface Deps {
   audit: AuditRecorder;
   /** The key no one holds that a passkey the named user does not have is checked against (see decoy-credentials.ts). */
   decoyPublicKey: Uint8Array<ArrayBuffer>;
+  /** Verifies assertions as verifyAuthenticationResponse does, over node:crypto with parsed keys cached (assertion-verifier.ts). */
+  assertions: AssertionVerifier;
 }
 
 const envelopes = { encrypted_assertion: authenticationResponseSchema, encrypted_user: authenticationUserSchema };
@@ -82,7 +84,7 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
 
   const verify = (credentialId: string, publicKey: Uint8Array<ArrayBuffer>) =>
     verifiedOrFail(() =>
-      verifyAuthenticationResponse({
+      deps.assertions.verify({
         response,
         expectedChallenge: state.challenge,
         expectedOrigin: scope.origins,
@@ -97,7 +99,8 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
   if (passkey === null) {
     // The named user has no such passkey (or there is no such user). Fail the way a real passkey
     // with a wrong signature fails, after the same work, so completion timing does not reveal which
-    // it was: at once for a userHandle (which would not match), else after a signature check.
+    // it was: at once for a userHandle (which would not match), else after a signature check. The
+    // decoy key stays parsed in the verifier's cache, as a passkey's key does once it has signed in.
     if (response.response.userHandle === undefined) await verify(response.id, deps.decoyPublicKey).catch(() => undefined);
     throw new GatewayError('verification_failed', 'not a passkey of the named user');
   }

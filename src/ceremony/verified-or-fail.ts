@@ -1,9 +1,9 @@
 import { GatewayError } from '../errors/gateway-error.js';
 
 /**
- * Runs a @simplewebauthn verification and returns its result only when it verified. Whatever it
- * throws or refuses becomes `verification_failed`; the library's message (which names expected
- * values) goes to the log only.
+ * Runs a @simplewebauthn verification (or the assertion verifier, which answers as the library does)
+ * and returns its result only when it verified. Whatever it throws or refuses becomes
+ * `verification_failed`; the message (which names expected values) goes to the log only.
  */
 export async function verifiedOrFail<T extends { verified: boolean }>(verify: () => Promise<T>): Promise<T & { verified: true }> {
   let result: T;

@@ -61,6 +61,8 @@ const matrix: [SoftAlgorithm, SoftAttestation][] = [
   ['ES256', 'packed-self'],
   ['EdDSA', 'none'],
   ['EdDSA', 'packed-self'],
+  ['RS256', 'none'],
+  ['RS256', 'packed-self'],
 ];
 
 describe.each(matrix)('SoftAuthenticator %s / %s', (algorithm, attestation) => {
