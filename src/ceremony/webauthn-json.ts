@@ -1,9 +1,17 @@
+import { isoBase64URL } from '@simplewebauthn/server/helpers';
 import { z } from 'zod';
 import { limits } from '../domain/limits.js';
 import { checkAttestationObject, checkAuthenticatorData } from './strict-cbor.js';
 
 const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
-const b64url = (max: number) => z.string().min(1).max(max).regex(BASE64URL, 'must be base64url');
+/**
+ * Padding, when present, only as much as completes the last group: decoders disagree on more
+ * (`isoBase64URL` reads "abcdefg==" as 4 bytes, Buffer as 5), so extra padding could make a check
+ * here see other bytes than verification does.
+ */
+const canonicalPadding = (value: string) => !value.endsWith('=') || value.length % 4 === 0;
+const b64url = (max: number) =>
+  z.string().min(1).max(max).regex(BASE64URL, 'must be base64url').refine(canonicalPadding, 'must be base64url without extra padding');
 
 /**
  * A base64url CBOR field that must also be strict CBOR (see strict-cbor.ts). A failure is a zod
@@ -13,8 +21,9 @@ const b64url = (max: number) => z.string().min(1).max(max).regex(BASE64URL, 'mus
  */
 const strictCbor = (max: number, check: (bytes: Uint8Array) => { ok: true } | { ok: false; reason: string }) =>
   b64url(max).superRefine((value, ctx) => {
-    if (value.length > max || !BASE64URL.test(value)) return; // already refused above
-    const result = check(new Uint8Array(Buffer.from(value, 'base64url')));
+    if (value.length > max || !BASE64URL.test(value) || !canonicalPadding(value)) return; // already refused above
+    // Decoded as verification decodes it, so the bytes checked are the bytes verified.
+    const result = check(isoBase64URL.toBuffer(value));
     if (!result.ok) ctx.addIssue({ code: 'custom', message: result.reason });
   });
 
