@@ -295,7 +295,8 @@ export class SoftAuthenticator {
         attestationObject: b64url(attestationObject),
         transports: [...this.transports],
       },
-      clientExtensionResults: {},
+      // As Chromium answers the credProps extension the options ask for.
+      clientExtensionResults: options.extensions?.credProps === true ? { credProps: { rk: this.residentKey } } : {},
     };
   }
 

@@ -4,16 +4,20 @@ import { z } from 'zod';
 import { cliConfig, isCliResult, runAsMain, type CliResult } from '../cli/cli-runner.js';
 import { openStores } from '../stores/open-stores.js';
 import { scopeSettingsSchema, type Scope } from '../domain/scope.js';
+import { relatedOriginsDocument } from './related-origins.js';
 
 const USAGE = `usage: npm run scope -- <command>
   create --name N --rp-id HOST --origin URL [--origin URL …] [--rp-name N]
-         [--user-verification required|preferred|discouraged] [--attestation none|direct]
+         [--user-verification required|preferred|discouraged] [--attestation none|direct|enterprise]
          [--resident-key required|preferred|discouraged] [--timeout-ms MS] [--algorithm ID …]
          [--session-ttl SECONDS] [--rate-limit-ip PER_MINUTE] [--rate-limit-user PER_MINUTE]
          [--reauth-window SECONDS] [--backup-eligibility-change allowed|refused]
+         [--backup-eligibility any|required|forbidden] [--hints security-key,client-device,hybrid]
+         [--top-origin URL …] [--aaguid-allow AAGUID,…] [--aaguid-deny AAGUID,…]
   list
   show SCOPE_ID
-  update SCOPE_ID [any create option; --origin replaces the whole list]
+  update SCOPE_ID [any create option; a list option replaces the whole list, an empty value clears it]
+  related-origins SCOPE_ID   the /.well-known/webauthn document of the scope's RP id, to host elsewhere
 Uses the same environment (DATA_DIR, DATABASE_URL, …) as the server.`;
 
 const options = {
@@ -31,6 +35,11 @@ const options = {
   'rate-limit-user': { type: 'string' },
   'reauth-window': { type: 'string' },
   'backup-eligibility-change': { type: 'string' },
+  'backup-eligibility': { type: 'string' },
+  hints: { type: 'string' },
+  'top-origin': { type: 'string', multiple: true },
+  'aaguid-allow': { type: 'string' },
+  'aaguid-deny': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -54,8 +63,19 @@ function settingsFromFlags(flags: Flags): Record<string, unknown> {
     ['rate_limit_user_per_minute', rateLimitFlag(flags['rate-limit-user'])],
     ['reauth_window_s', flags['reauth-window'] === undefined ? undefined : Number(flags['reauth-window'])],
     ['backup_eligibility_change', flags['backup-eligibility-change']],
+    ['backup_eligibility', flags['backup-eligibility']],
+    ['hints', listFlag(flags.hints)],
+    // `--top-origin ''` clears the list.
+    ['top_origins', flags['top-origin']?.filter((origin) => origin !== '')],
+    ['aaguid_allow', listFlag(flags['aaguid-allow'])],
+    ['aaguid_deny', listFlag(flags['aaguid-deny'])],
   ];
   return Object.fromEntries(entries.filter(([, value]) => value !== undefined));
+}
+
+/** A comma-separated flag as a list (an empty value: an empty list). */
+function listFlag(value: string | undefined): string[] | undefined {
+  return value?.split(',').map((item) => item.trim()).filter((item) => item !== '');
 }
 
 function rateLimitFlag(value: string | undefined): number | null | undefined {
@@ -102,6 +122,13 @@ export async function runScopeCli(argv: string[], env: NodeJS.ProcessEnv): Promi
         const changes = Object.fromEntries(Object.entries(update.data).filter(([key]) => key in given));
         const scope = await store.updateScope(id, changes);
         return scope === null ? fail(`scope not found: ${id}`) : print(scope);
+      }
+      case 'related-origins': {
+        const scope = id === undefined ? null : await store.getScope(id);
+        if (scope === null) return fail(`scope not found: ${id ?? '(no id given)'}`);
+        // Every scope of the RP id, as the gateway itself serves it at https://<rp id>/.well-known/webauthn.
+        const document = relatedOriginsDocument(await store.listScopes(), scope.rp_id);
+        return { code: 0, stdout: `${JSON.stringify(document, null, 2)}\n`, stderr: '' };
       }
       default:
         return { code: 2, stdout: '', stderr: `unknown command: ${command}\n${USAGE}\n` };
