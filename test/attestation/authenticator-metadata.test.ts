@@ -42,7 +42,7 @@ describe('authenticator metadata (MDS3 BLOB file)', () => {
 
   it('should read the models of a BLOB that chains to the root, and have none without MDS_BLOB_FILE', async () => {
     const metadata = await load(write('good.jwt', await blob(3)));
-    expect(metadata.current()).toMatchObject({ no: 3, models: expect.any(Map) });
+    expect(metadata.current()?.no).toBe(3);
     expect(metadata.current()?.models.get(AAGUID)).toMatchObject({ aaguid: AAGUID, distrust: null, attestationTypes: ['basic_full'] });
     const none = await loadAuthenticatorMetadata({ blobFile: undefined, rootCertFile: undefined, log, now: Date.now });
     expect(none.current()).toBeNull();
