@@ -34,7 +34,7 @@ describeForBackends('WebAuthn Level 3 options through the real endpoint', (backe
     expect(await optionsOf(client, 'initiateAuthentication', { hints: [] })).toMatchObject({ hints: [] });
     expect(await optionsOf(client, 'initiateAuthentication', { hints: ['usb'] })).toEqual({ error: 'invalid_params' });
     expect(await optionsOf(client, 'initiateRegistration', { hints: ['hybrid', 'hybrid'] })).toEqual({ error: 'invalid_params' });
-    expect((await optionsOf(await clientOf(), 'initiateRegistration')).hints).toEqual([]);
+    expect(await optionsOf(await clientOf(), 'initiateRegistration')).toMatchObject({ hints: [] });
   });
 
   it("should record the browser's credProps.rk and authenticatorAttachment for each passkey", async () => {
