@@ -155,7 +155,7 @@ describeWithPostgres('PostgreSQL database specifics', () => {
     try {
       await expectUpgradedFromMigrationOne(store);
       const migrations = await admin.query(`SELECT id FROM "${schema}".schema_migrations ORDER BY id`);
-      expect(migrations.rows).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }, { id: 5 }, { id: 6 }]);
+      expect(migrations.rows).toEqual(appliedMigrations.map(({ id }) => ({ id })));
     } finally {
       await store.database.close();
     }
