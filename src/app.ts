@@ -23,6 +23,9 @@ import { loadSecret } from './keys/secret-file.js';
 import { loadSessionKeyRing } from './keys/session-key-ring.js';
 import { createSessionService } from './sessions/session-service.js';
 import { buildMethods } from './methods.js';
+import { buildOpenRpcDocument } from './openrpc.js';
+import { packageVersion } from './package-version.js';
+import { discover } from './public-methods/discover.js';
 import { createRpcDispatcher } from './rpc/rpc-dispatcher.js';
 import { ensureDevelopmentScope } from './scopes/development-scope.js';
 import { createScopeRegistry, type ScopeRegistry } from './scopes/scope-registry.js';
@@ -97,8 +100,11 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
     accounts, challenges, scopeStore, auditLog, rsaKeys, sessions, identifierSecret, accountKeySecret, decoyShapes, now,
     decoyPublicKey: createDecoyPublicKey(), assertions: createAssertionVerifier(), audit, metadata, scopes, admin: authorizeAdmin !== undefined,
   });
+  // The OpenRPC document describes every method but itself (OpenRPC's convention); built on first ask.
+  let openRpcDocument: Record<string, unknown> | undefined;
+  const discoverMethod = discover(() => (openRpcDocument ??= buildOpenRpcDocument(packageVersion())));
   const pipeline = createCallPipeline({ scopes, clientKeys, sessions, rateLimiter, authorizeAdmin });
-  const rpc = createRpcDispatcher({ methods, pipeline, onCall: (method, outcome, seconds) => metrics.observeCall(method, outcome, seconds) });
+  const rpc = createRpcDispatcher({ methods: [...methods, discoverMethod], pipeline, onCall: (method, outcome, seconds) => metrics.observeCall(method, outcome, seconds) });
   const server = createHttpServer({
     rpc,
     scopes,
