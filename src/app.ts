@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { createDemoRoutes } from './demo/demo-routes.js';
@@ -31,6 +32,7 @@ import { ensureDevelopmentScope } from './scopes/development-scope.js';
 import { createScopeRegistry, type ScopeRegistry } from './scopes/scope-registry.js';
 import { hostName } from './scopes/related-origins.js';
 import { guardStore } from './stores/guard-store.js';
+import { createCallTracing, noTracing } from './tracing/call-tracing.js';
 import { openStores, type StoreName, type Stores } from './stores/open-stores.js';
 import { checkReadiness } from './stores/store-readiness.js';
 
@@ -58,6 +60,8 @@ export interface GatewayOptions {
   stores?: Stores;
   /** The clock sessions are issued and checked against (tests move it). */
   now?: () => number;
+  /** Where spans go instead of the OTLP exporter (tests); with it, tracing is on whatever the environment says. */
+  spanProcessor?: SpanProcessor;
 }
 
 /** The composition root's work, shared by `main.ts` and the tests: keys, stores, methods, HTTP. */
@@ -75,8 +79,14 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const metrics = createGatewayMetrics({ unwrapStats: () => clientKeys.stats() });
   const stores = options.stores ?? (await openStores(config, { onChallengeEviction: (bound) => metrics.challengeEvicted(bound) }));
   // Each store bounded in time and measured under its own name; each feature gets the ones it needs.
+  const tracing = createCallTracing(config.tracing, { spanProcessor: options.spanProcessor });
+  const traced = tracing === noTracing ? undefined : tracing;
   const guard = <T extends object>(store: T, name: StoreName): T =>
-    guardStore(store, { timeoutMs: config.serviceTimeoutMs, observe: (operation, seconds, outcome) => metrics.observeStore(name, operation, seconds, outcome) });
+    guardStore(store, {
+      timeoutMs: config.serviceTimeoutMs,
+      observe: (operation, seconds, outcome) => metrics.observeStore(name, operation, seconds, outcome),
+      trace: traced && ((operation, work) => traced.child(`store ${name}.${operation}`, work)),
+    });
   const scopeStore = guard(stores.scopes, 'scopes');
   const accounts = guard(stores.accounts, 'accounts');
   const auditLog = guard(stores.auditLog, 'audit_log');
@@ -98,13 +108,13 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const decoyShapes = createDecoyShapeCache({ accounts, log, now });
   const methods = buildMethods({
     accounts, challenges, scopeStore, auditLog, rsaKeys, sessions, identifierSecret, accountKeySecret, decoyShapes, now,
-    decoyPublicKey: createDecoyPublicKey(), assertions: createAssertionVerifier(), audit, metadata, scopes, admin: authorizeAdmin !== undefined,
+    decoyPublicKey: createDecoyPublicKey(), assertions: createAssertionVerifier(), audit, metadata, scopes, admin: authorizeAdmin !== undefined, tracing,
   });
   // The OpenRPC document describes every method but itself (OpenRPC's convention); built on first ask.
   let openRpcDocument: Record<string, unknown> | undefined;
   const discoverMethod = discover(() => (openRpcDocument ??= buildOpenRpcDocument(packageVersion())));
   const pipeline = createCallPipeline({ scopes, clientKeys, sessions, rateLimiter, authorizeAdmin });
-  const rpc = createRpcDispatcher({ methods: [...methods, discoverMethod], pipeline, onCall: (method, outcome, seconds) => metrics.observeCall(method, outcome, seconds) });
+  const rpc = createRpcDispatcher({ methods: [...methods, discoverMethod], pipeline, tracing: traced, onCall: (method, outcome, seconds) => metrics.observeCall(method, outcome, seconds) });
   const server = createHttpServer({
     rpc,
     scopes,
@@ -163,7 +173,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
       metadata.close();
       clientKeys.close();
       metrics.close();
-      await stores.close();
+      await Promise.all([stores.close(), tracing.shutdown()]);
     },
   };
 }

@@ -1,4 +1,5 @@
 import { deleteCredential } from './account/delete-credential.js';
+import type { CallTracing } from './tracing/call-tracing.js';
 import { getAccount } from './account/get-account.js';
 import { listCredentials } from './account/list-credentials.js';
 import { logout } from './account/logout.js';
@@ -47,6 +48,8 @@ export interface MethodDeps {
   scopes: ScopeRegistry;
   /** Whether the admin methods exist (ADMIN_TOKEN_FILE is set). */
   admin: boolean;
+  /** Spans for verification when tracing is on (see tracing/call-tracing.ts). */
+  tracing: Pick<CallTracing, 'child'>;
 }
 
 /** Every JSON-RPC method the gateway serves; the contract document is generated from this list. */

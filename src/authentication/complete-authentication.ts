@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import type { CallTracing } from '../tracing/call-tracing.js';
 import { z } from 'zod';
 import type { AuditFacts, AuditRecorder } from '../audit/audit-recorder.js';
 import { challengeIdSchema, takeChallenge, type AuthenticationState } from '../ceremony/challenge-state.js';
@@ -39,6 +40,8 @@ interface Deps {
   assertions: AssertionVerifier;
   /** The deployment secret stand-in ids are made and recognised with (decoy-credentials.ts). */
   identifierSecret: Buffer;
+  /** Verification runs as a span of its own when tracing is on. */
+  tracing: Pick<CallTracing, 'child'>;
 }
 
 const envelopes = { encrypted_assertion: authenticationResponseSchema, encrypted_user: authenticationUserSchema };
@@ -91,7 +94,7 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
 
   const verify = (credentialId: string, publicKey: Uint8Array<ArrayBuffer>) =>
     verifiedOrFail(() =>
-      deps.assertions.verify({
+      deps.tracing.child('verify assertion', () => deps.assertions.verify({
         response,
         expectedChallenge: state.challenge,
         expectedOrigin: scope.origins,
@@ -100,7 +103,7 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
         // The counter rule is applied by recordSignIn (sign-in-rule.ts), once the signature has verified.
         credential: { id: credentialId, publicKey, counter: 0 },
         requireUserVerification: scope.user_verification === 'required',
-      }),
+      })),
     );
 
   const passkey = await signingPasskey(deps.accounts, scope.scope_id, state, response.id);

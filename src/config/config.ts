@@ -104,6 +104,12 @@ const envSchema = z.object({
   DEMO: z.enum(['on', 'off']).default('on'),
   MDS_BLOB_FILE: optionalPath,
   MDS_ROOT_CERT_FILE: optionalPath,
+  // OpenTelemetry's standard variables: tracing is on when an OTLP endpoint is set.
+  OTEL_EXPORTER_OTLP_ENDPOINT: urlWithProtocols(['http:', 'https:']).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: urlWithProtocols(['http:', 'https:']).optional(),
+  OTEL_SERVICE_NAME: z.string().trim().min(1).max(200).default('passkey-gateway'),
+  OTEL_SDK_DISABLED: z.enum(['true', 'false']).default('false'),
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'none']).default('otlp'),
 }).superRefine((env, ctx) => {
   // Caught here rather than as EADDRINUSE at start, which would not say which setting clashes.
   if (env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT && env.METRICS_HOST === env.HOST) {
@@ -156,6 +162,11 @@ export type Config = {
   mdsBlobFile: string | undefined;
   /** PEM of the roots the BLOB must chain to; undefined: the FIDO root shipped with the gateway. */
   mdsRootCertFile: string | undefined;
+  /**
+   * OTLP/HTTP trace export: the traces URL (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as it is, or
+   * OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces); undefined: tracing off.
+   */
+  tracing: { tracesEndpoint: string | undefined; serviceName: string };
 };
 
 export class ConfigError extends Error {
@@ -208,5 +219,14 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     memoryChallengeLimitPerIp: e.MEMORY_CHALLENGE_LIMIT_PER_IP,
     mdsBlobFile: e.MDS_BLOB_FILE === undefined ? undefined : resolve(e.MDS_BLOB_FILE),
     mdsRootCertFile: e.MDS_ROOT_CERT_FILE === undefined ? undefined : resolve(e.MDS_ROOT_CERT_FILE),
+    tracing: { tracesEndpoint: tracesEndpoint(e), serviceName: e.OTEL_SERVICE_NAME },
   };
+}
+
+/** Where traces go, as the OTel specification reads its variables; undefined when tracing is off. */
+function tracesEndpoint(e: z.infer<typeof envSchema>): string | undefined {
+  if (e.OTEL_SDK_DISABLED === 'true' || e.OTEL_TRACES_EXPORTER === 'none') return undefined;
+  if (e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== undefined) return e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  if (e.OTEL_EXPORTER_OTLP_ENDPOINT === undefined) return undefined;
+  return `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`;
 }

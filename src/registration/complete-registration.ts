@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { verifyRegistrationResponse } from '@simplewebauthn/server';
+import type { CallTracing } from '../tracing/call-tracing.js';
 import { z } from 'zod';
 import type { NewAuditEvent } from '../domain/audit-event.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
@@ -46,6 +47,8 @@ interface Deps {
   audit: AuditRecorder;
   /** The FIDO metadata attestation is verified against (scopes with `attestation: direct` or `enterprise`). */
   metadata: Pick<AuthenticatorMetadata, 'current'>;
+  /** Verification runs as a span of its own when tracing is on. */
+  tracing: Pick<CallTracing, 'child'>;
 }
 
 /** The client's credProps output: a claim of the browser, unsigned, kept as what it said. */
@@ -102,9 +105,9 @@ async function sessionAccount(ctx: ScopedContext, state: RegistrationState, now:
   return signedIn.account;
 }
 
-async function verifiedCredential(response: RegistrationResponse, state: RegistrationState, scope: Scope, accountId: string, deps: Pick<Deps, 'now' | 'metadata'>): Promise<Credential> {
+async function verifiedCredential(response: RegistrationResponse, state: RegistrationState, scope: Scope, accountId: string, deps: Pick<Deps, 'now' | 'metadata' | 'tracing'>): Promise<Credential> {
   const { registrationInfo: info } = await verifiedOrFail(() =>
-    verifyRegistrationResponse({
+    deps.tracing.child('verify registration', () => verifyRegistrationResponse({
       response,
       expectedChallenge: state.challenge,
       expectedOrigin: scope.origins,
@@ -113,7 +116,7 @@ async function verifiedCredential(response: RegistrationResponse, state: Registr
       requireUserPresence: !state.automatic,
       requireUserVerification: !state.automatic && scope.user_verification === 'required',
       supportedAlgorithmIDs: scope.algorithms,
-    }),
+    })),
   );
   const attestation = attestationVerdict(scope, { fmt: info.fmt, aaguid: info.aaguid, attestationObject: info.attestationObject }, deps.metadata.current(), new Date(deps.now()));
   checkBackupEligibility(scope.backup_eligibility, info.credentialDeviceType);

@@ -3,6 +3,7 @@ import jayson from 'jayson/promise/index.js';
 import { isGatewayError, reasonOfCode, rpcError, type RpcReason } from '../errors/gateway-error.js';
 import { limits } from '../domain/limits.js';
 import type { CallPipeline } from './call-pipeline.js';
+import type { CallTracing } from '../tracing/call-tracing.js';
 import type { CallContext, RpcMethod } from './rpc-method.js';
 
 export interface JsonRpcError {
@@ -21,6 +22,8 @@ interface DispatchDeps {
   pipeline: CallPipeline;
   /** Told each call's method, outcome ('ok' or the error reason) and duration, for metrics. */
   onCall?: (method: string, outcome: string, seconds: number) => void;
+  /** Runs each call as a span (tracing on); absent, calls run as they are. */
+  tracing?: Pick<CallTracing, 'call'>;
 }
 
 /** JSON-RPC 2.0 over jayson: each call goes through the pipeline; every error answers with a reason from the table. */
@@ -31,8 +34,11 @@ export function createRpcDispatcher(deps: DispatchDeps): RpcDispatcher {
   for (const method of deps.methods) {
     const handler = async (rawParams: unknown, ctx: CallContext): Promise<unknown> => {
       const started = performance.now();
+      const { tracing } = deps;
       try {
-        const result = await deps.pipeline.invoke(method, rawParams, ctx);
+        const result = await (tracing === undefined
+          ? deps.pipeline.invoke(method, rawParams, ctx)
+          : tracing.call(method.name, scopeIdOf(ctx), () => deps.pipeline.invoke(method, rawParams, ctx), outcomeOf));
         deps.onCall?.(method.name, 'ok', (performance.now() - started) / 1000);
         return result;
       } catch (error) {
@@ -87,6 +93,20 @@ export function createRpcDispatcher(deps: DispatchDeps): RpcDispatcher {
       return JSON.stringify(response, addProtocolReason);
     },
   };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The call's scope id for its span: only when it is a UUID, so a span never carries arbitrary header text. */
+function scopeIdOf(ctx: CallContext): string | undefined {
+  const scopeId = ctx.headers['x-scope-id']?.trim();
+  return scopeId !== undefined && UUID.test(scopeId) ? scopeId.toLowerCase() : undefined;
+}
+
+/** 'ok' or the reason from the table (internal_error for anything else), as the reply will say. */
+function outcomeOf(result: { ok: true } | { ok: false; error: unknown }): string {
+  if (result.ok) return 'ok';
+  return isGatewayError(result.error) ? result.error.reason : 'internal_error';
 }
 
 function toJsonRpcError(error: unknown, ctx: CallContext, method: string): JsonRpcError {

@@ -5,6 +5,8 @@ export interface GuardOptions {
   timeoutMs?: number;
   /** Told the duration of every call (for store latency metrics). */
   observe?: (operation: string, seconds: number, outcome: 'ok' | 'error' | 'timeout') => void;
+  /** Runs each call inside a span (tracing on); absent, calls run as they are. */
+  trace?: <R>(operation: string, work: () => R) => R;
 }
 
 /** A call in flight: when it started and how to fail it at its deadline. */
@@ -27,7 +29,7 @@ interface Pending {
  */
 export function guardStore<T extends object>(store: T, options: GuardOptions = {}): T {
   const timeoutMs = options.timeoutMs ?? 2000;
-  const observe = options.observe;
+  const { observe, trace } = options;
   const inFlight = new Set<Pending>();
   let timer: NodeJS.Timeout | undefined;
 
@@ -55,7 +57,7 @@ export function guardStore<T extends object>(store: T, options: GuardOptions = {
       const done = (outcome: 'ok' | 'error' | 'timeout') => observe?.(operation, (performance.now() - started) / 1000, outcome);
       let result: unknown;
       try {
-        result = method.apply(store, args);
+        result = trace === undefined ? method.apply(store, args) : trace(operation, () => method.apply(store, args));
       } catch (error) {
         done(isGatewayError(error) ? 'ok' : 'error');
         throw unavailable(error);
