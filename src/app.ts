@@ -75,7 +75,13 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const identifierSecret = await loadSecret(config.identifierSecretFile);
   const accountKeySecret = await loadSecret(config.accountKeySecretFile);
   // Before anything that runs timers: a BLOB that does not verify stops the start here.
-  const metadata = await loadAuthenticatorMetadata({ blobFile: config.mdsBlobFile, rootCertFile: config.mdsRootCertFile, log, now });
+  const metadata = await loadAuthenticatorMetadata({
+    blobFile: config.mdsBlobFile,
+    rootCertFile: config.mdsRootCertFile,
+    signerName: config.mdsSignerName,
+    log,
+    now,
+  });
   const metrics = createGatewayMetrics({ unwrapStats: () => clientKeys.stats() });
   const stores = options.stores ?? (await openStores(config, { onChallengeEviction: (bound) => metrics.challengeEvicted(bound) }));
   // Each store bounded in time and measured under its own name; each feature gets the ones it needs.

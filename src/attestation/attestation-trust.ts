@@ -1,7 +1,7 @@
 import { decodeAttestationObject } from '@simplewebauthn/server/helpers';
 import type { Scope } from '../domain/scope.js';
 import { GatewayError } from '../errors/gateway-error.js';
-import { chainsToAnchor, parseCertificates } from './certificate-chain.js';
+import { anchorsReached, certificateAaguids, chainsToAnchor, parseCertificates } from './certificate-chain.js';
 import type { MetadataBlob } from './metadata-blob.js';
 
 /** What a verified registration tells about its attestation (verifyRegistrationResponse's registrationInfo). */
@@ -20,7 +20,11 @@ const CHAINED_TYPES = ['basic_full', 'attca'];
  * verifyRegistrationResponse has verified the statement's signature over the new credential (with
  * no roots of its own for packed and tpm, the library checks no chain): here the statement's chain
  * must lead to the roots the metadata BLOB lists for the AAGUID the authenticator data names, the
- * BLOB must be in date and the model not revoked or compromised. Under `attestation: none` nothing
+ * BLOB must be in date and the model not revoked or compromised. The AAGUID is the model's only if
+ * the attestation certificate says so (id-fido-gen-ce-aaguid), or, when it names no model, if no
+ * other entry of the BLOB lists a root the chain reaches: a vendor's models often share a root, and
+ * a key leaked from one would otherwise pass for any of them. No chain through a certificate an
+ * ATTESTATION_KEY_COMPROMISE report names is trusted, whatever model it claims. Under `attestation: none` nothing
  * is checked and the AAGUID stays a claim (verified: false). Under `direct` or `enterprise` anything
  * less is `attestation_untrusted`, and only then do the scope's AAGUID lists apply
  * (`authenticator_not_allowed`): an AAGUID without verified attestation is a claim, not a fact.
@@ -32,13 +36,27 @@ export function attestationVerdict(scope: Pick<Scope, 'attestation' | 'aaguid_al
   const x5c = decodeAttestationObject(facts.attestationObject).get('attStmt').get('x5c');
   if (!Array.isArray(x5c) || x5c.length === 0) throw untrusted(`self attestation (fmt ${facts.fmt}, no x5c)`);
   if (metadata === null) throw untrusted('no authenticator metadata (MDS_BLOB_FILE) to verify attestation against');
-  if (at.getTime() >= metadata.expiresAt) throw untrusted(`authenticator metadata BLOB ${metadata.no} out of date since its nextUpdate ${metadata.nextUpdate}`);
+  // Written so that an expiry that is not a number (NaN) fails closed.
+  if (!(at.getTime() < metadata.expiresAt)) throw untrusted(`authenticator metadata BLOB ${metadata.no} out of date since its nextUpdate ${metadata.nextUpdate}`);
   const model = metadata.models.get(facts.aaguid);
   if (model === undefined) throw untrusted(`AAGUID ${facts.aaguid} not in the authenticator metadata`);
   if (model.distrust !== null) throw untrusted(`AAGUID ${facts.aaguid} reported ${model.distrust}`);
   if (!model.attestationTypes.some((type) => CHAINED_TYPES.includes(type))) throw untrusted(`AAGUID ${facts.aaguid} makes no chained attestation`);
   const chain = parseCertificates(x5c);
   if (chain === null || !chainsToAnchor(chain, model.roots, at)) throw untrusted(`attestation chain does not lead to a root of AAGUID ${facts.aaguid}`);
+  // Every root of the BLOB the chain reaches, not only the claimed model's: whose roots they also are decides below.
+  const reached = anchorsReached(chain, metadata.roots, at);
+  const compromised = [...chain, ...reached].find((cert) => metadata.compromisedCertificates.has(cert.fingerprint256));
+  if (compromised !== undefined) throw untrusted(`attestation chain holds ${compromised.subject.replaceAll('\n', ', ')}, named by an ATTESTATION_KEY_COMPROMISE report`);
+  const named = certificateAaguids(chain[0]!);
+  if (named === null) throw untrusted('attestation certificate or its id-fido-gen-ce-aaguid extension does not parse');
+  if (named.length > 0) {
+    // @simplewebauthn/server checks this itself for packed and tpm (verification_failed before here), not for other formats.
+    if (named.some((aaguid) => aaguid !== facts.aaguid)) throw untrusted(`attestation certificate names AAGUID ${named.join(', ')}, not ${facts.aaguid}`);
+  } else {
+    const others = new Set(reached.flatMap((root) => metadata.entriesByRoot.get(root.fingerprint256) ?? []).filter((entry) => entry !== facts.aaguid));
+    if (others.size > 0) throw untrusted(`attestation certificate names no model, and its chain reaches a root also listed for ${[...others].join(', ')}`);
+  }
   // Only now is the AAGUID known to be the authenticator's model.
   if (scope.aaguid_deny.includes(facts.aaguid)) throw new GatewayError('authenticator_not_allowed', `AAGUID ${facts.aaguid} denied`);
   if (scope.aaguid_allow.length > 0 && !scope.aaguid_allow.includes(facts.aaguid)) throw new GatewayError('authenticator_not_allowed', `AAGUID ${facts.aaguid} not allowed`);

@@ -23,6 +23,8 @@ export interface AuthenticatorMetadataOptions {
   blobFile: string | undefined;
   /** MDS_ROOT_CERT_FILE: PEM of the roots the BLOB must chain to; undefined: the FIDO root shipped with the gateway. */
   rootCertFile: string | undefined;
+  /** MDS_SIGNER_NAME: the name the BLOB's signing certificate is issued to (mds.fidoalliance.org for the real one). */
+  signerName: string;
   log: Logger;
   now: () => number;
   /** How often the file's modification is looked for (fs.watchFile polls its stat). Default 5 s. */
@@ -39,19 +41,19 @@ export interface AuthenticatorMetadataOptions {
 export async function loadAuthenticatorMetadata(options: AuthenticatorMetadataOptions): Promise<AuthenticatorMetadata> {
   const { blobFile, log, now } = options;
   if (blobFile === undefined) return { current: () => null, reload: () => Promise.resolve(false), close: () => undefined };
-  const roots = await loadRoots(options.rootCertFile);
+  const trust = { roots: await loadRoots(options.rootCertFile), signerName: options.signerName };
   let blob: MetadataBlob | null = null;
 
   const read = async (): Promise<MetadataBlob> => {
     const { size } = await stat(blobFile);
     if (size > MAX_BLOB_BYTES) throw new Error(`${blobFile} is ${size} bytes, more than a metadata BLOB`);
-    return verifyMetadataBlob(await readFile(blobFile, 'utf8'), roots, new Date(now()));
+    return verifyMetadataBlob(await readFile(blobFile, 'utf8'), trust, new Date(now()));
   };
   const describe = (taken: MetadataBlob) => ({ no: taken.no, next_update: taken.nextUpdate, models: taken.models.size, file: blobFile });
 
   blob = await read();
   log.info(describe(blob), 'authenticator metadata BLOB loaded');
-  if (now() >= blob.expiresAt) log.warn(describe(blob), 'authenticator metadata BLOB is past its nextUpdate: attestation is refused until a newer one is provided');
+  if (!(now() < blob.expiresAt)) log.warn(describe(blob), 'authenticator metadata BLOB is past its nextUpdate: attestation is refused until a newer one is provided');
 
   const reload = async (): Promise<boolean> => {
     let fresh: MetadataBlob;
@@ -61,7 +63,9 @@ export async function loadAuthenticatorMetadata(options: AuthenticatorMetadataOp
       log.error({ err, file: blobFile }, 'authenticator metadata BLOB not taken; the one loaded before stays in force');
       return false;
     }
-    // FIDO MDS: a BLOB whose number is below the one held is ignored (no rolling back to older trust).
+    // FIDO MDS: a BLOB whose number is below the one held is ignored (no rolling back to older trust);
+    // the same number is taken (the same BLOB fetched again). No bound on how far it may jump: only
+    // the pinned signer (MDS_SIGNER_NAME) signs BLOBs, and a restart forgets the number in force.
     if (blob !== null && fresh.no < blob.no) {
       log.warn({ ...describe(fresh), in_force: blob.no }, 'authenticator metadata BLOB is older than the one in force; not taken');
       return false;

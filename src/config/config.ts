@@ -104,6 +104,14 @@ const envSchema = z.object({
   DEMO: z.enum(['on', 'off']).default('on'),
   MDS_BLOB_FILE: optionalPath,
   MDS_ROOT_CERT_FILE: optionalPath,
+  // A DNS name, compared exactly (no wildcard) with the BLOB signer's subject CN and DNS SANs.
+  MDS_SIGNER_NAME: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a DNS name such as mds.fidoalliance.org')
+    // The FIDO Metadata Service signs its BLOB under this name.
+    .default('mds.fidoalliance.org'),
   // OpenTelemetry's standard variables: tracing is on when an OTLP endpoint is set.
   OTEL_EXPORTER_OTLP_ENDPOINT: urlWithProtocols(['http:', 'https:']).optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: urlWithProtocols(['http:', 'https:']).optional(),
@@ -162,6 +170,8 @@ export type Config = {
   mdsBlobFile: string | undefined;
   /** PEM of the roots the BLOB must chain to; undefined: the FIDO root shipped with the gateway. */
   mdsRootCertFile: string | undefined;
+  /** The name (subject CN or DNS SAN) of the end-entity certificate that must sign the BLOB. */
+  mdsSignerName: string;
   /**
    * OTLP/HTTP trace export: the traces URL (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as it is, or
    * OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces); undefined: tracing off.
@@ -219,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     memoryChallengeLimitPerIp: e.MEMORY_CHALLENGE_LIMIT_PER_IP,
     mdsBlobFile: e.MDS_BLOB_FILE === undefined ? undefined : resolve(e.MDS_BLOB_FILE),
     mdsRootCertFile: e.MDS_ROOT_CERT_FILE === undefined ? undefined : resolve(e.MDS_ROOT_CERT_FILE),
+    mdsSignerName: e.MDS_SIGNER_NAME,
     tracing: { tracesEndpoint: tracesEndpoint(e), serviceName: e.OTEL_SERVICE_NAME },
   };
 }

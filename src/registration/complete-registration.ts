@@ -14,7 +14,7 @@ import { identifierHash } from '../identity/identifier-hash.js';
 import { registrationUserSchema } from '../identity/user-input.js';
 import { envelopeField } from '../rpc/envelope-field.js';
 import { limits } from '../domain/limits.js';
-import { scopedMethod, type ScopedContext } from '../rpc/rpc-method.js';
+import { scopedMethod, type ScopedContext, type SignedIn } from '../rpc/rpc-method.js';
 import type { Scope } from '../domain/scope.js';
 import { requireRecentSignIn, type SessionService } from '../sessions/session-service.js';
 import type { Account, Credential, NewAccount } from '../domain/account.js';
@@ -24,6 +24,7 @@ import { verifiedOrFail } from '../ceremony/verified-or-fail.js';
 import { checkFraming } from '../ceremony/framing-policy.js';
 import { checkBackupEligibility } from '../ceremony/backup-eligibility.js';
 import { attestationVerdict } from '../attestation/attestation-trust.js';
+import { isStandInId } from '../authentication/decoy-credentials.js';
 import type { AuthenticatorMetadata } from '../attestation/authenticator-metadata.js';
 
 export const completeRegistrationParams = z.object({
@@ -77,7 +78,8 @@ export function completeRegistration(deps: Deps) {
       await ctx.limitUsername(state.username_key);
       const response = params.encrypted_attestation.open();
       // A new account is bound to the username it was started for; an added passkey to the session's account.
-      const account = state.account_id === null ? null : await sessionAccount(ctx, state, deps.now);
+      const signedIn = state.account_id === null ? null : await sessionAccount(ctx, state, deps.now);
+      const account = signedIn?.account ?? null;
       if (account === null && user.usernameKey !== state.username_key) throw new GatewayError('challenge_mismatch', 'username differs from initiation');
 
       // Framed ceremonies only under a page the scope lists; the library does not look at it for registration.
@@ -91,21 +93,30 @@ export function completeRegistration(deps: Deps) {
       const result = account === null ? await createAccount(state, credential, scope, audit, deps) : await addPasskey(account, credential, audit, deps);
       log.info({ account_id: result.account_id, scope_id: scope.scope_id, added: account !== null }, 'passkey registered');
 
-      // The session is started by the new passkey: deleting an older one leaves it working.
-      const jwt = deps.sessions.issue(result, credential.credential_id, scope, clientKey.thumbprint);
+      // The session is started by the new passkey: deleting an older one leaves it working. An
+      // automatic upgrade proved no user presence: its session is only as recent as the sign-in it
+      // upgraded, or silent upgrades every few minutes would keep a session "recent" for ever.
+      const authTime = state.automatic && signedIn !== null ? signedIn.session.auth_time : undefined;
+      const jwt = deps.sessions.issue(result, credential.credential_id, scope, clientKey.thumbprint, { authTime });
       return { account_id: result.account_id, identifier_hash: result.identifier_hash, encrypted_jwt: jwt };
     },
   });
 }
 
-async function sessionAccount(ctx: ScopedContext, state: RegistrationState, now: () => number): Promise<Account> {
+async function sessionAccount(ctx: ScopedContext, state: RegistrationState, now: () => number): Promise<SignedIn> {
   const signedIn = await ctx.signedIn();
   if (signedIn === null || signedIn.account.account_id !== state.account_id) throw new GatewayError('challenge_mismatch', 'added passkey without the same session');
   requireRecentSignIn(signedIn.session, ctx.scope, now());
-  return signedIn.account;
+  return signedIn;
 }
 
-async function verifiedCredential(response: RegistrationResponse, state: RegistrationState, scope: Scope, accountId: string, deps: Pick<Deps, 'now' | 'metadata' | 'tracing'>): Promise<Credential> {
+async function verifiedCredential(
+  response: RegistrationResponse,
+  state: RegistrationState,
+  scope: Scope,
+  accountId: string,
+  deps: Pick<Deps, 'now' | 'metadata' | 'tracing' | 'identifierSecret'>,
+): Promise<Credential> {
   const { registrationInfo: info } = await verifiedOrFail(() =>
     deps.tracing.child('verify registration', () => verifyRegistrationResponse({
       response,
@@ -120,6 +131,10 @@ async function verifiedCredential(response: RegistrationResponse, state: Registr
   );
   const attestation = attestationVerdict(scope, { fmt: info.fmt, aaguid: info.aaguid, attestationObject: info.attestationObject }, deps.metadata.current(), new Date(deps.now()));
   checkBackupEligibility(scope.backup_eligibility, info.credentialDeviceType);
+  // An id the gateway may list as a stand-in for an unknown username (decoy-credentials.ts) is
+  // answered as a taken id is, after the same verification: were only ids some account holds
+  // refused, a passkey claiming each listed id would tell a real account's passkey from a stand-in.
+  if (isStandInId(deps.identifierSecret, scope.scope_id, info.credential.id)) throw new GatewayError('credential_exists', 'a stand-in id, or one too short to tell');
   const credProps = credPropsSchema.safeParse(response.clientExtensionResults.credProps);
   return {
     credential_id: info.credential.id,

@@ -18,9 +18,11 @@ export interface CheckedSession {
 export interface SessionService {
   /**
    * Signs a new session for the account, started by the passkey `credentialId`, bound to the client
-   * key with thumbprint `clientKeyThumbprint`, valid for the scope's session_ttl.
+   * key with thumbprint `clientKeyThumbprint`, valid for the scope's session_ttl. Its auth_time is
+   * now, or `options.authTime` (seconds) for a ceremony that proved no user presence: then the
+   * session is only as recent as the sign-in that ceremony relied on.
    */
-  issue(account: Account, credentialId: string, scope: Scope, clientKeyThumbprint: string): string;
+  issue(account: Account, credentialId: string, scope: Scope, clientKeyThumbprint: string, options?: { authTime?: number }): string;
   /**
    * The one session check every consumer uses (authenticated methods and `verify`): signature,
    * issuer, audience (`scopeId`, when given), expiry; then, from the session store, that the jti is
@@ -69,7 +71,7 @@ export function createSessionService(deps: { keys: SessionKeyRing; issuer: strin
   };
 
   return {
-    issue(account, credentialId, scope, clientKeyThumbprint) {
+    issue(account, credentialId, scope, clientKeyThumbprint, options = {}) {
       const issuedAt = Math.floor(now() / 1000);
       const claims: SessionClaims = {
         account_id: account.account_id,
@@ -82,8 +84,8 @@ export function createSessionService(deps: { keys: SessionKeyRing; issuer: strin
         aud: scope.scope_id,
         iat: issuedAt,
         exp: issuedAt + scope.session_ttl,
-        // Sessions are only ever issued by a passkey ceremony, so it happened now.
-        auth_time: issuedAt,
+        // Sessions are only ever issued by a passkey ceremony, which happened now (or, for an automatic upgrade, at the sign-in it relied on).
+        auth_time: Math.min(options.authTime ?? issuedAt, issuedAt),
         jti: randomUUID(),
         cnf: { jkt: clientKeyThumbprint },
       };

@@ -8,6 +8,8 @@ import { certificateAuthority, dateInDays, leafCertificate, modelEntry, signBlob
 
 const AAGUID = '6b5f0e8d-d27a-41bf-83c6-708192a3b4c5';
 const log = pino({ level: 'silent' });
+/** The name this file's BLOB signer is issued to (MDS_SIGNER_NAME). */
+const SIGNER = 'mds.unit.test';
 
 describe('authenticator metadata (MDS3 BLOB file)', () => {
   let dir: string;
@@ -23,7 +25,7 @@ describe('authenticator metadata (MDS3 BLOB file)', () => {
   const blob = (no: number, nextUpdate = dateInDays(30), by: Issued = signer, chain: Issued[] = [ca]) =>
     signBlob({ no, nextUpdate, entries: [modelEntry(AAGUID, [root])] }, by, chain);
   const load = async (blobFile: string, rootCertFile = join(dir, 'root.pem'), watchIntervalMs?: number) => {
-    const metadata = await loadAuthenticatorMetadata({ blobFile, rootCertFile, log, now: Date.now, ...(watchIntervalMs === undefined ? {} : { watchIntervalMs }) });
+    const metadata = await loadAuthenticatorMetadata({ blobFile, rootCertFile, signerName: SIGNER, log, now: Date.now, ...(watchIntervalMs === undefined ? {} : { watchIntervalMs }) });
     opened.push(metadata);
     return metadata;
   };
@@ -32,7 +34,7 @@ describe('authenticator metadata (MDS3 BLOB file)', () => {
     dir = mkdtempSync(join(tmpdir(), 'pkgw-mds-unit-'));
     root = await certificateAuthority('Unit FIDO Root');
     ca = await certificateAuthority('Unit MDS CA', root);
-    signer = await leafCertificate('mds.unit.test', ca);
+    signer = await leafCertificate(SIGNER, ca);
     write('root.pem', root.pem);
   });
   afterAll(() => {
@@ -44,7 +46,7 @@ describe('authenticator metadata (MDS3 BLOB file)', () => {
     const metadata = await load(write('good.jwt', await blob(3)));
     expect(metadata.current()?.no).toBe(3);
     expect(metadata.current()?.models.get(AAGUID)).toMatchObject({ aaguid: AAGUID, distrust: null, attestationTypes: ['basic_full'] });
-    const none = await loadAuthenticatorMetadata({ blobFile: undefined, rootCertFile: undefined, log, now: Date.now });
+    const none = await loadAuthenticatorMetadata({ blobFile: undefined, rootCertFile: undefined, signerName: SIGNER, log, now: Date.now });
     expect(none.current()).toBeNull();
   });
 
@@ -60,7 +62,7 @@ describe('authenticator metadata (MDS3 BLOB file)', () => {
   });
 
   it('should check the shipped FIDO roots when no root file is given: a BLOB of another PKI does not load', async () => {
-    await expect(loadAuthenticatorMetadata({ blobFile: write('test-pki.jwt', await blob(1)), rootCertFile: undefined, log, now: Date.now })).rejects.toThrow(
+    await expect(loadAuthenticatorMetadata({ blobFile: write('test-pki.jwt', await blob(1)), rootCertFile: undefined, signerName: 'mds.fidoalliance.org', log, now: Date.now })).rejects.toThrow(
       'does not lead to the metadata root',
     );
   });

@@ -61,6 +61,8 @@ describe('configuration from the environment', () => {
     ['LOG_LEVEL', 'loud'],
     ['RSA_KEY_BITS', '1024'],
     ['ALLOWED_ORIGINS', 'http://ok.example,not an origin'],
+    ['MDS_SIGNER_NAME', '*.fidoalliance.org'],
+    ['MDS_SIGNER_NAME', 'mds fidoalliance org'],
   ])('should stop with a message naming %s when it is %p', (name, value) => {
     let error: unknown;
     try {
@@ -70,6 +72,11 @@ describe('configuration from the environment', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).message).toContain(name);
+  });
+
+  it('should pin the metadata BLOB signer to mds.fidoalliance.org unless MDS_SIGNER_NAME names another', () => {
+    expect(loadConfig({}).mdsSignerName).toBe('mds.fidoalliance.org');
+    expect(loadConfig({ MDS_SIGNER_NAME: ' MDS.Example.test ' }).mdsSignerName).toBe('mds.example.test');
   });
 
   it('should stop when METRICS_PORT is PORT on the same host, and take any free port for each when both are 0', () => {

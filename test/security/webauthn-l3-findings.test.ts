@@ -1,12 +1,13 @@
 /**
  * Findings of the review of the WebAuthn Level 3 work, each through the real endpoint on both store
  * pairs: framed ceremonies, the unknown-credential answer beside the unknown-user stand-ins,
- * automatic passkey upgrades, the backup-eligibility policy, app origins and related origins.
+ * automatic passkey upgrades, the backup-eligibility policy, app origins and related origins, and
+ * registration beside the stand-ins.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { SoftAuthenticator, type CeremonyOverrides } from '../../scripts/lib/soft-authenticator.js';
-import { RpcClient } from '../../scripts/lib/rpc-client.js';
+import { open, RpcClient } from '../../scripts/lib/rpc-client.js';
 import type { Scope, ScopeSettingsInput } from '../../src/domain/scope.js';
 import { describeForBackends, type TestBackend } from '../support/backends.js';
 import { completeAuthentication, completeRegistration, initiateAuthentication, initiateRegistration, register, signIn } from '../support/ceremonies.js';
@@ -224,6 +225,70 @@ describeForBackends('WebAuthn Level 3 review findings, through the real endpoint
       // An app origin never comes in an Origin header, so CORS never names one.
       const cors = await getWithHost(harness.url, '/healthz', 'localhost', APP_ORIGIN);
       expect(cors.headers['access-control-allow-origin']).toBeUndefined();
+    });
+  });
+
+  describe('finding L3-12: registration beside the unknown-user stand-ins', () => {
+    it('answers credential_exists alike for a passkey id a real account holds and for a stand-in id an unknown username lists', async () => {
+      const { client } = await scopeWith();
+      const alice = unique('alice');
+      await register(client, platform(), alice);
+      // What anyone learns from initiateAuthentication: the listed ids of a real name and of an unknown one.
+      const realIds = ((await initiateAuthentication(client, alice)).options.allowCredentials ?? []).map(({ id }) => id);
+      const standInIds = ((await initiateAuthentication(client, unique('nobody'))).options.allowCredentials ?? []).map(({ id }) => id);
+      expect(realIds).toHaveLength(1);
+      expect(standInIds.length).toBeGreaterThan(0);
+      // The prober registers throwaway accounts whose passkey claims each listed id.
+      const probe = async (id: string) => (await completeRegistration(client, await initiateRegistration(client, unique('probe')), platform(), { credentialId: id })).error?.data;
+      expect(await probe(realIds[0]!)).toBe('credential_exists');
+      for (const id of standInIds) expect(await probe(id)).toBe('credential_exists');
+      // And as a second passkey of a signed-in account (the other way a passkey is stored).
+      const owner = platform();
+      const bob = unique('bob');
+      await register(client, owner, bob);
+      const session = await signIn(client, owner, bob);
+      const add = async (id: string) =>
+        (await completeRegistration(client, await initiateRegistration(client, bob, undefined, { 'x-encrypted-session': session }), platform(), { credentialId: id }, undefined, { 'x-encrypted-session': session })).error?.data;
+      expect(await add(realIds[0]!)).toBe('credential_exists');
+      expect(await add(standInIds[0]!)).toBe('credential_exists');
+      // An id too short to carry the stand-in tag might be a stand-in too; a fresh random one is taken.
+      expect(await probe(randomBytes(12).toString('base64url'))).toBe('credential_exists');
+      expect(await probe(randomBytes(32).toString('base64url'))).toBeUndefined();
+    });
+  });
+
+  describe('finding L3-13: an automatic upgrade is as recent as the sign-in it upgraded', () => {
+    it('keeps the auth_time of the session it upgraded, so silent upgrades cannot keep a session recent for ever', async () => {
+      const { client } = await scopeWith({ reauth_window_s: 60 });
+      const username = unique('silent');
+      const owner = platform();
+      await register(client, owner, username);
+      const signedInAt = Math.floor(clock / 1000);
+      let session = await signIn(client, owner, username);
+      const authTimeOf = (envelope: string) => (JSON.parse(Buffer.from(open(client.aesKey, envelope).split('.')[1]!, 'base64url').toString('utf8')) as { auth_time: number }).auth_time;
+      // Whoever holds the session and its client key upgrades silently every 50 s, with no presence and no verification.
+      const upgrades: unknown[] = [];
+      for (let round = 0; round < 4; round += 1) {
+        clock += 50_000;
+        const headers = { 'x-encrypted-session': session };
+        const granted = await client.call('initiateRegistration', { encrypted_user: client.seal({ username }), mediation: 'conditional' }, headers);
+        upgrades.push(granted.error?.data);
+        if (granted.error !== undefined) continue;
+        const opened = client.openJson<{ publicKey: Parameters<SoftAuthenticator['createCredential']>[0] }>(granted.result?.encrypted_creation_challenge);
+        const silent = platform().createCredential(opened.publicKey, TEST_ORIGIN, { userPresent: false, userVerified: false });
+        const done = await client.call('completeRegistration', { challenge_id: granted.result?.challenge_id, encrypted_attestation: client.seal(silent), encrypted_user: client.seal({ username }) }, headers);
+        expect(done.error).toBeUndefined();
+        session = String(done.result?.encrypted_jwt);
+        expect(authTimeOf(session)).toBe(signedInAt);
+      }
+      // The first upgrade, 50 s after the sign-in, is granted; from 100 s on the window is over.
+      expect(upgrades).toEqual([undefined, 'reauthentication_required', 'reauthentication_required', 'reauthentication_required']);
+      // 200 s after the only real sign-in, with a 60 s window: a passkey change needs a fresh sign-in.
+      const add = await client.call('initiateRegistration', { encrypted_user: client.seal({ username }) }, { 'x-encrypted-session': session });
+      expect(add.error?.data).toBe('reauthentication_required');
+      // A real sign-in makes it recent again.
+      session = await signIn(client, owner, username);
+      expect(authTimeOf(session)).toBe(Math.floor(clock / 1000));
     });
   });
 });

@@ -9,6 +9,9 @@ import * as x509 from '@peculiar/x509';
 import { CompactSign } from 'jose';
 import type { SoftAttestationCertificate } from '../../scripts/lib/soft-authenticator.js';
 
+/** Key usage bits, for LeafOptions.keyUsages. */
+export const { KeyUsageFlags } = x509;
+
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY = 24 * 3600 * 1000;
 /** The FIDO extension naming the authenticator model in an attestation certificate (id-fido-gen-ce-aaguid). */
@@ -26,7 +29,7 @@ interface Validity {
   notAfter?: Date;
 }
 
-async function issue(subject: string, issuer: Issued | null, ca: boolean, extensions: x509.Extension[], validity: Validity): Promise<Issued> {
+async function issue(subject: string, issuer: Issued | null, ca: boolean, extensions: x509.Extension[], validity: Validity, keyUsages?: x509.KeyUsageFlags): Promise<Issued> {
   x509.cryptoProvider.set(webcrypto);
   const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
   const common = {
@@ -36,7 +39,7 @@ async function issue(subject: string, issuer: Issued | null, ca: boolean, extens
     signingAlgorithm: ALGORITHM,
     extensions: [
       new x509.BasicConstraintsExtension(ca, undefined, true),
-      new x509.KeyUsagesExtension(ca ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign : x509.KeyUsageFlags.digitalSignature, true),
+      new x509.KeyUsagesExtension(keyUsages ?? (ca ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign : x509.KeyUsageFlags.digitalSignature), true),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       ...(issuer === null ? [] : [await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey)]),
       ...extensions,
@@ -54,15 +57,25 @@ export function certificateAuthority(name: string, issuer: Issued | null = null,
   return issue(`CN=${name}, O=Test PKI, C=US`, issuer, true, [], validity);
 }
 
+export interface LeafOptions extends Validity {
+  /** An id-fido-gen-ce-aaguid extension naming this model. */
+  aaguid?: string;
+  /** Key usage instead of digitalSignature. */
+  keyUsages?: x509.KeyUsageFlags;
+  /** A subjectAltName of these DNS names. */
+  dnsNames?: string[];
+}
+
 /** An end-entity certificate: the BLOB signer, or (with `aaguid`) an authenticator's attestation certificate. */
-export function leafCertificate(name: string, issuer: Issued, options: { aaguid?: string } & Validity = {}): Promise<Issued> {
-  const extensions = [];
+export function leafCertificate(name: string, issuer: Issued, options: LeafOptions = {}): Promise<Issued> {
+  const extensions: x509.Extension[] = [];
   if (options.aaguid !== undefined) {
     // extnValue: an OCTET STRING holding the 16 AAGUID bytes.
     extensions.push(new x509.Extension(AAGUID_EXTENSION, false, Buffer.concat([Buffer.from([0x04, 0x10]), Buffer.from(options.aaguid.replaceAll('-', ''), 'hex')])));
   }
+  if (options.dnsNames !== undefined) extensions.push(new x509.SubjectAlternativeNameExtension(options.dnsNames.map((value) => ({ type: 'dns' as const, value }))));
   // Packed attestation wants OU "Authenticator Attestation" and a two-letter country.
-  return issue(`CN=${name}, OU=Authenticator Attestation, O=Test Authenticators, C=US`, issuer, false, extensions, options);
+  return issue(`CN=${name}, OU=Authenticator Attestation, O=Test Authenticators, C=US`, issuer, false, extensions, options, options.keyUsages);
 }
 
 /** What a `packed-full` SoftAuthenticator signs with: the leaf's key and the chain leaf first (the root left out, as authenticators do). */
@@ -74,7 +87,8 @@ export function attestationCertificate(leaf: Issued, intermediates: Issued[] = [
 export const aaguidBytes = (aaguid: string) => new Uint8Array(Buffer.from(aaguid.replaceAll('-', ''), 'hex'));
 
 export interface ModelOptions {
-  statusReports?: { status: string; effectiveDate?: string }[];
+  /** `certificate`: base64 DER, as MDS3 writes it (see certificateBase64). */
+  statusReports?: { status: string; effectiveDate?: string; certificate?: string }[];
   attestationTypes?: string[];
 }
 
@@ -94,6 +108,9 @@ export function modelEntry(aaguid: string, roots: Issued[], options: ModelOption
     timeOfLastStatusChange: '2024-01-01',
   };
 }
+
+/** A certificate as the BLOB carries one: base64 (not base64url) DER. */
+export const certificateBase64 = (issued: Issued) => Buffer.from(issued.der).toString('base64');
 
 /** `YYYY-MM-DD`, `days` from today (UTC). */
 export const dateInDays = (days: number) => new Date(Date.now() + days * DAY).toISOString().slice(0, 10);
