@@ -117,6 +117,11 @@ const envSchema = z.object({
   }
 });
 
+/** The names of every environment variable the gateway reads (for deployment files and their checks). */
+export function configVariables(): string[] {
+  return Object.keys(envSchema.shape);
+}
+
 export type Config = {
   port: number;
   host: string;
