@@ -7,6 +7,10 @@ export const userVerificationSchema = z.enum(['required', 'preferred', 'discoura
 export const attestationSchema = z.enum(['none', 'direct']);
 export const residentKeySchema = z.enum(['required', 'preferred', 'discouraged']);
 export const backupEligibilityChangeSchema = z.enum(['allowed', 'refused']);
+export const walletSchema = z.enum(['off', 'on']);
+
+/** An EIP-155 chain id; bounded to what a JSON number holds exactly (every chain in use is far below). */
+export const chainIdSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
 const originSchema = z
   .string()
@@ -54,6 +58,17 @@ export const scopeSettingsSchema = z.object({
    * default: synced passkey providers turn it on once a passkey has been synced.
    */
   backup_eligibility_change: backupEligibilityChangeSchema.default('allowed'),
+  /**
+   * Whether the accounts' keys sign (personal_sign, eth_signTypedData_v4, eth_signTransaction) and
+   * eth_requestAccounts answers; off: those methods do not exist in the scope (method_not_found).
+   */
+  wallet: walletSchema.default('off'),
+  /** The chain ids transactions and typed data may name; null: any chain. */
+  allowed_chain_ids: z.array(chainIdSchema).min(1).max(100).nullable().default(null),
+  /** Signing needs a session whose passkey sign-in is at most this many seconds old. */
+  signing_window_s: z.number().int().min(30).max(24 * 3600).default(300),
+  /** Signatures per minute per account; null: the gateway default, 0: no limit. */
+  rate_limit_signing_per_minute: rateLimit,
 });
 
 export type ScopeSettingsInput = z.input<typeof scopeSettingsSchema>;
