@@ -68,7 +68,7 @@ export function completeRegistration(deps: Deps) {
       const account = state.account_id === null ? null : await sessionAccount(ctx, state, deps.now);
       if (account === null && user.usernameKey !== state.username_key) throw new GatewayError('challenge_mismatch', 'username differs from initiation');
 
-      const credential = await verifiedCredential(response, state, scope, account?.account_id ?? randomUUID(), deps.now);
+      const { credential, userVerified } = await verifiedCredential(response, state, scope, account?.account_id ?? randomUUID(), deps.now);
       const audit = deps.audit.event(ctx, account === null ? 'registration' : 'credential_added', {
         scope_id: scope.scope_id,
         account_id: credential.account_id,
@@ -78,7 +78,7 @@ export function completeRegistration(deps: Deps) {
       log.info({ account_id: result.account_id, scope_id: scope.scope_id, added: account !== null }, 'passkey registered');
 
       // The session is started by the new passkey: deleting an older one leaves it working.
-      const jwt = deps.sessions.issue(result, credential.credential_id, scope, clientKey.thumbprint);
+      const jwt = deps.sessions.issue(result, credential.credential_id, scope, clientKey.thumbprint, userVerified);
       return { account_id: result.account_id, identifier_hash: result.identifier_hash, encrypted_jwt: jwt };
     },
   });
@@ -91,7 +91,13 @@ async function sessionAccount(ctx: ScopedContext, state: RegistrationState, now:
   return signedIn.account;
 }
 
-async function verifiedCredential(response: RegistrationResponse, state: RegistrationState, scope: Scope, accountId: string, now: () => number): Promise<Credential> {
+async function verifiedCredential(
+  response: RegistrationResponse,
+  state: RegistrationState,
+  scope: Scope,
+  accountId: string,
+  now: () => number,
+): Promise<{ credential: Credential; userVerified: boolean }> {
   const { registrationInfo: info } = await verifiedOrFail(() =>
     verifyRegistrationResponse({
       response,
@@ -102,7 +108,7 @@ async function verifiedCredential(response: RegistrationResponse, state: Registr
       supportedAlgorithmIDs: scope.algorithms,
     }),
   );
-  return {
+  const credential: Credential = {
     credential_id: info.credential.id,
     account_id: accountId,
     scope_id: scope.scope_id,
@@ -119,6 +125,7 @@ async function verifiedCredential(response: RegistrationResponse, state: Registr
     name: passkeyProvider(info.aaguid),
     possibly_cloned: false,
   };
+  return { credential, userVerified: info.userVerified };
 }
 
 async function createAccount(state: RegistrationState, credential: Credential, scope: Scope, audit: NewAuditEvent, deps: Deps): Promise<Account> {
