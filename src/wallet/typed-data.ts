@@ -61,7 +61,10 @@ export const typedDataSchema = z.union([
       }
     })
     .pipe(typedDataObject),
-  typedDataObject.refine((typed) => JSON.stringify(typed).length <= limits.typedDataChars, `typed data may be at most ${limits.typedDataChars} characters of JSON`),
+  // Measured on the input as it came (JSON), before any field is transformed.
+  z
+    .custom<unknown>((typed) => typeof typed === 'object' && JSON.stringify(typed).length <= limits.typedDataChars, `typed data may be at most ${limits.typedDataChars} characters of JSON`)
+    .pipe(typedDataObject),
 ]);
 
 export type TypedData = z.output<typeof typedDataSchema>;
