@@ -34,7 +34,7 @@ describe('account key signatures', () => {
     const secret = Buffer.from(SECRETS[secretName], 'hex');
     const signature = toRsvSignature(signWithAccountKey(secret, accountId, Buffer.from(digest.slice(2), 'hex')));
     expect(signature).toBe(expected);
-    const privateKey = `0x${Buffer.from(deriveAccountSecretKey(secret, accountId)).toString('hex')}`;
+    const privateKey: Hex = `0x${Buffer.from(deriveAccountSecretKey(secret, accountId)).toString('hex')}`;
     expect(serializeSignature(await sign({ hash: digest as Hex, privateKey }))).toBe(expected);
     expect((await recoverAddress({ hash: digest as Hex, signature: signature as `0x${string}` })).toLowerCase()).toBe(accountPublicKey(secret, accountId).address);
   });
