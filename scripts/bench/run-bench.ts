@@ -1,18 +1,20 @@
 // `npm run bench`: gateway vs. a plain-REST reference on Redis + PostgreSQL, plus the crypto floor.
 //   npm run bench -- [--seconds 5] [--warmup 1] [--prime 3] [--repeat 3] [--concurrency 1,8,32] [--workers 1,2]
 //     [--open-loop 0.5] [--open-clients 64] [--ceremonies registration,sign-in]
-//     [--targets gateway,reference,'gateway (cold clients)'] [--baseline DIR] [--profile-dir DIR] [--ref-profile-dir DIR]
+//     [--targets gateway,reference,'gateway (cold clients)'] [--baseline DIR] [--profile DIR]
 // --workers runs the whole matrix once per process count, the gateway and the reference each with
 // that many. --open-loop offers both servers the same fixed arrival rate, that fraction of the
 // reference's closed-loop rate at C = 8 in the same run (0: off). --baseline measures another built
-// checkout of the gateway (its dist/) as the target `baseline`, beside this one.
+// checkout of the gateway (its dist/) as the target `baseline`, beside this one. --profile writes V8
+// CPU profiles of the gateway and the reference into DIR/gateway and DIR/reference and a summary of
+// both, self time by package and by function, into DIR/summary.md (see profile-summary.ts).
 // Needs Redis (REDIS_URL, default redis://127.0.0.1:6379) and PostgreSQL (DATABASE_URL, default
 // postgres://postgres@127.0.0.1:5432/test). Everything it creates (temporary data directories, one
 // PostgreSQL schema per server, one Redis key prefix per server) is removed at the end.
 // Results: scripts/bench/results/latest.md and latest.json (also printed).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +22,7 @@ import { ceremoniesFor } from '../lib/ceremonies.js';
 import { RpcClient } from '../lib/rpc-client.js';
 import { SoftAuthenticator } from '../lib/soft-authenticator.js';
 import { cryptoFloor } from './crypto-floor.js';
+import { summarizeProfiles } from './profile-summary.js';
 import { runCell, runOpenLoop, type CellResult, type Ceremony } from './load-generator.js';
 import { referenceClient } from './reference-client.js';
 import { lowerMedian, renderMarkdown, type BenchCell, type BenchResult, type CeremonyKind, type Target } from './report.js';
@@ -43,9 +46,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: `1,${availableParallelism()}` },
     'open-loop': { type: 'string', default: '0.5' },
     'open-clients': { type: 'string', default: '64' },
-    // Writes V8 CPU profiles of the gateway (and the reference) into this directory (see profile-summary.ts).
-    'profile-dir': { type: 'string' },
-    'ref-profile-dir': { type: 'string' },
+    profile: { type: 'string' },
     ceremonies: { type: 'string', default: 'registration,sign-in' },
     // Which servers to measure, e.g. `--targets gateway` for a profile of the gateway alone.
     targets: { type: 'string', default: 'gateway,reference,gateway (cold clients)' },
@@ -76,6 +77,8 @@ const selectedTargets = [
   ...(values.baseline === undefined ? [] : (['baseline'] as const)),
 ];
 const baselineRoot = values.baseline === undefined ? undefined : resolve(values.baseline);
+const profileRoot = values.profile === undefined ? undefined : resolve(values.profile);
+const profileDirs = profileRoot === undefined ? undefined : { gateway: join(profileRoot, 'gateway'), reference: join(profileRoot, 'reference') };
 
 function boundedNumber(text: string, min: number, max: number, name: string): number {
   const value = Number(text);
@@ -111,7 +114,7 @@ async function startServers(workers: number) {
   };
   const uses = (target: Target) => selectedTargets.includes(target);
   const gateway =
-    uses('gateway') || uses('gateway (cold clients)') ? await startGateway('gateway', root, workers, names('gw'), values['profile-dir']) : undefined;
+    uses('gateway') || uses('gateway (cold clients)') ? await startGateway('gateway', root, workers, names('gw'), profileDirs?.gateway) : undefined;
   const baseline = baselineRoot !== undefined ? await startGateway('baseline', baselineRoot, workers, names('base'), undefined) : undefined;
   const reference = uses('reference') ? await startReference(workers, names('ref')) : undefined;
   return { gateway, baseline, reference };
@@ -145,6 +148,11 @@ async function main(): Promise<void> {
   writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(join(outDir, 'latest.md'), markdown);
   process.stdout.write(`${markdown}\nwritten to scripts/bench/results/latest.{md,json}\n`);
+  if (profileRoot !== undefined && profileDirs !== undefined) {
+    const summaries = Object.values(profileDirs).filter((dir) => existsSync(dir)).map((dir) => summarizeProfiles(dir, 30));
+    writeFileSync(join(profileRoot, 'summary.md'), summaries.join('\n'));
+    process.stdout.write(`profiles and their summary in ${profileRoot} (summary.md)\n`);
+  }
 }
 
 /** The closed-loop matrix, then the open-loop cells, for one process count. */
@@ -307,7 +315,7 @@ async function startGateway(name: string, home: string, workers: number, at: { s
 
 async function startReference(workers: number, at: { schema: string; prefix: string }): Promise<Child & { url: string }> {
   const port = await freePort();
-  const profileDir = values['ref-profile-dir'];
+  const profileDir = profileDirs?.reference;
   const child = await startChild(
     'reference',
     [...(profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]), join(root, 'dist/scripts/bench/reference-server.js')],

@@ -55,7 +55,7 @@ export function createAuditRecorder(deps: { auditLog: AuditLogStore; now: () => 
         await deps.auditLog.appendAuditEvent(row(source, event, facts));
       } catch (err) {
         deps.onWriteFailure?.();
-        source.log.error({ err, audit: { event, ...facts } }, 'audit event could not be written');
+        source.log.error({ requestId: source.requestId, err, audit: { event, ...facts } }, 'audit event could not be written');
       }
     },
   };

@@ -27,7 +27,8 @@ const strictCbor = (max: number, check: (bytes: Uint8Array) => { ok: true } | { 
     if (!result.ok) ctx.addIssue({ code: 'custom', message: result.reason });
   });
 
-const transports = z.array(z.enum(['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb'])).max(8);
+// Unknown transport strings from newer browsers are dropped rather than refused (the whole list, as before).
+const transports = z.array(z.enum(['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb'])).max(8).catch([]);
 const clientExtensionResults = z.record(z.string(), z.unknown()).default({});
 const authenticatorAttachment = z
   .enum(['platform', 'cross-platform'])
@@ -48,12 +49,11 @@ export const registrationResponseSchema = publicKeyCredential.extend({
   response: z.object({
     clientDataJSON: b64url(limits.clientDataJsonChars),
     attestationObject: strictCbor(limits.attestationObjectChars, checkAttestationObject),
-    // Unknown transport strings from newer browsers are dropped rather than refused.
     transports: z
       .array(z.string().max(32))
       .max(8)
       .optional()
-      .transform((list) => transports.catch([]).parse(list ?? [])),
+      .transform((list) => transports.parse(list ?? [])),
   }),
 });
 

@@ -104,7 +104,7 @@ async function rpcCall(req: IncomingMessage, res: ServerResponse, origin: string
     headers[name] = Array.isArray(value) ? value[0] : value;
   }
   const clientIp = clientIpOf(req, deps.trustProxyHops ?? 0);
-  const ctx: CallContext = { requestId, log: deps.log.child({ requestId }), headers, origin, clientIp };
+  const ctx: CallContext = { requestId, log: deps.log, headers, origin, clientIp };
   const reply = await deps.rpc.handle(body, ctx);
   res.setHeader('X-Request-Id', requestId);
   if (reply === null) {

@@ -89,10 +89,10 @@ export function createRpcDispatcher(deps: DispatchDeps): RpcDispatcher {
 function toJsonRpcError(error: unknown, ctx: CallContext, method: string): JsonRpcError {
   if (isGatewayError(error)) {
     const level = error.reason === 'internal_error' || error.reason === 'service_unavailable' ? 'error' : 'info';
-    ctx.log[level]({ method, reason: error.reason, detail: error.detail, err: error.cause }, 'call refused');
+    ctx.log[level]({ requestId: ctx.requestId, method, reason: error.reason, detail: error.detail, err: error.cause }, 'call refused');
     return rpcError(error.reason);
   }
-  ctx.log.error({ method, err: error }, 'unexpected error');
+  ctx.log.error({ requestId: ctx.requestId, method, err: error }, 'unexpected error');
   return rpcError('internal_error');
 }
 

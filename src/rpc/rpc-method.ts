@@ -8,6 +8,10 @@ import type { Account } from '../domain/account.js';
 /** What every call knows about its HTTP request. */
 export interface CallContext {
   requestId: string;
+  /**
+   * The gateway's logger, shared by every call (a child per request costs more than the few
+   * entries a call writes): entries about a call carry its `requestId` themselves.
+   */
   log: Logger;
   headers: Readonly<Record<string, string | undefined>>;
   /** The browser's Origin header, absent for server-to-server callers. */

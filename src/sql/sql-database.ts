@@ -28,7 +28,7 @@ export function rowsOf<T>(table: Table<T>, rows: ReadonlyArray<NewRow<T>>): Inse
     statement: table.insert,
     table: table.name,
     columns: table.names,
-    types: table.names.map((name) => table.columns[name].type),
+    types: table.types,
     rows: rows.map((row) => encode(table, row)),
   };
 }
@@ -72,10 +72,14 @@ export function sqlDatabase(driver: SqlDriver): SqlDatabase {
     if (found === undefined) built.set(name, (found = statement(name, sql())));
     return found;
   };
+  const compiledOf = (target: Statement): Compiled => {
+    let c = compiled.get(target);
+    if (c === undefined) compiled.set(target, (c = compile(target, dialect)));
+    return c;
+  };
   const executor = (execute: SqlDriver['execute']): SqlExecutor => {
     const exec = (target: Statement, params: Params) => {
-      let c = compiled.get(target);
-      if (c === undefined) compiled.set(target, (c = compile(target, dialect)));
+      const c = compiledOf(target);
       return execute(c, bind(c, params, dialect));
     };
     return {
@@ -105,7 +109,11 @@ export function sqlDatabase(driver: SqlDriver): SqlDatabase {
         return `WITH changed AS (${source} RETURNING 1)
           INSERT INTO ${also.table} (${also.columns.join(', ')}) SELECT v.* FROM changed CROSS JOIN (VALUES ${valueLists(also, true)}) AS v`;
       });
-      return direct.run(changedAnd, { ...params, ...prefixed(also) });
+      // Bound positionally: the change's own parameters come first in the text, then the rows'.
+      const c = compiledOf(changedAnd);
+      const values = valuesOf([also], dialect);
+      const head = bind({ ...c, parameters: c.parameters.slice(0, c.parameters.length - values.length) }, params, dialect);
+      return (await driver.execute(c, [...head, ...values])).changes;
     },
     async insertAll(inserts) {
       if (!dialect.oneStatementWrites) {
@@ -121,7 +129,11 @@ export function sqlDatabase(driver: SqlDriver): SqlDatabase {
         const last = parts.pop()!;
         return parts.length === 0 ? last : `WITH ${parts.map((part, i) => `w${i} AS (${part})`).join(', ')} ${last}`;
       });
-      await direct.run(all, Object.assign({}, ...inserts.map(prefixed)) as Record<string, SqlValue>);
+      // Bound positionally, in the order valueLists wrote the parameters: no name per value to build and look up.
+      const c = compiledOf(all);
+      const values = valuesOf(inserts, dialect);
+      if (values.length !== c.parameters.length) throw new TypeError(`statement ${c.name} needs ${c.parameters.length} values, got ${values.length}`);
+      await driver.execute(c, values);
     },
     transaction: (work, options = {}) => transaction(work, options.serialize),
     ping: () => driver.ping(),
@@ -136,10 +148,17 @@ function valueLists(insert: Insert, typed: boolean): string {
     .join(', ');
 }
 
-function prefixed(insert: Insert): Record<string, SqlValue> {
-  const params: Record<string, SqlValue> = {};
-  insert.rows.forEach((row, i) => {
-    for (const column of insert.columns) params[`${insert.table}_${i}_${column}`] = row[column]!;
-  });
-  return params;
+/** Every row's values, table by table, row by row, column by column: the order of valueLists. */
+function valuesOf(inserts: readonly Insert[], dialect: Dialect): SqlValue[] {
+  const values: SqlValue[] = [];
+  for (const insert of inserts) {
+    for (const row of insert.rows) {
+      for (const column of insert.columns) {
+        const value = row[column];
+        if (value === undefined) throw new TypeError(`insert into ${insert.table} needs ${column}`);
+        values.push(dialect.bind(value));
+      }
+    }
+  }
+  return values;
 }

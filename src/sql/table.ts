@@ -21,6 +21,8 @@ export interface Table<T> {
   readonly name: string;
   readonly columns: Columns<T>;
   readonly names: ReadonlyArray<keyof T & string>;
+  /** PostgreSQL's type of each column, in the order of `names`. */
+  readonly types: ReadonlyArray<Column<unknown>['type']>;
   /** INSERT of one row, every column from the parameter of its own name (see encode). */
   readonly insert: Statement;
 }
@@ -28,7 +30,7 @@ export interface Table<T> {
 export function table<T>(name: string, columns: Columns<T>): Table<T> {
   const names = Object.keys(columns) as Array<keyof T & string>;
   const insert = statement(`insert_${name}`, `INSERT INTO ${name} (${names.join(', ')}) VALUES (${names.map((column) => `:${column}`).join(', ')})`);
-  return { name, columns, names, insert };
+  return { name, columns, names, types: names.map((column) => columns[column].type), insert };
 }
 
 function column<T>(

@@ -27,6 +27,15 @@ describe('decoy shape cache (per-scope samples for unknown-user answers)', () =>
   const logLines: string[] = [];
   const log = createLogger('warn', { write: (line: string) => logLines.push(line) });
   const make = (accounts: ReturnType<typeof heldStore>['accounts']) => createDecoyShapeCache({ accounts, log, periodMs: 1000, sampleAccounts: 7, now: () => clock });
+  /** A cache that has read its first sample of scope s1: 16-byte ids. */
+  const sampled = async () => {
+    const store = heldStore();
+    const cache = make(store.accounts);
+    const first = cache.sample('s1');
+    store.calls[0]!.resolve(one(16));
+    await first;
+    return { store, cache };
+  };
 
   beforeEach(() => {
     clock = 0;
@@ -53,11 +62,7 @@ describe('decoy shape cache (per-scope samples for unknown-user answers)', () =>
   });
 
   it('should serve a stale sample at once while one refresh reads the next', async () => {
-    const store = heldStore();
-    const cache = make(store.accounts);
-    const first = cache.sample('s1');
-    store.calls[0]!.resolve(one(16));
-    await first;
+    const { store, cache } = await sampled();
     clock = 1000;
     await expect(cache.sample('s1')).resolves.toEqual(shapeSample(one(16)));
     await expect(cache.sample('s1')).resolves.toEqual(shapeSample(one(16)));
@@ -84,11 +89,7 @@ describe('decoy shape cache (per-scope samples for unknown-user answers)', () =>
   });
 
   it('should keep the previous sample when a refresh fails, and try again a minute later', async () => {
-    const store = heldStore();
-    const cache = make(store.accounts);
-    const first = cache.sample('s1');
-    store.calls[0]!.resolve(one(16));
-    await first;
+    const { store, cache } = await sampled();
     clock = 1000;
     await cache.sample('s1');
     store.calls[1]!.reject(new Error('database away'));
@@ -119,11 +120,7 @@ describe('decoy shape cache (per-scope samples for unknown-user answers)', () =>
   });
 
   it('should stay quiet about a refresh that closing cut short', async () => {
-    const store = heldStore();
-    const cache = make(store.accounts);
-    const first = cache.sample('s1');
-    store.calls[0]!.resolve(one(16));
-    await first;
+    const { store, cache } = await sampled();
     clock = 1000;
     await cache.sample('s1');
     cache.close();

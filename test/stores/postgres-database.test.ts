@@ -7,7 +7,7 @@ import { migrations as gatewayMigrations } from '../../src/stores/migrations.js'
 import { openPostgresDatabase, type PostgresOptions } from '../../src/sql/postgres-database.js';
 import { databaseUrl, describeWithPostgres } from '../support/backends.js';
 import { dropSchemas } from '../support/postgres-schemas.js';
-import { newAccount, newCredential, newScope } from './sql-fixtures.js';
+import { appliedMigrations, newAccount, newCredential, newScope } from './sql-fixtures.js';
 import { expectLimitsHoldAcrossStores } from './cross-store-races.case.js';
 import { expectUpgradedFromMigrationOne } from './migration-upgrade.case.js';
 import { match } from '../support/match.js';
@@ -40,14 +40,7 @@ describeWithPostgres('PostgreSQL database specifics', () => {
     );
     try {
       const migrations = await admin.query(`SELECT id, name FROM "${schema}".schema_migrations ORDER BY id`);
-      expect(migrations.rows).toEqual([
-        { id: 1, name: 'scopes_accounts_credentials' },
-        { id: 2, name: 'scope_session_ttl_account_address' },
-        { id: 3, name: 'audit_log_scope_rate_limits' },
-        { id: 4, name: 'account_keys_lead_with_looked_up_column' },
-        { id: 5, name: 'session_revocations_reauth_backup_policy' },
-        { id: 6, name: 'accounts_by_scope_and_creation' },
-      ]);
+      expect(migrations.rows).toEqual(appliedMigrations);
       await Promise.all(stores.map((store) => store.database.ping()));
     } finally {
       await Promise.all(stores.map((store) => store.database.close()));

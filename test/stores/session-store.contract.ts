@@ -6,7 +6,7 @@ import type { Account, Credential } from '../../src/domain/account.js';
 import type { AccountStore } from '../../src/stores/account-store.js';
 import type { ScopeStore } from '../../src/stores/scope-store.js';
 import type { SessionStore } from '../../src/stores/session-store.js';
-import { newAccount, newCredential, newScope, type SqlStoresHarness } from './sql-fixtures.js';
+import { accountWith as createAccountWith, newScope, type SqlStoresHarness } from './sql-fixtures.js';
 import { recordSignIn } from '../../src/authentication/sign-in-rule.js';
 
 export function runSessionStoreContract(name: string, makeStores: () => Promise<SqlStoresHarness> | SqlStoresHarness): void {
@@ -32,21 +32,7 @@ export function runSessionStoreContract(name: string, makeStores: () => Promise<
       let bob: Account;
       let bobKey: Credential;
 
-      /** Creates an account holding `count` credentials named `${username}-0`, `${username}-1`, ... */
-      async function accountWith(username: string, count: number, scope = scopeId) {
-        const account = newAccount(scope, username);
-        const first = newCredential(account, `${username}-0`);
-        const created = await accounts.createAccountWithCredential(account, first);
-        if (!created.ok) throw new Error(`setup failed: ${created.conflict}`);
-        const credentials = [first];
-        for (let i = 1; i < count; i += 1) {
-          const credential = newCredential(account, `${username}-${i}`);
-          const added = await accounts.addCredential(credential, 100);
-          if (!added.ok) throw new Error(`setup failed: ${added.conflict}`);
-          credentials.push(credential);
-        }
-        return { account, credentials };
-      }
+      const accountWith = (username: string, count: number, scope = scopeId) => createAccountWith(accounts, scope, username, count);
 
       beforeEach(async () => {
         scopeId = (await scopes.createScope(newScope())).scope_id;

@@ -6,6 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Account, Credential } from '../../src/domain/account.js';
 import { scopeSettingsSchema, type NewScope, type ScopeSettingsInput } from '../../src/domain/scope.js';
+import type { AccountStore } from '../../src/stores/account-store.js';
+import { migrations as gatewayMigrations } from '../../src/stores/migrations.js';
 import type { Backend, SqlStores } from '../../src/stores/open-stores.js';
 
 export interface SqlStoresHarness extends SqlStores {
@@ -65,3 +67,22 @@ export function newCredential(account: Account, credentialId: string, overrides:
     ...overrides,
   };
 }
+
+/** Creates an account in `scopeId` holding `count` credentials named `${username}-0`, `${username}-1`, ... */
+export async function accountWith(accounts: AccountStore, scopeId: string, username: string, count: number): Promise<{ account: Account; credentials: Credential[] }> {
+  const account = newAccount(scopeId, username);
+  const first = newCredential(account, `${username}-0`);
+  const created = await accounts.createAccountWithCredential(account, first);
+  if (!created.ok) throw new Error(`setup failed: ${created.conflict}`);
+  const credentials = [first];
+  for (let i = 1; i < count; i += 1) {
+    const credential = newCredential(account, `${username}-${i}`);
+    const added = await accounts.addCredential(credential, 100);
+    if (!added.ok) throw new Error(`setup failed: ${added.conflict}`);
+    credentials.push(credential);
+  }
+  return { account, credentials };
+}
+
+/** What schema_migrations holds once every migration of the gateway is applied, in order. */
+export const appliedMigrations = gatewayMigrations.map(({ id, name }) => ({ id, name }));

@@ -7,7 +7,7 @@ import { sqlite } from '../../src/sql/dialect.js';
 import { schemaMigrationsTable } from '../../src/sql/migration.js';
 import { migrations as gatewayMigrations } from '../../src/stores/migrations.js';
 import { openSqliteDatabase } from '../../src/sql/sqlite-database.js';
-import { newAccount, newCredential, newScope } from './sql-fixtures.js';
+import { appliedMigrations, newAccount, newCredential, newScope } from './sql-fixtures.js';
 import { expectLimitsHoldAcrossStores } from './cross-store-races.case.js';
 import { expectUpgradedFromMigrationOne } from './migration-upgrade.case.js';
 
@@ -41,14 +41,7 @@ describe('SQLite database specifics', () => {
     const raw = new Database(file, { readonly: true });
     try {
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(raw.prepare('SELECT id, name FROM schema_migrations ORDER BY id').all()).toEqual([
-        { id: 1, name: 'scopes_accounts_credentials' },
-        { id: 2, name: 'scope_session_ttl_account_address' },
-        { id: 3, name: 'audit_log_scope_rate_limits' },
-        { id: 4, name: 'account_keys_lead_with_looked_up_column' },
-        { id: 5, name: 'session_revocations_reauth_backup_policy' },
-        { id: 6, name: 'accounts_by_scope_and_creation' },
-      ]);
+      expect(raw.prepare('SELECT id, name FROM schema_migrations ORDER BY id').all()).toEqual(appliedMigrations);
     } finally {
       raw.close();
     }
