@@ -61,10 +61,7 @@ export const typedDataSchema = z.union([
       }
     })
     .pipe(typedDataObject),
-  // Measured on the input as it came (JSON), before any field is transformed.
-  z
-    .custom<unknown>((typed) => typeof typed === 'object' && JSON.stringify(typed).length <= limits.typedDataChars, `typed data may be at most ${limits.typedDataChars} characters of JSON`)
-    .pipe(typedDataObject),
+  typedDataObject,
 ]);
 
 export type TypedData = z.output<typeof typedDataSchema>;
@@ -77,6 +74,8 @@ export type TypedData = z.output<typeof typedDataSchema>;
  * and nest at most limits.typedDataDepth deep. Any failure is `invalid_params`.
  */
 export function typedDataDigest(typed: TypedData): { digest: string; chainId: number | null } {
+  // Measured once validated (as the object form's refinement it would also run on a half-parsed value).
+  if (JSON.stringify(typed).length > limits.typedDataChars) throw new GatewayError('invalid_params', `typed data may be at most ${limits.typedDataChars} characters of JSON`);
   const { EIP712Domain: domainType, ...types } = typed.types;
   if (domainType !== undefined) checkDomainType(domainType, typed.domain);
   if (typed.primaryType === 'EIP712Domain' || types[typed.primaryType] === undefined) {
