@@ -8,6 +8,7 @@ import { createRateLimiter } from './rate-limits/rate-limiter.js';
 import { loadAdminAuthorizer } from './keys/admin-token.js';
 import { createAuditRecorder } from './audit/audit-recorder.js';
 import { createAssertionVerifier } from './authentication/assertion-verifier.js';
+import { loadAuthenticatorMetadata, type AuthenticatorMetadata } from './attestation/authenticator-metadata.js';
 import { createDecoyPublicKey } from './authentication/decoy-credentials.js';
 import { createDecoyShapeCache } from './authentication/decoy-shape-cache.js';
 import { createCallPipeline } from './rpc/call-pipeline.js';
@@ -23,9 +24,13 @@ import { loadSecret } from './keys/secret-file.js';
 import { loadSessionKeyRing } from './keys/session-key-ring.js';
 import { createSessionService } from './sessions/session-service.js';
 import { buildMethods } from './methods.js';
+import { buildOpenRpcDocument } from './openrpc.js';
+import { packageVersion } from './package-version.js';
+import { discover } from './public-methods/discover.js';
 import { createRpcDispatcher } from './rpc/rpc-dispatcher.js';
 import { ensureDevelopmentScope } from './scopes/development-scope.js';
 import { createScopeRegistry, type ScopeRegistry } from './scopes/scope-registry.js';
+import { hostName } from './scopes/related-origins.js';
 import { guardStore } from './stores/guard-store.js';
 import { openStores, type StoreName, type Stores } from './stores/open-stores.js';
 import { checkReadiness } from './stores/store-readiness.js';
@@ -39,6 +44,8 @@ export interface Gateway {
   /** This gateway's client keys: unwrapping X-Encrypted-Key and its cache. */
   clientKeys: ClientKeys;
   scopes: ScopeRegistry;
+  /** The FIDO metadata BLOB in force (MDS_BLOB_FILE), reloaded when the file changes. */
+  metadata: AuthenticatorMetadata;
   developmentScopeId: string | null;
   /** Starts both listeners; resolves to the public base URL. */
   listen(): Promise<string>;
@@ -64,6 +71,8 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const sessionKeys = await loadSessionKeyRing({ keyFile: config.sessionKeyFile, previousKeyFiles: config.sessionPreviousKeyFiles });
   const identifierSecret = await loadSecret(config.identifierSecretFile);
   const accountKeySecret = await loadSecret(config.accountKeySecretFile);
+  // Before anything that runs timers: a BLOB that does not verify stops the start here.
+  const metadata = await loadAuthenticatorMetadata({ blobFile: config.mdsBlobFile, rootCertFile: config.mdsRootCertFile, log, now });
   const metrics = createGatewayMetrics({ unwrapStats: () => clientKeys.stats() });
   const stores = options.stores ?? (await openStores(config, { onChallengeEviction: (bound) => metrics.challengeEvicted(bound) }));
   // Each store bounded in time and measured under its own name; each feature gets the ones it needs.
@@ -92,11 +101,14 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const delegateSignatures = createDelegateSignatures({ delegates, now });
   const methods = buildMethods({
     accounts, challenges, scopeStore, auditLog, rsaKeys, sessions, identifierSecret, accountKeySecret, decoyShapes, now,
-    decoyPublicKey: createDecoyPublicKey(), assertions: createAssertionVerifier(), audit, scopes, admin: authorizeAdmin !== undefined,
+    decoyPublicKey: createDecoyPublicKey(), assertions: createAssertionVerifier(), audit, metadata, scopes, admin: authorizeAdmin !== undefined,
     delegates, delegateSignatures, rateLimiter,
   });
+  // The OpenRPC document describes every method but itself (OpenRPC's convention); built on first ask.
+  let openRpcDocument: Record<string, unknown> | undefined;
+  const discoverMethod = discover(() => (openRpcDocument ??= buildOpenRpcDocument(packageVersion())));
   const pipeline = createCallPipeline({ scopes, clientKeys, sessions, rateLimiter, authorizeAdmin, delegates: delegateSignatures });
-  const rpc = createRpcDispatcher({ methods, pipeline, onCall: (method, outcome, seconds) => metrics.observeCall(method, outcome, seconds) });
+  const rpc = createRpcDispatcher({ methods: [...methods, discoverMethod], pipeline, onCall: (method, outcome, seconds) => metrics.observeCall(method, outcome, seconds) });
   const server = createHttpServer({
     rpc,
     scopes,
@@ -109,6 +121,12 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
         return { status: readiness.ready ? 200 : 503, body: { status: readiness.ready ? 'ready' : 'unavailable', stores: readiness.stores } };
       },
       '/.well-known/jwks.json': () => ({ status: 200, body: sessions.jwks() }),
+      // WebAuthn related origins, for a request to a host that is some scope's RP id.
+      '/.well-known/webauthn': ({ host }) => {
+        const name = hostName(host);
+        const document = name === undefined ? null : scopes.relatedOrigins(name);
+        return document === null ? { status: 404, body: { error: 'not_found' } } : { status: 200, body: document };
+      },
     },
     pageRoutes: config.demo ? createDemoRoutes({ publicKey: rsaKeys.current.publicKeySpki, defaultScopeId: developmentScopeId }) : {},
     trustProxyHops: config.trustProxyHops,
@@ -124,6 +142,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
     rsaKeys,
     clientKeys,
     scopes,
+    metadata,
     developmentScopeId,
     get metricsUrl() {
       return metricsUrl;
@@ -145,6 +164,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
       await Promise.all([drainServer(server, graceMs), drainServer(metricsServer, graceMs)]);
       scopes.close();
       decoyShapes.close();
+      metadata.close();
       clientKeys.close();
       metrics.close();
       await stores.close();

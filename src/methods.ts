@@ -3,8 +3,10 @@ import { getAccount } from './account/get-account.js';
 import { listCredentials } from './account/list-credentials.js';
 import { logout } from './account/logout.js';
 import { renameCredential } from './account/rename-credential.js';
+import { updateDisplayName } from './account/update-display-name.js';
 import { adminMethods } from './admin/admin-methods.js';
 import type { AuditRecorder } from './audit/audit-recorder.js';
+import type { AuthenticatorMetadata } from './attestation/authenticator-metadata.js';
 import type { AssertionVerifier } from './authentication/assertion-verifier.js';
 import { completeAuthentication } from './authentication/complete-authentication.js';
 import type { DecoyShapeCache } from './authentication/decoy-shape-cache.js';
@@ -49,6 +51,8 @@ export interface MethodDeps {
   /** Verifies sign-in assertions; holds the parsed passkey public keys of this gateway. */
   assertions: AssertionVerifier;
   audit: AuditRecorder;
+  /** The FIDO metadata BLOB attestation is verified against (MDS_BLOB_FILE). */
+  metadata: AuthenticatorMetadata;
   scopes: ScopeRegistry;
   /** Delegate keys, the accounts they created, and the key signatures already used. */
   delegates: DelegateStore;
@@ -73,6 +77,7 @@ export function buildMethods(deps: MethodDeps): RpcMethod[] {
     getAccount(),
     listCredentials(deps),
     renameCredential(deps),
+    updateDisplayName(deps),
     deleteCredential(deps),
     logout(deps),
     delegatedRegistration(deps),

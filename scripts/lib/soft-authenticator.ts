@@ -9,7 +9,7 @@
  * deadlocks Node 20 when run in loops); RS256 keys (RSA-2048, PKCS#1 v1.5) from node:crypto.
  * CBOR via @levischuck/tiny-cbor.
  */
-import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { encodeCBOR, type CBORType } from '@levischuck/tiny-cbor';
@@ -21,7 +21,14 @@ import type {
 } from '@simplewebauthn/server';
 
 export type SoftAlgorithm = 'ES256' | 'EdDSA' | 'RS256';
-export type SoftAttestation = 'none' | 'packed-self';
+export type SoftAttestation = 'none' | 'packed-self' | 'packed-full';
+
+/** The attestation key and certificate chain (leaf first, DER) a `packed-full` authenticator signs its statements with. */
+export interface SoftAttestationCertificate {
+  /** An ES256 (P-256) private key, as node:crypto holds it. */
+  privateKey: KeyObject;
+  x5c: Uint8Array[];
+}
 
 export interface SoftAuthenticatorOptions {
   algorithm: SoftAlgorithm;
@@ -42,6 +49,8 @@ export interface SoftAuthenticatorOptions {
   counterStep?: number;
   /** Length of generated credential ids in bytes (>= 16). Default 32. */
   credentialIdLength?: number;
+  /** For `packed-full`: the attestation key and its certificates. */
+  attestationCertificate?: SoftAttestationCertificate;
 }
 
 /** Per-call knobs for producing deliberately bad (or unusual) responses. */
@@ -194,6 +203,7 @@ export class SoftAuthenticator {
   readonly backedUp: boolean;
   readonly counterStep: number;
   readonly credentialIdLength: number;
+  readonly attestationCertificate: SoftAttestationCertificate | undefined;
   private readonly creds: SoftCredential[] = [];
 
   constructor(opts: SoftAuthenticatorOptions) {
@@ -209,6 +219,8 @@ export class SoftAuthenticator {
     this.backupEligible = opts.backupEligible ?? this.backedUp;
     this.counterStep = opts.counterStep ?? 1;
     this.credentialIdLength = Math.max(16, opts.credentialIdLength ?? 32);
+    this.attestationCertificate = opts.attestationCertificate;
+    if (this.attestation === 'packed-full' && this.attestationCertificate === undefined) throw new Error('packed-full attestation needs an attestationCertificate');
   }
 
   /** Credentials created so far (live records: counters update in place). */
@@ -272,6 +284,16 @@ export class SoftAuthenticator {
         ['alg', alg],
         ['sig', sig],
       ]);
+    } else if (this.attestation === 'packed-full' && this.attestationCertificate !== undefined) {
+      // Full (basic) attestation: the attestation key signs, its certificate chain goes along in x5c.
+      let sig: Uint8Array = new Uint8Array(sign('sha256', concat(authData, sha256(clientDataJSON)), { key: this.attestationCertificate.privateKey, dsaEncoding: 'der' }));
+      if (overrides.corruptSignature) sig = corrupt(sig);
+      fmt = 'packed';
+      attStmt = new Map<string, CBORType>([
+        ['alg', -7],
+        ['sig', sig],
+        ['x5c', this.attestationCertificate.x5c],
+      ]);
     } else {
       fmt = 'none';
       attStmt = new Map();
@@ -295,7 +317,8 @@ export class SoftAuthenticator {
         attestationObject: b64url(attestationObject),
         transports: [...this.transports],
       },
-      clientExtensionResults: {},
+      // As Chromium answers the credProps extension the options ask for.
+      clientExtensionResults: options.extensions?.credProps === true ? { credProps: { rk: this.residentKey } } : {},
     };
   }
 

@@ -8,6 +8,8 @@ export const getAccountResult = z.object({
   display_name: z.string(),
   address: z.string(),
   created_at: z.string(),
+  user_handle: z.string().describe('base64url WebAuthn user handle (user.id), for PublicKeyCredential.signal* calls'),
+  rp_id: z.string().describe("the scope's RP id"),
 });
 
 export function getAccount() {
@@ -17,9 +19,9 @@ export function getAccount() {
     description: 'Needs X-Encrypted-Session.',
     params: z.object({}).strict().optional(),
     result: getAccountResult,
-    handler(_params, { account }) {
-      const { account_id, identifier_hash, username, display_name, address, created_at } = account;
-      return { account_id, identifier_hash, username, display_name, address, created_at };
+    handler(_params, { account, scope }) {
+      const { account_id, identifier_hash, username, display_name, address, created_at, user_handle } = account;
+      return { account_id, identifier_hash, username, display_name, address, created_at, user_handle, rp_id: scope.rp_id };
     },
   });
 }

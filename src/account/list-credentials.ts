@@ -14,6 +14,9 @@ export const credentialViewSchema = z.object({
   backed_up: z.boolean(),
   aaguid: z.string(),
   possibly_cloned: z.boolean(),
+  discoverable: z.boolean().nullable().describe("the browser's credProps.rk at registration; null when not reported"),
+  authenticator_attachment: z.enum(['platform', 'cross-platform']).nullable().describe("the browser's authenticatorAttachment at registration"),
+  attestation_verified: z.boolean().describe('whether registration verified the attestation to a trust anchor: only then is the aaguid more than a claim'),
 });
 
 export function listCredentials(deps: { accounts: AccountStore }) {
@@ -37,6 +40,9 @@ export function listCredentials(deps: { accounts: AccountStore }) {
           backed_up: credential.backed_up,
           aaguid: credential.aaguid,
           possibly_cloned: credential.possibly_cloned,
+          discoverable: credential.discoverable,
+          authenticator_attachment: credential.authenticator_attachment,
+          attestation_verified: credential.attestation_verified,
         })),
       };
     },

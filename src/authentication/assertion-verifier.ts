@@ -11,6 +11,8 @@ export interface VerifyAssertionOptions {
   expectedChallenge: string;
   expectedOrigin: string | string[];
   expectedRPID: string | string[];
+  /** Pages that may embed the ceremony in a cross-origin iframe (the clientData topOrigin); none when absent. */
+  expectedTopOrigin?: string | string[];
   /** The stored passkey: its id, its COSE public key, and the counter the signCount step compares with. */
   credential: { id: string; publicKey: Uint8Array<ArrayBuffer>; counter: number };
   /** Default true, as in the library. */
@@ -72,7 +74,7 @@ async function verifyAssertion(
   keyOf: (publicKey: Uint8Array) => AssertionKey,
   utf8: (bytes: Uint8Array) => string,
 ): Promise<VerifiedAuthenticationResponse> {
-  const { response, expectedChallenge, expectedOrigin, expectedRPID, credential, requireUserVerification = true } = options;
+  const { response, expectedChallenge, expectedOrigin, expectedRPID, expectedTopOrigin, credential, requireUserVerification = true } = options;
   const { id, rawId, type, response: assertion } = response;
   // §7.2 response step: a public-key credential, its id its rawId in base64url.
   if (!id) throw new Error('Missing credential ID');
@@ -88,9 +90,18 @@ async function verifyAssertion(
   if (clientType !== 'webauthn.get') throw new Error(`Unexpected authentication response type: ${String(clientType)}`);
   // §7.2 C.challenge step: the challenge sent, compared as a string.
   if (challenge !== expectedChallenge) throw new Error(`Unexpected authentication response challenge "${String(challenge)}", expected "${expectedChallenge}"`);
-  // §7.2 C.topOrigin step: no scope expects to be framed, so any topOrigin is refused (crossOrigin or
-  // not); crossOrigin alone passes, as in the library (Safari sends no topOrigin).
-  if (truthy(topOrigin)) throw new Error(`Unexpected top origin of "${String(topOrigin)}" (crossOrigin ${String(crossOrigin)})`);
+  // §7.2 C.topOrigin step: a cross-origin response's topOrigin must be an expected one; crossOrigin
+  // without a topOrigin passes, as in the library (Safari sends none; the gateway's framing policy
+  // refuses it before verification); a topOrigin without crossOrigin is refused.
+  if (truthy(crossOrigin)) {
+    if (truthy(topOrigin)) {
+      if (!expectedTopOrigin) throw new Error(`Unexpected cross-origin response from top origin "${String(topOrigin)}"`);
+      const expected: unknown[] = Array.isArray(expectedTopOrigin) ? expectedTopOrigin : [expectedTopOrigin];
+      if (!expected.includes(topOrigin)) throw new Error(`Unexpected cross-origin response top origin "${String(topOrigin)}"`);
+    }
+  } else if (truthy(topOrigin)) {
+    throw new Error(`Unexpected top origin of "${String(topOrigin)}" in a response that is not cross-origin`);
+  }
   // §7.2 C.origin step: one of the scope's origins.
   if (Array.isArray(expectedOrigin) ? !(expectedOrigin as unknown[]).includes(origin) : origin !== expectedOrigin) {
     throw new Error(`Unexpected authentication response origin "${String(origin)}"`);

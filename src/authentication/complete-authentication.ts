@@ -14,6 +14,9 @@ import type { ChallengeStore } from '../stores/challenge-store.js';
 import { verifiedOrFail } from '../ceremony/verified-or-fail.js';
 import { recordSignIn } from './sign-in-rule.js';
 import type { AssertionVerifier } from './assertion-verifier.js';
+import { checkFraming } from '../ceremony/framing-policy.js';
+import { checkBackupEligibility } from '../ceremony/backup-eligibility.js';
+import { isStandInId } from './decoy-credentials.js';
 
 export const completeAuthenticationParams = z.object({
   challenge_id: challengeIdSchema,
@@ -34,6 +37,8 @@ interface Deps {
   decoyPublicKey: Uint8Array<ArrayBuffer>;
   /** Verifies assertions as verifyAuthenticationResponse does, over node:crypto with parsed keys cached (assertion-verifier.ts). */
   assertions: AssertionVerifier;
+  /** The deployment secret stand-in ids are made and recognised with (decoy-credentials.ts). */
+  identifierSecret: Buffer;
 }
 
 const envelopes = { encrypted_assertion: authenticationResponseSchema, encrypted_user: authenticationUserSchema };
@@ -81,6 +86,8 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
   if (usernameKey !== state.username_key) throw new GatewayError('challenge_mismatch', 'username differs from initiation');
   if (state.username_key !== null) await ctx.limitUsername(state.username_key);
   const response = params.encrypted_assertion.open();
+  // Before any passkey is looked up, so its answer is the same whoever the assertion names.
+  checkFraming(response.response.clientDataJSON, scope.top_origins);
 
   const verify = (credentialId: string, publicKey: Uint8Array<ArrayBuffer>) =>
     verifiedOrFail(() =>
@@ -89,6 +96,7 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
         expectedChallenge: state.challenge,
         expectedOrigin: scope.origins,
         expectedRPID: scope.rp_id,
+        expectedTopOrigin: scope.top_origins,
         // The counter rule is applied by recordSignIn (sign-in-rule.ts), once the signature has verified.
         credential: { id: credentialId, publicKey, counter: 0 },
         requireUserVerification: scope.user_verification === 'required',
@@ -96,7 +104,14 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
     );
 
   const passkey = await signingPasskey(deps.accounts, scope.scope_id, state, response.id);
-  if (passkey === null) {
+  if (passkey === 'unknown') {
+    // A usernameless sign-in with a passkey no account of the scope holds: the client may tell the
+    // browser to forget it (signalUnknownCredential). Not for an id that may be one of the gateway's
+    // stand-ins for an unknown username: that one fails like a real passkey's bad signature below,
+    // or replaying stand-ins here would tell them from real accounts' passkeys.
+    if (!isStandInId(deps.identifierSecret, scope.scope_id, response.id)) throw new GatewayError('unknown_credential', 'no account holds this credential');
+  }
+  if (passkey === null || passkey === 'unknown') {
     // The named user has no such passkey (or there is no such user). Fail the way a real passkey
     // with a wrong signature fails, after the same work, so completion timing does not reveal which
     // it was: at once for a userHandle (which would not match), else after a signature check. The
@@ -118,6 +133,8 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
   // an assertion that does not verify learns nothing about the account.
   const verification = await verify(credential.credential_id, Buffer.from(credential.public_key, 'base64url'));
   const { newCounter, credentialBackedUp, credentialDeviceType, userVerified } = verification.authenticationInfo;
+  // The scope's policy on synced passkeys, on the flag the authenticator reports now.
+  checkBackupEligibility(scope.backup_eligibility, credentialDeviceType);
 
   // Backup eligibility (BE) is meant never to change, but synced passkey providers turn it on once
   // a passkey has synced; the scope decides. The stored device type follows BE either way.
@@ -176,20 +193,18 @@ function sameBase64url(a: string, b: string): boolean {
  * The passkey to verify against and its account. A sign-in that named a user takes them from what
  * initiation read (no read here, and none for an unknown name either, which initiation answered
  * with decoys): null when that user has no such passkey. A usernameless one looks the credential
- * up in this scope, where another scope's passkey is simply unknown.
+ * up in this scope, where another scope's passkey is simply unknown ('unknown').
  */
 async function signingPasskey(
   accounts: AccountStore,
   scopeId: string,
   state: AuthenticationState,
   credentialId: string,
-): Promise<{ credential: Pick<Credential, 'credential_id' | 'public_key' | 'counter'> & BackupFlags; account: Account } | null> {
+): Promise<{ credential: Pick<Credential, 'credential_id' | 'public_key' | 'counter'> & BackupFlags; account: Account } | null | 'unknown'> {
   const named = state.named_signer;
   if (named !== null) {
     const credential = named.credentials.find((candidate) => candidate.credential_id === credentialId);
     return named.account === null || credential === undefined ? null : { credential, account: named.account };
   }
-  const found = await accounts.findCredentialWithAccount(scopeId, credentialId);
-  if (found === null) throw new GatewayError('verification_failed', 'unknown credential');
-  return found;
+  return (await accounts.findCredentialWithAccount(scopeId, credentialId)) ?? 'unknown';
 }

@@ -1,4 +1,4 @@
-import { createHmac, generateKeyPairSync } from 'node:crypto';
+import { createHmac, generateKeyPairSync, timingSafeEqual } from 'node:crypto';
 import { encode } from 'cborg';
 import type { CredentialShape } from '../domain/account.js';
 
@@ -7,6 +7,15 @@ const FALLBACK_TRANSPORTS: readonly (readonly string[])[] = [['internal'], ['hyb
 
 /** Bytes of seed that choose the account shape: 48 bits, so every position of a sample is as likely. */
 const PICK_BYTES = 6;
+
+/**
+ * The last bytes of a stand-in id of at least MIN_TAGGED_BYTES are a MAC of the rest under the
+ * deployment secret: the gateway can tell its own stand-ins from unknown ids without knowing the
+ * username they were made for, and no one else can (see isStandInId).
+ */
+const TAG_BYTES = 8;
+/** Passkey ids are at least 16 bytes (WebAuthn); a shorter id might be a stand-in too short to tag. */
+const MIN_TAGGED_BYTES = 16;
 
 /**
  * The account shapes (each account's passkeys in allowCredentials order) unknown-user answers are
@@ -43,15 +52,36 @@ export function decoyCredentials(secret: Buffer, scopeId: string, usernameKey: s
   const next = hmacStream(secret, `decoy-shape\0${scopeId}\0${usernameKey}`);
   const position = Math.floor((next(PICK_BYTES).readUIntBE(0, PICK_BYTES) / 2 ** (8 * PICK_BYTES)) * sample.shapes.length);
   return sample.shapes[position]!.map(({ id_length, transports }) => ({
-    id: next(Math.max(1, id_length)).toString('base64url'),
+    id: tagged(secret, scopeId, next(Math.max(1, id_length))).toString('base64url'),
     transports: [...transports],
   }));
+}
+
+/**
+ * Whether a credential id may be one of this scope's stand-ins (see decoyCredentials): its tag
+ * matches, or it is too short to carry one. A usernameless sign-in answers `unknown_credential`
+ * only for an id that is not: a stand-in id replayed there must fail as a real passkey's bad
+ * signature fails, or the two flows together would tell a stand-in from a real account's passkey.
+ */
+export function isStandInId(secret: Buffer, scopeId: string, credentialId: string): boolean {
+  const bytes = Buffer.from(credentialId, 'base64url');
+  if (bytes.length < MIN_TAGGED_BYTES) return true;
+  const expected = tagged(secret, scopeId, bytes).subarray(bytes.length - TAG_BYTES);
+  return timingSafeEqual(expected, bytes.subarray(bytes.length - TAG_BYTES));
+}
+
+/** `bytes` with its last TAG_BYTES replaced by the MAC of the others (ids too short to tag as they are). */
+function tagged(secret: Buffer, scopeId: string, bytes: Buffer): Buffer {
+  if (bytes.length < MIN_TAGGED_BYTES) return bytes;
+  const body = bytes.subarray(0, bytes.length - TAG_BYTES);
+  const tag = createHmac('sha256', secret).update(`decoy-tag\0${scopeId}\0`, 'utf8').update(body).digest().subarray(0, TAG_BYTES);
+  return Buffer.concat([body, tag]);
 }
 
 /** The answer before any account exists: the gateway's original decoy, one 32-byte id. */
 function fallbackDecoy(secret: Buffer, scopeId: string, usernameKey: string): { id: string; transports: string[] }[] {
   const digest = createHmac('sha256', secret).update(`decoy-credential\0${scopeId}\0${usernameKey}`, 'utf8').digest();
-  return [{ id: digest.toString('base64url'), transports: [...FALLBACK_TRANSPORTS[digest[0]! % FALLBACK_TRANSPORTS.length]!] }];
+  return [{ id: tagged(secret, scopeId, digest).toString('base64url'), transports: [...FALLBACK_TRANSPORTS[digest[0]! % FALLBACK_TRANSPORTS.length]!] }];
 }
 
 /**

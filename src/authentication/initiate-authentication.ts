@@ -2,6 +2,7 @@ import { generateAuthenticationOptions } from '@simplewebauthn/server';
 import { z } from 'zod';
 import { saveChallenge, type NamedSigner } from '../ceremony/challenge-state.js';
 import { authenticationUserSchema } from '../identity/user-input.js';
+import { hintsSchema } from '../domain/scope.js';
 import { envelopeField } from '../rpc/envelope-field.js';
 import { scopedMethod } from '../rpc/rpc-method.js';
 import type { AccountStore } from '../stores/account-store.js';
@@ -12,6 +13,7 @@ import type { DecoyShapeCache } from './decoy-shape-cache.js';
 export const initiateAuthenticationParams = z.object({
   encrypted_user: envelopeField.optional(),
   regenerate_seed: z.boolean().optional().describe('accepted for SDK compatibility; ignored'),
+  hints: hintsSchema.optional().describe("WebAuthn hints for this ceremony, most preferred first; absent: the scope's hints"),
 });
 export const initiateAuthenticationResult = z.object({
   challenge_id: z.uuid(),
@@ -68,6 +70,7 @@ export function initiateAuthentication(deps: {
         userVerification: scope.user_verification,
         timeout: scope.timeout_ms,
       });
+      options.hints = params.hints ?? scope.hints;
       const challengeId = await saveChallenge(
         deps.challenges,
         {

@@ -24,6 +24,12 @@ export interface RegistrationState extends CeremonyBase {
   user_handle: string;
   /** Set when a signed-in account adds a passkey; null for a new account. */
   account_id: string | null;
+  /**
+   * An automatic passkey upgrade (conditional create), decided by the gateway at initiation for a
+   * signed-in account: only this challenge's response may lack user presence and verification.
+   * Completion reads it from here alone; nothing the client sends then can turn it on.
+   */
+  automatic: boolean;
 }
 
 export interface AuthenticationState extends CeremonyBase {
@@ -51,7 +57,7 @@ export type ChallengeState = RegistrationState | AuthenticationState;
  * so it is read back without validating every field; state of another layout (a rolling upgrade
  * to a gateway that changed it) is unusable and counts as no challenge.
  */
-const STATE_FORMAT = 2;
+const STATE_FORMAT = 3;
 
 /**
  * Stores ceremony state under a fresh random id, expiring with the scope's timeout. `owner` is the

@@ -3,10 +3,11 @@ import type { ClientStateStorage, StoredClientState } from './client-state-stora
 import { createClientKey, openEnvelope, sealEnvelope, type ClientKey } from './envelope-crypto.js';
 import { GatewayClientError } from './gateway-client-error.js';
 import { indexedDbStorage } from './indexed-db-storage.js';
-import { createPasskey, usePasskey } from './passkey-ceremony.js';
+import { createPasskey, supportsAutomaticPasskeys, usePasskey } from './passkey-ceremony.js';
+import { accountSignalsSupported, signalAccount, signalUnknownCredential } from './credential-signals.js';
 import { isRecord, RpcTransport, type FetchLike } from './rpc-transport.js';
 import { sessionPasskeyId } from './session-passkey.js';
-import type { Account, Passkey, Registration } from './types.js';
+import type { Account, Hint, Passkey, Registration } from './types.js';
 
 /** The changes the gateway allows only shortly after a passkey sign-in (the scope's reauth_window_s). */
 export type RecentSignInAction = 'addPasskey' | 'deleteCredential';
@@ -72,8 +73,8 @@ export class GatewayClient {
   }
 
   /** Creates an account with a new passkey; the client is then signed in to it. */
-  async register(input: { username: string; displayName?: string }): Promise<Registration> {
-    const result = await this.registerPasskey({ username: input.username, userDisplayName: input.displayName ?? input.username }, undefined);
+  async register(input: { username: string; displayName?: string; hints?: Hint[] }): Promise<Registration> {
+    const result = await this.registerPasskey({ username: input.username, userDisplayName: input.displayName ?? input.username }, undefined, { hints: input.hints });
     await this.adopt(requireString(result, 'encrypted_jwt', 'completeRegistration'));
     return { account_id: requireString(result, 'account_id', 'completeRegistration'), identifier_hash: requireString(result, 'identifier_hash', 'completeRegistration') };
   }
@@ -83,11 +84,35 @@ export class GatewayClient {
    * client then uses the session the new passkey started, so deleting an older passkey keeps it
    * signed in. Needs a recent sign-in: see `withRecentSignIn`.
    */
-  async addPasskey(): Promise<void> {
+  async addPasskey(input: { hints?: Hint[] } = {}): Promise<void> {
     const account = await this.getAccount();
     const user = { username: account.username, userDisplayName: account.display_name };
-    const result = await this.withRecentSignIn('addPasskey', account.username, () => this.withSession('initiateRegistration', (session) => this.registerPasskey(user, session)));
+    const result = await this.withRecentSignIn('addPasskey', account.username, () =>
+      this.withSession('initiateRegistration', (session) => this.registerPasskey(user, session, { hints: input.hints })),
+    );
     await this.adopt(requireString(result, 'encrypted_jwt', 'completeRegistration'));
+  }
+
+  /**
+   * Automatic passkey upgrade: asks the browser to create a passkey for the signed-in account without
+   * a prompt (conditional create), where it says it can. Resolves to whether a passkey was added;
+   * false where the browser cannot or declines, or when the sign-in is no longer recent (it never
+   * prompts, so it never signs in again). The gateway decides at initiation that this ceremony may
+   * go without user presence; nothing here can turn that on for another.
+   */
+  async upgradeToPasskey(): Promise<boolean> {
+    if (!(await supportsAutomaticPasskeys())) return false;
+    const account = await this.getAccount();
+    const user = { username: account.username, userDisplayName: account.display_name };
+    let result: Record<string, unknown>;
+    try {
+      result = await this.withSession('initiateRegistration', (session) => this.registerPasskey(user, session, { automatic: true }));
+    } catch (error) {
+      if (hasReason(error, 'ceremony_cancelled') || hasReason(error, 'reauthentication_required') || hasReason(error, 'passkey_already_on_device')) return false;
+      throw error;
+    }
+    await this.adopt(requireString(result, 'encrypted_jwt', 'completeRegistration'));
+    return true;
   }
 
   /**
@@ -96,20 +121,32 @@ export class GatewayClient {
    * input instead of a dialog (conditional UI), and the promise waits until one is picked; a later
    * ceremony (or `signal`) cancels it with `ceremony_cancelled`.
    */
-  async signIn(input: { username?: string; autofill?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+  async signIn(input: { username?: string; autofill?: boolean; signal?: AbortSignal; hints?: Hint[] } = {}): Promise<void> {
     const username = input.autofill ? '' : (input.username ?? '');
     const key = await this.key();
     const encryptedUser = await sealEnvelope(key.aesKey, JSON.stringify({ username, userDisplayName: username }));
-    const started = await this.transport.call('initiateAuthentication', { encrypted_user: encryptedUser, regenerate_seed: false }, await this.headers());
+    const started = await this.transport.call(
+      'initiateAuthentication',
+      { encrypted_user: encryptedUser, regenerate_seed: false, ...(input.hints === undefined ? {} : { hints: input.hints }) },
+      await this.headers(),
+    );
     const { publicKey } = await this.openJson<{ publicKey: PublicKeyCredentialRequestOptionsJSON }>(started, 'encrypted_request_challenge', 'initiateAuthentication');
     // An app that moved on while the challenge was fetched (e.g. started another ceremony) cancels here.
     if (input.signal?.aborted) throw new GatewayClientError('ceremony_cancelled', 'sign-in cancelled', { method: 'initiateAuthentication' });
     const assertion = await usePasskey(publicKey, input.autofill === true);
-    const done = await this.transport.call(
-      'completeAuthentication',
-      { challenge_id: requireString(started, 'challenge_id', 'initiateAuthentication'), encrypted_assertion: await sealEnvelope(key.aesKey, JSON.stringify(assertion)), encrypted_user: encryptedUser },
-      await this.headers(),
-    );
+    let done: Record<string, unknown>;
+    try {
+      done = await this.transport.call(
+        'completeAuthentication',
+        { challenge_id: requireString(started, 'challenge_id', 'initiateAuthentication'), encrypted_assertion: await sealEnvelope(key.aesKey, JSON.stringify(assertion)), encrypted_user: encryptedUser },
+        await this.headers(),
+      );
+    } catch (error) {
+      // Only the gateway's own word that no account holds the passkey, which it gives for a sign-in
+      // without a username alone: never guessed from a failed sign-in that named one.
+      if (hasReason(error, 'unknown_credential') && username === '' && publicKey.rpId !== undefined) await signalUnknownCredential(publicKey.rpId, assertion.id);
+      throw error;
+    }
     await this.adopt(requireString(done, 'encrypted_jwt', 'completeAuthentication'));
   }
 
@@ -121,8 +158,17 @@ export class GatewayClient {
     return (await this.sessionCall<{ credentials: Passkey[] }>('listCredentials', {})).credentials;
   }
 
-  renameCredential(credentialId: string, name: string): Promise<{ credential_id: string; name: string }> {
-    return this.sessionCall('renameCredential', { credential_id: credentialId, name });
+  async renameCredential(credentialId: string, name: string): Promise<{ credential_id: string; name: string }> {
+    const result = await this.sessionCall<{ credential_id: string; name: string }>('renameCredential', { credential_id: credentialId, name });
+    await this.signalAccountState();
+    return result;
+  }
+
+  /** Changes the account's display name; the browser's passkeys are told where it can (signalCurrentUserDetails). */
+  async updateDisplayName(displayName: string): Promise<{ display_name: string }> {
+    const result = await this.sessionCall<{ display_name: string }>('updateDisplayName', { display_name: displayName });
+    await this.signalAccountState();
+    return result;
   }
 
   /**
@@ -131,11 +177,14 @@ export class GatewayClient {
    * is signed out afterwards (`signedIn` is false).
    */
   async deleteCredential(credentialId: string): Promise<{ credential_id: string; deleted: true }> {
+    // Read first where the browser takes signals: deleting this session's own passkey ends the session.
+    const before = accountSignalsSupported() ? await this.accountState() : null;
     const result = await this.withRecentSignIn('deleteCredential', undefined, () =>
       this.sessionCall<{ credential_id: string; deleted: true }>('deleteCredential', { credential_id: credentialId }),
     );
     const session = this.session;
     if (session !== undefined && (await sessionPasskeyId((await this.key()).aesKey, session)) === credentialId) await this.forget(session);
+    if (before !== null) await signalAccount(before.account, before.credentialIds.filter((id) => id !== credentialId));
     return result;
   }
 
@@ -161,6 +210,22 @@ export class GatewayClient {
     });
   }
 
+  /** Tells the browser the account's passkeys and names as they are now, where it takes signals; never fails. */
+  private async signalAccountState(): Promise<void> {
+    if (!accountSignalsSupported()) return;
+    try {
+      const { account, credentialIds } = await this.accountState();
+      await signalAccount(account, credentialIds);
+    } catch {
+      // A signal is a courtesy to the browser: the change itself has been made.
+    }
+  }
+
+  private async accountState(): Promise<{ account: Account; credentialIds: string[] }> {
+    const [account, passkeys] = await Promise.all([this.getAccount(), this.listCredentials()]);
+    return { account, credentialIds: passkeys.map((passkey) => passkey.credential_id) };
+  }
+
   /**
    * Runs a change the gateway allows only within the scope's reauth_window_s of a passkey sign-in.
    * When it answers `reauthentication_required`, the client signs in again with a passkey of the same
@@ -178,13 +243,19 @@ export class GatewayClient {
     return change();
   }
 
-  private async registerPasskey(user: { username: string; userDisplayName: string }, session: string | undefined): Promise<Record<string, unknown>> {
+  private async registerPasskey(
+    user: { username: string; userDisplayName: string },
+    session: string | undefined,
+    how: { hints?: Hint[]; automatic?: boolean } = {},
+  ): Promise<Record<string, unknown>> {
     const key = await this.key();
     const headers = await this.headers(session);
     const encryptedUser = await sealEnvelope(key.aesKey, JSON.stringify(user));
-    const started = await this.transport.call('initiateRegistration', { encrypted_user: encryptedUser }, headers);
-    const { publicKey } = await this.openJson<{ publicKey: PublicKeyCredentialCreationOptionsJSON }>(started, 'encrypted_creation_challenge', 'initiateRegistration');
-    const attestation = await createPasskey(publicKey);
+    const params = { encrypted_user: encryptedUser, ...(how.hints === undefined ? {} : { hints: how.hints }), ...(how.automatic ? { mediation: 'conditional' } : {}) };
+    const started = await this.transport.call('initiateRegistration', params, headers);
+    const { publicKey, mediation } = await this.openJson<{ publicKey: PublicKeyCredentialCreationOptionsJSON; mediation?: string }>(started, 'encrypted_creation_challenge', 'initiateRegistration');
+    // Silent only where the gateway granted it for this very challenge.
+    const attestation = await createPasskey(publicKey, how.automatic === true && mediation === 'conditional');
     return this.transport.call(
       'completeRegistration',
       { challenge_id: requireString(started, 'challenge_id', 'initiateRegistration'), encrypted_attestation: await sealEnvelope(key.aesKey, JSON.stringify(attestation)), encrypted_user: encryptedUser },

@@ -14,10 +14,11 @@ import { GatewayClientError } from './gateway-client-error.js';
  * The browser's WebAuthn calls, through @simplewebauthn/browser (which converts between the JSON
  * options/responses and the ArrayBuffers the browser wants), with its errors mapped to reasons.
  */
-export async function createPasskey(optionsJSON: PublicKeyCredentialCreationOptionsJSON): Promise<RegistrationResponseJSON> {
+export async function createPasskey(optionsJSON: PublicKeyCredentialCreationOptionsJSON, automatic = false): Promise<RegistrationResponseJSON> {
   requireWebAuthn();
   try {
-    return await startRegistration({ optionsJSON });
+    // Automatic: conditional create, which the browser answers without a prompt or not at all.
+    return await startRegistration({ optionsJSON, useAutoRegister: automatic });
   } catch (error) {
     throw ceremonyError(error);
   }
@@ -35,6 +36,17 @@ export async function usePasskey(optionsJSON: PublicKeyCredentialRequestOptionsJ
 /** Whether the browser can offer passkeys in an input's autofill (conditional mediation). */
 export async function supportsAutofill(): Promise<boolean> {
   return inBrowser() && browserSupportsWebAuthn() && (await browserSupportsWebAuthnAutofill());
+}
+
+/** Whether the browser says it can create a passkey without a prompt (conditional create). */
+export async function supportsAutomaticPasskeys(): Promise<boolean> {
+  if (!inBrowser() || !browserSupportsWebAuthn()) return false;
+  const api = (globalThis as { PublicKeyCredential?: { getClientCapabilities?: () => Promise<Record<string, boolean | undefined>> } }).PublicKeyCredential;
+  try {
+    return (await api?.getClientCapabilities?.())?.conditionalCreate === true;
+  } catch {
+    return false;
+  }
 }
 
 function requireWebAuthn(): void {

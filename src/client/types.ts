@@ -7,6 +7,10 @@ export interface Account {
   /** The account's Ethereum address, 0x-prefixed. */
   address: string;
   created_at: string;
+  /** The WebAuthn user handle (base64url) the account's passkeys carry. */
+  user_handle: string;
+  /** The scope's RP id. */
+  rp_id: string;
 }
 
 export interface Passkey {
@@ -20,7 +24,15 @@ export interface Passkey {
   backed_up: boolean;
   aaguid: string;
   possibly_cloned: boolean;
+  /** The browser's credProps.rk at registration (null: not reported). */
+  discoverable: boolean | null;
+  authenticator_attachment: 'platform' | 'cross-platform' | null;
+  /** Whether the gateway verified the passkey's attestation: only then is `aaguid` more than a claim. */
+  attestation_verified: boolean;
 }
+
+/** WebAuthn hints, most preferred first. */
+export type Hint = 'security-key' | 'client-device' | 'hybrid';
 
 export interface Registration {
   account_id: string;

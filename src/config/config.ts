@@ -103,6 +103,8 @@ const envSchema = z.object({
   MEMORY_CHALLENGE_LIMIT: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
   MEMORY_CHALLENGE_LIMIT_PER_IP: z.coerce.number().int().min(1).max(10_000_000).default(1000),
   DEMO: z.enum(['on', 'off']).default('on'),
+  MDS_BLOB_FILE: optionalPath,
+  MDS_ROOT_CERT_FILE: optionalPath,
 }).superRefine((env, ctx) => {
   // Caught here rather than as EADDRINUSE at start, which would not say which setting clashes.
   if (env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT && env.METRICS_HOST === env.HOST) {
@@ -153,6 +155,10 @@ export type Config = {
   /** Bounds of the in-process challenge store (unused with Redis): pending ceremonies in all, and per client address. */
   memoryChallengeLimit: number;
   memoryChallengeLimitPerIp: number;
+  /** The FIDO Metadata Service (MDS3) BLOB that verified attestation relies on; undefined: none (no attestation verifies). */
+  mdsBlobFile: string | undefined;
+  /** PEM of the roots the BLOB must chain to; undefined: the FIDO root shipped with the gateway. */
+  mdsRootCertFile: string | undefined;
 };
 
 export class ConfigError extends Error {
@@ -204,5 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     demo: e.DEMO === 'on',
     memoryChallengeLimit: e.MEMORY_CHALLENGE_LIMIT,
     memoryChallengeLimitPerIp: e.MEMORY_CHALLENGE_LIMIT_PER_IP,
+    mdsBlobFile: e.MDS_BLOB_FILE === undefined ? undefined : resolve(e.MDS_BLOB_FILE),
+    mdsRootCertFile: e.MDS_ROOT_CERT_FILE === undefined ? undefined : resolve(e.MDS_ROOT_CERT_FILE),
   };
 }

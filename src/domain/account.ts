@@ -43,6 +43,12 @@ export interface Credential {
   name: string | null;
   /** Set when a sign-in showed a signature counter that did not grow: the key may be cloned. */
   possibly_cloned: boolean;
+  /** The client's credProps.rk at registration: whether the passkey is discoverable; null when not reported. */
+  discoverable: boolean | null;
+  /** The client's authenticatorAttachment at registration; null when not reported. */
+  authenticator_attachment: 'platform' | 'cross-platform' | null;
+  /** Whether registration verified the attestation to a trust anchor; only then is `aaguid` more than the authenticator's claim. */
+  attestation_verified: boolean;
 }
 
 /** How one passkey shows in a sign-in's allowCredentials: its id's length in bytes and its transports. */

@@ -5,6 +5,7 @@ export const auditEventNames = [
   'registration',
   'credential_added',
   'credential_renamed',
+  'display_name_changed',
   'credential_deleted',
   'sign_in_succeeded',
   'sign_in_failed',

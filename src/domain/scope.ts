@@ -4,15 +4,32 @@ import { z } from 'zod';
 export const DEFAULT_ALGORITHMS = [-8, -7, -257] as const;
 
 export const userVerificationSchema = z.enum(['required', 'preferred', 'discouraged']);
-export const attestationSchema = z.enum(['none', 'direct']);
+/** `direct` and `enterprise` ask for attestation and accept only statements verified to the metadata's trust anchors. */
+export const attestationSchema = z.enum(['none', 'direct', 'enterprise']);
 export const residentKeySchema = z.enum(['required', 'preferred', 'discouraged']);
 export const backupEligibilityChangeSchema = z.enum(['allowed', 'refused']);
+/** Which passkeys a scope takes by their backup-eligible (BE) flag: synced ones only, device-bound ones only, or any. */
+export const backupEligibilitySchema = z.enum(['any', 'required', 'forbidden']);
+/** WebAuthn L3 hints, most preferred first. */
+export const hintSchema = z.enum(['security-key', 'client-device', 'hybrid']);
+export const hintsSchema = z
+  .array(hintSchema)
+  .max(3)
+  .refine((hints) => new Set(hints).size === hints.length, 'each hint at most once');
 export const walletSchema = z.enum(['off', 'on']);
 
 /** An EIP-155 chain id; bounded to what a JSON number holds exactly (every chain in use is far below). */
 export const chainIdSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
-const originSchema = z
+/** An Android app's origin: its APK signing certificate's SHA-256, base64url without padding (43 characters). */
+export const ANDROID_ORIGIN = /^android:apk-key-hash:[A-Za-z0-9_-]{43}$/;
+
+/** Whether an origin is a web origin (http or https), as browsers send in Origin headers; app origins are not. */
+export function isWebOrigin(origin: string): boolean {
+  return origin.startsWith('https://') || origin.startsWith('http://');
+}
+
+const webOriginSchema = z
   .string()
   .max(2048)
   .refine((value) => {
@@ -23,6 +40,22 @@ const originSchema = z
       return false;
     }
   }, 'must be an origin such as https://example.com (scheme, host and port only)');
+
+// Compared as written with what the client reports, so only the one canonical spelling is taken.
+const originSchema = z
+  .string()
+  .max(2048)
+  .refine(
+    (value) => ANDROID_ORIGIN.test(value) || webOriginSchema.safeParse(value).success,
+    'must be an origin such as https://example.com (scheme, host and port only), or android:apk-key-hash:<43 base64url characters>',
+  );
+
+/** An AAGUID as the gateway writes it: lower-case, hyphenated. */
+const aaguidSchema = z
+  .string()
+  .transform((value) => value.toLowerCase())
+  .pipe(z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be an AAGUID such as 00000000-0000-0000-0000-000000000000'));
+const aaguidList = z.array(aaguidSchema).max(500).default([]);
 
 const rateLimit = z.number().int().min(0).max(1_000_000).nullable().default(null);
 
@@ -58,6 +91,19 @@ export const scopeSettingsSchema = z.object({
    * default: synced passkey providers turn it on once a passkey has been synced.
    */
   backup_eligibility_change: backupEligibilityChangeSchema.default('allowed'),
+  /**
+   * Which passkeys registration and sign-in take by their backup-eligible flag: `required` only
+   * synced ones, `forbidden` only device-bound ones, `any` both.
+   */
+  backup_eligibility: backupEligibilitySchema.default('any'),
+  /** Hints the creation and request options carry unless a call names its own. */
+  hints: hintsSchema.default([]),
+  /** Pages (web origins) that may embed the ceremony in a cross-origin iframe: the clientData topOrigin. */
+  top_origins: z.array(webOriginSchema).max(50).default([]),
+  /** With verified attestation: when not empty, only these authenticator models (AAGUIDs) may register. */
+  aaguid_allow: aaguidList,
+  /** With verified attestation: these authenticator models (AAGUIDs) may not register. */
+  aaguid_deny: aaguidList,
   /**
    * Whether the accounts' keys sign (personal_sign, eth_signTypedData_v4, eth_signTransaction) and
    * eth_requestAccounts answers; off: those methods do not exist in the scope (method_not_found).

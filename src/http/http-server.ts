@@ -19,8 +19,8 @@ export interface HttpDeps {
   rpc: RpcDispatcher;
   scopes: ScopeRegistry;
   log: Logger;
-  /** Extra GET routes (e.g. health, key publication), exact path → JSON producer. */
-  getRoutes?: Record<string, () => Promise<{ status: number; body: unknown }> | { status: number; body: unknown }>;
+  /** Extra GET routes (e.g. health, key publication), exact path → JSON producer (given the Host header). */
+  getRoutes?: Record<string, (request: { host: string | undefined }) => Promise<{ status: number; body: unknown }> | { status: number; body: unknown }>;
   /** GET routes answering other content (the demo page and its assets), exact path → response. */
   pageRoutes?: Record<string, PageRoute>;
   /** Reverse proxies whose X-Forwarded-For entry is trusted for the client address (default 0). */
@@ -62,7 +62,7 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, deps: Ht
 
   const route = req.method === 'GET' || req.method === 'HEAD' ? deps.getRoutes?.[path ?? ''] : undefined;
   if (route !== undefined) {
-    const { status, body } = await route();
+    const { status, body } = await route({ host: req.headers.host });
     return sendJson(res, status, body);
   }
   const page = req.method === 'GET' || req.method === 'HEAD' ? deps.pageRoutes?.[path ?? ''] : undefined;

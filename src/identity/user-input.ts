@@ -29,6 +29,9 @@ const displayName = z
   .pipe(z.string().max(DISPLAY_NAME_MAX))
   .refine((value) => !/\p{Cc}/u.test(value), 'display name must not contain control characters');
 
+/** A display name a signed-in person sets: 1–256 characters after NFKC and trimming. */
+export const newDisplayNameSchema = displayName.pipe(z.string().min(1, 'display name is required'));
+
 /** The plaintext of `encrypted_user` for registration: `{username, userDisplayName}`. */
 export const registrationUserSchema = z
   .object({ username, userDisplayName: displayName.optional().nullable() })

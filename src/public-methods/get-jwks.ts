@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { publicMethod } from '../rpc/rpc-method.js';
+import { noParams } from './no-params.js';
 import type { SessionService } from '../sessions/session-service.js';
 
 const jwkSchema = z.object({ kty: z.string(), crv: z.string(), x: z.string(), y: z.string(), kid: z.string(), alg: z.string(), use: z.string() });
 export const jwksSchema = z.object({ keys: z.array(jwkSchema) });
-const noParams = z.union([z.object({}).strict(), z.array(z.never()).max(0)]).optional();
 
 export function getJwks(deps: { sessions: SessionService }) {
   return publicMethod({

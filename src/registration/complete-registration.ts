@@ -20,6 +20,10 @@ import type { Account, Credential, NewAccount } from '../domain/account.js';
 import type { AccountStore } from '../stores/account-store.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
 import { verifiedOrFail } from '../ceremony/verified-or-fail.js';
+import { checkFraming } from '../ceremony/framing-policy.js';
+import { checkBackupEligibility } from '../ceremony/backup-eligibility.js';
+import { attestationVerdict } from '../attestation/attestation-trust.js';
+import type { AuthenticatorMetadata } from '../attestation/authenticator-metadata.js';
 
 export const completeRegistrationParams = z.object({
   challenge_id: challengeIdSchema,
@@ -40,7 +44,12 @@ interface Deps {
   accountKeySecret: Buffer;
   now: () => number;
   audit: AuditRecorder;
+  /** The FIDO metadata attestation is verified against (scopes with `attestation: direct` or `enterprise`). */
+  metadata: Pick<AuthenticatorMetadata, 'current'>;
 }
+
+/** The client's credProps output: a claim of the browser, unsigned, kept as what it said. */
+const credPropsSchema = z.object({ rk: z.boolean() });
 
 export function completeRegistration(deps: Deps) {
   return scopedMethod({
@@ -68,7 +77,9 @@ export function completeRegistration(deps: Deps) {
       const account = state.account_id === null ? null : await sessionAccount(ctx, state, deps.now);
       if (account === null && user.usernameKey !== state.username_key) throw new GatewayError('challenge_mismatch', 'username differs from initiation');
 
-      const { credential, userVerified } = await verifiedCredential(response, state, scope, account?.account_id ?? randomUUID(), deps.now);
+      // Framed ceremonies only under a page the scope lists; the library does not look at it for registration.
+      checkFraming(response.response.clientDataJSON, scope.top_origins);
+      const { credential, userVerified } = await verifiedCredential(response, state, scope, account?.account_id ?? randomUUID(), deps);
       const audit = deps.audit.event(ctx, account === null ? 'registration' : 'credential_added', {
         scope_id: scope.scope_id,
         account_id: credential.account_id,
@@ -91,23 +102,22 @@ async function sessionAccount(ctx: ScopedContext, state: RegistrationState, now:
   return signedIn.account;
 }
 
-async function verifiedCredential(
-  response: RegistrationResponse,
-  state: RegistrationState,
-  scope: Scope,
-  accountId: string,
-  now: () => number,
-): Promise<{ credential: Credential; userVerified: boolean }> {
+async function verifiedCredential(response: RegistrationResponse, state: RegistrationState, scope: Scope, accountId: string, deps: Pick<Deps, 'now' | 'metadata'>): Promise<{ credential: Credential; userVerified: boolean }> {
   const { registrationInfo: info } = await verifiedOrFail(() =>
     verifyRegistrationResponse({
       response,
       expectedChallenge: state.challenge,
       expectedOrigin: scope.origins,
       expectedRPID: scope.rp_id,
-      requireUserVerification: scope.user_verification === 'required',
+      // Only an automatic upgrade, as initiation decided and stored, goes without presence and verification.
+      requireUserPresence: !state.automatic,
+      requireUserVerification: !state.automatic && scope.user_verification === 'required',
       supportedAlgorithmIDs: scope.algorithms,
     }),
   );
+  const attestation = attestationVerdict(scope, { fmt: info.fmt, aaguid: info.aaguid, attestationObject: info.attestationObject }, deps.metadata.current(), new Date(deps.now()));
+  checkBackupEligibility(scope.backup_eligibility, info.credentialDeviceType);
+  const credProps = credPropsSchema.safeParse(response.clientExtensionResults.credProps);
   const credential: Credential = {
     credential_id: info.credential.id,
     account_id: accountId,
@@ -119,11 +129,14 @@ async function verifiedCredential(
     aaguid: info.aaguid,
     device_type: info.credentialDeviceType,
     backed_up: info.credentialBackedUp,
-    created_at: new Date(now()).toISOString(),
+    created_at: new Date(deps.now()).toISOString(),
     last_used_at: null,
     // Named after its provider by default, so users can tell their passkeys apart.
     name: passkeyProvider(info.aaguid),
     possibly_cloned: false,
+    discoverable: credProps.success ? credProps.data.rk : null,
+    authenticator_attachment: response.authenticatorAttachment ?? null,
+    attestation_verified: attestation.verified,
   };
   return { credential, userVerified: info.userVerified };
 }

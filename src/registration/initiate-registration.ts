@@ -3,6 +3,7 @@ import { generateRegistrationOptions } from '@simplewebauthn/server';
 import { z } from 'zod';
 import { saveChallenge } from '../ceremony/challenge-state.js';
 import { limits } from '../domain/limits.js';
+import { hintsSchema } from '../domain/scope.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { registrationUserSchema } from '../identity/user-input.js';
 import { envelopeField } from '../rpc/envelope-field.js';
@@ -13,10 +14,19 @@ import type { ChallengeStore } from '../stores/challenge-store.js';
 
 const USER_HANDLE_BYTES = 32;
 
-export const initiateRegistrationParams = z.object({ encrypted_user: envelopeField });
+export const initiateRegistrationParams = z.object({
+  encrypted_user: envelopeField,
+  hints: hintsSchema.optional().describe("WebAuthn hints for this ceremony, most preferred first; absent: the scope's hints"),
+  mediation: z
+    .literal('conditional')
+    .optional()
+    .describe('Automatic passkey upgrade (conditional create): only with X-Encrypted-Session from a recent sign-in; the answer then carries "mediation": "conditional"'),
+});
 export const initiateRegistrationResult = z.object({
   challenge_id: z.uuid(),
-  encrypted_creation_challenge: z.string().describe('Envelope of {"publicKey": PublicKeyCredentialCreationOptionsJSON}'),
+  encrypted_creation_challenge: z
+    .string()
+    .describe('Envelope of {"publicKey": PublicKeyCredentialCreationOptionsJSON}, with "mediation": "conditional" for an automatic upgrade'),
 });
 
 /** Whose passkey the ceremony creates: a new account's, or one more for the signed-in account. */
@@ -45,6 +55,9 @@ export function initiateRegistration(deps: { accounts: AccountStore; challenges:
       const user = params.encrypted_user.open();
       await ctx.limitUsername(user.usernameKey);
       const signedIn = await ctx.signedIn();
+      // The gateway decides, here and only here, whether this ceremony may do without user presence.
+      const automatic = params.mediation === 'conditional';
+      if (automatic && signedIn === null) throw new GatewayError('session_invalid', 'an automatic passkey upgrade needs a session');
 
       let target: RegistrationTarget;
       if (signedIn === null) {
@@ -76,9 +89,12 @@ export function initiateRegistration(deps: { accounts: AccountStore; challenges:
         timeout: scope.timeout_ms,
         attestationType: scope.attestation,
         excludeCredentials: target.exclude,
-        authenticatorSelection: { residentKey: scope.resident_key, userVerification: scope.user_verification },
+        // An automatic upgrade shows no prompt, so no user verification either: the recent sign-in stands in for it.
+        authenticatorSelection: { residentKey: scope.resident_key, userVerification: automatic ? 'preferred' : scope.user_verification },
         supportedAlgorithmIDs: scope.algorithms,
       });
+      // The library asks for credProps itself; hints go on as given (it would also set an attachment).
+      options.hints = params.hints ?? scope.hints;
 
       const challengeId = await saveChallenge(
         deps.challenges,
@@ -91,11 +107,12 @@ export function initiateRegistration(deps: { accounts: AccountStore; challenges:
           display_name: target.displayName,
           user_handle: options.user.id,
           account_id: target.accountId,
+          automatic,
         },
         scope.timeout_ms,
         ctx.clientIp,
       );
-      return { challenge_id: challengeId, encrypted_creation_challenge: { publicKey: options } };
+      return { challenge_id: challengeId, encrypted_creation_challenge: automatic ? { publicKey: options, mediation: 'conditional' } : { publicKey: options } };
     },
   });
 }

@@ -25,9 +25,11 @@ interface DispatchDeps {
 
 /** JSON-RPC 2.0 over jayson: each call goes through the pipeline; every error answers with a reason from the table. */
 export function createRpcDispatcher(deps: DispatchDeps): RpcDispatcher {
-  const handlers: Record<string, jayson.MethodLike> = {};
+  // Routed by our own table rather than registered with jayson, which refuses names under `rpc.`
+  // (JSON-RPC reserves them for extensions such as OpenRPC's rpc.discover, which we answer).
+  const routes = new Map<string, jayson.Method>();
   for (const method of deps.methods) {
-    handlers[method.name] = async (rawParams: unknown, ctx: CallContext): Promise<unknown> => {
+    const handler = async (rawParams: unknown, ctx: CallContext): Promise<unknown> => {
       const started = performance.now();
       try {
         const result = await deps.pipeline.invoke(method, rawParams, ctx);
@@ -41,8 +43,9 @@ export function createRpcDispatcher(deps: DispatchDeps): RpcDispatcher {
         throw rpcError;
       }
     };
+    routes.set(method.name, new jayson.Method(handler as unknown as jayson.MethodHandlerContext, { useContext: true }));
   }
-  const server = new jayson.Server(handlers, { useContext: true, version: 2 });
+  const server = new jayson.Server({}, { useContext: true, version: 2, router: (name: string) => routes.get(name) as jayson.Method });
 
   return {
     async handle(body, ctx) {

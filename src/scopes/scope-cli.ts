@@ -8,17 +8,22 @@ import { scopeSettingsSchema, type Scope } from '../domain/scope.js';
 import type { DelegateKey } from '../domain/delegate-key.js';
 import { addDelegateKey } from '../delegation/delegate-keys.js';
 import { isGatewayError } from '../errors/gateway-error.js';
+import { relatedOriginsDocument } from './related-origins.js';
 
 const USAGE = `usage: npm run scope -- <command>
   create --name N --rp-id HOST --origin URL [--origin URL …] [--rp-name N]
-         [--user-verification required|preferred|discouraged] [--attestation none|direct]
+         [--user-verification required|preferred|discouraged] [--attestation none|direct|enterprise]
          [--resident-key required|preferred|discouraged] [--timeout-ms MS] [--algorithm ID …]
          [--session-ttl SECONDS] [--rate-limit-ip PER_MINUTE] [--rate-limit-user PER_MINUTE]
          [--reauth-window SECONDS] [--backup-eligibility-change allowed|refused]
+         [--backup-eligibility any|required|forbidden] [--hints security-key,client-device,hybrid]
+         [--top-origin URL …] [--aaguid-allow AAGUID,…] [--aaguid-deny AAGUID,…]
          [--wallet on|off] [--chain-id ID …] [--signing-window SECONDS] [--rate-limit-signing PER_MINUTE]
   list
   show SCOPE_ID
-  update SCOPE_ID [any create option; --origin and --chain-id replace the whole list, --chain-id any allows every chain]
+  update SCOPE_ID [any create option; a list option replaces the whole list, an empty value clears it;
+                   --chain-id any allows every chain]
+  related-origins SCOPE_ID   the /.well-known/webauthn document of the scope's RP id, to host elsewhere
   delegate-key add SCOPE_ID (--public-key BASE64_SPKI | --public-key-file FILE) [--name N]
   delegate-key list SCOPE_ID
   delegate-key remove SCOPE_ID KEY_ID
@@ -39,6 +44,11 @@ const options = {
   'rate-limit-user': { type: 'string' },
   'reauth-window': { type: 'string' },
   'backup-eligibility-change': { type: 'string' },
+  'backup-eligibility': { type: 'string' },
+  hints: { type: 'string' },
+  'top-origin': { type: 'string', multiple: true },
+  'aaguid-allow': { type: 'string' },
+  'aaguid-deny': { type: 'string' },
   wallet: { type: 'string' },
   'chain-id': { type: 'string', multiple: true },
   'signing-window': { type: 'string' },
@@ -68,6 +78,12 @@ function settingsFromFlags(flags: Flags): Record<string, unknown> {
     ['rate_limit_user_per_minute', rateLimitFlag(flags['rate-limit-user'])],
     ['reauth_window_s', flags['reauth-window'] === undefined ? undefined : Number(flags['reauth-window'])],
     ['backup_eligibility_change', flags['backup-eligibility-change']],
+    ['backup_eligibility', flags['backup-eligibility']],
+    ['hints', listFlag(flags.hints)],
+    // `--top-origin ''` clears the list.
+    ['top_origins', flags['top-origin']?.filter((origin) => origin !== '')],
+    ['aaguid_allow', listFlag(flags['aaguid-allow'])],
+    ['aaguid_deny', listFlag(flags['aaguid-deny'])],
     ['wallet', flags.wallet],
     // `any` (alone) allows every chain again.
     ['allowed_chain_ids', flags['chain-id'] === undefined ? undefined : flags['chain-id'].join() === 'any' ? null : flags['chain-id'].map(Number)],
@@ -75,6 +91,11 @@ function settingsFromFlags(flags: Flags): Record<string, unknown> {
     ['rate_limit_signing_per_minute', rateLimitFlag(flags['rate-limit-signing'])],
   ];
   return Object.fromEntries(entries.filter(([, value]) => value !== undefined));
+}
+
+/** A comma-separated flag as a list (an empty value: an empty list). */
+function listFlag(value: string | undefined): string[] | undefined {
+  return value?.split(',').map((item) => item.trim()).filter((item) => item !== '');
 }
 
 function rateLimitFlag(value: string | undefined): number | null | undefined {
@@ -121,6 +142,13 @@ export async function runScopeCli(argv: string[], env: NodeJS.ProcessEnv): Promi
         const changes = Object.fromEntries(Object.entries(update.data).filter(([key]) => key in given));
         const scope = await store.updateScope(id, changes);
         return scope === null ? fail(`scope not found: ${id}`) : print(scope);
+      }
+      case 'related-origins': {
+        const scope = id === undefined ? null : await store.getScope(id);
+        if (scope === null) return fail(`scope not found: ${id ?? '(no id given)'}`);
+        // Every scope of the RP id, as the gateway itself serves it at https://<rp id>/.well-known/webauthn.
+        const document = relatedOriginsDocument(await store.listScopes(), scope.rp_id);
+        return { code: 0, stdout: `${JSON.stringify(document, null, 2)}\n`, stderr: '' };
       }
       case 'delegate-key':
         return await delegateKeyCommand(stores.delegates, id, rest, parsed.values);

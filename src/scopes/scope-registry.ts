@@ -1,12 +1,15 @@
 import type { Logger } from 'pino';
 import type { ScopeStore } from '../stores/scope-store.js';
-import type { Scope } from '../domain/scope.js';
+import { isWebOrigin, type Scope } from '../domain/scope.js';
+import { relatedOriginsDocument, type RelatedOriginsDocument } from './related-origins.js';
 
 export interface ScopeRegistry {
   /** The scope, from the cache or, on a miss, from the store (so a scope created a moment ago is found). */
   get(scopeId: string): Promise<Scope | null>;
   /** Union of every scope's origins plus the configured extra origins: what CORS preflights may use. */
   isKnownOrigin(origin: string): boolean;
+  /** The `/.well-known/webauthn` document of an RP id the scopes have, from the cache; null for any other host. */
+  relatedOrigins(rpId: string): RelatedOriginsDocument | null;
   /** Reloads now instead of at the next poll. */
   refresh(): Promise<void>;
   close(): void;
@@ -32,7 +35,8 @@ export async function createScopeRegistry(options: {
     if (current === version && byId.size > 0) return;
     const scopes = await store.listScopes();
     byId = new Map(scopes.map((scope) => [scope.scope_id, scope]));
-    origins = new Set([...extraOrigins, ...scopes.flatMap((scope) => scope.origins)]);
+    // Browsers send web origins only; app origins (android:…) never come in an Origin header.
+    origins = new Set([...extraOrigins, ...scopes.flatMap((scope) => scope.origins.filter(isWebOrigin))]);
     version = current;
   };
   await reload();
@@ -56,12 +60,15 @@ export async function createScopeRegistry(options: {
       const scope = await store.getScope(scopeId);
       if (scope !== null) {
         byId.set(scope.scope_id, scope);
-        for (const origin of scope.origins) origins.add(origin);
+        for (const origin of scope.origins.filter(isWebOrigin)) origins.add(origin);
       }
       return scope;
     },
     isKnownOrigin(origin) {
       return origins.has(origin);
+    },
+    relatedOrigins(rpId) {
+      return relatedOriginsDocument(byId.values(), rpId);
     },
     refresh: reload,
     close() {

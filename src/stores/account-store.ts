@@ -54,6 +54,8 @@ export interface AccountStore {
   signInState(scopeId: string, accountId: string, credentialId: string): Promise<{ counter: number; disabled: boolean } | null>;
   /** Flags a credential whose counter went backwards; false when it no longer exists. */
   markCredentialPossiblyCloned(scopeId: string, credentialId: string, audit?: NewAuditEvent): Promise<boolean>;
+  /** Sets the account's display name; false when there is no such account. */
+  setDisplayName(accountId: string, displayName: string, audit?: NewAuditEvent): Promise<boolean>;
   /** Renames a credential of this account; false when the account has no such credential. */
   renameCredential(accountId: string, credentialId: string, name: string, audit?: NewAuditEvent): Promise<boolean>;
   /**
@@ -92,6 +94,10 @@ const credentials = table<Credential>('credentials', {
   last_used_at: nullable(timestamp),
   name: nullable(text),
   possibly_cloned: boolean,
+  // Null on passkeys registered before migration 7, and when the client did not say.
+  discoverable: nullable(boolean),
+  authenticator_attachment: nullable(oneOf(['platform', 'cross-platform'])),
+  attestation_verified: boolean,
 });
 
 const accountColumns = accounts.names.join(', ');
@@ -147,6 +153,7 @@ const sql = {
      WHERE c.scope_id = :scope_id AND c.credential_id = :credential_id AND c.account_id = :account_id`,
   ),
   markPossiblyCloned: statement('mark_possibly_cloned', 'UPDATE credentials SET possibly_cloned = true WHERE scope_id = :scope_id AND credential_id = :credential_id'),
+  setDisplayName: statement('set_display_name', 'UPDATE accounts SET display_name = :display_name WHERE account_id = :account_id'),
   renameCredential: statement('rename_credential', 'UPDATE credentials SET name = :name WHERE account_id = :account_id AND credential_id = :credential_id'),
 };
 
@@ -263,6 +270,10 @@ export function sqlAccountStore(db: SqlDatabase): AccountStore {
 
     async markCredentialPossiblyCloned(scopeId, credentialId, audit) {
       return (await db.run(sql.markPossiblyCloned, { scope_id: scopeId, credential_id: credentialId }, auditRows(audit))) > 0;
+    },
+
+    async setDisplayName(accountId, displayName, audit) {
+      return (await db.run(sql.setDisplayName, { account_id: accountId, display_name: displayName }, auditRows(audit))) > 0;
     },
 
     async renameCredential(accountId, credentialId, name, audit) {

@@ -163,6 +163,24 @@ CREATE INDEX accounts_scope_created_idx ON accounts (scope_id, created_at, accou
 `,
   },
   {
+    id: 7,
+    name: 'webauthn_level_3_and_authenticator_trust',
+    // Scope policies of WebAuthn Level 3 and attestation (lists as JSON text, like origins), and
+    // what registration learns of a passkey: the client's credProps.rk (null: not reported), its
+    // authenticatorAttachment (null: not reported), and whether its attestation was verified to a
+    // trust anchor (passkeys registered before this migration were not).
+    sql: () => `
+ALTER TABLE scopes ADD COLUMN backup_eligibility text NOT NULL DEFAULT 'any';
+ALTER TABLE scopes ADD COLUMN hints text NOT NULL DEFAULT '[]';
+ALTER TABLE scopes ADD COLUMN top_origins text NOT NULL DEFAULT '[]';
+ALTER TABLE scopes ADD COLUMN aaguid_allow text NOT NULL DEFAULT '[]';
+ALTER TABLE scopes ADD COLUMN aaguid_deny text NOT NULL DEFAULT '[]';
+ALTER TABLE credentials ADD COLUMN discoverable boolean;
+ALTER TABLE credentials ADD COLUMN authenticator_attachment text;
+ALTER TABLE credentials ADD COLUMN attestation_verified boolean NOT NULL DEFAULT false;
+`,
+  },
+  {
     id: 8,
     name: 'wallet_delegate_keys',
     // The wallet settings of scopes (off for every scope until turned on); the audit columns of

@@ -1,7 +1,7 @@
-import { attestationSchema, backupEligibilityChangeSchema, residentKeySchema, userVerificationSchema, walletSchema, type NewScope, type Scope, type ScopeUpdate } from '../domain/scope.js';
+import { attestationSchema, backupEligibilityChangeSchema, backupEligibilitySchema, hintSchema, residentKeySchema, userVerificationSchema, walletSchema, type NewScope, type Scope, type ScopeUpdate } from '../domain/scope.js';
 import type { SqlDatabase } from '../sql/sql-database.js';
 import { statement } from '../sql/statement.js';
-import { canonical, decode, encode, encodeField, integer, nullable, numbers, oneOf, strings, table, text, timestamp } from '../sql/table.js';
+import { canonical, decode, encode, encodeField, integer, jsonArray, nullable, numbers, oneOf, strings, table, text, timestamp } from '../sql/table.js';
 
 /** The scopes: every relying party the gateway serves, with its WebAuthn policy. */
 export interface ScopeStore {
@@ -31,6 +31,11 @@ const scopes = table<Scope>('scopes', {
   rate_limit_user_per_minute: nullable(integer),
   reauth_window_s: integer,
   backup_eligibility_change: oneOf(backupEligibilityChangeSchema.options),
+  backup_eligibility: oneOf(backupEligibilitySchema.options),
+  hints: jsonArray((item) => hintSchema.options.includes(item as never)),
+  top_origins: strings,
+  aaguid_allow: strings,
+  aaguid_deny: strings,
   wallet: oneOf(walletSchema.options),
   // Null: any chain.
   allowed_chain_ids: nullable(numbers),

@@ -23,6 +23,8 @@ import { SoftAuthenticator, type SoftAlgorithm, type SoftCredential } from '../.
 
 const RP_ID = 'app.example.test';
 const ORIGINS = ['https://app.example.test', 'https://www.app.example.test'];
+/** A page that embeds the ceremony in a cross-origin iframe (a clientData topOrigin). */
+const EMBEDDER = 'https://shop.embedder.test';
 /** Cases per run: a fixed seed (the same cases every run), then a fresh seed (printed when it fails). */
 const FIXED_RUNS = Number(process.env.ASSERTION_DIFF_RUNS ?? 10_000);
 const RANDOM_RUNS = Math.ceil(FIXED_RUNS / 4);
@@ -141,6 +143,7 @@ interface Draft {
   storedCounter: number;
   expectedOrigin: string | string[];
   expectedRPID: string | string[];
+  expectedTopOrigin: string | string[] | undefined;
 }
 
 const HASH_OF_ALG = new Map<unknown, string>([
@@ -202,8 +205,10 @@ function applyMutation(draft: Draft, { kind, a, b, bytes }: Mutation, signers: r
       data.crossOrigin = pick<unknown>([true, 'yes', 1, false, null], a);
       return;
     case 'topOrigin':
-      data.topOrigin = pick<unknown>(['https://evil.example', ORIGINS[0], '', 0, {}, null, false, []], a);
+      data.topOrigin = pick<unknown>(['https://evil.example', ORIGINS[0], '', 0, {}, null, false, [], EMBEDDER, EMBEDDER], a);
       data.crossOrigin = b % 2 === 0;
+      // The embedding pages the caller expects, as a scope's top_origins pass them (or none at all).
+      draft.expectedTopOrigin = pick<string | string[] | undefined>([undefined, [EMBEDDER], [], [ORIGINS[1]!, EMBEDDER], EMBEDDER, ''], Math.floor(b / 2));
       return;
     case 'tokenBinding':
       data.tokenBinding = pick<unknown>(
@@ -460,6 +465,7 @@ function build(plan: Plan, signers: readonly Signer[], decoy: Uint8Array, challe
     storedCounter: 0,
     expectedOrigin: ORIGINS,
     expectedRPID: RP_ID,
+    expectedTopOrigin: undefined,
   };
   for (const mutation of plan.mutations) applyMutation(draft, mutation, signers, decoy);
 
@@ -490,6 +496,7 @@ function build(plan: Plan, signers: readonly Signer[], decoy: Uint8Array, challe
     expectedChallenge: challenge,
     expectedOrigin: draft.expectedOrigin,
     expectedRPID: draft.expectedRPID,
+    ...(draft.expectedTopOrigin === undefined ? {} : { expectedTopOrigin: draft.expectedTopOrigin }),
     credential: { id: credentialId, publicKey: new Uint8Array(draft.storedKey), counter: draft.storedCounter },
     requireUserVerification: draft.requireUserVerification,
   };

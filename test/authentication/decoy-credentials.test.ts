@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { decoyCredentials, emptyShapeSample, shapeSample } from '../../src/authentication/decoy-credentials.js';
+import { decoyCredentials, isStandInId, emptyShapeSample, shapeSample } from '../../src/authentication/decoy-credentials.js';
 import type { CredentialShape } from '../../src/domain/account.js';
 import { match } from '../support/match.js';
 
@@ -81,10 +81,29 @@ describe('decoyCredentials (stand-ins for an unknown username)', () => {
   it('should answer a scope without accounts with one 32-byte stand-in, as before samples existed', () => {
     const digest = createHmac('sha256', secret).update(`decoy-credential\0${scopeId}\0nobody`, 'utf8').digest();
     const answer = decoyCredentials(secret, scopeId, 'nobody', emptyShapeSample);
-    expect(answer).toEqual([{ id: digest.toString('base64url'), transports: match.any(Array) }]);
+    expect(answer).toEqual([{ id: match.any(String), transports: match.any(Array) }]);
+    // The HMAC's first 24 bytes, then the 8-byte tag that marks it as a stand-in.
+    const id = Buffer.from(answer[0]!.id, 'base64url');
+    expect(id).toHaveLength(32);
+    expect(id.subarray(0, 24)).toEqual(digest.subarray(0, 24));
+    expect(isStandInId(secret, scopeId, answer[0]!.id)).toBe(true);
     expect([['internal'], ['hybrid', 'internal'], ['usb']]).toContainEqual(answer[0]!.transports);
     // Accounts without passkeys (which the stores leave out anyway) make no shape.
     expect(decoyCredentials(secret, scopeId, 'nobody', shapeSample([[], []]))).toEqual(answer);
+  });
+
+  it('should tag every stand-in id of 16 bytes or more so the gateway knows it without the username, and no one else can', () => {
+    for (const name of usernames(200)) {
+      for (const { id } of decoyCredentials(secret, scopeId, name, sample)) {
+        expect(isStandInId(secret, scopeId, id)).toBe(true);
+        // Under another secret or in another scope it is just an unknown id.
+        expect(isStandInId(randomBytes(32), scopeId, id)).toBe(false);
+        expect(isStandInId(secret, 'another-scope', id)).toBe(false);
+      }
+    }
+    // Ids an authenticator made are not stand-ins (8 tag bytes: a 2^-64 chance); ids too short to tag might be.
+    expect(Array.from({ length: 200 }, () => isStandInId(secret, scopeId, randomBytes(32).toString('base64url'))).filter(Boolean)).toEqual([]);
+    expect(isStandInId(secret, scopeId, randomBytes(15).toString('base64url'))).toBe(true);
   });
 
   it('should not hand out the sample\'s own transports arrays', () => {

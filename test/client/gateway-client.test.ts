@@ -101,6 +101,16 @@ describe('GatewayClient without a browser', () => {
     expect(await reasonOf(client.signOut({ everywhere: true }))).toBe('not_signed_in');
   });
 
+  it('should change the display name where there is no Signal API, and decline an automatic upgrade where there is no browser', async () => {
+    const { stored } = await storedRegistration();
+    const client = new GatewayClient({ url: harness.url, scopeId, publicKey: harness.publicKey, storage: new OneRecordStorage(stored) });
+    await expect(client.updateDisplayName('  Carol ')).resolves.toEqual({ display_name: 'Carol' });
+    expect((await client.getAccount()).display_name).toBe('Carol');
+    // Nothing can be created without a prompt here: it says so rather than asking the gateway for a ceremony.
+    await expect(client.upgradeToPasskey()).resolves.toBe(false);
+    expect(await reasonOf(client.updateDisplayName(''))).toBe('invalid_params');
+  });
+
   it('should forget a stored session the gateway refuses, here and in storage', async () => {
     const { stored } = await storedRegistration();
     const storage = new OneRecordStorage(stored);

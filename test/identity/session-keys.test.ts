@@ -46,6 +46,9 @@ const credential: Credential = {
   last_used_at: null,
   name: null,
   possibly_cloned: false,
+  discoverable: null,
+  authenticator_attachment: null,
+  attestation_verified: false,
 };
 const thumbprint = 'client-key-thumbprint';
 

@@ -43,6 +43,39 @@ describe('scope CLI', () => {
     expect(JSON.parse(updated.stdout)).toMatchObject({ origins: ['https://shop.example'], timeout_ms: 60000, session_ttl: 900, user_verification: 'preferred', name: 'Shop' });
   });
 
+  it('should set the WebAuthn Level 3 settings, clear lists with an empty value, and print the related origins document', async () => {
+    const created = await runScopeCli(
+      [
+        'create', '--name', 'Shop', '--rp-id', 'shop.example', '--origin', 'https://shop.example', '--origin', 'https://shop-partner.example',
+        '--origin', `android:apk-key-hash:${'A'.repeat(43)}`, '--hints', 'security-key,hybrid', '--backup-eligibility', 'forbidden',
+        '--top-origin', 'https://portal.example', '--attestation', 'enterprise', '--aaguid-allow', 'EE882879-721C-4913-9775-3DFCCE97072A',
+      ],
+      env(),
+    );
+    expect(created.code).toBe(0);
+    const scope = JSON.parse(created.stdout) as { scope_id: string };
+    expect(scope).toMatchObject({
+      hints: ['security-key', 'hybrid'],
+      backup_eligibility: 'forbidden',
+      backup_eligibility_change: 'allowed',
+      top_origins: ['https://portal.example'],
+      attestation: 'enterprise',
+      aaguid_allow: ['ee882879-721c-4913-9775-3dfcce97072a'],
+      aaguid_deny: [],
+    });
+    await runScopeCli(['create', '--name', 'Other', '--rp-id', 'other.example', '--origin', 'https://other.example'], env());
+    const related = await runScopeCli(['related-origins', scope.scope_id], env());
+    expect(related.code).toBe(0);
+    // Web origins of every scope of the RP id; app origins prove themselves another way.
+    expect(JSON.parse(related.stdout)).toEqual({ origins: ['https://shop.example', 'https://shop-partner.example'] });
+
+    const cleared = await runScopeCli(['update', scope.scope_id, '--hints', '', '--aaguid-allow', '', '--top-origin', ''], env());
+    expect(JSON.parse(cleared.stdout)).toMatchObject({ hints: [], aaguid_allow: [], top_origins: [], backup_eligibility: 'forbidden' });
+    const badHint = await runScopeCli(['update', scope.scope_id, '--hints', 'usb'], env());
+    expect(badHint.code).toBe(1);
+    expect((await runScopeCli(['related-origins', '00000000-0000-0000-0000-000000000000'], env())).code).toBe(1);
+  });
+
   it('should refuse bad input with a message and a non-zero exit', async () => {
     const bad = await runScopeCli(['create', '--name', 'x', '--rp-id', 'localhost', '--origin', 'not a url'], env());
     expect(bad.code).toBe(1);

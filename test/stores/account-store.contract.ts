@@ -65,6 +65,9 @@ export function runAccountStoreContract(name: string, makeStores: () => Promise<
           last_used_at: null,
           name: null,
           possibly_cloned: false,
+          discoverable: null,
+          authenticator_attachment: null,
+          attestation_verified: false,
         };
         await expect(accounts.createAccountWithCredential(account, credential)).resolves.toStrictEqual({
           ok: true,
@@ -389,6 +392,9 @@ export function runAccountStoreContract(name: string, makeStores: () => Promise<
             last_used_at: null,
             name: 'YubiKey',
             possibly_cloned: false,
+            discoverable: null,
+            authenticator_attachment: null,
+            attestation_verified: false,
           };
           await expect(accounts.addCredential(credential, 10)).resolves.toStrictEqual({ ok: true, credential: expected });
           await expect(accounts.findCredential(scopeId, 'alice-new')).resolves.toStrictEqual(expected);

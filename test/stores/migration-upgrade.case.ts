@@ -6,7 +6,15 @@ import { newCredential } from './sql-fixtures.js';
  * one account ('old-account', user 'olga') with one credential ('old-cred') in scope 'old-scope'.
  */
 export async function expectUpgradedFromMigrationOne({ scopes, accounts }: SqlStores): Promise<void> {
-  await expect(scopes.getScope('old-scope')).resolves.toMatchObject({ session_ttl: 3600 });
+  // Each later migration's defaults: migration 7's Level 3 settings leave an old scope as it was.
+  await expect(scopes.getScope('old-scope')).resolves.toMatchObject({
+    session_ttl: 3600,
+    backup_eligibility: 'any',
+    hints: [],
+    top_origins: [],
+    aaguid_allow: [],
+    aaguid_deny: [],
+  });
   const expectedAccount = {
     account_id: 'old-account',
     scope_id: 'old-scope',
@@ -36,6 +44,10 @@ export async function expectUpgradedFromMigrationOne({ scopes, accounts }: SqlSt
     last_used_at: null,
     name: null,
     possibly_cloned: false,
+    // Registered before migration 7: nothing reported, attestation not verified.
+    discoverable: null,
+    authenticator_attachment: null,
+    attestation_verified: false,
   });
   // The old account takes part in the new operations ('old-cred': 8 base64url characters, 6 bytes).
   await expect(accounts.credentialShapes('old-scope', 500, '2099-01-01T00:00:00.000Z')).resolves.toStrictEqual([[{ id_length: 6, transports: ['usb'] }]]);

@@ -155,7 +155,7 @@ describeWithPostgres('PostgreSQL database specifics', () => {
     try {
       await expectUpgradedFromMigrationOne(store);
       const migrations = await admin.query(`SELECT id FROM "${schema}".schema_migrations ORDER BY id`);
-      expect(migrations.rows).toEqual(gatewayMigrations.map(({ id }) => ({ id })));
+      expect(migrations.rows).toEqual(appliedMigrations.map(({ id }) => ({ id })));
     } finally {
       await store.database.close();
     }

@@ -64,6 +64,9 @@ export function newCredential(account: Account, credentialId: string, overrides:
     last_used_at: null,
     name: null,
     possibly_cloned: false,
+    discoverable: null,
+    authenticator_attachment: null,
+    attestation_verified: false,
     ...overrides,
   };
 }

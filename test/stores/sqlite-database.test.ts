@@ -107,7 +107,7 @@ describe('SQLite database specifics', () => {
     }
     const check = new Database(file, { readonly: true });
     try {
-      expect(check.prepare('SELECT id FROM schema_migrations ORDER BY id').all()).toEqual(gatewayMigrations.map(({ id }) => ({ id })));
+      expect(check.prepare('SELECT id FROM schema_migrations ORDER BY id').all()).toEqual(appliedMigrations.map(({ id }) => ({ id })));
     } finally {
       check.close();
     }

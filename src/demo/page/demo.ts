@@ -77,6 +77,7 @@ async function showAccount(): Promise<void> {
   $('account-id').textContent = account.account_id;
   $('account-identifier-hash').textContent = account.identifier_hash;
   $('account-address').textContent = account.address;
+  $<HTMLInputElement>('display-name').value = account.display_name;
   renderPasskeys(passkeys);
   $('signed-out').hidden = true;
   $('signed-in').hidden = false;
@@ -209,6 +210,16 @@ $('add-passkey').addEventListener('click', () => {
     await client.addPasskey();
     await showAccount();
     setStatus('Passkey added.');
+  });
+});
+
+$<HTMLFormElement>('display-name-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  void act(async () => {
+    // The client also tells the browser's passkeys the new name, where the browser has the Signal API.
+    const { display_name } = await client.updateDisplayName(formValue(event.currentTarget as HTMLFormElement, 'displayName'));
+    await showAccount();
+    setStatus(`Display name changed to “${display_name}”.`);
   });
 });
 
