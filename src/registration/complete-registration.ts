@@ -82,7 +82,7 @@ export function completeRegistration(deps: Deps) {
 
       // Framed ceremonies only under a page the scope lists; the library does not look at it for registration.
       checkFraming(response.response.clientDataJSON, scope.top_origins);
-      const credential = await verifiedCredential(response, state, scope, account?.account_id ?? randomUUID(), deps);
+      const { credential, userVerified } = await verifiedCredential(response, state, scope, account?.account_id ?? randomUUID(), deps);
       const audit = deps.audit.event(ctx, account === null ? 'registration' : 'credential_added', {
         scope_id: scope.scope_id,
         account_id: credential.account_id,
@@ -92,7 +92,7 @@ export function completeRegistration(deps: Deps) {
       log.info({ account_id: result.account_id, scope_id: scope.scope_id, added: account !== null }, 'passkey registered');
 
       // The session is started by the new passkey: deleting an older one leaves it working.
-      const jwt = deps.sessions.issue(result, credential.credential_id, scope, clientKey.thumbprint);
+      const jwt = deps.sessions.issue(result, credential.credential_id, scope, clientKey.thumbprint, userVerified);
       return { account_id: result.account_id, identifier_hash: result.identifier_hash, encrypted_jwt: jwt };
     },
   });
@@ -105,7 +105,7 @@ async function sessionAccount(ctx: ScopedContext, state: RegistrationState, now:
   return signedIn.account;
 }
 
-async function verifiedCredential(response: RegistrationResponse, state: RegistrationState, scope: Scope, accountId: string, deps: Pick<Deps, 'now' | 'metadata' | 'tracing'>): Promise<Credential> {
+async function verifiedCredential(response: RegistrationResponse, state: RegistrationState, scope: Scope, accountId: string, deps: Pick<Deps, 'now' | 'metadata' | 'tracing'>): Promise<{ credential: Credential; userVerified: boolean }> {
   const { registrationInfo: info } = await verifiedOrFail(() =>
     deps.tracing.child('verify registration', () => verifyRegistrationResponse({
       response,
@@ -121,7 +121,7 @@ async function verifiedCredential(response: RegistrationResponse, state: Registr
   const attestation = attestationVerdict(scope, { fmt: info.fmt, aaguid: info.aaguid, attestationObject: info.attestationObject }, deps.metadata.current(), new Date(deps.now()));
   checkBackupEligibility(scope.backup_eligibility, info.credentialDeviceType);
   const credProps = credPropsSchema.safeParse(response.clientExtensionResults.credProps);
-  return {
+  const credential: Credential = {
     credential_id: info.credential.id,
     account_id: accountId,
     scope_id: scope.scope_id,
@@ -141,6 +141,7 @@ async function verifiedCredential(response: RegistrationResponse, state: Registr
     authenticator_attachment: response.authenticatorAttachment ?? null,
     attestation_verified: attestation.verified,
   };
+  return { credential, userVerified: info.userVerified };
 }
 
 async function createAccount(state: RegistrationState, credential: Credential, scope: Scope, audit: NewAuditEvent, deps: Deps): Promise<Account> {

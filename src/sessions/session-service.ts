@@ -17,10 +17,11 @@ export interface CheckedSession {
 
 export interface SessionService {
   /**
-   * Signs a new session for the account, started by the passkey `credentialId`, bound to the client
-   * key with thumbprint `clientKeyThumbprint`, valid for the scope's session_ttl.
+   * Signs a new session for the account, started by the passkey `credentialId` (whose ceremony
+   * verified the user when `userVerified`), bound to the client key with thumbprint
+   * `clientKeyThumbprint`, valid for the scope's session_ttl.
    */
-  issue(account: Account, credentialId: string, scope: Scope, clientKeyThumbprint: string): string;
+  issue(account: Account, credentialId: string, scope: Scope, clientKeyThumbprint: string, userVerified: boolean): string;
   /**
    * The one session check every consumer uses (authenticated methods and `verify`): signature,
    * issuer, audience (`scopeId`, when given), expiry; then, from the session store, that the jti is
@@ -69,7 +70,7 @@ export function createSessionService(deps: { keys: SessionKeyRing; issuer: strin
   };
 
   return {
-    issue(account, credentialId, scope, clientKeyThumbprint) {
+    issue(account, credentialId, scope, clientKeyThumbprint, userVerified) {
       const issuedAt = Math.floor(now() / 1000);
       const claims: SessionClaims = {
         account_id: account.account_id,
@@ -85,6 +86,7 @@ export function createSessionService(deps: { keys: SessionKeyRing; issuer: strin
         // Sessions are only ever issued by a passkey ceremony, so it happened now.
         auth_time: issuedAt,
         jti: randomUUID(),
+        uv: userVerified,
         cnf: { jkt: clientKeyThumbprint },
       };
       return signEs256Jws({ alg: 'ES256', typ: 'JWT', kid: keys.current.kid }, claims, keys.current.privateKey);
@@ -126,10 +128,10 @@ export function createSessionService(deps: { keys: SessionKeyRing; issuer: strin
 
 /**
  * Refuses a sensitive change (adding or deleting a passkey) unless the session's passkey ceremony
- * happened within the scope's reauthentication window.
+ * happened within the scope's reauthentication window (or `windowSeconds`, for signing).
  */
-export function requireRecentSignIn(claims: SessionClaims, scope: Scope, now: number): void {
-  if (now / 1000 - claims.auth_time > scope.reauth_window_s) {
+export function requireRecentSignIn(claims: SessionClaims, scope: Scope, now: number, windowSeconds = scope.reauth_window_s): void {
+  if (now / 1000 - claims.auth_time > windowSeconds) {
     throw new GatewayError('reauthentication_required', `signed in ${Math.round(now / 1000 - claims.auth_time)} s ago`);
   }
 }
