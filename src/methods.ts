@@ -15,6 +15,15 @@ import { initiateAuthentication } from './authentication/initiate-authentication
 import type { RsaKeyRing } from './keys/rsa-key-ring.js';
 import { completeRegistration } from './registration/complete-registration.js';
 import { initiateRegistration } from './registration/initiate-registration.js';
+import { delegatedRegistration } from './registration/delegated-registration.js';
+import type { DelegateSignatures } from './delegation/delegate-signatures.js';
+import type { RateLimiter } from './rate-limits/rate-limiter.js';
+import type { DelegateStore } from './stores/delegate-store.js';
+import { personalSign } from './wallet/personal-sign.js';
+import { requestAccounts } from './wallet/request-accounts.js';
+import { signTransaction } from './wallet/sign-transaction.js';
+import { signTypedData } from './wallet/sign-typed-data.js';
+import { createWalletSigner } from './wallet/wallet-signer.js';
 import type { ScopeRegistry } from './scopes/scope-registry.js';
 import { getJwks } from './public-methods/get-jwks.js';
 import { verifySession } from './public-methods/verify-session.js';
@@ -46,6 +55,11 @@ export interface MethodDeps {
   /** The FIDO metadata BLOB attestation is verified against (MDS_BLOB_FILE). */
   metadata: AuthenticatorMetadata;
   scopes: ScopeRegistry;
+  /** Delegate keys, the accounts they created, and the key signatures already used. */
+  delegates: DelegateStore;
+  delegateSignatures: DelegateSignatures;
+  /** Counts signatures per account (the wallet methods). */
+  rateLimiter: Pick<RateLimiter, 'consumeSigning'>;
   /** Whether the admin methods exist (ADMIN_TOKEN_FILE is set). */
   admin: boolean;
   /** Spans for verification when tracing is on (see tracing/call-tracing.ts). */
@@ -54,6 +68,7 @@ export interface MethodDeps {
 
 /** Every JSON-RPC method the gateway serves; the contract document is generated from this list. */
 export function buildMethods(deps: MethodDeps): RpcMethod[] {
+  const signer = createWalletSigner(deps);
   return [
     getEncryptionKey(deps),
     getJwks(deps),
@@ -68,6 +83,11 @@ export function buildMethods(deps: MethodDeps): RpcMethod[] {
     updateDisplayName(deps),
     deleteCredential(deps),
     logout(deps),
+    delegatedRegistration(deps),
+    requestAccounts(deps),
+    personalSign({ ...deps, signer }),
+    signTypedData({ ...deps, signer }),
+    signTransaction({ ...deps, signer }),
     ...(deps.admin ? adminMethods(deps) : []),
   ];
 }

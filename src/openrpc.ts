@@ -32,8 +32,25 @@ function describedMethods(): RpcMethod[] {
   } as MethodDeps);
 }
 
+/** The array form of a wallet method's params: they go by position, as in Ethereum JSON-RPC. */
+function positional(method: RpcMethod, schema: JsonSchema): JsonSchema | undefined {
+  if (method.kind !== 'wallet') return undefined;
+  if (schema.type === 'array') return schema;
+  return (schema.anyOf as JsonSchema[] | undefined)?.find((variant) => variant.type === 'array');
+}
+
+function paramStructure(method: RpcMethod): 'by-name' | 'by-position' {
+  return positional(method, toSchema(method.params, 'input')) === undefined ? 'by-name' : 'by-position';
+}
+
 function paramsOf(method: RpcMethod): JsonSchema[] {
   const schema = toSchema(method.params, 'input');
+  const byPosition = positional(method, schema);
+  if (byPosition !== undefined) {
+    const items = (byPosition.prefixItems ?? []) as JsonSchema[];
+    const required = (byPosition.minItems ?? items.length) as number;
+    return items.map(({ title, ...item }, i) => ({ name: typeof title === 'string' ? title : `param${i + 1}`, required: i < required, schema: item }));
+  }
   const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
   const required = new Set((schema.required ?? []) as string[]);
   return Object.entries(properties).map(([name, property]) => {
@@ -74,9 +91,11 @@ export function buildOpenRpcDocument(version: string): JsonSchema {
       name: method.name,
       summary: method.summary,
       description: method.description,
-      paramStructure: 'by-name',
+      paramStructure: paramStructure(method),
       'x-requires-scope': method.kind !== 'public' && method.kind !== 'admin',
       'x-requires-session': method.kind === 'session',
+      // A session or a delegate key signature, in a scope with wallet on; the result is plain.
+      'x-requires-wallet': method.kind === 'wallet',
       'x-requires-admin-token': method.kind === 'admin',
       params: paramsOf(method),
       result: { name: 'result', schema: resultOf(method) },

@@ -1,10 +1,22 @@
 import type { RpcMethod } from '../rpc/rpc-method.js';
 import type { AuditLogStore } from '../stores/audit-log-store.js';
 import { disableAccount, enableAccount, revokeSessions, type AccountAdminDeps } from './account-admin-methods.js';
+import { addDelegateKeyMethod, listDelegateKeysMethod, removeDelegateKeyMethod, type DelegateKeyAdminDeps } from './delegate-key-admin-methods.js';
 import { getAuditLog } from './get-audit-log.js';
 import { createScope, listScopes, updateScope, type ScopeAdminDeps } from './scope-admin-methods.js';
 
 /** The operator's methods; registered only when an admin token is configured. */
-export function adminMethods(deps: ScopeAdminDeps & AccountAdminDeps & { auditLog: AuditLogStore }): RpcMethod[] {
-  return [createScope(deps), updateScope(deps), listScopes(deps), disableAccount(deps), enableAccount(deps), revokeSessions(deps), getAuditLog(deps)];
+export function adminMethods(deps: ScopeAdminDeps & AccountAdminDeps & DelegateKeyAdminDeps & { auditLog: AuditLogStore }): RpcMethod[] {
+  return [
+    createScope(deps),
+    updateScope(deps),
+    listScopes(deps),
+    disableAccount(deps),
+    enableAccount(deps),
+    revokeSessions(deps),
+    getAuditLog(deps),
+    addDelegateKeyMethod(deps),
+    listDelegateKeysMethod(deps),
+    removeDelegateKeyMethod(deps),
+  ];
 }

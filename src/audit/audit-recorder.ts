@@ -14,6 +14,9 @@ export interface AuditFacts {
   account_id?: string | null;
   credential_id?: string | null;
   reason?: string | null;
+  chain_id?: number | null;
+  signed_digest?: string | null;
+  delegate_key_id?: string | null;
 }
 
 export interface AuditRecorder {
@@ -41,6 +44,9 @@ export function createAuditRecorder(deps: { auditLog: AuditLogStore; now: () => 
     reason: facts.reason ?? null,
     client_ip: source.clientIp ?? null,
     request_id: source.requestId,
+    chain_id: facts.chain_id ?? null,
+    signed_digest: facts.signed_digest ?? null,
+    delegate_key_id: facts.delegate_key_id ?? null,
   });
   return {
     event: row,

@@ -135,7 +135,7 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
   // Whether the account is enabled is decided when the sign-in is recorded, once the signature verified:
   // an assertion that does not verify learns nothing about the account.
   const verification = await verify(credential.credential_id, Buffer.from(credential.public_key, 'base64url'));
-  const { newCounter, credentialBackedUp, credentialDeviceType } = verification.authenticationInfo;
+  const { newCounter, credentialBackedUp, credentialDeviceType, userVerified } = verification.authenticationInfo;
   // The scope's policy on synced passkeys, on the flag the authenticator reports now.
   checkBackupEligibility(scope.backup_eligibility, credentialDeviceType);
 
@@ -168,7 +168,7 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
   // Deleted (with its account, or by its owner) since it was read: it no longer signs anyone in.
   if (recorded === 'not_found') throw new GatewayError('verification_failed', 'credential removed during sign-in');
 
-  const jwt = deps.sessions.issue(account, credential.credential_id, scope, clientKey.thumbprint);
+  const jwt = deps.sessions.issue(account, credential.credential_id, scope, clientKey.thumbprint, userVerified);
   log.info({ account_id: account.account_id, scope_id: scope.scope_id }, 'signed in');
   // Sealed as the bare compact JWT, not a JSON string: the SDK splits it on '.'.
   return { encrypted_jwt: jwt };

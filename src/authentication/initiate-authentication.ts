@@ -50,7 +50,9 @@ export function initiateAuthentication(deps: {
           deps.accounts.findAccountWithCredentials(scope.scope_id, usernameKey),
           deps.decoyShapes.sample(scope.scope_id),
         ]);
-        if (found === null) {
+        // An account without a passkey (a delegate key created it) cannot sign in: it is answered
+        // as an unknown username is, so the answer does not tell that the username is taken.
+        if (found === null || found.credentials.length === 0) {
           allowCredentials = decoyCredentials(deps.identifierSecret, scope.scope_id, usernameKey, shapes);
           namedSigner = { account: null, credentials: [] };
         } else {

@@ -98,6 +98,7 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
   RATE_LIMIT_IP_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(300),
   RATE_LIMIT_USER_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(30),
+  RATE_LIMIT_SIGNING_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(60),
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   MEMORY_CHALLENGE_LIMIT: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
   MEMORY_CHALLENGE_LIMIT_PER_IP: z.coerce.number().int().min(1).max(10_000_000).default(1000),
@@ -124,6 +125,11 @@ const envSchema = z.object({
     ctx.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'must differ from PORT when METRICS_HOST is HOST' });
   }
 });
+
+/** The names of every environment variable the gateway reads (for deployment files and their checks). */
+export function configVariables(): string[] {
+  return Object.keys(envSchema.shape);
+}
 
 export type Config = {
   port: number;
@@ -159,6 +165,8 @@ export type Config = {
   /** Default ceremony calls per minute per scope and client IP / username (0: no limit); scopes may override. */
   rateLimitIpPerMinute: number;
   rateLimitUserPerMinute: number;
+  /** Default signatures per minute per account (0: no limit); scopes may override. */
+  rateLimitSigningPerMinute: number;
   /** Reverse proxies in front of the gateway whose X-Forwarded-For entries are trusted (0: use the socket address). */
   trustProxyHops: number;
   /** Whether GET /demo serves the demo app. */
@@ -223,6 +231,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     rateLimitIpPerMinute: e.RATE_LIMIT_IP_PER_MINUTE,
     rateLimitUserPerMinute: e.RATE_LIMIT_USER_PER_MINUTE,
+    rateLimitSigningPerMinute: e.RATE_LIMIT_SIGNING_PER_MINUTE,
     trustProxyHops: e.TRUST_PROXY_HOPS,
     demo: e.DEMO === 'on',
     memoryChallengeLimit: e.MEMORY_CHALLENGE_LIMIT,

@@ -17,6 +17,12 @@ export const auditEventNames = [
   'account_enabled',
   'scope_created',
   'scope_updated',
+  'message_signed',
+  'typed_data_signed',
+  'transaction_signed',
+  'delegated_registration',
+  'delegate_key_added',
+  'delegate_key_removed',
 ] as const;
 
 export const auditEventNameSchema = z.enum(auditEventNames);
@@ -37,11 +43,20 @@ export interface NewAuditEvent {
   reason: string | null;
   client_ip: string | null;
   request_id: string | null;
+  /** Signatures: the chain id the transaction or typed data named (null for messages and typed data without one). */
+  chain_id?: number | null;
+  /** Signatures: the 32-byte digest the account key signed, 0x hex (a hash of what was signed, never the payload). */
+  signed_digest?: string | null;
+  /** The delegate key that acted (delegated registrations and calls) or was added or removed: its key id. */
+  delegate_key_id?: string | null;
 }
 
 export interface AuditEvent extends NewAuditEvent {
   /** Grows with every insert: the order of the log and the cursor for paging. */
   event_id: number;
+  chain_id: number | null;
+  signed_digest: string | null;
+  delegate_key_id: string | null;
 }
 
 export const auditEventSchema = z.object({
@@ -54,6 +69,9 @@ export const auditEventSchema = z.object({
   reason: z.string().nullable(),
   client_ip: z.string().nullable(),
   request_id: z.string().nullable(),
+  chain_id: z.number().int().nullable(),
+  signed_digest: z.string().nullable(),
+  delegate_key_id: z.string().nullable(),
 });
 
 /** Which part of a scope's log to read: after a cursor and/or from a time, oldest first. */

@@ -26,4 +26,27 @@ export const limits = {
   signatureChars: 1024,
   /** base64url of the 64-byte maximum user handle. */
   userHandleChars: 128,
+  /** personal_sign: the message's bytes (hex or UTF-8). */
+  messageBytes: 16 * 1024,
+  /** eth_signTypedData_v4: the typed data as JSON text. */
+  typedDataChars: 32 * 1024,
+  /** Struct types in typed data, fields in one of them, and nesting of its message (structs and arrays). */
+  typedDataTypes: 50,
+  typedDataFields: 100,
+  typedDataDepth: 16,
+  /** A type or field name in typed data. */
+  typedDataNameChars: 100,
+  /** eth_signTransaction: the call data's bytes (what fits in the body as hex). */
+  transactionDataBytes: 24 * 1024,
+  /** Access list of a type-2 transaction: addresses, and storage keys per address. */
+  accessListEntries: 64,
+  accessListKeys: 64,
+  /** A delegate public key (base64 SPKI DER of RSA-4096 is 736 characters), and a key signature (base64). */
+  delegatePublicKeyChars: 1024,
+  keySignatureChars: 1024,
+  /** Delegate keys per scope. */
+  delegateKeysPerScope: 20,
+  /** How long a key signature counts, from its user's issued_at, and how far ahead of the gateway's clock that may be. */
+  keySignatureWindowSeconds: 300,
+  keySignatureClockSkewSeconds: 60,
 } as const;

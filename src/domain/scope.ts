@@ -16,6 +16,10 @@ export const hintsSchema = z
   .array(hintSchema)
   .max(3)
   .refine((hints) => new Set(hints).size === hints.length, 'each hint at most once');
+export const walletSchema = z.enum(['off', 'on']);
+
+/** An EIP-155 chain id; bounded to what a JSON number holds exactly (every chain in use is far below). */
+export const chainIdSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
 /** An Android app's origin: its APK signing certificate's SHA-256, base64url without padding (43 characters). */
 export const ANDROID_ORIGIN = /^android:apk-key-hash:[A-Za-z0-9_-]{43}$/;
@@ -100,6 +104,17 @@ export const scopeSettingsSchema = z.object({
   aaguid_allow: aaguidList,
   /** With verified attestation: these authenticator models (AAGUIDs) may not register. */
   aaguid_deny: aaguidList,
+  /**
+   * Whether the accounts' keys sign (personal_sign, eth_signTypedData_v4, eth_signTransaction) and
+   * eth_requestAccounts answers; off: those methods do not exist in the scope (method_not_found).
+   */
+  wallet: walletSchema.default('off'),
+  /** The chain ids transactions and typed data may name; null: any chain. */
+  allowed_chain_ids: z.array(chainIdSchema).min(1).max(100).nullable().default(null),
+  /** Signing needs a session whose passkey sign-in is at most this many seconds old. */
+  signing_window_s: z.number().int().min(30).max(24 * 3600).default(300),
+  /** Signatures per minute per account; null: the gateway default, 0: no limit. */
+  rate_limit_signing_per_minute: rateLimit,
 });
 
 export type ScopeSettingsInput = z.input<typeof scopeSettingsSchema>;

@@ -30,10 +30,19 @@ export const errorTable = {
   last_credential: { code: -32022, message: 'The last passkey of an account cannot be deleted' },
   too_many_credentials: { code: -32023, message: 'This account holds the most passkeys allowed' },
   account_not_found: { code: -32024, message: 'No such account in this scope' },
-  reauthentication_required: { code: -32025, message: 'This change needs a recent sign-in: sign in with a passkey again' },
+  reauthentication_required: { code: -32025, message: 'This needs a recent sign-in: sign in with a passkey again' },
   authenticator_not_allowed: { code: -32026, message: 'This authenticator model is not allowed in this scope' },
   unknown_credential: { code: -32027, message: 'No account holds this passkey' },
   admin_unauthorized: { code: -32030, message: 'Admin bearer token missing or wrong' },
+  delegate_key_unknown: { code: -32040, message: 'No such delegate key in this scope' },
+  key_signature_invalid: { code: -32041, message: 'The key signature could not be read or does not verify' },
+  key_signature_mismatch: { code: -32042, message: 'The key signature is over something other than the sealed user of this call' },
+  key_signature_replayed: { code: -32043, message: 'This key signature was already used' },
+  key_signature_expired: { code: -32044, message: 'The signed user is too old or from the future: issued_at must be within 5 minutes of now' },
+  chain_not_allowed: { code: -32045, message: 'This scope does not sign for that chain' },
+  address_mismatch: { code: -32046, message: 'The address is not the signed-in account\'s' },
+  delegate_key_exists: { code: -32047, message: 'The scope already has this delegate key' },
+  too_many_delegate_keys: { code: -32048, message: `A scope holds at most ${limits.delegateKeysPerScope} delegate keys` },
   service_unavailable: { code: -32050, message: 'A backing service is unavailable, try again' },
   rate_limited: { code: -32051, message: 'Too many attempts, try again later' },
   // Also the HTTP edge's answer (status 500) to a failure outside any JSON-RPC call.
@@ -51,8 +60,11 @@ type Table = typeof errorTable;
 export type RpcReason = { [K in keyof Table]: Table[K] extends { code: number } ? K : never }[keyof Table];
 /** Reasons the HTTP edge answers with a status of their own. */
 export type HttpReason = { [K in keyof Table]: Table[K] extends { status: number } ? K : never }[keyof Table];
-/** Reasons the gateway's own code raises (the JSON-RPC layer raises the protocol ones). */
-export type ErrorReason = Exclude<RpcReason, 'parse_error' | 'invalid_request' | 'batch_too_large' | 'method_not_found'>;
+/**
+ * Reasons the gateway's own code raises (the JSON-RPC layer raises the protocol ones); method_not_found
+ * too, for methods a scope has not turned on.
+ */
+export type ErrorReason = Exclude<RpcReason, 'parse_error' | 'invalid_request' | 'batch_too_large'>;
 
 /** The JSON-RPC reasons, by name, as the contract document lists them. */
 export const rpcReasons = Object.keys(errorTable).filter((reason) => 'code' in errorTable[reason as keyof Table]) as RpcReason[];

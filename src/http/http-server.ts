@@ -10,9 +10,10 @@ import { clientIpOf } from './client-ip.js';
 import type { PageRoute } from '../demo/demo-routes.js';
 
 const ALLOWED_HEADERS = 'content-type, x-scope-id, x-encrypted-key, x-encrypted-user, x-encrypted-session';
-// `authorization` carries the admin bearer token; it is deliberately not in ALLOWED_HEADERS, so
-// browsers on other origins cannot send it.
-const FORWARDED_HEADERS = ['x-scope-id', 'x-encrypted-key', 'x-encrypted-user', 'x-encrypted-session', 'authorization'] as const;
+// `authorization` carries the admin bearer token and `x-encrypted-key-signature` a delegate key's
+// signature (keys an app keeps on its servers: @0xpass/key-signer runs in Node); neither is in
+// ALLOWED_HEADERS, so browsers on other origins cannot send them.
+const FORWARDED_HEADERS = ['x-scope-id', 'x-encrypted-key', 'x-encrypted-user', 'x-encrypted-session', 'x-encrypted-key-signature', 'authorization'] as const;
 
 export interface HttpDeps {
   rpc: RpcDispatcher;

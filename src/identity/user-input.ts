@@ -60,3 +60,24 @@ export const authenticationUserSchema = z
   });
 
 export type AuthenticationUser = z.output<typeof authenticationUserSchema>;
+
+/**
+ * The plaintext of a user a delegate key signs (delegatedRegistration's `encrypted_user`, and
+ * X-Encrypted-User on calls made with X-Encrypted-Key-Signature): registration's fields plus
+ * `issued_at`, when the app signed it (milliseconds since the epoch, as Date.now() gives), which
+ * the gateway checks so a signature cannot be replayed later.
+ */
+export const delegatedUserSchema = z
+  .object({
+    username,
+    userDisplayName: displayName.optional().nullable(),
+    issued_at: z.number().int().min(0).max(8_640_000_000_000_000).describe('milliseconds since the epoch (Date.now()) when the app signed the user'),
+  })
+  .transform(({ username: name, userDisplayName, issued_at }) => ({
+    username: name,
+    usernameKey: usernameKey(name),
+    displayName: userDisplayName ? userDisplayName : name,
+    issuedAt: issued_at,
+  }));
+
+export type DelegatedUser = z.output<typeof delegatedUserSchema>;

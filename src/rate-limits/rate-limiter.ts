@@ -8,20 +8,23 @@ const WINDOW_SECONDS = 60;
 export interface RateLimitDefaults {
   ipPerMinute: number;
   userPerMinute: number;
+  signingPerMinute: number;
 }
 
 /**
  * Counts calls and refuses them with `rate_limited` over a scope's limits: every call that carries a
- * client key per address, and every ceremony call per username.
+ * client key per address, every ceremony call per username, and every signature per account.
  */
 export interface RateLimiter {
   /** One call from this client address in this scope. */
   consumeClient(scope: Scope, clientIp: string): Promise<void>;
   /** One call for this (normalized) username in this scope. */
   consumeUser(scope: Scope, usernameKey: string): Promise<void>;
+  /** One signature by this account's key. */
+  consumeSigning(scope: Scope, accountId: string): Promise<void>;
 }
 
-type Kind = 'ip' | 'user';
+type Kind = 'ip' | 'user' | 'sign';
 
 /**
  * The policy: which calls count under which key (per scope and client address, per scope and
@@ -44,6 +47,9 @@ export function createRateLimiter(options: { counters: RateLimitCounters; defaul
       // Hashed, so the shared store holds no usernames and keys stay short.
       const user = createHash('sha256').update(usernameKey).digest('base64url');
       return consume('user', scope.rate_limit_user_per_minute ?? defaults.userPerMinute, `${scope.scope_id}:${user}`);
+    },
+    consumeSigning(scope, accountId) {
+      return consume('sign', scope.rate_limit_signing_per_minute ?? defaults.signingPerMinute, `${scope.scope_id}:${accountId}`);
     },
   };
 }

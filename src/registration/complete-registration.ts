@@ -84,7 +84,7 @@ export function completeRegistration(deps: Deps) {
 
       // Framed ceremonies only under a page the scope lists; the library does not look at it for registration.
       checkFraming(response.response.clientDataJSON, scope.top_origins);
-      const credential = await verifiedCredential(response, state, scope, account?.account_id ?? randomUUID(), deps);
+      const { credential, userVerified } = await verifiedCredential(response, state, scope, account?.account_id ?? randomUUID(), deps);
       const audit = deps.audit.event(ctx, account === null ? 'registration' : 'credential_added', {
         scope_id: scope.scope_id,
         account_id: credential.account_id,
@@ -94,10 +94,11 @@ export function completeRegistration(deps: Deps) {
       log.info({ account_id: result.account_id, scope_id: scope.scope_id, added: account !== null }, 'passkey registered');
 
       // The session is started by the new passkey: deleting an older one leaves it working. An
-      // automatic upgrade proved no user presence: its session is only as recent as the sign-in it
-      // upgraded, or silent upgrades every few minutes would keep a session "recent" for ever.
-      const authTime = state.automatic && signedIn !== null ? signedIn.session.auth_time : undefined;
-      const jwt = deps.sessions.issue(result, credential.credential_id, scope, clientKey.thumbprint, { authTime });
+      // automatic upgrade proved no user presence: its session is only as recent (and as verified)
+      // as the sign-in it upgraded, or silent upgrades every few minutes would keep a session
+      // "recent" for ever.
+      const upgraded = state.automatic && signedIn !== null ? signedIn.session : undefined;
+      const jwt = deps.sessions.issue(result, credential.credential_id, scope, clientKey.thumbprint, userVerified, upgraded);
       return { account_id: result.account_id, identifier_hash: result.identifier_hash, encrypted_jwt: jwt };
     },
   });
@@ -116,7 +117,7 @@ async function verifiedCredential(
   scope: Scope,
   accountId: string,
   deps: Pick<Deps, 'now' | 'metadata' | 'tracing' | 'identifierSecret'>,
-): Promise<Credential> {
+): Promise<{ credential: Credential; userVerified: boolean }> {
   const { registrationInfo: info } = await verifiedOrFail(() =>
     deps.tracing.child('verify registration', () => verifyRegistrationResponse({
       response,
@@ -136,7 +137,7 @@ async function verifiedCredential(
   // refused, a passkey claiming each listed id would tell a real account's passkey from a stand-in.
   if (isStandInId(deps.identifierSecret, scope.scope_id, info.credential.id)) throw new GatewayError('credential_exists', 'a stand-in id, or one too short to tell');
   const credProps = credPropsSchema.safeParse(response.clientExtensionResults.credProps);
-  return {
+  const credential: Credential = {
     credential_id: info.credential.id,
     account_id: accountId,
     scope_id: scope.scope_id,
@@ -156,6 +157,7 @@ async function verifiedCredential(
     authenticator_attachment: response.authenticatorAttachment ?? null,
     attestation_verified: attestation.verified,
   };
+  return { credential, userVerified: info.userVerified };
 }
 
 async function createAccount(state: RegistrationState, credential: Credential, scope: Scope, audit: NewAuditEvent, deps: Deps): Promise<Account> {

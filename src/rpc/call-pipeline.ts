@@ -3,11 +3,12 @@ import type { RateLimiter } from '../rate-limits/rate-limiter.js';
 import type { AdminAuthorizer } from '../keys/admin-token.js';
 import { openEnvelope, sealEnvelope } from '../envelope/aes-gcm-envelope.js';
 import type { ClientKeys } from '../envelope/client-key.js';
+import type { DelegateSignatures } from '../delegation/delegate-signatures.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { ScopeRegistry } from '../scopes/scope-registry.js';
 import type { SessionService } from '../sessions/session-service.js';
 import { limits } from '../domain/limits.js';
-import type { CallContext, EnvelopeSchemas, RpcMethod, Sealed, SealedResultFields, ScopedContext, SignedIn } from './rpc-method.js';
+import type { CallContext, EnvelopeSchemas, RpcMethod, Sealed, SealedResultFields, ScopedContext, SignedIn, WalletContext } from './rpc-method.js';
 import { resolveClientKey, resolveScope } from './scope-context.js';
 
 export interface CallPipelineDeps {
@@ -17,6 +18,8 @@ export interface CallPipelineDeps {
   rateLimiter: RateLimiter;
   /** Checks the bearer token of admin methods (which are only registered when a token is configured). */
   authorizeAdmin?: AdminAuthorizer;
+  /** Checks X-Encrypted-Key-Signature on wallet calls; without it only sessions act. */
+  delegates?: Pick<DelegateSignatures, 'actingAccount'>;
 }
 
 export interface CallPipeline {
@@ -70,6 +73,15 @@ export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
           // Results of authenticated methods travel sealed like every other payload.
           return { encrypted_result: sealEnvelope(scoped.clientKey.key, JSON.stringify(result)) };
         }
+        case 'wallet': {
+          const scoped = await scopedContext(ctx);
+          // A scope that has not turned its wallet on does not have these methods at all.
+          if (scoped.scope.wallet !== 'on') throw new GatewayError('method_not_found', 'wallet off in this scope');
+          const acting = await walletActor(scoped, ctx.headers, deps);
+          const params = validated(method.params, rawParams);
+          // Plain, as each wallet method declares (plainResult): an address or a signature is public.
+          return method.handler(params, { ...scoped, ...acting });
+        }
       }
     },
   };
@@ -96,6 +108,24 @@ async function checkSession(
   }
   const { claims, account } = await deps.sessions.check(jwt, { scopeId, clientKeyThumbprint: thumbprint });
   return { session: claims, account };
+}
+
+/**
+ * Who a wallet call acts through: its session (the one session check), or else its key signature
+ * for the account the signing delegate key created. Both at once is refused: one call, one actor.
+ */
+async function walletActor(
+  scoped: ScopedContext,
+  headers: CallContext['headers'],
+  deps: Pick<CallPipelineDeps, 'delegates'>,
+): Promise<Pick<WalletContext, 'account' | 'actor'>> {
+  const keySigned = (headers['x-encrypted-key-signature'] ?? '') !== '';
+  const signedIn = await scoped.signedIn();
+  if (signedIn !== null && keySigned) throw new GatewayError('session_invalid', 'both a session and a key signature');
+  if (signedIn !== null) return { account: signedIn.account, actor: { via: 'session', session: signedIn.session } };
+  if (!keySigned || deps.delegates === undefined) throw new GatewayError('session_invalid', 'no session header');
+  const { account, keyId } = await deps.delegates.actingAccount({ scope: scoped.scope, clientKey: scoped.clientKey.key, headers });
+  return { account, actor: { via: 'delegate_key', keyId } };
 }
 
 function validated<T extends z.ZodType>(schema: T, raw: unknown): z.output<T> {
@@ -131,6 +161,7 @@ function sealedParam<T extends z.ZodType>(key: Buffer, envelope: string, schema:
     return { value: parsed.data };
   };
   return {
+    envelope,
     open() {
       if (outcome === undefined) {
         try {

@@ -45,6 +45,8 @@ export interface SessionContext extends ScopedContext, SignedIn {}
 /** An `encrypted_*` param: opened with the call's client key, and its plaintext validated, on first use. */
 export interface Sealed<T> {
   open(): T;
+  /** The envelope as sent, for checking a signature made over it (delegatedRegistration). */
+  readonly envelope: string;
 }
 
 /** The plaintext schema of each sealed param. */
@@ -101,6 +103,31 @@ export interface SessionMethod<P extends z.ZodType = z.ZodType, R extends z.ZodT
   handler(params: HandlerParams<P, E>, ctx: SessionContext): Promise<z.input<R>> | z.input<R>;
 }
 
+/** Who a wallet call acts through: its session, or (for an account a delegate key created) that key's signature. */
+export type WalletActor = { via: 'session'; session: SessionClaims } | { via: 'delegate_key'; keyId: string };
+
+/** A wallet call whose actor the pipeline checked: the account whose key it uses. */
+export interface WalletContext extends ScopedContext {
+  account: Account;
+  actor: WalletActor;
+}
+
+/**
+ * Uses the account's own key (eth_requestAccounts and the signing methods): exists only in scopes
+ * with `wallet: on` (elsewhere method_not_found). Acts through X-Encrypted-Session, checked as for
+ * session methods, or through X-Encrypted-Key-Signature for an account a delegate key created.
+ */
+export interface WalletMethod<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> extends MethodDoc<P, R, EnvelopeSchemas> {
+  kind: 'wallet';
+  /**
+   * The result goes out as it is, not sealed: an address or a signature is public, and the SDK and
+   * Ethereum JSON-RPC clients hand `result` straight to the app. Declared by each wallet method;
+   * every other authenticated method's result is sealed.
+   */
+  plainResult: true;
+  handler(params: z.output<P>, ctx: WalletContext): Promise<z.input<R>> | z.input<R>;
+}
+
 /**
  * An operator method: needs `Authorization: Bearer <admin token>`, no scope or envelope. Exists
  * only when ADMIN_TOKEN_FILE is configured (otherwise the name is unknown: method_not_found).
@@ -111,7 +138,7 @@ export interface AdminMethod<P extends z.ZodType = z.ZodType, R extends z.ZodTyp
 }
 
 /** Any method, as the dispatcher and the contract document hold them (handlers are checked where each is defined). */
-export type RpcMethod = PublicMethod | ScopedMethod | SessionMethod | AdminMethod;
+export type RpcMethod = PublicMethod | ScopedMethod | SessionMethod | WalletMethod | AdminMethod;
 
 export function publicMethod<P extends z.ZodType, R extends z.ZodType>(def: Omit<PublicMethod<P, R>, 'kind'>): PublicMethod<P, R> {
   return { kind: 'public', ...def };
@@ -127,6 +154,10 @@ export function sessionMethod<P extends z.ZodType, R extends z.ZodType, E extend
   def: Omit<SessionMethod<P, R, E>, 'kind'>,
 ): SessionMethod<P, R, E> {
   return { kind: 'session', ...def };
+}
+
+export function walletMethod<P extends z.ZodType, R extends z.ZodType>(def: Omit<WalletMethod<P, R>, 'kind'>): WalletMethod<P, R> {
+  return { kind: 'wallet', ...def };
 }
 
 export function adminMethod<P extends z.ZodType, R extends z.ZodType>(def: Omit<AdminMethod<P, R>, 'kind'>): AdminMethod<P, R> {

@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { cliConfig, isCliResult, runAsMain, type CliResult } from '../cli/cli-runner.js';
-import { openStores } from '../stores/open-stores.js';
+import { openStores, type Stores } from '../stores/open-stores.js';
 import { scopeSettingsSchema, type Scope } from '../domain/scope.js';
+import type { DelegateKey } from '../domain/delegate-key.js';
+import { addDelegateKey } from '../delegation/delegate-keys.js';
+import { isGatewayError } from '../errors/gateway-error.js';
 import { relatedOriginsDocument } from './related-origins.js';
 
 const USAGE = `usage: npm run scope -- <command>
@@ -14,10 +18,15 @@ const USAGE = `usage: npm run scope -- <command>
          [--reauth-window SECONDS] [--backup-eligibility-change allowed|refused]
          [--backup-eligibility any|required|forbidden] [--hints security-key,client-device,hybrid]
          [--top-origin URL …] [--aaguid-allow AAGUID,…] [--aaguid-deny AAGUID,…]
+         [--wallet on|off] [--chain-id ID …] [--signing-window SECONDS] [--rate-limit-signing PER_MINUTE]
   list
   show SCOPE_ID
-  update SCOPE_ID [any create option; a list option replaces the whole list, an empty value clears it]
+  update SCOPE_ID [any create option; a list option replaces the whole list, an empty value clears it;
+                   --chain-id any allows every chain]
   related-origins SCOPE_ID   the /.well-known/webauthn document of the scope's RP id, to host elsewhere
+  delegate-key add SCOPE_ID (--public-key BASE64_SPKI | --public-key-file FILE) [--name N]
+  delegate-key list SCOPE_ID
+  delegate-key remove SCOPE_ID KEY_ID
 Uses the same environment (DATA_DIR, DATABASE_URL, …) as the server.`;
 
 const options = {
@@ -40,6 +49,12 @@ const options = {
   'top-origin': { type: 'string', multiple: true },
   'aaguid-allow': { type: 'string' },
   'aaguid-deny': { type: 'string' },
+  wallet: { type: 'string' },
+  'chain-id': { type: 'string', multiple: true },
+  'signing-window': { type: 'string' },
+  'rate-limit-signing': { type: 'string' },
+  'public-key': { type: 'string' },
+  'public-key-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -69,6 +84,11 @@ function settingsFromFlags(flags: Flags): Record<string, unknown> {
     ['top_origins', flags['top-origin']?.filter((origin) => origin !== '')],
     ['aaguid_allow', listFlag(flags['aaguid-allow'])],
     ['aaguid_deny', listFlag(flags['aaguid-deny'])],
+    ['wallet', flags.wallet],
+    // `any` (alone) allows every chain again.
+    ['allowed_chain_ids', flags['chain-id'] === undefined ? undefined : flags['chain-id'].join() === 'any' ? null : flags['chain-id'].map(Number)],
+    ['signing_window_s', flags['signing-window'] === undefined ? undefined : Number(flags['signing-window'])],
+    ['rate_limit_signing_per_minute', rateLimitFlag(flags['rate-limit-signing'])],
   ];
   return Object.fromEntries(entries.filter(([, value]) => value !== undefined));
 }
@@ -90,7 +110,7 @@ export async function runScopeCli(argv: string[], env: NodeJS.ProcessEnv): Promi
   } catch (error) {
     return { code: 2, stdout: '', stderr: `${error instanceof Error ? error.message : String(error)}\n${USAGE}\n` };
   }
-  const [command, id] = parsed.positionals;
+  const [command, id, ...rest] = parsed.positionals;
   if (parsed.values.help || command === undefined) return { code: command === undefined && !parsed.values.help ? 2 : 0, stdout: '', stderr: `${USAGE}\n` };
 
   const config = cliConfig(env);
@@ -130,12 +150,64 @@ export async function runScopeCli(argv: string[], env: NodeJS.ProcessEnv): Promi
         const document = relatedOriginsDocument(await store.listScopes(), scope.rp_id);
         return { code: 0, stdout: `${JSON.stringify(document, null, 2)}\n`, stderr: '' };
       }
+      case 'delegate-key':
+        return await delegateKeyCommand(stores.delegates, id, rest, parsed.values);
       default:
         return { code: 2, stdout: '', stderr: `unknown command: ${command}\n${USAGE}\n` };
     }
   } finally {
     await stores.close();
   }
+}
+
+/**
+ * `delegate-key add|list|remove SCOPE_ID …`: the keys that may create accounts in a scope and act
+ * for them. A change is written with its audit event (no request id: it came from the CLI).
+ */
+async function delegateKeyCommand(store: Stores['delegates'], action: string | undefined, args: string[], flags: Flags): Promise<CliResult> {
+  const [scopeId, keyId] = args;
+  const fail = (message: string, code = 1) => ({ code, stdout: '', stderr: `${message}\n` });
+  const print = (value: DelegateKey | DelegateKey[] | Record<string, unknown>) => ({ code: 0, stdout: `${JSON.stringify(value, null, 2)}\n`, stderr: '' });
+  if (scopeId === undefined) return fail(`delegate-key ${action ?? ''} needs a SCOPE_ID\n${USAGE}`, 2);
+  const audit = (event: 'delegate_key_added' | 'delegate_key_removed', delegateKeyId: string) => ({
+    scope_id: scopeId,
+    occurred_at: new Date().toISOString(),
+    event,
+    account_id: null,
+    credential_id: null,
+    reason: 'cli',
+    client_ip: null,
+    request_id: null,
+    delegate_key_id: delegateKeyId,
+  });
+  switch (action) {
+    case 'add': {
+      const publicKey = flags['public-key'] ?? (flags['public-key-file'] === undefined ? undefined : await keyFileText(flags['public-key-file']));
+      if (publicKey === undefined) return fail('delegate-key add needs --public-key or --public-key-file', 2);
+      try {
+        return print(await addDelegateKey(store, { scopeId, publicKey, name: flags.name ?? null, now: Date.now() }, (added) => audit('delegate_key_added', added)));
+      } catch (error) {
+        if (isGatewayError(error)) return fail(`${error.reason}: ${error.detail ?? error.message}`);
+        throw error;
+      }
+    }
+    case 'list':
+      return print(await store.listDelegateKeys(scopeId));
+    case 'remove': {
+      if (keyId === undefined) return fail('delegate-key remove needs a KEY_ID', 2);
+      const removed = await store.removeDelegateKey(scopeId, keyId, audit('delegate_key_removed', keyId));
+      return removed ? print({ scope_id: scopeId, key_id: keyId, removed: true }) : fail(`no delegate key ${keyId} in scope ${scopeId}`);
+    }
+    default:
+      return fail(`unknown delegate-key command: ${action ?? '(none)'}\n${USAGE}`, 2);
+  }
+}
+
+/** A key file as key-signer's tools write it (SPKI DER), or as PEM or base64 text. */
+async function keyFileText(path: string): Promise<string> {
+  const bytes = await readFile(path);
+  const text = bytes.toString('utf8').trim();
+  return text.includes('-----BEGIN') || /^[A-Za-z0-9+/]+=*$/.test(text) ? text : bytes.toString('base64');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) runAsMain(runScopeCli);

@@ -11,6 +11,8 @@ export const sessionClaimsSchema = z.object({
   /** When the passkey ceremony that started the session happened (OIDC's claim), for step-up checks. */
   auth_time: z.number().int().describe('time of the passkey sign-in or registration that started the session'),
   jti: z.string(),
+  /** Whether that ceremony verified the user (WebAuthn UV flag); absent in sessions issued before it was recorded. */
+  uv: z.boolean().optional().describe('whether the passkey ceremony that started the session verified the user (UV)'),
   identifier_hash: z.string(),
   credential_id: z.string().describe('the passkey that started the session'),
   public_key: z.string().describe('compressed secp256k1 public key, 66 hex characters, no 0x'),

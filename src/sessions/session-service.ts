@@ -17,12 +17,13 @@ export interface CheckedSession {
 
 export interface SessionService {
   /**
-   * Signs a new session for the account, started by the passkey `credentialId`, bound to the client
-   * key with thumbprint `clientKeyThumbprint`, valid for the scope's session_ttl. Its auth_time is
-   * now, or `options.authTime` (seconds) for a ceremony that proved no user presence: then the
-   * session is only as recent as the sign-in that ceremony relied on.
+   * Signs a new session for the account, started by the passkey `credentialId` (whose ceremony
+   * verified the user when `userVerified`), bound to the client key with thumbprint
+   * `clientKeyThumbprint`, valid for the scope's session_ttl. With `upgraded` (the session an
+   * automatic passkey upgrade relied on, a ceremony that proved no user presence) the new session
+   * carries that session's auth_time and uv instead: it is no more recent, nor more verified.
    */
-  issue(account: Account, credentialId: string, scope: Scope, clientKeyThumbprint: string, options?: { authTime?: number }): string;
+  issue(account: Account, credentialId: string, scope: Scope, clientKeyThumbprint: string, userVerified: boolean, upgraded?: Pick<SessionClaims, 'auth_time' | 'uv'>): string;
   /**
    * The one session check every consumer uses (authenticated methods and `verify`): signature,
    * issuer, audience (`scopeId`, when given), expiry; then, from the session store, that the jti is
@@ -71,7 +72,7 @@ export function createSessionService(deps: { keys: SessionKeyRing; issuer: strin
   };
 
   return {
-    issue(account, credentialId, scope, clientKeyThumbprint, options = {}) {
+    issue(account, credentialId, scope, clientKeyThumbprint, userVerified, upgraded) {
       const issuedAt = Math.floor(now() / 1000);
       const claims: SessionClaims = {
         account_id: account.account_id,
@@ -85,8 +86,9 @@ export function createSessionService(deps: { keys: SessionKeyRing; issuer: strin
         iat: issuedAt,
         exp: issuedAt + scope.session_ttl,
         // Sessions are only ever issued by a passkey ceremony, which happened now (or, for an automatic upgrade, at the sign-in it relied on).
-        auth_time: Math.min(options.authTime ?? issuedAt, issuedAt),
+        auth_time: Math.min(upgraded?.auth_time ?? issuedAt, issuedAt),
         jti: randomUUID(),
+        uv: upgraded === undefined ? userVerified : upgraded.uv === true,
         cnf: { jkt: clientKeyThumbprint },
       };
       return signEs256Jws({ alg: 'ES256', typ: 'JWT', kid: keys.current.kid }, claims, keys.current.privateKey);
@@ -128,10 +130,10 @@ export function createSessionService(deps: { keys: SessionKeyRing; issuer: strin
 
 /**
  * Refuses a sensitive change (adding or deleting a passkey) unless the session's passkey ceremony
- * happened within the scope's reauthentication window.
+ * happened within the scope's reauthentication window (or `windowSeconds`, for signing).
  */
-export function requireRecentSignIn(claims: SessionClaims, scope: Scope, now: number): void {
-  if (now / 1000 - claims.auth_time > scope.reauth_window_s) {
+export function requireRecentSignIn(claims: SessionClaims, scope: Scope, now: number, windowSeconds = scope.reauth_window_s): void {
+  if (now / 1000 - claims.auth_time > windowSeconds) {
     throw new GatewayError('reauthentication_required', `signed in ${Math.round(now / 1000 - claims.auth_time)} s ago`);
   }
 }

@@ -20,6 +20,9 @@ export const auditLog = table<NewAuditEvent>('audit_log', {
   reason: nullable(text),
   client_ip: nullable(text),
   request_id: nullable(text),
+  chain_id: nullable(integer),
+  signed_digest: nullable(text),
+  delegate_key_id: nullable(text),
 });
 
 /** The audit rows a change carries (SqlDatabase.run): written with it, and only when it happens. */
@@ -44,7 +47,11 @@ export function sqlAuditLogStore(db: SqlDatabase): AuditLogStore {
     async listAuditEvents(scopeId, query) {
       const since = query.since === undefined ? null : timestamp.encode(query.since);
       const rows = await db.all(list, { scope_id: scopeId, after_id: query.afterId ?? null, since, limit: query.limit });
-      return rows.map((row) => ({ event_id: integer.decode(row.event_id), ...decode(auditLog, row) }));
+      return rows.map((row) => {
+        const event = decode(auditLog, row);
+        // Columns added by migration 8 read as null on every row, never as absent.
+        return { event_id: integer.decode(row.event_id), ...event, chain_id: event.chain_id ?? null, signed_digest: event.signed_digest ?? null, delegate_key_id: event.delegate_key_id ?? null };
+      });
     },
   };
 }

@@ -12,6 +12,7 @@ import type { Migration } from '../sql/migration.js';
 export const uniqueKeys = {
   accountsUsername: { name: 'accounts_scope_username_key', table: 'accounts', columns: ['scope_id', 'username'] },
   credentialsPrimaryKey: { name: 'credentials_pkey', table: 'credentials', columns: ['scope_id', 'credential_id'] },
+  delegateKeysPrimaryKey: { name: 'delegate_keys_pkey', table: 'delegate_keys', columns: ['scope_id', 'key_id'] },
 } as const satisfies Record<string, UniqueKey>;
 
 /** The gateway's tables, oldest first; each database applies those it has not yet. */
@@ -177,6 +178,46 @@ ALTER TABLE scopes ADD COLUMN aaguid_deny text NOT NULL DEFAULT '[]';
 ALTER TABLE credentials ADD COLUMN discoverable boolean;
 ALTER TABLE credentials ADD COLUMN authenticator_attachment text;
 ALTER TABLE credentials ADD COLUMN attestation_verified boolean NOT NULL DEFAULT false;
+`,
+  },
+  {
+    id: 8,
+    name: 'wallet_delegate_keys',
+    // The wallet settings of scopes (off for every scope until turned on); the audit columns of
+    // signatures and delegate keys. Delegate keys belong to a scope; delegated_accounts says which
+    // key created an account (the only key that may act for it). key_signature_uses holds each
+    // accepted key signature until it would have expired anyway, like revoked_sessions: nothing
+    // evicts a row early, whatever else floods the gateway.
+    sql: (t: Dialect) => `
+ALTER TABLE scopes ADD COLUMN wallet text NOT NULL DEFAULT 'off';
+ALTER TABLE scopes ADD COLUMN allowed_chain_ids text;
+ALTER TABLE scopes ADD COLUMN signing_window_s integer NOT NULL DEFAULT 300;
+ALTER TABLE scopes ADD COLUMN rate_limit_signing_per_minute integer;
+ALTER TABLE audit_log ADD COLUMN chain_id bigint;
+ALTER TABLE audit_log ADD COLUMN signed_digest text;
+ALTER TABLE audit_log ADD COLUMN delegate_key_id text;
+
+CREATE TABLE delegate_keys (
+  scope_id   text NOT NULL REFERENCES scopes (scope_id),
+  key_id     text NOT NULL,
+  public_key text NOT NULL,
+  name       text,
+  created_at ${t.timestamp} NOT NULL,
+  CONSTRAINT ${uniqueKeys.delegateKeysPrimaryKey.name} PRIMARY KEY (scope_id, key_id)
+);
+
+CREATE TABLE delegated_accounts (
+  account_id text PRIMARY KEY REFERENCES accounts (account_id) ON DELETE CASCADE,
+  scope_id   text NOT NULL,
+  key_id     text NOT NULL
+);
+
+CREATE TABLE key_signature_uses (
+  digest     text PRIMARY KEY,
+  scope_id   text NOT NULL,
+  expires_at ${t.timestamp} NOT NULL
+);
+CREATE INDEX key_signature_uses_expires_at_idx ON key_signature_uses (expires_at);
 `,
   },
 ];

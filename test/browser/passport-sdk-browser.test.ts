@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { build } from 'esbuild';
+import { recoverMessageAddress, type Hex } from 'viem';
 import type { Browser, Page } from 'playwright-core';
 import { startGateway, type Harness } from '../support/gateway-harness.js';
 import { launchChromiumOrSkip, VirtualAuthenticators } from './chromium.js';
@@ -94,5 +95,27 @@ describeInBrowser('@0xpass/passport SDK in Chromium', () => {
     expect(await authenticators.credentialCount(authenticator)).toBe(1);
     const account = await harness.gateway.stores.accounts.findAccountByUsername(scope.scope_id, username);
     expect(account?.account_id).toBe(outcome.accountId);
+  });
+
+  it('should signMessage() after authenticate(), a signature that recovers to the session\'s address', async () => {
+    const scope = await harness.createScope({ origins: [app.origin], wallet: 'on' });
+    const authenticators = await VirtualAuthenticators.attach(page);
+    await authenticators.add('ctap2-internal');
+    await page.goto(`${app.origin}/app`);
+
+    const message = `Sign in to the app at ${app.origin}`;
+    const username = `sdk-sign-${randomUUID().slice(0, 8)}`;
+    const outcome = await page.evaluate(
+      (args) =>
+        (globalThis as unknown as { registerAuthenticateAndSign(a: typeof args): Promise<{ address: string; signature: Hex; error: string | null; accounts: string[] }> })
+          .registerAuthenticateAndSign(args),
+      { url: harness.url, scopeId: scope.scope_id, publicKey: harness.publicKey, username, message },
+    );
+
+    expect(outcome.error).toBeNull();
+    expect(outcome.accounts).toEqual([outcome.address]);
+    expect((await recoverMessageAddress({ message, signature: outcome.signature })).toLowerCase()).toBe(outcome.address);
+    const account = await harness.gateway.stores.accounts.findAccountByUsername(scope.scope_id, username);
+    expect(account?.address).toBe(outcome.address);
   });
 });

@@ -80,7 +80,7 @@ describe('session keys and tokens', () => {
   it('should keep verifying sessions signed by a previous key after rotation', async () => {
     const accounts = await accountsWithAccount();
     const old = await loadSessionKeyRing({ keyFile: join(dir, 'old.pem'), previousKeyFiles: [] });
-    const jwt = createSessionService({ keys: old, issuer: 'pkgw', sessionStore: accounts.sessions, now: Date.now }).issue(account, 'cred', scope, thumbprint);
+    const jwt = createSessionService({ keys: old, issuer: 'pkgw', sessionStore: accounts.sessions, now: Date.now }).issue(account, 'cred', scope, thumbprint, true);
     const rotated = await loadSessionKeyRing({ keyFile: join(dir, 'new.pem'), previousKeyFiles: [join(dir, 'old.pem')] });
     const service = createSessionService({ keys: rotated, issuer: 'pkgw', sessionStore: accounts.sessions, now: Date.now });
     expect((await service.check(jwt, { scopeId: scope.scope_id })).claims.account_id).toBe(account.account_id);
@@ -96,7 +96,7 @@ describe('session keys and tokens', () => {
     const keys = await loadSessionKeyRing({ keyFile: join(dir, 'k.pem'), previousKeyFiles: [] });
     let now = Date.now();
     const service = createSessionService({ keys, issuer: 'pkgw', sessionStore: accounts.sessions, now: () => now });
-    const jwt = service.issue(account, 'cred', scope, thumbprint);
+    const jwt = service.issue(account, 'cred', scope, thumbprint, true);
     await expect(service.check(jwt, { scopeId: scope.scope_id, clientKeyThumbprint: thumbprint })).resolves.toMatchObject({ claims: { cnf: { jkt: thumbprint } } });
     const other = createSessionService({ keys, issuer: 'someone-else', sessionStore: accounts.sessions, now: () => now });
     await expect(other.check(jwt)).rejects.toBeInstanceOf(GatewayError);

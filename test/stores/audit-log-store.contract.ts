@@ -38,6 +38,9 @@ export function runAuditLogStoreContract(name: string, makeStores: () => Promise
         reason: 'verification_failed',
         client_ip: '192.0.2.1',
         request_id: `request-${n}`,
+        chain_id: null,
+        signed_digest: null,
+        delegate_key_id: null,
       });
 
       test('appends events and lists one scope\'s in insertion order with growing ids', async () => {
@@ -75,6 +78,9 @@ export function runAuditLogStoreContract(name: string, makeStores: () => Promise
         reason: null,
         client_ip: null,
         request_id: `request-${n}`,
+        chain_id: null,
+        signed_digest: null,
+        delegate_key_id: null,
       });
       const loggedEvents = async (scopeId: string) =>
         (await auditLog.listAuditEvents(scopeId, { limit: 100 })).map(({ event_id: _id, ...rest }) => rest);

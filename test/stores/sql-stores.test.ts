@@ -11,6 +11,7 @@ import { databaseUrl, describeWithPostgres } from '../support/backends.js';
 import { dropSchemas } from '../support/postgres-schemas.js';
 import { runAccountStoreContract } from './account-store.contract.js';
 import { runAuditLogStoreContract } from './audit-log-store.contract.js';
+import { runDelegateStoreContract } from './delegate-store.contract.js';
 import { runScopeStoreContract } from './scope-store.contract.js';
 import { runSessionStoreContract } from './session-store.contract.js';
 import type { SqlStoresHarness } from './sql-fixtures.js';
@@ -22,6 +23,7 @@ function runSqlStoreContracts(name: string, makeStores: () => Promise<SqlStoresH
   runAccountStoreContract(name, makeStores);
   runAuditLogStoreContract(name, makeStores);
   runSessionStoreContract(name, makeStores);
+  runDelegateStoreContract(name, makeStores);
 }
 
 runSqlStoreContracts('SQLite', () => {
