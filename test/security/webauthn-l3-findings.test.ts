@@ -290,5 +290,25 @@ describeForBackends('WebAuthn Level 3 review findings, through the real endpoint
       session = await signIn(client, owner, username);
       expect(authTimeOf(session)).toBe(Math.floor(clock / 1000));
     });
+
+    it('keeps the uv of the session it upgraded: a silent ceremony that says it verified the user does not make the session verified', async () => {
+      const { client } = await scopeWith({ user_verification: 'preferred' });
+      const username = unique('unverified');
+      const owner = platform();
+      await register(client, owner, username);
+      // The only real sign-in did not verify the user.
+      const signedIn = await completeAuthentication(client, await initiateAuthentication(client, username), owner, { userVerified: false });
+      const session = String(signedIn.result?.encrypted_jwt);
+      const claimsOf = (envelope: string) => JSON.parse(Buffer.from(open(client.aesKey, envelope).split('.')[1]!, 'base64url').toString('utf8')) as { auth_time: number; uv?: boolean };
+      expect(claimsOf(session).uv).toBe(false);
+      const headers = { 'x-encrypted-session': session };
+      const granted = await client.call('initiateRegistration', { encrypted_user: client.seal({ username }), mediation: 'conditional' }, headers);
+      const opened = client.openJson<{ publicKey: Parameters<SoftAuthenticator['createCredential']>[0] }>(granted.result?.encrypted_creation_challenge);
+      // Unsigned flags (attestation none): whoever runs the ceremony sets UV as they like.
+      const claimed = platform().createCredential(opened.publicKey, TEST_ORIGIN, { userPresent: false, userVerified: true });
+      const done = await client.call('completeRegistration', { challenge_id: granted.result?.challenge_id, encrypted_attestation: client.seal(claimed), encrypted_user: client.seal({ username }) }, headers);
+      expect(done.error).toBeUndefined();
+      expect(claimsOf(String(done.result?.encrypted_jwt))).toMatchObject({ uv: false, auth_time: claimsOf(session).auth_time });
+    });
   });
 });
