@@ -99,6 +99,8 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const auditLog = guard(stores.auditLog, 'audit_log');
   const sessionStore = guard(stores.sessions, 'sessions');
   const delegates = guard(stores.delegates, 'delegates');
+  const tokens = guard(stores.tokens, 'tokens');
+  const recoveryCodes = guard(stores.recoveryCodes, 'recovery_codes');
   const challenges = guard(stores.challenges, 'challenges');
   const backends = { accounts: guard(stores.backends.accounts, 'accounts'), challenges: guard(stores.backends.challenges, 'challenges') };
   const audit = createAuditRecorder({ auditLog, now, onWriteFailure: () => metrics.auditWriteFailed() });
@@ -118,7 +120,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const methods = buildMethods({
     accounts, challenges, scopeStore, auditLog, rsaKeys, sessions, identifierSecret, accountKeySecret, decoyShapes, now,
     decoyPublicKey: createDecoyPublicKey(), assertions: createAssertionVerifier(), audit, metadata, scopes, admin: authorizeAdmin !== undefined,
-    delegates, delegateSignatures, rateLimiter, tracing,
+    delegates, delegateSignatures, rateLimiter, tracing, tokens, recoveryCodes,
   });
   // The OpenRPC document describes every method but itself (OpenRPC's convention); built on first ask.
   let openRpcDocument: Record<string, unknown> | undefined;

@@ -32,8 +32,12 @@ import type { AccountStore } from './stores/account-store.js';
 import type { AuditLogStore } from './stores/audit-log-store.js';
 import type { ChallengeStore } from './stores/challenge-store.js';
 import type { ScopeStore } from './stores/scope-store.js';
+import type { TokenStore } from './stores/token-store.js';
+import type { RecoveryCodeStore } from './stores/recovery-code-store.js';
 import { getEncryptionKey } from './public-methods/get-encryption-key.js';
 import type { RpcMethod } from './rpc/rpc-method.js';
+import { recoverAccount } from './recovery/recover-account.js';
+import { regenerateRecoveryCodes } from './recovery/regenerate-recovery-codes.js';
 
 export interface MethodDeps {
   accounts: AccountStore;
@@ -59,7 +63,11 @@ export interface MethodDeps {
   delegates: DelegateStore;
   delegateSignatures: DelegateSignatures;
   /** Counts signatures per account (the wallet methods). */
-  rateLimiter: Pick<RateLimiter, 'consumeSigning'>;
+  rateLimiter: Pick<RateLimiter, 'consumeSigning' | 'consumeRecovery'>;
+  /** One-time tokens (registration, second-factor sign-in, sign-in results), by keyed hash. */
+  tokens: TokenStore;
+  /** Accounts' recovery codes, by keyed hash. */
+  recoveryCodes: RecoveryCodeStore;
   /** Whether the admin methods exist (ADMIN_TOKEN_FILE is set). */
   admin: boolean;
   /** Spans for verification when tracing is on (see tracing/call-tracing.ts). */
@@ -83,6 +91,8 @@ export function buildMethods(deps: MethodDeps): RpcMethod[] {
     updateDisplayName(deps),
     deleteCredential(deps),
     logout(deps),
+    recoverAccount(deps),
+    regenerateRecoveryCodes(deps),
     delegatedRegistration(deps),
     requestAccounts(deps),
     personalSign({ ...deps, signer }),

@@ -3,10 +3,14 @@ import type { AuditLogStore } from '../stores/audit-log-store.js';
 import { disableAccount, enableAccount, revokeSessions, type AccountAdminDeps } from './account-admin-methods.js';
 import { addDelegateKeyMethod, listDelegateKeysMethod, removeDelegateKeyMethod, type DelegateKeyAdminDeps } from './delegate-key-admin-methods.js';
 import { getAuditLog } from './get-audit-log.js';
+import { createRecoveryToken } from './recovery-token-admin-method.js';
+import type { TokenStore } from '../stores/token-store.js';
 import { createScope, listScopes, updateScope, type ScopeAdminDeps } from './scope-admin-methods.js';
 
 /** The operator's methods; registered only when an admin token is configured. */
-export function adminMethods(deps: ScopeAdminDeps & AccountAdminDeps & DelegateKeyAdminDeps & { auditLog: AuditLogStore }): RpcMethod[] {
+export function adminMethods(
+  deps: ScopeAdminDeps & AccountAdminDeps & DelegateKeyAdminDeps & { auditLog: AuditLogStore; tokens: TokenStore; identifierSecret: Buffer; now: () => number },
+): RpcMethod[] {
   return [
     createScope(deps),
     updateScope(deps),
@@ -18,5 +22,6 @@ export function adminMethods(deps: ScopeAdminDeps & AccountAdminDeps & DelegateK
     addDelegateKeyMethod(deps),
     listDelegateKeysMethod(deps),
     removeDelegateKeyMethod(deps),
+    createRecoveryToken(deps),
   ];
 }

@@ -39,6 +39,8 @@ export const errorMessages: Record<RpcReason | HttpReason | ClientSideReason, st
   address_mismatch: 'That address is not your account\'s.',
   delegate_key_exists: 'This key is already registered.',
   too_many_delegate_keys: 'This scope holds the most delegate keys allowed.',
+  token_invalid: 'This link or token has expired or was already used. Ask for a new one.',
+  recovery_failed: 'That username and recovery code do not match. Check both and try again.',
   rate_limited: 'Too many attempts. Wait a moment and try again.',
   service_unavailable: 'The service is temporarily unavailable. Try again in a moment.',
   internal_error: 'Something went wrong on the server. Try again later.',

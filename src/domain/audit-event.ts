@@ -23,6 +23,12 @@ export const auditEventNames = [
   'delegated_registration',
   'delegate_key_added',
   'delegate_key_removed',
+  'registration_token_created',
+  'sign_in_token_created',
+  'sign_in_verified',
+  'recovery_codes_regenerated',
+  'recovery_code_used',
+  'recovery_failed',
 ] as const;
 
 export const auditEventNameSchema = z.enum(auditEventNames);

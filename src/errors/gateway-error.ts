@@ -43,6 +43,8 @@ export const errorTable = {
   address_mismatch: { code: -32046, message: 'The address is not the signed-in account\'s' },
   delegate_key_exists: { code: -32047, message: 'The scope already has this delegate key' },
   too_many_delegate_keys: { code: -32048, message: `A scope holds at most ${limits.delegateKeysPerScope} delegate keys` },
+  token_invalid: { code: -32070, message: 'The token is unknown, used, expired or of another scope' },
+  recovery_failed: { code: -32071, message: 'Account recovery failed: check the username and the recovery code' },
   service_unavailable: { code: -32050, message: 'A backing service is unavailable, try again' },
   rate_limited: { code: -32051, message: 'Too many attempts, try again later' },
   // Also the HTTP edge's answer (status 500) to a failure outside any JSON-RPC call.

@@ -35,7 +35,7 @@ export interface CallPipeline {
  * methods.
  */
 export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
-  const scopedContext = async (ctx: CallContext): Promise<ScopedContext> => {
+  const scopedContext = async (ctx: CallContext, allowRecovery = false): Promise<ScopedContext> => {
     const scope = await resolveScope(ctx, deps.scopes);
     // Every call of a batch counts on its own.
     await deps.rateLimiter.consumeClient(scope, ctx.clientIp ?? 'unknown');
@@ -45,7 +45,7 @@ export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
       ...ctx,
       scope,
       clientKey,
-      signedIn: () => (signedIn ??= checkSession(ctx.headers['x-encrypted-session'], scope.scope_id, clientKey.key, clientKey.thumbprint, deps)),
+      signedIn: () => (signedIn ??= checkSession(ctx.headers['x-encrypted-session'], { scopeId: scope.scope_id, clientKeyThumbprint: clientKey.thumbprint, allowRecovery }, clientKey.key, deps)),
       limitUsername: (usernameKey) => deps.rateLimiter.consumeUser(scope, usernameKey),
     };
   };
@@ -60,7 +60,7 @@ export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
           deps.authorizeAdmin(ctx.headers.authorization);
           return method.handler(validated(method.params, rawParams), ctx);
         case 'scoped': {
-          const scoped = await scopedContext(ctx);
+          const scoped = await scopedContext(ctx, method.acceptsRecoverySession === true);
           const params = withSealedParams(validated(method.params, rawParams), method.envelopes, scoped.clientKey.key);
           return sealFields(await method.handler(params, scoped), method.sealedResult, scoped.clientKey.key);
         }
@@ -93,9 +93,8 @@ export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
  */
 async function checkSession(
   header: string | undefined,
-  scopeId: string,
+  expected: { scopeId: string; clientKeyThumbprint: string; allowRecovery: boolean },
   key: Buffer,
-  thumbprint: string,
   deps: Pick<CallPipelineDeps, 'sessions'>,
 ): Promise<SignedIn | null> {
   if (header === undefined || header === '') return null;
@@ -106,7 +105,7 @@ async function checkSession(
   } catch {
     throw new GatewayError('session_invalid', 'session envelope did not open with this client key');
   }
-  const { claims, account } = await deps.sessions.check(jwt, { scopeId, clientKeyThumbprint: thumbprint });
+  const { claims, account } = await deps.sessions.check(jwt, expected);
   return { session: claims, account };
 }
 
