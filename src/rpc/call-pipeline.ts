@@ -181,6 +181,8 @@ function sealFields(result: unknown, fields: SealedResultFields | undefined, key
   const sealed: Record<string, unknown> = { ...result };
   for (const [field, form] of Object.entries(fields)) {
     const value = sealed[field];
+    // An optional sealed field the handler left out stays out.
+    if (value === undefined) continue;
     sealed[field] = sealEnvelope(key, form === 'text' ? String(value) : JSON.stringify(value));
   }
   return sealed;
