@@ -9,11 +9,14 @@ export interface RateLimitDefaults {
   ipPerMinute: number;
   userPerMinute: number;
   signingPerMinute: number;
+  /** Server calls per API key. */
+  apiKeyPerMinute: number;
 }
 
 /**
  * Counts calls and refuses them with `rate_limited` over a scope's limits: every call that carries a
- * client key per address, every ceremony call per username, and every signature per account.
+ * client key per address, every ceremony call per username, every signature per account, and
+ * every server call per API key.
  */
 export interface RateLimiter {
   /** One call from this client address in this scope. */
@@ -22,6 +25,8 @@ export interface RateLimiter {
   consumeUser(scope: Scope, usernameKey: string): Promise<void>;
   /** One signature by this account's key. */
   consumeSigning(scope: Scope, accountId: string): Promise<void>;
+  /** One server call made with this API key (its key id). */
+  consumeApiKey(keyId: string): Promise<void>;
   /**
    * One recovery attempt for this (normalized) username, from this address: at most
    * RECOVERY_PER_ACCOUNT an hour per username (known or not, so the answer tells nothing) and
@@ -35,7 +40,7 @@ function hashed(usernameKey: string): string {
   return createHash('sha256').update(usernameKey).digest('base64url');
 }
 
-type Kind = 'ip' | 'user' | 'sign' | 'recovery-user' | 'recovery-ip';
+type Kind = 'ip' | 'user' | 'sign' | 'key' | 'recovery-user' | 'recovery-ip';
 
 /** Recovery codes are 50-bit secrets: a few guesses an hour leave an attacker nowhere. */
 export const RECOVERY_PER_ACCOUNT = 5;
@@ -69,6 +74,10 @@ export function createRateLimiter(options: { counters: RateLimitCounters; defaul
     },
     consumeSigning(scope, accountId) {
       return consume('sign', scope.rate_limit_signing_per_minute ?? defaults.signingPerMinute, `${scope.scope_id}:${accountId}`);
+    },
+    consumeApiKey(keyId) {
+      // Per key, whatever address calls with it: a leaked key is held to the same pace.
+      return consume('key', defaults.apiKeyPerMinute, keyId);
     },
   };
 }
