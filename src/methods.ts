@@ -7,6 +7,7 @@ import { renameCredential } from './account/rename-credential.js';
 import { updateDisplayName } from './account/update-display-name.js';
 import { adminMethods } from './admin/admin-methods.js';
 import { accountLifecycleMethods } from './account-lifecycle/server-methods.js';
+import { appUserMethods } from './app-users/app-user-methods.js';
 import type { AuditRecorder } from './audit/audit-recorder.js';
 import type { AuthenticatorMetadata } from './attestation/authenticator-metadata.js';
 import type { AssertionVerifier } from './authentication/assertion-verifier.js';
@@ -103,6 +104,7 @@ export function buildMethods(deps: MethodDeps): RpcMethod[] {
     signTypedData({ ...deps, signer }),
     signTransaction({ ...deps, signer }),
     ...accountLifecycleMethods(deps),
+    ...appUserMethods(deps),
     ...(deps.admin ? adminMethods(deps) : []),
   ];
 }

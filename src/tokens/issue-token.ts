@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AuditRecorder, AuditSource } from '../audit/audit-recorder.js';
+import type { AuditFacts, AuditRecorder, AuditSource } from '../audit/audit-recorder.js';
 import type { AuditEventName } from '../domain/audit-event.js';
 import type { OneTimeTokenKind } from '../domain/one-time-token.js';
 import type { TokenStore } from '../stores/token-store.js';
@@ -17,6 +17,8 @@ export interface TokenRequest {
   ttlSeconds: number;
   /** The audit event written with the token (its account and user, never the token). */
   event: AuditEventName;
+  /** More of the event: who acted (an API key or the admin). */
+  facts?: Omit<AuditFacts, 'scope_id' | 'account_id'>;
 }
 
 /** Stores a new one-time token (its keyed hash) with its audit event; the secret is returned once and kept nowhere. */
@@ -39,7 +41,7 @@ export async function issueToken(
       created_at: new Date(now).toISOString(),
       expires_at: expiresAt,
     },
-    deps.audit.event(source, request.event, { scope_id: request.scopeId, account_id: request.accountId, reason: request.kind }),
+    deps.audit.event(source, request.event, { reason: request.kind, ...request.facts, scope_id: request.scopeId, account_id: request.accountId }),
   );
   return { token, expires_at: expiresAt };
 }
