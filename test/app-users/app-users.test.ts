@@ -163,6 +163,17 @@ describeForBackends("passkeys for an app's own users", (backend) => {
     });
   });
 
+  it("should erase a deleted account's pending tokens: a registration token for its user_id no longer creates it again", async () => {
+    const userId = unique('app-user');
+    const registered = await registerWithToken(client(), authenticator(), { registration_token: await registrationToken({ user_id: userId }) });
+    const pending = await registrationToken({ user_id: userId });
+    expect((await server('deleteAccount', { account_id: registered.account_id })).error).toBeUndefined();
+    expect((await startTokenRegistration(client(), { registration_token: pending })).reply.error?.data).toBe('token_invalid');
+    // A token made after the deletion starts the user afresh.
+    const again = await registerWithToken(client(), authenticator(), { registration_token: await registrationToken({ user_id: userId }) });
+    expect(again.account_id).not.toBe(registered.account_id);
+  });
+
   describe('verifySignIn', () => {
     it('should exchange the sign-in token of a completed sign-in, once, for user_id, account_id and the passkey', async () => {
       const userId = unique('app-user');

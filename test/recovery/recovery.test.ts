@@ -178,6 +178,16 @@ describeForBackends('account recovery', (backend) => {
     expect((await recover(client(off), username, 'ABCDE-FGHJK')).error?.data).toBe('method_not_found');
   });
 
+  it('should erase the recovery codes and the tokens of a deleted account: none of them brings it back', async () => {
+    const { username, codes, accountId } = await userWithCodes();
+    const link = (await adminCall<{ registration_token: string }>(harness.url, 'createRecoveryToken', { scope_id: scope.scope_id, account_id: accountId }, gateway.adminToken)).result!;
+    const deleted = await adminCall(harness.url, 'deleteAccount', { scope_id: scope.scope_id, account_id: accountId }, gateway.adminToken);
+    expect(deleted.error).toBeUndefined();
+    expect(await harness.gateway.stores.recoveryCodes.countRecoveryCodes(accountId)).toBe(0);
+    expect((await recover(client(), username, codes!.codes[0]!)).error?.data).toBe('recovery_failed');
+    await expect(registerWithToken(client(), authenticator(), { registration_token: link.registration_token })).rejects.toThrow(/token_invalid/);
+  });
+
   describe("an operator's recovery link: createRecoveryToken", () => {
     it('should add one passkey to the account, once, and refuse an unknown account or a foreign scope', async () => {
       const { username, accountId } = await userWithCodes();
