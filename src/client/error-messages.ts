@@ -45,6 +45,7 @@ export const errorMessages: Record<RpcReason | HttpReason | ClientSideReason, st
   too_many_delegate_keys: 'This scope holds the most delegate keys allowed.',
   token_invalid: 'This link or token has expired or was already used. Ask for a new one.',
   recovery_failed: 'That username and recovery code do not match. Check both and try again.',
+  second_factor_only: 'This passkey only confirms a sign-in. Sign in with the app first.',
   rate_limited: 'Too many attempts. Wait a moment and try again.',
   service_unavailable: 'The service is temporarily unavailable. Try again in a moment.',
   internal_error: 'Something went wrong on the server. Try again later.',

@@ -50,6 +50,7 @@ export const errorTable = {
   too_many_delegate_keys: { code: -32048, message: `A scope holds at most ${limits.delegateKeysPerScope} delegate keys` },
   token_invalid: { code: -32070, message: 'The token is unknown, used, expired or of another scope' },
   recovery_failed: { code: -32071, message: 'Account recovery failed: check the username and the recovery code' },
+  second_factor_only: { code: -32072, message: 'This passkey is a second factor: sign in with the app first' },
   service_unavailable: { code: -32050, message: 'A backing service is unavailable, try again' },
   rate_limited: { code: -32051, message: 'Too many attempts, try again later' },
   // Also the HTTP edge's answer (status 500) to a failure outside any JSON-RPC call.

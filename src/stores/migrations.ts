@@ -254,10 +254,11 @@ ALTER TABLE audit_log ADD COLUMN identifier_hash text;
     // challenge store: a registration token is used up in the same transaction that adds its
     // passkey, so a failed insert leaves it usable and two concurrent uses add one passkey; and
     // nothing evicts a token before it expires. Only keyed hashes of tokens and recovery codes are
-    // stored. Scope settings: recovery codes (on by default) and whether a second-factor sign-in's
+    // stored. An account an app enrolled as a second factor signs in only as one. Scope settings: recovery codes (on by default) and whether a second-factor sign-in's
     // session may act as a primary one (refused by default).
     sql: (t: Dialect) => `
 ALTER TABLE accounts ADD COLUMN user_id text;
+ALTER TABLE accounts ADD COLUMN second_factor_only boolean NOT NULL DEFAULT false;
 CREATE UNIQUE INDEX ${uniqueKeys.accountsUserId.name} ON accounts (user_id, scope_id);
 ALTER TABLE scopes ADD COLUMN recovery_codes text NOT NULL DEFAULT 'on';
 ALTER TABLE scopes ADD COLUMN second_factor_sessions text NOT NULL DEFAULT 'refused';
