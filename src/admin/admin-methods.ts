@@ -4,9 +4,10 @@ import { disableAccount, enableAccount, revokeSessions, type AccountAdminDeps } 
 import { addDelegateKeyMethod, listDelegateKeysMethod, removeDelegateKeyMethod, type DelegateKeyAdminDeps } from './delegate-key-admin-methods.js';
 import { getAuditLog } from './get-audit-log.js';
 import { createScope, listScopes, updateScope, type ScopeAdminDeps } from './scope-admin-methods.js';
+import { addWebhookMethod, listWebhooksMethod, removeWebhookMethod, type WebhookAdminDeps } from './webhook-admin-methods.js';
 
 /** The operator's methods; registered only when an admin token is configured. */
-export function adminMethods(deps: ScopeAdminDeps & AccountAdminDeps & DelegateKeyAdminDeps & { auditLog: AuditLogStore }): RpcMethod[] {
+export function adminMethods(deps: ScopeAdminDeps & AccountAdminDeps & DelegateKeyAdminDeps & WebhookAdminDeps & { auditLog: AuditLogStore }): RpcMethod[] {
   return [
     createScope(deps),
     updateScope(deps),
@@ -18,5 +19,8 @@ export function adminMethods(deps: ScopeAdminDeps & AccountAdminDeps & DelegateK
     addDelegateKeyMethod(deps),
     listDelegateKeysMethod(deps),
     removeDelegateKeyMethod(deps),
+    addWebhookMethod(deps),
+    listWebhooksMethod(deps),
+    removeWebhookMethod(deps),
   ];
 }
