@@ -27,6 +27,7 @@ export interface SendOptions {
 export function sendWebhook(options: SendOptions): Promise<SendResult> {
   return new Promise((resolve) => {
     let settled = false;
+    let timer: NodeJS.Timeout | undefined;
     const finish = (result: SendResult) => {
       if (settled) return;
       settled = true;
@@ -53,7 +54,7 @@ export function sendWebhook(options: SendOptions): Promise<SendResult> {
       headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(options.body)), 'user-agent': 'passkey-gateway-webhooks', ...options.headers },
       maxHeaderSize: 16 * 1024,
     });
-    const timer = setTimeout(() => {
+    timer = setTimeout(() => {
       finish({ ok: false, error: 'timeout' });
       req.destroy();
     }, options.timeoutMs);
