@@ -26,6 +26,10 @@ export interface WebhookReceiver {
   /** The first arrival of each webhook-id, in arrival order (the receiver's dedup). */
   unique(): ReceivedWebhook[];
   mode: ReceiverMode;
+  /** Waited before answering each request (to make deliveries overlap). */
+  delayMs: number;
+  /** Requests that arrived, whatever the answer (hanging ones too). */
+  readonly arrivals: number;
   /** Answers this instead (a redirect, for instance) when set. */
   answer?: (res: ServerResponse) => void;
   down(): Promise<void>;
@@ -40,10 +44,15 @@ export async function startWebhookReceiver(path = '/hook'): Promise<WebhookRecei
   const hanging = new Set<ServerResponse>();
   let server: Server | undefined;
   let port = 0;
+  let arrivals = 0;
   const receiver: WebhookReceiver = {
     url: '',
     received,
     mode: 'ok',
+    delayMs: 0,
+    get arrivals() {
+      return arrivals;
+    },
     unique() {
       const seen = new Set<string>();
       return received.filter((entry) => {
@@ -84,6 +93,8 @@ export async function startWebhookReceiver(path = '/hook'): Promise<WebhookRecei
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    arrivals += 1;
+    if (receiver.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, receiver.delayMs));
     if (receiver.answer !== undefined) return receiver.answer(res);
     if (receiver.mode === 'hang') {
       hanging.add(res);
