@@ -2,7 +2,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { limits } from '../domain/limits.js';
-import { AddressRefusedError, guardedLookup, targetAllowed, type AddressKind } from './address-guard.js';
+import { AddressRefusedError, guardedLookup, targetAllowed, type AddressKind, type TargetPolicy } from './address-guard.js';
 
 /** What one POST to a receiver came to: its status, or why there was none. */
 export type SendResult = { ok: true; status: number } | { ok: false; error: string };
@@ -24,40 +24,41 @@ export interface SendOptions {
  * a failure); at most limits.webhookResponseBytes of the answer are read; every connection is new
  * (no agent), so each one's address passes the guard; no proxy variables are read.
  */
-export function sendWebhook(options: SendOptions): Promise<SendResult> {
+export async function sendWebhook(options: SendOptions): Promise<SendResult> {
+  let url: URL;
+  try {
+    url = new URL(options.url);
+  } catch {
+    return { ok: false, error: 'url_invalid' };
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return { ok: false, error: 'url_invalid' };
+  const policy = { allowLoopback: options.allowLoopback, plainHttp: url.protocol === 'http:' };
+  // An IP literal is connected to without a lookup, so it is checked here.
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (isIP(host) !== 0 && !targetAllowed(options.classify, host, policy)) return { ok: false, error: 'address_refused' };
+  return post(url, policy, options);
+}
+
+function post(url: URL, policy: TargetPolicy, options: SendOptions): Promise<SendResult> {
   return new Promise((resolve) => {
     let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-    const finish = (result: SendResult) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(result);
-    };
-    let url: URL;
-    try {
-      url = new URL(options.url);
-    } catch {
-      return finish({ ok: false, error: 'url_invalid' });
-    }
-    const plainHttp = url.protocol === 'http:';
-    const policy = { allowLoopback: options.allowLoopback, plainHttp };
-    // An IP literal is connected to without a lookup, so it is checked here.
-    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-    if (isIP(host) !== 0 && !targetAllowed(options.classify, host, policy)) return finish({ ok: false, error: 'address_refused' });
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') return finish({ ok: false, error: 'url_invalid' });
-    const send = plainHttp ? httpRequest : httpsRequest;
-    const req = send(url, {
+    const req = (policy.plainHttp ? httpRequest : httpsRequest)(url, {
       method: 'POST',
       agent: false,
       lookup: guardedLookup(options.classify, policy),
       headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(options.body)), 'user-agent': 'passkey-gateway-webhooks', ...options.headers },
       maxHeaderSize: 16 * 1024,
     });
-    timer = setTimeout(() => {
+    const timer = setTimeout(() => {
       finish({ ok: false, error: 'timeout' });
       req.destroy();
     }, options.timeoutMs);
+    const finish = (result: SendResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(result);
+    };
     const abort = () => {
       finish({ ok: false, error: 'aborted' });
       req.destroy();
