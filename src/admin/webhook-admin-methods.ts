@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AuditRecorder } from '../audit/audit-recorder.js';
 import { limits } from '../domain/limits.js';
 import { webhookEventTypes, webhookEventTypeSchema } from '../domain/webhook.js';
 import { GatewayError } from '../errors/gateway-error.js';
@@ -8,6 +9,7 @@ import { addWebhookEndpoint, type WebhookEndpointDeps } from '../webhooks/webhoo
 
 export interface WebhookAdminDeps extends Omit<WebhookEndpointDeps, 'webhooks'> {
   webhooks: WebhookStore;
+  audit: AuditRecorder;
 }
 
 const endpointSchema = z.object({
@@ -32,8 +34,8 @@ export function addWebhookMethod(deps: WebhookAdminDeps) {
       events: z.array(webhookEventTypeSchema).min(1).max(webhookEventTypes.length * 2).optional(),
     }),
     result: endpointSchema.extend({ secret: z.string().describe('Standard Webhooks secret: whsec_ + base64 of 32 bytes') }),
-    async handler({ scope_id, url, events }) {
-      return addWebhookEndpoint(deps, { scopeId: scope_id, url, events: events ?? null });
+    async handler({ scope_id, url, events }, ctx) {
+      return addWebhookEndpoint(deps, { scopeId: scope_id, url, events: events ?? null }, (webhookId) => deps.audit.event(ctx, 'webhook_added', { scope_id, webhook_id: webhookId }));
     },
   });
 }
@@ -51,15 +53,15 @@ export function listWebhooksMethod(deps: Pick<WebhookAdminDeps, 'webhooks'>) {
   });
 }
 
-export function removeWebhookMethod(deps: Pick<WebhookAdminDeps, 'webhooks'>) {
+export function removeWebhookMethod(deps: Pick<WebhookAdminDeps, 'webhooks' | 'audit'>) {
   return adminMethod({
     name: 'removeWebhook',
     summary: 'Remove a webhook endpoint and the deliveries still owed to it (admin)',
     description: 'Needs Authorization: Bearer <admin token>.',
     params: z.object({ scope_id: z.uuid(), webhook_id: z.uuid() }),
     result: z.object({ scope_id: z.string(), webhook_id: z.string(), removed: z.literal(true) }),
-    async handler({ scope_id, webhook_id }) {
-      if (!(await deps.webhooks.removeWebhook(scope_id, webhook_id))) throw new GatewayError('webhook_not_found');
+    async handler({ scope_id, webhook_id }, ctx) {
+      if (!(await deps.webhooks.removeWebhook(scope_id, webhook_id, deps.audit.event(ctx, 'webhook_removed', { scope_id, webhook_id })))) throw new GatewayError('webhook_not_found');
       return { scope_id, webhook_id, removed: true as const };
     },
   });

@@ -17,6 +17,7 @@ export interface AuditFacts {
   chain_id?: number | null;
   signed_digest?: string | null;
   delegate_key_id?: string | null;
+  webhook_id?: string | null;
 }
 
 export interface AuditRecorder {
@@ -47,6 +48,7 @@ export function createAuditRecorder(deps: { auditLog: AuditLogStore; now: () => 
     chain_id: facts.chain_id ?? null,
     signed_digest: facts.signed_digest ?? null,
     delegate_key_id: facts.delegate_key_id ?? null,
+    webhook_id: facts.webhook_id ?? null,
   });
   return {
     event: row,

@@ -23,6 +23,8 @@ export const auditEventNames = [
   'delegated_registration',
   'delegate_key_added',
   'delegate_key_removed',
+  'webhook_added',
+  'webhook_removed',
 ] as const;
 
 export const auditEventNameSchema = z.enum(auditEventNames);
@@ -49,6 +51,8 @@ export interface NewAuditEvent {
   signed_digest?: string | null;
   /** The delegate key that acted (delegated registrations and calls) or was added or removed: its key id. */
   delegate_key_id?: string | null;
+  /** The webhook endpoint added or removed: its id. */
+  webhook_id?: string | null;
 }
 
 export interface AuditEvent extends NewAuditEvent {
@@ -57,6 +61,7 @@ export interface AuditEvent extends NewAuditEvent {
   chain_id: number | null;
   signed_digest: string | null;
   delegate_key_id: string | null;
+  webhook_id: string | null;
 }
 
 export const auditEventSchema = z.object({
@@ -72,6 +77,7 @@ export const auditEventSchema = z.object({
   chain_id: z.number().int().nullable(),
   signed_digest: z.string().nullable(),
   delegate_key_id: z.string().nullable(),
+  webhook_id: z.string().nullable(),
 });
 
 /** Which part of a scope's log to read: after a cursor and/or from a time, oldest first. */

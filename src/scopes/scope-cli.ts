@@ -10,6 +10,7 @@ import { addDelegateKey } from '../delegation/delegate-keys.js';
 import { isGatewayError } from '../errors/gateway-error.js';
 import { relatedOriginsDocument } from './related-origins.js';
 import type { Config } from '../config/config.js';
+import type { NewAuditEvent } from '../domain/audit-event.js';
 import { webhookEventTypes, webhookEventTypeSchema } from '../domain/webhook.js';
 import { loadSecret } from '../keys/secret-file.js';
 import { addressClassifier } from '../webhooks/address-guard.js';
@@ -217,6 +218,11 @@ async function delegateKeyCommand(store: Stores['delegates'], action: string | u
   }
 }
 
+/** A webhook change's audit event, as the CLI writes it (no request id: it came from the CLI). */
+function cliAudit(scopeId: string, event: 'webhook_added' | 'webhook_removed', webhookId: string): NewAuditEvent {
+  return { scope_id: scopeId, occurred_at: new Date().toISOString(), event, account_id: null, credential_id: null, reason: 'cli', client_ip: null, request_id: null, webhook_id: webhookId };
+}
+
 /** `webhook add|list|remove --scope SCOPE_ID …`: a scope's webhook endpoints, as the admin methods manage them. */
 async function webhookCommand(store: Stores['webhooks'], config: Config, args: string[], flags: Flags): Promise<CliResult> {
   const [action, webhookId] = args;
@@ -239,6 +245,7 @@ async function webhookCommand(store: Stores['webhooks'], config: Config, args: s
             now: Date.now,
           },
           { scopeId, url: flags.url, events: events?.data ?? null },
+          (added) => cliAudit(scopeId, 'webhook_added', added),
         );
         return print(added);
       } catch (error) {
@@ -250,7 +257,7 @@ async function webhookCommand(store: Stores['webhooks'], config: Config, args: s
       return print(await store.listWebhooks(scopeId));
     case 'remove': {
       if (webhookId === undefined) return fail('webhook remove needs a WEBHOOK_ID', 2);
-      const removed = await store.removeWebhook(scopeId, webhookId);
+      const removed = await store.removeWebhook(scopeId, webhookId, cliAudit(scopeId, 'webhook_removed', webhookId));
       return removed ? print({ scope_id: scopeId, webhook_id: webhookId, removed: true }) : fail(`no webhook ${webhookId} in scope ${scopeId}`);
     }
     default:

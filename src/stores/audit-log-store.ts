@@ -23,12 +23,18 @@ export const auditLog = table<NewAuditEvent>('audit_log', {
   chain_id: nullable(integer),
   signed_digest: nullable(text),
   delegate_key_id: nullable(text),
+  webhook_id: nullable(text),
 });
 
 /** The audit rows a change carries (SqlDatabase.run): written with it, and only when it happens. */
 export function auditRows(audit: NewAuditEvent | readonly NewAuditEvent[] | undefined): Insert | undefined {
   if (audit === undefined) return undefined;
   return rowsOf(auditLog, 'event' in audit ? [audit] : audit);
+}
+
+/** Columns added by later migrations (8, 11) read as null on every row, never as absent. */
+export function withNulls(event: NewAuditEvent): Omit<AuditEvent, 'event_id'> {
+  return { ...event, chain_id: event.chain_id ?? null, signed_digest: event.signed_digest ?? null, delegate_key_id: event.delegate_key_id ?? null, webhook_id: event.webhook_id ?? null };
 }
 
 // A null cursor or time matches everything ('-infinity' also sorts before any ISO-8601 text).
@@ -49,8 +55,7 @@ export function sqlAuditLogStore(db: SqlDatabase): AuditLogStore {
       const rows = await db.all(list, { scope_id: scopeId, after_id: query.afterId ?? null, since, limit: query.limit });
       return rows.map((row) => {
         const event = decode(auditLog, row);
-        // Columns added by migration 8 read as null on every row, never as absent.
-        return { event_id: integer.decode(row.event_id), ...event, chain_id: event.chain_id ?? null, signed_digest: event.signed_digest ?? null, delegate_key_id: event.delegate_key_id ?? null };
+        return { event_id: integer.decode(row.event_id), ...withNulls(event) };
       });
     },
   };

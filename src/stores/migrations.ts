@@ -230,8 +230,11 @@ CREATE INDEX key_signature_uses_expires_at_idx ON key_signature_uses (expires_at
     // change it describes, or not at all. A delivery names its audit row (event_id) rather than
     // copying it: the audit log is never changed or shortened. ordering_key is the account ('' for
     // events of no account): deliveries of one key go out one at a time, oldest first.
-    // Delivered rows are deleted; failed ones stay for the operator (state 'failed').
+    // Delivered rows are deleted; failed ones stay for the operator (state 'failed'). The audit
+    // log names the endpoint an operator added or removed (webhook_id).
     sql: (t: Dialect) => `
+ALTER TABLE audit_log ADD COLUMN webhook_id text;
+
 CREATE TABLE webhook_endpoints (
   webhook_id    text PRIMARY KEY,
   scope_id      text NOT NULL REFERENCES scopes (scope_id),

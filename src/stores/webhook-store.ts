@@ -3,19 +3,20 @@ import { webhookEventTypes, type ClaimedDelivery, type DeliveryOutcome, type Sto
 import type { SqlDatabase } from '../sql/sql-database.js';
 import { statement } from '../sql/statement.js';
 import { canonical, decode, encode, integer, jsonArray, nullable, selectList, table, text, timestamp } from '../sql/table.js';
-import { auditLog } from './audit-log-store.js';
+import type { NewAuditEvent } from '../domain/audit-event.js';
+import { auditLog, withNulls } from './audit-log-store.js';
 
 /**
  * Webhook endpoints and their outbox. Deliveries are written by the database itself, with each
  * audit event (migration 11's trigger); this store lists, claims and settles them.
  */
 export interface WebhookStore {
-  /** Adds an endpoint to an existing scope; refuses more than `maxPerScope`. */
-  addWebhook(endpoint: StoredWebhookEndpoint, maxPerScope: number): Promise<{ ok: true; endpoint: WebhookEndpoint } | { ok: false; conflict: 'scope_not_found' | 'too_many_webhooks' }>;
+  /** Adds an endpoint to an existing scope, with `audit`; refuses more than `maxPerScope`. */
+  addWebhook(endpoint: StoredWebhookEndpoint, maxPerScope: number, audit?: NewAuditEvent): Promise<{ ok: true; endpoint: WebhookEndpoint } | { ok: false; conflict: 'scope_not_found' | 'too_many_webhooks' }>;
   /** A scope's endpoints, oldest first, with what each has waiting and what was given up on. */
   listWebhooks(scopeId: string): Promise<Array<WebhookEndpoint & { backlog: WebhookBacklog }>>;
-  /** Removes an endpoint and every delivery still owed to it; false when the scope has no such endpoint. */
-  removeWebhook(scopeId: string, webhookId: string): Promise<boolean>;
+  /** Removes an endpoint and every delivery still owed to it, with `audit`; false (and no audit row) when the scope has no such endpoint. */
+  removeWebhook(scopeId: string, webhookId: string, audit?: NewAuditEvent): Promise<boolean>;
   /**
    * Claims up to `limit` due deliveries until `leaseUntil` under `leaseToken`: of each endpoint and
    * account only the oldest one still pending, so an account's later event never overtakes an
@@ -86,7 +87,7 @@ const sql = {
 export function sqlWebhookStore(db: SqlDatabase): WebhookStore {
   const withoutSecret = ({ sealed_secret: _secret, ...endpoint }: StoredWebhookEndpoint): WebhookEndpoint => endpoint;
   return {
-    async addWebhook(endpoint, maxPerScope) {
+    async addWebhook(endpoint, maxPerScope, audit) {
       if (!Number.isInteger(maxPerScope) || maxPerScope < 1) throw new RangeError(`maxPerScope must be a positive integer, got ${maxPerScope}`);
       // Additions queue one behind the other, so the count they check cannot change before they commit.
       return db.transaction(async (tx) => {
@@ -94,6 +95,8 @@ export function sqlWebhookStore(db: SqlDatabase): WebhookStore {
         const [count] = await tx.all(sql.count, { scope_id: endpoint.scope_id });
         if (integer.decode(count?.n) >= maxPerScope) return { ok: false as const, conflict: 'too_many_webhooks' as const };
         await tx.run(endpoints.insert, encode(endpoints, endpoint));
+        // After the endpoint: its own addition is the first event it is sent.
+        if (audit !== undefined) await tx.run(auditLog.insert, encode(auditLog, audit));
         return { ok: true as const, endpoint: withoutSecret(canonical(endpoints, endpoint)) };
       }, { serialize: 'webhook_endpoints' });
     },
@@ -107,11 +110,13 @@ export function sqlWebhookStore(db: SqlDatabase): WebhookStore {
       });
     },
 
-    async removeWebhook(scopeId, webhookId) {
+    async removeWebhook(scopeId, webhookId, audit) {
       const params = { scope_id: scopeId, webhook_id: webhookId };
       return db.transaction(async (tx) => {
         await tx.run(sql.removeDeliveries, params);
-        return (await tx.run(sql.remove, params)) > 0;
+        const removed = (await tx.run(sql.remove, params)) > 0;
+        if (removed && audit !== undefined) await tx.run(auditLog.insert, encode(auditLog, audit));
+        return removed;
       });
     },
 
@@ -128,7 +133,7 @@ export function sqlWebhookStore(db: SqlDatabase): WebhookStore {
           attempts: integer.decode(row.attempts),
           created_at: timestamp.decode(row.created_at),
           endpoint: { webhook_id: text.decode(row.webhook_id), url: text.decode(row.url), sealed_secret: text.decode(row.sealed_secret) },
-          event: { event_id: integer.decode(row.a_event_id), ...event, chain_id: event.chain_id ?? null, signed_digest: event.signed_digest ?? null, delegate_key_id: event.delegate_key_id ?? null },
+          event: { event_id: integer.decode(row.a_event_id), ...withNulls(event) },
         };
       });
     },

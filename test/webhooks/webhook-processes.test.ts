@@ -67,7 +67,7 @@ describeForBackends('webhooks of a gateway killed with SIGKILL', (backend) => {
   }
   /** An endpoint, then an event written with the change it describes (a delegate key and its audit row); resolves once committed. */
   async function endpointAndEvent(url: string, scopeId: string): Promise<string> {
-    const added = await adminCall<{ secret: string }>(url, 'addWebhook', { scope_id: scopeId, url: receiver.url }, TOKEN);
+    const added = await adminCall<{ secret: string }>(url, 'addWebhook', { scope_id: scopeId, url: receiver.url, events: ['delegate_key_added'] }, TOKEN);
     expect(added.error).toBeUndefined();
     const key = await adminCall(url, 'addDelegateKey', { scope_id: scopeId, public_key: delegatePublicKey() }, TOKEN);
     expect(key.error).toBeUndefined();
@@ -145,7 +145,7 @@ describeWithRedisAndPostgres('webhooks of two gateways sharing one PostgreSQL', 
 
   it('should deliver each event once, each account\'s in order, whichever gateway sends it', async () => {
     const scopeId = (await a.createScope()).scope_id;
-    const added = await adminCall<{ webhook_id: string }>(a.url, 'addWebhook', { scope_id: scopeId, url: receiver.url }, TOKEN);
+    const added = await adminCall<{ webhook_id: string }>(a.url, 'addWebhook', { scope_id: scopeId, url: receiver.url, events: ['account_disabled', 'account_enabled'] }, TOKEN);
     expect(added.error).toBeUndefined();
     // Slow answers, so both gateways' rounds overlap.
     receiver.delayMs = 15;

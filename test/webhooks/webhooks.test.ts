@@ -98,13 +98,15 @@ describeForBackends('webhooks', (backend) => {
       const accountId = await gw.account(scopeId);
       await gw.account(other);
       await gw.setDisabled(scopeId, accountId, true);
-      await receiver.waitFor((r) => r.received.length >= 2);
+      await receiver.waitFor((r) => r.received.length >= 4);
       await narrow.waitFor((r) => r.received.length >= 1);
       await sleep(200);
 
-      expect(receiver.received.map((r) => r.type)).toEqual(['registration', 'account_disabled']);
+      // The endpoint is told of its own addition and of the next one (audited, with the endpoint's id), then the account's events.
+      expect(receiver.received.map((r) => [r.type, r.accountId])).toEqual([['webhook_added', null], ['webhook_added', null], ['registration', accountId], ['account_disabled', accountId]]);
+      expect(receiver.received.slice(0, 2).map((r) => (JSON.parse(r.body) as { data: { webhook_id: string } }).data.webhook_id)).toEqual([all.webhook_id, disabledOnly.webhook_id]);
       expect(narrow.received.map((r) => r.type)).toEqual(['account_disabled']);
-      for (const { headers, body } of receiver.received) {
+      for (const { headers, body } of receiver.received.slice(2)) {
         // The standardwebhooks package's own verify: headers, timestamp tolerance and v1 signature.
         const payload = new Webhook(all.secret).verify(body, headers) as { type: string; timestamp: string; data: Record<string, unknown> };
         expect(payload).toEqual({
@@ -123,6 +125,7 @@ describeForBackends('webhooks', (backend) => {
             chain_id: null,
             signed_digest: null,
             delegate_key_id: null,
+            webhook_id: null,
           },
         });
         expect(headers['webhook-id']).toBe(`evt_${payload.data.event_id as number}`);
@@ -147,7 +150,7 @@ describeForBackends('webhooks', (backend) => {
 
   it('should deliver every event once the receiver is back up, none twice, each account\'s in order', async () => {
     const scopeId = (await gw.harness.createScope()).scope_id;
-    const hook = await gw.addWebhook(scopeId, receiver.url);
+    const hook = await gw.addWebhook(scopeId, receiver.url, ['registration', 'account_disabled', 'account_enabled']);
     // Failing first (503), then down altogether (connection refused).
     receiver.mode = 'error';
     const accounts = [await gw.account(scopeId), await gw.account(scopeId)];
@@ -193,6 +196,12 @@ describeForBackends('webhooks', (backend) => {
     expect(await runScopeCli(['webhook', 'remove', '--scope', scopeId, webhook_id], env)).toMatchObject({ code: 0 });
     expect(await runScopeCli(['webhook', 'remove', '--scope', scopeId, webhook_id], env)).toMatchObject({ code: 1 });
     expect(JSON.parse((await runScopeCli(['webhook', 'list', '--scope', scopeId], env)).stdout)).toEqual([]);
+    // Both changes are in the audit log with the endpoint's id; the refused second removal is not.
+    const log = await gw.admin<{ events: Array<{ event: string; reason: string | null; webhook_id: string | null }> }>('getAuditLog', { scope_id: scopeId });
+    expect(log.result!.events.filter((e) => e.event.startsWith('webhook_')).map((e) => [e.event, e.reason, e.webhook_id])).toEqual([
+      ['webhook_added', 'cli', webhook_id],
+      ['webhook_removed', 'cli', webhook_id],
+    ]);
     // Removed: later events go nowhere.
     await gw.setDisabled(scopeId, accountId, false);
     await sleep(300);
@@ -235,6 +244,9 @@ describeForBackends('webhooks', (backend) => {
     const otherScope = (await gw.harness.createScope()).scope_id;
     const theirs = await gw.addWebhook(otherScope, 'https://example.com/theirs');
     expect((await gw.admin('removeWebhook', { scope_id: scopeId, webhook_id: theirs.webhook_id })).error?.data).toBe('webhook_not_found');
+    const theirLog = await gw.admin<{ events: Array<{ event: string; webhook_id: string | null }> }>('getAuditLog', { scope_id: otherScope });
+    expect(theirLog.result!.events.map((e) => [e.event, e.webhook_id])).toEqual([['webhook_added', theirs.webhook_id]]);
+    expect((await gw.admin('removeWebhook', { scope_id: otherScope, webhook_id: theirs.webhook_id })).result).toEqual({ scope_id: otherScope, webhook_id: theirs.webhook_id, removed: true });
     // Without the token, nothing.
     for (const method of ['addWebhook', 'listWebhooks', 'removeWebhook']) {
       const reply = await adminCall(gw.harness.url, method, { scope_id: scopeId, url: 'https://example.com/x', webhook_id: theirs.webhook_id });
@@ -295,7 +307,7 @@ describeForBackends('webhooks when the gateway stops', (backend) => {
     let stores: Stores | undefined;
     try {
       const scopeId = (await gw.harness.createScope()).scope_id;
-      await gw.addWebhook(scopeId, receiver.url);
+      await gw.addWebhook(scopeId, receiver.url, ['registration']);
       await gw.account(scopeId);
       await receiver.waitFor((r) => r.arrivals >= 1, 15_000, 'the first attempt');
       const stopping = Date.now();
