@@ -11,7 +11,7 @@ import { runScopeCli } from '../../src/scopes/scope-cli.js';
 import { openStores, type Stores } from '../../src/stores/open-stores.js';
 import { adminCall } from '../admin/admin-rpc.js';
 import { describeForBackends, type TestBackend } from '../support/backends.js';
-import { register } from '../support/ceremonies.js';
+import { completeAuthentication, initiateAuthentication, register, signIn } from '../support/ceremonies.js';
 import { startGateway } from '../support/gateway-harness.js';
 import { match } from '../support/match.js';
 import { inOrderPerAccount, startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
@@ -174,6 +174,21 @@ describeForBackends('webhooks', (backend) => {
       ]);
     }
     expect(await gw.backlog(scopeId, hook.webhook_id)).toEqual({ pending: 0, failed: 0 });
+  });
+
+  it('should push a possibly cloned passkey (counter_regression) at once, with the account and passkey it concerns', async () => {
+    const scopeId = (await gw.harness.createScope()).scope_id;
+    const hook = await gw.addWebhook(scopeId, receiver.url, ['counter_regression']);
+    const client = new RpcClient(gw.harness.url, scopeId, gw.harness.publicKey);
+    const authenticator = new SoftAuthenticator({ algorithm: 'ES256', attestation: 'none', counterStep: 2 });
+    const username = `cloned-${randomUUID().slice(0, 8)}`;
+    const { account_id } = await register(client, authenticator, username);
+    await signIn(client, authenticator, username);
+    const reply = await completeAuthentication(client, await initiateAuthentication(client, username), authenticator, { counter: 1 });
+    expect(reply.error?.data).toBe('counter_regression');
+    await receiver.waitFor((r) => r.received.length >= 1);
+    const payload = new Webhook(hook.secret).verify(receiver.received[0]!.body, receiver.received[0]!.headers);
+    expect(payload).toMatchObject({ type: 'counter_regression', data: { account_id, credential_id: authenticator.credentials[0]!.id, scope_id: scopeId } });
   });
 
   it('should add, list and remove endpoints with npm run scope -- webhook, whose secret signs what is delivered', async () => {
