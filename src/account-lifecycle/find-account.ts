@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { passkeyPurpose, passkeyPurposeSchema } from '../domain/passkey-purpose.js';
 import { serverMethod } from '../rpc/rpc-method.js';
 import type { AccountStore } from '../stores/account-store.js';
 import { accountInScope, accountRefSchema } from './account-ref.js';
@@ -24,12 +25,14 @@ export function findAccount(deps: { accounts: AccountStore }) {
       disabled: z.boolean(),
       created_at: z.string(),
       credential_count: z.number().int(),
+      user_id: z.string().nullable().describe("the app's own user id; null for accounts without one"),
+      purpose: passkeyPurposeSchema.describe('"second_factor": every passkey of the account signs in only as a second factor'),
     }),
     async handler(ref, ctx) {
       const account = await accountInScope(deps.accounts, ctx.scope.scope_id, ref);
       const { account_id, scope_id, username, display_name, identifier_hash, user_handle, address, disabled, created_at } = account;
       const credentials = await deps.accounts.listCredentials(account_id);
-      return { account_id, scope_id, username, display_name, identifier_hash, user_handle, address, disabled, created_at, credential_count: credentials.length };
+      return { account_id, scope_id, username, display_name, identifier_hash, user_handle, address, disabled, created_at, credential_count: credentials.length, user_id: account.user_id, purpose: passkeyPurpose(account) };
     },
   });
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { passkeyPurpose, passkeyPurposeSchema } from '../domain/passkey-purpose.js';
 import { passkeyProvider } from '../ceremony/passkey-provider.js';
 import { sessionMethod } from '../rpc/rpc-method.js';
 import type { AccountStore } from '../stores/account-store.js';
@@ -18,6 +19,7 @@ export const credentialViewSchema = z.object({
   discoverable: z.boolean().nullable().describe("the browser's credProps.rk at registration; null when not reported"),
   authenticator_attachment: z.enum(['platform', 'cross-platform']).nullable().describe("the browser's authenticatorAttachment at registration"),
   attestation_verified: z.boolean().describe('whether registration verified the attestation to a trust anchor: only then is the aaguid more than a claim'),
+  purpose: passkeyPurposeSchema,
 });
 
 /** A passkey as its account's owner (or the app and operator acting for it) sees it. */
@@ -36,6 +38,7 @@ export function credentialView(credential: Credential): z.input<typeof credentia
     discoverable: credential.discoverable,
     authenticator_attachment: credential.authenticator_attachment,
     attestation_verified: credential.attestation_verified,
+    purpose: passkeyPurpose(credential),
   };
 }
 

@@ -160,7 +160,7 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
   }
   // An account enrolled as a second factor never signs in on a passkey alone. Decided only once the
   // signature verified: only the passkey's holder learns it.
-  if (account.second_factor_only && !secondFactor) throw new GatewayError('second_factor_only');
+  if ((account.second_factor_only || credential.second_factor_only) && !secondFactor) throw new GatewayError('second_factor_only');
   // The log tells second factors from primary sign-ins.
   if (secondFactor) facts.reason = 'second_factor';
   // Used up once the passkey has verified (a failed attempt leaves it to the user's next try), before anything is recorded.
@@ -196,6 +196,7 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
     user_verified: userVerified,
     signed_in_at: new Date(deps.now()).toISOString(),
     second_factor: secondFactor,
+    purpose: account.second_factor_only || credential.second_factor_only ? 'second_factor' : 'passkey',
   });
   log.info({ account_id: account.account_id, scope_id: scope.scope_id, second_factor: secondFactor }, 'signed in');
   // Sealed as the bare compact JWT, not a JSON string: the SDK splits it on '.'.
@@ -231,7 +232,7 @@ async function signingPasskey(
   scopeId: string,
   state: AuthenticationState,
   credentialId: string,
-): Promise<{ credential: Pick<Credential, 'credential_id' | 'public_key' | 'counter'> & BackupFlags; account: Account } | null | 'unknown'> {
+): Promise<{ credential: Pick<Credential, 'credential_id' | 'public_key' | 'counter' | 'second_factor_only'> & BackupFlags; account: Account } | null | 'unknown'> {
   const named = state.named_signer;
   if (named !== null) {
     const credential = named.credentials.find((candidate) => candidate.credential_id === credentialId);

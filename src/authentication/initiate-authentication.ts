@@ -5,6 +5,7 @@ import { authenticationUserSchema } from '../identity/user-input.js';
 import { hintsSchema } from '../domain/scope.js';
 import { envelopeField } from '../rpc/envelope-field.js';
 import { scopedMethod } from '../rpc/rpc-method.js';
+import type { Credential } from '../domain/account.js';
 import type { AccountStore } from '../stores/account-store.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
 import { decoyCredentials } from './decoy-credentials.js';
@@ -61,7 +62,7 @@ export function initiateAuthentication(deps: {
         allowCredentials = credentials.map((credential) => ({ id: credential.credential_id, transports: credential.transports }));
         namedSigner = {
           account,
-          credentials: credentials.map(({ credential_id, public_key, counter, device_type, backed_up }) => ({ credential_id, public_key, counter, device_type, backed_up })),
+          credentials: credentials.map(signerCredential),
         };
       } else if (usernameKey !== null) {
         // The shape sample is asked for whether or not the user exists, so its first load (and
@@ -79,7 +80,7 @@ export function initiateAuthentication(deps: {
           allowCredentials = found.credentials.map((credential) => ({ id: credential.credential_id, transports: credential.transports }));
           namedSigner = {
             account: found.account,
-            credentials: found.credentials.map(({ credential_id, public_key, counter, device_type, backed_up }) => ({ credential_id, public_key, counter, device_type, backed_up })),
+            credentials: found.credentials.map(signerCredential),
           };
         }
       }
@@ -108,4 +109,9 @@ export function initiateAuthentication(deps: {
       return { challenge_id: challengeId, encrypted_request_challenge: { publicKey: options } };
     },
   });
+}
+
+/** What completion needs of a named user's passkey, kept with the challenge. */
+function signerCredential({ credential_id, public_key, counter, device_type, backed_up, second_factor_only }: Credential): NamedSigner['credentials'][number] {
+  return { credential_id, public_key, counter, device_type, backed_up, second_factor_only };
 }

@@ -60,7 +60,7 @@ export interface AuthenticationState extends CeremonyBase {
 export interface NamedSigner {
   account: Account | null;
   /** As stored when initiation read them: the counter the sign-in is recorded against, and the backup flags a change is told from. */
-  credentials: Array<Pick<Credential, 'credential_id' | 'public_key' | 'counter' | 'device_type' | 'backed_up'>>;
+  credentials: Array<Pick<Credential, 'credential_id' | 'public_key' | 'counter' | 'device_type' | 'backed_up' | 'second_factor_only'>>;
 }
 
 export type ChallengeState = RegistrationState | AuthenticationState;
@@ -70,7 +70,7 @@ export type ChallengeState = RegistrationState | AuthenticationState;
  * so it is read back without validating every field; state of another layout (a rolling upgrade
  * to a gateway that changed it) is unusable and counts as no challenge.
  */
-const STATE_FORMAT = 4;
+const STATE_FORMAT = 5;
 
 /**
  * Stores ceremony state under a fresh random id, expiring with the scope's timeout. `owner` is the

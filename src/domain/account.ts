@@ -53,6 +53,8 @@ export interface Credential {
   authenticator_attachment: 'platform' | 'cross-platform' | null;
   /** Whether registration verified the attestation to a trust anchor; only then is `aaguid` more than the authenticator's claim. */
   attestation_verified: boolean;
+  /** Enrolled with a second-factor registration token (purpose "second_factor"): it signs in only under a sign-in token. */
+  second_factor_only: boolean;
 }
 
 /** How one passkey shows in a sign-in's allowCredentials: its id's length in bytes and its transports. */

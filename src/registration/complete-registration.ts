@@ -105,7 +105,10 @@ export function completeRegistration(deps: Deps) {
 
       // Framed ceremonies only under a page the scope lists; the library does not look at it for registration.
       checkFraming(response.response.clientDataJSON, scope.top_origins);
-      const { credential, userVerified } = await verifiedCredential(response, state, scope, account?.account_id ?? randomUUID(), deps);
+      const verified = await verifiedCredential(response, state, scope, account?.account_id ?? randomUUID(), deps);
+      const { userVerified } = verified;
+      // Every passkey of an account enrolled as a second factor is one too.
+      const credential: Credential = { ...verified.credential, second_factor_only: verified.credential.second_factor_only || account?.second_factor_only === true };
       const audit = deps.audit.event(ctx, account === null ? 'registration' : 'credential_added', {
         scope_id: scope.scope_id,
         account_id: credential.account_id,
@@ -128,7 +131,12 @@ export function completeRegistration(deps: Deps) {
       // as the sign-in it upgraded, or silent upgrades every few minutes would keep a session
       // "recent" for ever.
       const upgraded = state.automatic && signedIn !== null ? signedIn.session : undefined;
-      const jwt = deps.sessions.issue(result, credential.credential_id, scope, clientKey.thumbprint, userVerified, { upgraded });
+      // A second-factor passkey's registration proved no first factor: its session is restricted
+      // (refused as a primary one whatever the scope says), as its sign-ins without a sign-in token are refused.
+      const jwt = deps.sessions.issue(result, credential.credential_id, scope, clientKey.thumbprint, userVerified, {
+        upgraded,
+        ...(credential.second_factor_only ? { restricted: 'second_factor' as const } : {}),
+      });
       return {
         account_id: result.account_id,
         identifier_hash: result.identifier_hash,
@@ -199,6 +207,7 @@ async function verifiedCredential(
     discoverable: credProps.success ? credProps.data.rk : null,
     authenticator_attachment: response.authenticatorAttachment ?? null,
     attestation_verified: attestation.verified,
+    second_factor_only: state.second_factor_only,
   };
   return { credential, userVerified: info.userVerified };
 }

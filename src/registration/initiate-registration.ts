@@ -79,7 +79,12 @@ export function initiateRegistration(deps: Deps) {
         if (automatic) throw new GatewayError('invalid_params', 'an automatic passkey upgrade takes no registration token');
         const found = await tokenTarget(deps, scope, user.registrationToken);
         if (found.kind === 'existing') {
-          target = { ...(await existingAccountTarget(deps.accounts, found.account)), tokenHash: found.tokenHash, userId: null };
+          target = {
+            ...(await existingAccountTarget(deps.accounts, found.account)),
+            tokenHash: found.tokenHash,
+            userId: null,
+            secondFactorOnly: found.payload.purpose === 'second_factor',
+          };
         } else {
           const taken = await deps.accounts.findAccountByUsername(scope.scope_id, found.username);
           if (taken !== null) throw new GatewayError('account_exists', 'the username the token names is taken');

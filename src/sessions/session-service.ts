@@ -21,6 +21,8 @@ export interface SessionOrigin {
   upgraded?: Pick<SessionClaims, 'auth_time' | 'uv'>;
   /** A second-factor sign-in (createSignInToken). */
   secondFactor?: boolean;
+  /** Restricted whatever the scope says: the registration of a second-factor passkey, which proved no first factor. */
+  restricted?: 'second_factor';
 }
 
 export interface SessionService {
@@ -106,6 +108,7 @@ export function createSessionService(deps: { keys: SessionKeyRing; issuer: strin
   return {
     issue(account, credentialId, scope, clientKeyThumbprint, userVerified, origin = {}) {
       const { upgraded, secondFactor = false } = origin;
+      const restricted = origin.restricted ?? (secondFactor && scope.second_factor_sessions === 'refused' ? ('second_factor' as const) : undefined);
       const issuedAt = Math.floor(now() / 1000);
       const claims: SessionClaims = {
         ...baseClaims(account, scope, issuedAt),
@@ -115,7 +118,7 @@ export function createSessionService(deps: { keys: SessionKeyRing; issuer: strin
         auth_time: Math.min(upgraded?.auth_time ?? issuedAt, issuedAt),
         uv: upgraded === undefined ? userVerified : upgraded.uv === true,
         ...(secondFactor ? { second_factor: true as const } : {}),
-        ...(secondFactor && scope.second_factor_sessions === 'refused' ? { restricted: 'second_factor' as const } : {}),
+        ...(restricted === undefined ? {} : { restricted }),
         cnf: { jkt: clientKeyThumbprint },
       };
       return sign(claims);

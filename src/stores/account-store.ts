@@ -121,6 +121,8 @@ const credentials = table<Credential>('credentials', {
   discoverable: nullable(boolean),
   authenticator_attachment: nullable(oneOf(['platform', 'cross-platform'])),
   attestation_verified: boolean,
+  // False on passkeys registered before migration 12.
+  second_factor_only: boolean,
 });
 
 const accountColumns = accounts.names.join(', ');

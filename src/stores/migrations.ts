@@ -352,4 +352,13 @@ END;
 `
 }`,
   },
+  {
+    id: 12,
+    name: 'second_factor_passkeys',
+    // A passkey an app enrolled as a second factor (registration token purpose "second_factor")
+    // signs in only under a sign-in token, also when its account has other, primary passkeys.
+    sql: () => `
+ALTER TABLE credentials ADD COLUMN second_factor_only boolean NOT NULL DEFAULT false;
+`,
+  },
 ];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { passkeyPurposeSchema } from '../domain/passkey-purpose.js';
 import type { Account } from '../domain/account.js';
 import type { Scope } from '../domain/scope.js';
 import type { TokenStore } from '../stores/token-store.js';
@@ -13,6 +14,7 @@ export const signInResultSchema = z.object({
   user_verified: z.boolean().describe('whether the authenticator verified the user (UV)'),
   signed_in_at: z.string().describe('ISO-8601 time of the sign-in'),
   second_factor: z.boolean().describe('whether it was a second-factor sign-in (createSignInToken)'),
+  purpose: passkeyPurposeSchema.default('passkey').describe('what the passkey that signed in was enrolled for'),
 });
 export type SignInResult = z.infer<typeof signInResultSchema>;
 

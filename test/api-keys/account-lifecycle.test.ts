@@ -78,7 +78,7 @@ describeForBackends('account lifecycle for apps and operators', (backend) => {
     const found = await serverCall(harness.url, 'findAccount', { username: username.toUpperCase() }, secret);
     expect(found.result).toEqual({
       account_id, scope_id: scopeId, username, display_name: username, identifier_hash, user_handle: match.any(String),
-      address: match.stringMatching(/^0x[0-9a-f]{40}$/), disabled: false, created_at: match.any(String), credential_count: 1,
+      address: match.stringMatching(/^0x[0-9a-f]{40}$/), disabled: false, created_at: match.any(String), credential_count: 1, user_id: null, purpose: 'passkey',
     });
     expect((await serverCall(harness.url, 'findAccount', { account_id }, secret)).result).toEqual(found.result);
     expect((await serverCall(harness.url, 'findAccount', { account_id }, other.secret)).error?.data).toBe('account_not_found');

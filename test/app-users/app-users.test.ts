@@ -277,6 +277,53 @@ describeForBackends("passkeys for an app's own users", (backend) => {
       expect(second.completion?.error).toBeUndefined();
     });
 
+    it('review 1: a second-factor passkey added to an account with a primary one signs in only under a sign-in token (by username and usernameless), its registration session is restricted, and the purpose shows', async () => {
+      const userId = unique('mixed-user');
+      const username = unique('mixed');
+      const primary = authenticator();
+      const mfa = authenticator();
+      const first = await registerWithToken(client(), primary, { registration_token: await registrationToken({ user_id: userId, username }) });
+      const c = client();
+      const added = await registerWithToken(c, mfa, { registration_token: await registrationToken({ user_id: userId, purpose: 'second_factor' }) });
+      expect(added.account_id).toBe(first.account_id);
+      // The registration proved no first factor: its session acts nowhere.
+      expect(decodeJwt(open(c.aesKey, added.encrypted_jwt)).restricted).toBe('second_factor');
+      expect((await sessionCall(c, added.encrypted_jwt, 'getAccount')).error?.data).toBe('session_invalid');
+      expect((await c.call('verify', { jwt: open(c.aesKey, added.encrypted_jwt) })).error?.data).toBe('session_invalid');
+      // On its own it signs in neither by username nor usernameless; the primary passkey still does.
+      expect((await signInWith(client(), mfa, { username })).completion?.error?.data).toBe('second_factor_only');
+      expect((await signInWith(client(), mfa, { username: '' })).completion?.error?.data).toBe('second_factor_only');
+      expect((await signInWith(client(), primary, { username })).completion?.error).toBeUndefined();
+      // Under a sign-in token it is a second factor, and verifySignIn says which passkey kind signed.
+      const second = await signInWith(c, mfa, { sign_in_token: await signInToken(userId) });
+      const verified = await server<Record<string, unknown>>('verifySignIn', { token: open(c.aesKey, String(second.completion?.result?.encrypted_sign_in_token)) });
+      expect(verified.result).toMatchObject({ second_factor: true, purpose: 'second_factor', credential_id: mfa.credentials[0]!.id });
+      const listed = await server<{ credentials: Array<{ credential_id: string; purpose: string }> }>('listAccountCredentials', { account_id: first.account_id });
+      expect(Object.fromEntries(listed.result!.credentials.map((credential) => [credential.credential_id, credential.purpose]))).toEqual({
+        [primary.credentials[0]!.id]: 'passkey',
+        [mfa.credentials[0]!.id]: 'second_factor',
+      });
+      expect((await server('findAccount', { account_id: first.account_id })).result).toMatchObject({ purpose: 'passkey', user_id: userId });
+    });
+
+    it('review 1: registering a second-factor account gives a restricted session even where the scope allows second-factor sessions, and findAccount shows the purpose', async () => {
+      const allowing = await harness.createScope({ second_factor_sessions: 'allowed' });
+      const allowingKey = (await createKey(harness.url, gateway.adminToken, allowing.scope_id)).secret;
+      const userId = unique('mfa-user');
+      const token = (await server<{ registration_token: string }>('createRegistrationToken', { user_id: userId, purpose: 'second_factor' }, allowingKey)).result!.registration_token;
+      const c = client(allowing);
+      const device = authenticator();
+      const registered = await registerWithToken(c, device, { registration_token: token });
+      expect(decodeJwt(open(c.aesKey, registered.encrypted_jwt)).restricted).toBe('second_factor');
+      expect((await sessionCall(c, registered.encrypted_jwt, 'getAccount')).error?.data).toBe('session_invalid');
+      expect((await server('findAccount', { account_id: registered.account_id }, allowingKey)).result).toMatchObject({ purpose: 'second_factor', user_id: userId });
+      // Without a sign-in token its passkey is refused there too; with one, the scope lets the session act.
+      expect((await signInWith(client(allowing), device, { username: '' })).completion?.error?.data).toBe('second_factor_only');
+      const st = (await server<{ sign_in_token: string }>('createSignInToken', { user_id: userId }, allowingKey)).result!.sign_in_token;
+      const { completion } = await signInWith(c, device, { sign_in_token: st });
+      expect((await sessionCall(c, String(completion?.result?.encrypted_jwt), 'getAccount')).error).toBeUndefined();
+    });
+
     it('should let a second-factor session act where the scope allows it', async () => {
       const allowing = await harness.createScope({ second_factor_sessions: 'allowed' });
       const allowingKey = (await createKey(harness.url, gateway.adminToken, allowing.scope_id)).secret;

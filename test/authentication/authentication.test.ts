@@ -335,6 +335,7 @@ describeForBackends('sign-in, sessions and passkey management through the real e
           discoverable: true,
           authenticator_attachment: 'platform',
           attestation_verified: false,
+          purpose: 'passkey',
         },
       ]);
     });

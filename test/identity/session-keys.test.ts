@@ -51,6 +51,7 @@ const credential: Credential = {
   discoverable: null,
   authenticator_attachment: null,
   attestation_verified: false,
+  second_factor_only: false,
 };
 const thumbprint = 'client-key-thumbprint';
 

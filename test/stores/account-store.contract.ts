@@ -70,6 +70,7 @@ export function runAccountStoreContract(name: string, makeStores: () => Promise<
           discoverable: null,
           authenticator_attachment: null,
           attestation_verified: false,
+          second_factor_only: false,
         };
         await expect(accounts.createAccountWithCredential(account, credential)).resolves.toStrictEqual({
           ok: true,
@@ -397,6 +398,7 @@ export function runAccountStoreContract(name: string, makeStores: () => Promise<
             discoverable: null,
             authenticator_attachment: null,
             attestation_verified: false,
+            second_factor_only: false,
           };
           await expect(accounts.addCredential(credential, 10)).resolves.toStrictEqual({ ok: true, credential: expected });
           await expect(accounts.findCredential(scopeId, 'alice-new')).resolves.toStrictEqual(expected);

@@ -54,6 +54,7 @@ export async function expectUpgradedFromMigrationOne({ scopes, accounts }: SqlSt
     discoverable: null,
     authenticator_attachment: null,
     attestation_verified: false,
+    second_factor_only: false,
   });
   // The old account takes part in the new operations ('old-cred': 8 base64url characters, 6 bytes).
   await expect(accounts.credentialShapes('old-scope', 500, '2099-01-01T00:00:00.000Z')).resolves.toStrictEqual([[{ id_length: 6, transports: ['usb'] }]]);

@@ -69,6 +69,7 @@ export function newCredential(account: Account, credentialId: string, overrides:
     discoverable: null,
     authenticator_attachment: null,
     attestation_verified: false,
+    second_factor_only: false,
     ...overrides,
   };
 }
