@@ -51,6 +51,13 @@ export interface SessionService {
    * `allowRecovery` (adding a passkey).
    */
   check(jwt: string, expected?: { scopeId?: string; clientKeyThumbprint?: string; allowRecovery?: boolean }): Promise<CheckedSession>;
+  /**
+   * Whether a sign-in at `signedInAt` (ms) with `credentialId` still stands, as a session it
+   * started would: the account exists and is enabled (`account_disabled` otherwise), its sessions
+   * were not all ended since, and the passkey is still on it, not deleted and registered again
+   * since; every other failure is `token_invalid` (verifySignIn's answer).
+   */
+  checkSignIn(accountId: string, credentialId: string, signedInAt: number): Promise<Account>;
   /** Revokes one session until it would have expired anyway; `audit` is written with the revocation. */
   revoke(claims: SessionClaims, audit?: NewAuditEvent): Promise<void>;
   /** Ends every session of the account issued up to now; false when there is no such account. */
@@ -159,6 +166,18 @@ export function createSessionService(deps: { keys: SessionKeyRing; issuer: strin
       }
       if (state.account.disabled) throw new GatewayError('account_disabled');
       return { claims, account: state.account };
+    },
+
+    async checkSignIn(accountId, credentialId, signedInAt) {
+      // No session has an empty jti: this reads the account, its passkey and its sessions-valid-after time.
+      const state = await sessionStore.sessionState(accountId, credentialId, '');
+      if (state === null) throw new GatewayError('token_invalid', 'the account is gone');
+      if (state.account.disabled) throw new GatewayError('account_disabled');
+      // Sessions carry whole seconds; a sign-in result carries milliseconds, compared as a session issued then would be.
+      const issuedAt = Math.floor(signedInAt / 1000);
+      if (state.credential_created_at === null || secondsOf(state.credential_created_at) > issuedAt) throw new GatewayError('token_invalid', 'the passkey that signed in was deleted');
+      if (state.sessions_valid_after !== null && issuedAt * 1000 < Date.parse(state.sessions_valid_after)) throw new GatewayError('token_invalid', "ended with all of the account's sessions");
+      return state.account;
     },
 
     async revoke(claims, audit) {

@@ -1,7 +1,7 @@
 import type { NewAuditEvent } from '../domain/audit-event.js';
 import type { Account, AccountConflict, AddCredentialResult, CreateAccountResult, Credential, CredentialShape, CredentialUse } from '../domain/account.js';
 import type { DeleteCredentialResult, NewAccount, RegistrationExtras } from '../domain/account.js';
-import { consumeTokenIn } from './token-store.js';
+import { consumeTokenIn, deletePendingSignIns } from './token-store.js';
 import { insertRecoveryCodesIn } from './recovery-code-store.js';
 import { auditLog, auditRows } from './audit-log-store.js';
 import type { Dialect } from '../sql/dialect.js';
@@ -294,7 +294,14 @@ export function sqlAccountStore(db: SqlDatabase): AccountStore {
     },
 
     async setAccountDisabled(accountId, disabled, audit) {
-      return (await db.run(sql.setAccountDisabled, { account_id: accountId, disabled }, auditRows(audit))) > 0;
+      return db.transaction(async (tx) => {
+        if ((await tx.run(sql.setAccountDisabled, { account_id: accountId, disabled })) === 0) return false;
+        // Disabling ends the sign-ins under way as well.
+        if (disabled) await tx.run(deletePendingSignIns, { account_id: accountId });
+        const also = auditRows(audit);
+        if (also !== undefined) for (const row of also.rows) await tx.run(also.statement, row);
+        return true;
+      });
     },
 
     async addCredential(credential, maxPerAccount, audit, extras = {}) {

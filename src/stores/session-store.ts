@@ -2,6 +2,7 @@ import type { NewAuditEvent } from '../domain/audit-event.js';
 import type { SessionRevocation, SessionState } from '../domain/session.js';
 import { accounts } from './account-store.js';
 import { auditRows } from './audit-log-store.js';
+import { deletePendingSignIns } from './token-store.js';
 import type { Dialect } from '../sql/dialect.js';
 import type { SqlDatabase } from '../sql/sql-database.js';
 import { statement } from '../sql/statement.js';
@@ -68,7 +69,13 @@ export function sqlSessionStore(db: SqlDatabase): SessionStore {
       await db.run(sql.sweep, { now: timestamp.encode(now) });
     },
     async endSessions(accountId, validAfter, audit) {
-      return (await db.run(sql.end, { account_id: accountId, valid_after: timestamp.encode(validAfter) }, auditRows(audit))) > 0;
+      return db.transaction(async (tx) => {
+        if ((await tx.run(sql.end, { account_id: accountId, valid_after: timestamp.encode(validAfter) })) === 0) return false;
+        await tx.run(deletePendingSignIns, { account_id: accountId });
+        const also = auditRows(audit);
+        if (also !== undefined) for (const row of also.rows) await tx.run(also.statement, row);
+        return true;
+      });
     },
   };
 }

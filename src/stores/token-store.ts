@@ -51,6 +51,16 @@ const key = (tokenHash: string, kind: OneTimeTokenKind, scopeId: string, now: st
   now: timestamp.encode(now),
 });
 
+/**
+ * Deletes the account's pending sign-in tokens (second-factor tokens and unexchanged sign-in
+ * results) inside a caller's transaction: ending all of its sessions or disabling it ends the
+ * sign-ins under way too.
+ */
+export const deletePendingSignIns = statement(
+  'delete_pending_sign_ins',
+  "DELETE FROM one_time_tokens WHERE account_id = :account_id AND kind IN ('sign_in', 'sign_in_result')",
+);
+
 /** Uses a token up inside a caller's transaction (a registration adds its passkey in the same one). */
 export async function consumeTokenIn(tx: SqlExecutor, tokenHash: string, kind: OneTimeTokenKind, scopeId: string, now: string): Promise<OneTimeToken | null> {
   const [row] = await tx.all(sql.consume, key(tokenHash, kind, scopeId, now));

@@ -12,6 +12,7 @@ import type { Scope } from '../../src/domain/scope.js';
 import { describeForBackends } from '../support/backends.js';
 import { register, sessionCall, signIn } from '../support/ceremonies.js';
 import { TEST_ORIGIN, type Harness } from '../support/gateway-harness.js';
+import { adminCall } from '../admin/admin-rpc.js';
 import { createKey, serverCall } from '../api-keys/server-rpc.js';
 import { finishRegistration, registerWithToken, startTokenGateway, startTokenRegistration, type Registered } from '../support/token-ceremonies.js';
 
@@ -39,6 +40,7 @@ describeForBackends("passkeys for an app's own users", (backend) => {
   let otherKey: string;
   const client = (on = scope) => new RpcClient(harness.url, on.scope_id, harness.publicKey);
   const server = <T = Record<string, unknown>>(method: string, params: unknown, bearer = key) => serverCall<T>(harness.url, method, params, bearer);
+  const adminCallFor = (method: string, params: unknown) => adminCall(harness.url, method, params, gateway.adminToken);
   const registrationToken = async (params: Record<string, unknown>, bearer = key) => {
     const reply = await server<{ registration_token: string; expires_at: string }>('createRegistrationToken', params, bearer);
     if (reply.result === undefined) throw new Error(`createRegistrationToken failed: ${reply.error?.data}`);
@@ -200,13 +202,65 @@ describeForBackends("passkeys for an app's own users", (backend) => {
       expect((await server('verifySignIn', { token })).error?.data).toBe('token_invalid');
     });
 
-    it('should refuse the sign-in token of an account disabled since the sign-in (account_disabled)', async () => {
+    it('should refuse the sign-in token of an account disabled since the sign-in (the disabling deleted it: token_invalid)', async () => {
       const device = authenticator();
       const registered = await registerWithToken(client(), device, { registration_token: await registrationToken({ user_id: unique('app-user') }) });
       const c = client();
       const { completion } = await signInWith(c, device, { username: '' });
       await harness.gateway.stores.accounts.setAccountDisabled(registered.account_id, true);
-      expect((await server('verifySignIn', { token: open(c.aesKey, String(completion?.result?.encrypted_sign_in_token)) })).error?.data).toBe('account_disabled');
+      expect((await server('verifySignIn', { token: open(c.aesKey, String(completion?.result?.encrypted_sign_in_token)) })).error?.data).toBe('token_invalid');
+    });
+
+    it('review 3: should refuse a sign-in token after revokeSessions, after logout everywhere, and once the passkey that signed in was deleted', async () => {
+      const device = authenticator();
+      const spare = authenticator();
+      const userId = unique('app-user');
+      const registered = await registerWithToken(client(), device, { registration_token: await registrationToken({ user_id: userId }) });
+      await registerWithToken(client(), spare, { registration_token: await registrationToken({ user_id: userId }) });
+      const pending = async () => {
+        const c = client();
+        const { completion } = await signInWith(c, device, { username: '' });
+        return { c, token: open(c.aesKey, String(completion?.result?.encrypted_sign_in_token)), jwt: String(completion?.result?.encrypted_jwt) };
+      };
+      const revoked = await pending();
+      expect((await server('revokeSessions', { account_id: registered.account_id })).error).toBeUndefined();
+      expect((await server('verifySignIn', { token: revoked.token })).error?.data).toBe('token_invalid');
+      clock.now += 1_000; // sessions carry whole seconds: a sign-in in the second of the revocation ends with it
+      const loggedOut = await pending();
+      const other = await pending();
+      expect((await sessionCall(loggedOut.c, loggedOut.jwt, 'logout', { everywhere: true })).error).toBeUndefined();
+      expect((await server('verifySignIn', { token: other.token })).error?.data).toBe('token_invalid');
+      clock.now += 1_000;
+      const deleted = await pending();
+      expect((await server('deleteAccountCredential', { account_id: registered.account_id, credential_id: device.credentials[0]!.id })).error).toBeUndefined();
+      expect((await server('verifySignIn', { token: deleted.token })).error?.data).toBe('token_invalid');
+      // The other passkey's sign-ins still verify.
+      const c = client();
+      const { completion } = await signInWith(c, spare, { username: '' });
+      expect((await server('verifySignIn', { token: open(c.aesKey, String(completion?.result?.encrypted_sign_in_token)) })).result).toMatchObject({ user_id: userId });
+    });
+
+    it("review 3: ending all sessions and disabling delete the account's pending sign-in tokens (second-factor tokens and sign-in results)", async () => {
+      const device = authenticator();
+      const userId = unique('app-user');
+      const registered = await registerWithToken(client(), device, { registration_token: await registrationToken({ user_id: userId }) });
+      const pendingTokens = async () => {
+        const second = (await server<{ sign_in_token: string }>('createSignInToken', { user_id: userId })).result!.sign_in_token;
+        const c = client();
+        const { completion } = await signInWith(c, device, { username: '' });
+        return { second, result: open(c.aesKey, String(completion?.result?.encrypted_sign_in_token)) };
+      };
+      const beforeRevoke = await pendingTokens();
+      expect((await server('revokeSessions', { account_id: registered.account_id })).error).toBeUndefined();
+      clock.now += 1_000;
+      // The second-factor token is gone: it no longer starts a sign-in, though the account signs in again.
+      expect((await signInWith(client(), device, { sign_in_token: beforeRevoke.second })).initiation.error?.data).toBe('token_invalid');
+      const beforeDisable = await pendingTokens();
+      expect((await adminCallFor('disableAccount', { scope_id: scope.scope_id, account_id: registered.account_id })).error).toBeUndefined();
+      expect((await adminCallFor('enableAccount', { scope_id: scope.scope_id, account_id: registered.account_id })).error).toBeUndefined();
+      // Enabled again, neither the second-factor token nor the sign-in result from before comes back.
+      expect((await signInWith(client(), device, { sign_in_token: beforeDisable.second })).initiation.error?.data).toBe('token_invalid');
+      expect((await server('verifySignIn', { token: beforeDisable.result })).error?.data).toBe('token_invalid');
     });
 
     it("should refuse a sign-in token in another scope (its key) and after two minutes", async () => {
