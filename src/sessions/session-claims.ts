@@ -5,7 +5,7 @@ export const sessionClaimsSchema = z.object({
   iss: z.string(),
   sub: z.string(),
   account_id: z.string(),
-  aud: z.string().describe('the scope id'),
+  aud: z.string().describe('the scope id; for a restricted session the scope id, "#" and the restriction ("<scope>#recovery", "<scope>#second_factor")'),
   iat: z.number().int(),
   exp: z.number().int(),
   /** When the passkey ceremony that started the session happened (OIDC's claim), for step-up checks. */

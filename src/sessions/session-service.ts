@@ -84,7 +84,7 @@ export function createSessionService(deps: { keys: SessionKeyRing; issuer: strin
       ({ payload } = await jwtVerify(jwt, keyFor, {
         algorithms: ['ES256'],
         issuer,
-        audience: scopeId,
+        audience: scopeId === undefined ? undefined : RESTRICTIONS.map((restricted) => sessionAudience(scopeId, restricted)),
         currentDate: new Date(now()),
         requiredClaims: ['exp', 'iat', 'jti', 'sub', 'aud'],
       }));
@@ -95,11 +95,13 @@ export function createSessionService(deps: { keys: SessionKeyRing; issuer: strin
     }
     const claims = sessionClaimsSchema.safeParse(payload);
     if (!claims.success) throw new GatewayError('session_invalid', 'claims missing');
+    // A restricted session's audience names its restriction, and only it does.
+    if (claims.data.aud !== sessionAudience(scopeOfAudience(claims.data.aud), claims.data.restricted)) throw new GatewayError('session_invalid', 'audience and restriction differ');
     return claims.data;
   };
 
   const sign = (claims: SessionClaims) => signEs256Jws({ alg: 'ES256', typ: 'JWT', kid: keys.current.kid }, claims, keys.current.privateKey);
-  const baseClaims = (account: Account, scope: Scope, issuedAt: number) => ({
+  const baseClaims = (account: Account, scope: Scope, issuedAt: number, restricted?: Restriction) => ({
     account_id: account.account_id,
     identifier_hash: account.identifier_hash,
     ...(account.user_id === null ? {} : { user_id: account.user_id }),
@@ -107,7 +109,7 @@ export function createSessionService(deps: { keys: SessionKeyRing; issuer: strin
     address: account.address,
     iss: issuer,
     sub: account.account_id,
-    aud: scope.scope_id,
+    aud: sessionAudience(scope.scope_id, restricted),
     iat: issuedAt,
     jti: randomUUID(),
   });
@@ -118,7 +120,7 @@ export function createSessionService(deps: { keys: SessionKeyRing; issuer: strin
       const restricted = origin.restricted ?? (secondFactor && scope.second_factor_sessions === 'refused' ? ('second_factor' as const) : undefined);
       const issuedAt = Math.floor(now() / 1000);
       const claims: SessionClaims = {
-        ...baseClaims(account, scope, issuedAt),
+        ...baseClaims(account, scope, issuedAt, restricted),
         credential_id: credentialId,
         exp: issuedAt + scope.session_ttl,
         // Sessions are only ever issued by a passkey ceremony, which happened now (or, for an automatic upgrade, at the sign-in it relied on).
@@ -134,7 +136,7 @@ export function createSessionService(deps: { keys: SessionKeyRing; issuer: strin
     issueRecovery(account, scope, clientKeyThumbprint) {
       const issuedAt = Math.floor(now() / 1000);
       return sign({
-        ...baseClaims(account, scope, issuedAt),
+        ...baseClaims(account, scope, issuedAt, 'recovery'),
         // Started by a recovery code, not a passkey: no passkey's deletion ends it (sessions_valid_after and revocation do).
         credential_id: '',
         exp: issuedAt + Math.min(scope.session_ttl, RECOVERY_SESSION_SECONDS),
@@ -155,7 +157,7 @@ export function createSessionService(deps: { keys: SessionKeyRing; issuer: strin
       const recovery = claims.restricted === 'recovery';
       if (recovery && expected.allowRecovery !== true) throw new GatewayError('session_invalid', 'a recovery session can only add a passkey');
       const state = await sessionStore.sessionState(claims.account_id, claims.credential_id, claims.jti);
-      if (state === null || state.account.scope_id !== claims.aud) throw new GatewayError('session_invalid', 'account gone');
+      if (state === null || state.account.scope_id !== scopeOfAudience(claims.aud)) throw new GatewayError('session_invalid', 'account gone');
       if (state.revoked) throw new GatewayError('session_invalid', 'revoked');
       // A passkey deleted, or deleted and registered again since, no longer carries its sessions.
       if (!recovery && (state.credential_created_at === null || secondsOf(state.credential_created_at) > claims.iat)) {
@@ -193,6 +195,24 @@ export function createSessionService(deps: { keys: SessionKeyRing; issuer: strin
 
     jwks: () => jwks,
   };
+}
+
+type Restriction = NonNullable<SessionClaims['restricted']>;
+const RESTRICTIONS: ReadonlyArray<Restriction | undefined> = [undefined, 'recovery', 'second_factor'];
+
+/**
+ * A session's `aud`: the scope id, and for a restricted session the scope id and `#` and its
+ * restriction, so an app that checks only iss, aud and exp against the JWKS never takes a recovery
+ * or second-factor-only session for a sign-in.
+ */
+export function sessionAudience(scopeId: string, restricted?: Restriction): string {
+  return restricted === undefined ? scopeId : `${scopeId}#${restricted}`;
+}
+
+/** The scope an audience names (scope ids hold no `#`). */
+function scopeOfAudience(aud: string): string {
+  const hash = aud.indexOf('#');
+  return hash === -1 ? aud : aud.slice(0, hash);
 }
 
 /**

@@ -4,7 +4,7 @@
  * (createSignInToken), and what an attacker holding one piece can and cannot do with it.
  */
 import { randomUUID } from 'node:crypto';
-import { decodeJwt } from 'jose';
+import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { SoftAuthenticator } from '../../scripts/lib/soft-authenticator.js';
 import { open, RpcClient } from '../../scripts/lib/rpc-client.js';
@@ -376,6 +376,26 @@ describeForBackends("passkeys for an app's own users", (backend) => {
       const st = (await server<{ sign_in_token: string }>('createSignInToken', { user_id: userId }, allowingKey)).result!.sign_in_token;
       const { completion } = await signInWith(c, device, { sign_in_token: st });
       expect((await sessionCall(c, String(completion?.result?.encrypted_jwt), 'getAccount')).error).toBeUndefined();
+    });
+
+    it("review 7: should give second-factor-only sessions the audience <scope>#second_factor, so an app's plain JOSE check of iss, aud and exp refuses them", async () => {
+      const userId = unique('mfa-user');
+      const device = authenticator();
+      const c = client();
+      const registered = await registerWithToken(c, device, { registration_token: await registrationToken({ user_id: userId, purpose: 'second_factor' }) });
+      const { completion } = await signInWith(c, device, { sign_in_token: await signInToken(userId) });
+      const jwks = createRemoteJWKSet(new URL('/.well-known/jwks.json', harness.url));
+      for (const sealed of [registered.encrypted_jwt, String(completion?.result?.encrypted_jwt)]) {
+        const jwt = open(c.aesKey, sealed);
+        expect(decodeJwt(jwt).aud).toBe(`${scope.scope_id}#second_factor`);
+        await expect(jwtVerify(jwt, jwks, { issuer: String(decodeJwt(jwt).iss), audience: scope.scope_id })).rejects.toMatchObject({ claim: 'aud' });
+      }
+      // A primary sign-in's session passes the same check.
+      const username = unique('plain');
+      const plain = authenticator();
+      await register(client(), plain, username);
+      const session = open(c.aesKey, await signIn(c, plain, username));
+      await expect(jwtVerify(session, jwks, { issuer: String(decodeJwt(session).iss), audience: scope.scope_id })).resolves.toMatchObject({ payload: { aud: scope.scope_id } });
     });
 
     it('should let a second-factor session act where the scope allows it', async () => {

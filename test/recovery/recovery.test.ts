@@ -4,7 +4,7 @@
  * link (createRecoveryToken), and what each failure tells someone who guesses.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { decodeJwt } from 'jose';
+import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { SoftAuthenticator } from '../../scripts/lib/soft-authenticator.js';
 import { open, RpcClient, type JsonRpcReply } from '../../scripts/lib/rpc-client.js';
 import type { Scope } from '../../src/domain/scope.js';
@@ -101,6 +101,21 @@ describeForBackends('account recovery', (backend) => {
     // And the new passkey signs in.
     const other = client();
     expect(await signIn(other, newDevice, username)).toEqual(expect.any(String));
+  });
+
+  it("review 7: should give a recovery session the audience <scope>#recovery, so an app's plain JOSE check of iss, aud and exp refuses it, while the full session after it passes", async () => {
+    const { username, codes } = await userWithCodes();
+    const c = client();
+    const reply = await recover(c, username, codes!.codes[0]!);
+    const recovery = open(c.aesKey, String(reply.result?.encrypted_jwt));
+    const jwks = createRemoteJWKSet(new URL('/.well-known/jwks.json', harness.url));
+    const issuer = String(decodeJwt(recovery).iss);
+    expect(decodeJwt(recovery).aud).toBe(`${scope.scope_id}#recovery`);
+    await expect(jwtVerify(recovery, jwks, { issuer, audience: scope.scope_id })).rejects.toMatchObject({ code: 'ERR_JWT_CLAIM_VALIDATION_FAILED', claim: 'aud' });
+    const headers = { 'x-encrypted-session': String(reply.result?.encrypted_jwt) };
+    const added = await completeRegistration(c, await initiateRegistration(c, username, undefined, headers), authenticator(), {}, undefined, headers);
+    const full = open(c.aesKey, String(added.result?.encrypted_jwt));
+    await expect(jwtVerify(full, jwks, { issuer, audience: scope.scope_id })).resolves.toMatchObject({ payload: { aud: scope.scope_id } });
   });
 
   it('should take each code once', async () => {
