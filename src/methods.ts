@@ -71,7 +71,7 @@ export interface MethodDeps {
   /** Server API keys (admin methods create, list and revoke them). */
   apiKeys: ApiKeyStore;
   /** Counts signatures per account (the wallet methods). */
-  rateLimiter: Pick<RateLimiter, 'consumeSigning' | 'consumeRecovery'>;
+  rateLimiter: Pick<RateLimiter, 'consumeSigning' | 'consumeRecovery' | 'refundRecovery'>;
   /** One-time tokens (registration, second-factor sign-in, sign-in results), by keyed hash. */
   tokens: TokenStore;
   /** Accounts' recovery codes, by keyed hash. */

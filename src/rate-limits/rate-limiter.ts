@@ -28,11 +28,17 @@ export interface RateLimiter {
   /** One server call made with this API key (its key id). */
   consumeApiKey(keyId: string): Promise<void>;
   /**
-   * One recovery attempt for this (normalized) username, from this address: at most
-   * RECOVERY_PER_ACCOUNT an hour per username (known or not, so the answer tells nothing) and
-   * RECOVERY_PER_IP an hour per address, whatever the scope's other limits (none turns them off).
+   * One recovery attempt for this (normalized) username, from this address, counted before it is
+   * judged: at most RECOVERY_PER_IP an hour per address, RECOVERY_PER_USERNAME_AND_IP per
+   * username from one address and RECOVERY_PER_USERNAME per username from all addresses (known
+   * or not, so the answer tells nothing), whatever the scope's other limits (none turns them off).
    */
   consumeRecovery(scope: Scope, usernameKey: string, clientIp: string): Promise<void>;
+  /**
+   * The attempt succeeded: it no longer counts against the username, so only failures do and
+   * someone guessing from elsewhere cannot use up the owner's attempts.
+   */
+  refundRecovery(scope: Scope, usernameKey: string, clientIp: string): Promise<void>;
 }
 
 /** Hashed, so the shared store holds no usernames and keys stay short. */
@@ -40,10 +46,15 @@ function hashed(usernameKey: string): string {
   return createHash('sha256').update(usernameKey).digest('base64url');
 }
 
-type Kind = 'ip' | 'user' | 'sign' | 'key' | 'recovery-user' | 'recovery-ip';
+type Kind = 'ip' | 'user' | 'sign' | 'key' | 'recovery-user' | 'recovery-user-ip' | 'recovery-ip';
 
-/** Recovery codes are 50-bit secrets: a few guesses an hour leave an attacker nowhere. */
-export const RECOVERY_PER_ACCOUNT = 5;
+/**
+ * Recovery codes are 50-bit secrets: a few guesses an hour leave an attacker nowhere. Failures
+ * count per username and address, so one address guessing does not lock the owner out; the
+ * larger cap per username bounds guesses spread over many addresses.
+ */
+export const RECOVERY_PER_USERNAME_AND_IP = 5;
+export const RECOVERY_PER_USERNAME = 50;
 export const RECOVERY_PER_IP = 20;
 const RECOVERY_WINDOW_SECONDS = 3600;
 
@@ -70,7 +81,13 @@ export function createRateLimiter(options: { counters: RateLimitCounters; defaul
     async consumeRecovery(scope, usernameKey, clientIp) {
       // Both count, so neither a spread over usernames nor over addresses gets more guesses.
       await consume('recovery-ip', RECOVERY_PER_IP, `${scope.scope_id}:${clientIp}`, RECOVERY_WINDOW_SECONDS);
-      await consume('recovery-user', RECOVERY_PER_ACCOUNT, `${scope.scope_id}:${hashed(usernameKey)}`, RECOVERY_WINDOW_SECONDS);
+      await consume('recovery-user-ip', RECOVERY_PER_USERNAME_AND_IP, `${scope.scope_id}:${hashed(`${usernameKey}\u0000${clientIp}`)}`, RECOVERY_WINDOW_SECONDS);
+      await consume('recovery-user', RECOVERY_PER_USERNAME, `${scope.scope_id}:${hashed(usernameKey)}`, RECOVERY_WINDOW_SECONDS);
+    },
+    async refundRecovery(scope, usernameKey, clientIp) {
+      // The per-address count stays: an address's attempts count whatever they were.
+      await counters.refund(`recovery-user-ip:${scope.scope_id}:${hashed(`${usernameKey}\u0000${clientIp}`)}`, RECOVERY_WINDOW_SECONDS);
+      await counters.refund(`recovery-user:${scope.scope_id}:${hashed(usernameKey)}`, RECOVERY_WINDOW_SECONDS);
     },
     consumeSigning(scope, accountId) {
       return consume('sign', scope.rate_limit_signing_per_minute ?? defaults.signingPerMinute, `${scope.scope_id}:${accountId}`);

@@ -22,7 +22,7 @@ interface Deps {
   accounts: AccountStore;
   recoveryCodes: RecoveryCodeStore;
   sessions: SessionService;
-  rateLimiter: Pick<RateLimiter, 'consumeRecovery'>;
+  rateLimiter: Pick<RateLimiter, 'consumeRecovery' | 'refundRecovery'>;
   audit: AuditRecorder;
   identifierSecret: Buffer;
 }
@@ -34,8 +34,8 @@ export function recoverAccount(deps: Deps) {
     description:
       'encrypted_user is sealed {username, code}. Uses the code up and answers a recovery session (at most 10 minutes) that ' +
       'initiateRegistration and completeRegistration take to add a passkey, and every other method refuses (session_invalid). ' +
-      'An unknown username, a wrong or used code and a disabled account are all recovery_failed; attempts are limited to 5 an hour ' +
-      'per username and 20 an hour per client address (rate_limited). Only in scopes with recovery_codes on.',
+      'An unknown username, a wrong or used code and a disabled account are all recovery_failed; failed attempts are limited to 5 an hour ' +
+      'per username and client address and 50 an hour per username, attempts to 20 an hour per client address (rate_limited, audited). Only in scopes with recovery_codes on.',
     params: z.object({ encrypted_user: envelopeField }),
     envelopes: { encrypted_user: recoveryUserSchema },
     result: z.object({
@@ -48,8 +48,18 @@ export function recoverAccount(deps: Deps) {
       if (scope.recovery_codes !== 'on') throw new GatewayError('method_not_found', 'recovery codes off in this scope');
       const given = params.encrypted_user.open();
       const key = usernameKey(given.username);
-      // Counted before anything is looked up, for known and unknown usernames alike.
-      await deps.rateLimiter.consumeRecovery(scope, key, ctx.clientIp ?? 'unknown');
+      const clientIp = ctx.clientIp ?? 'unknown';
+      // Counted before anything is looked up, for known and unknown usernames alike; a success is refunded below.
+      try {
+        await deps.rateLimiter.consumeRecovery(scope, key, clientIp);
+      } catch (error) {
+        if (error instanceof GatewayError && error.reason === 'rate_limited') {
+          // Audited, so the owner and the operator see a username under attack.
+          const named = await deps.accounts.findAccountByUsername(scope.scope_id, key);
+          await deps.audit.record(ctx, 'recovery_failed', { scope_id: scope.scope_id, account_id: named?.account_id ?? null, reason: 'rate_limited' });
+        }
+        throw error;
+      }
       const code = recoveryCodeSchema.safeParse(given.code);
       const account = await deps.accounts.findAccountByUsername(scope.scope_id, key);
       const usable = account !== null && !account.disabled && code.success;
@@ -65,6 +75,8 @@ export function recoverAccount(deps: Deps) {
         await deps.audit.record(ctx, 'recovery_failed', { ...facts, reason: account === null ? 'unknown_username' : account.disabled ? 'account_disabled' : 'wrong_code' });
         throw new GatewayError('recovery_failed');
       }
+      // Only failed attempts count against the username.
+      await deps.rateLimiter.refundRecovery(scope, key, clientIp);
       ctx.log.info({ account_id: account.account_id, scope_id: scope.scope_id, remaining }, 'recovery code used');
       return { encrypted_jwt: deps.sessions.issueRecovery(account, scope, clientKey.thumbprint), encrypted_recovery_codes: { remaining } };
     },

@@ -12,6 +12,8 @@ export interface RateLimitCount {
 export interface RateLimitCounters {
   /** Counts one call under `key` in windows of `windowSeconds`; allowed while the window holds at most `limit` (a positive integer). */
   consume(key: string, limit: number, windowSeconds: number): Promise<RateLimitCount>;
+  /** Takes one counted call back (one that turned out not to count, such as a successful attempt). */
+  refund(key: string, windowSeconds: number): Promise<void>;
 }
 
 /**
@@ -44,6 +46,9 @@ export function rateLimitCounters(options: { redis: RedisLike | null; keyPrefix:
       if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
       const counted = await counterFor(windowSeconds).consume(keyPrefix + key);
       return { allowed: counted.consumedPoints <= limit, msBeforeNext: counted.msBeforeNext };
+    },
+    async refund(key, windowSeconds) {
+      await counterFor(windowSeconds).reward(keyPrefix + key, 1);
     },
   };
 }

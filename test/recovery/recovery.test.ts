@@ -8,7 +8,7 @@ import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { SoftAuthenticator } from '../../scripts/lib/soft-authenticator.js';
 import { open, RpcClient, type JsonRpcReply } from '../../scripts/lib/rpc-client.js';
 import type { Scope } from '../../src/domain/scope.js';
-import { RECOVERY_PER_ACCOUNT, RECOVERY_PER_IP } from '../../src/rate-limits/rate-limiter.js';
+import { RECOVERY_PER_IP, RECOVERY_PER_USERNAME, RECOVERY_PER_USERNAME_AND_IP } from '../../src/rate-limits/rate-limiter.js';
 import { adminCall } from '../admin/admin-rpc.js';
 import { describeForBackends } from '../support/backends.js';
 import { completeRegistration, initiateRegistration, register, sessionCall, signIn } from '../support/ceremonies.js';
@@ -143,14 +143,36 @@ describeForBackends('account recovery', (backend) => {
     expect(c.openJson((await recover(c, username, codes!.codes[0]!)).result?.encrypted_recovery_codes)).toEqual({ remaining: 9 });
   });
 
-  it(`should allow ${RECOVERY_PER_ACCOUNT} attempts an hour per username, from any address, then refuse even the right code`, async () => {
+  it(`review 2: should allow ${RECOVERY_PER_USERNAME_AND_IP} failures an hour per username from one address, and leave the owner's right code from another address working`, async () => {
+    const { username, codes, accountId } = await userWithCodes();
+    const c = client();
+    const attacker = address();
+    for (let i = 0; i < RECOVERY_PER_USERNAME_AND_IP; i += 1) expect((await recover(c, username, 'ABCDE-FGHJK', attacker)).error?.data).toBe('recovery_failed');
+    expect((await recover(c, username, codes!.codes[0]!, attacker)).error?.data).toBe('rate_limited');
+    expect((await recover(c, username, codes!.codes[1]!, address())).error).toBeUndefined();
+    // The limit hit is audited with the account it protects.
+    const events = await harness.gateway.stores.auditLog.listAuditEvents(scope.scope_id, { limit: 1000 });
+    expect(events.filter((event) => event.account_id === accountId && event.event === 'recovery_failed').map((event) => event.reason)).toContain('rate_limited');
+  });
+
+  it('review 2: should count only failed attempts: the owner uses more codes from one address than failures are allowed', async () => {
     const { username, codes } = await userWithCodes();
     const c = client();
-    for (let i = 0; i < RECOVERY_PER_ACCOUNT; i += 1) expect((await recover(c, username, 'ABCDE-FGHJK', address())).error?.data).toBe('recovery_failed');
-    expect((await recover(c, username, codes!.codes[0]!, address())).error?.data).toBe('rate_limited');
-    // An unknown username is limited the same way, so the limit tells nothing either.
+    const from = address();
+    for (const code of codes!.codes.slice(0, RECOVERY_PER_USERNAME_AND_IP + 1)) expect((await recover(c, username, code, from)).error).toBeUndefined();
+  });
+
+  it(`review 2: should cap failures at ${RECOVERY_PER_USERNAME} an hour per username over all addresses, then refuse even the right code, for unknown usernames alike`, async () => {
+    const c = client();
+    const { username, codes } = await userWithCodes();
     const nobody = unique('nobody');
-    for (let i = 0; i < RECOVERY_PER_ACCOUNT; i += 1) await recover(c, nobody, 'ABCDE-FGHJK', address());
+    for (const name of [username, nobody]) {
+      for (let i = 0; i < RECOVERY_PER_USERNAME / RECOVERY_PER_USERNAME_AND_IP; i += 1) {
+        const from = address();
+        for (let j = 0; j < RECOVERY_PER_USERNAME_AND_IP; j += 1) expect((await recover(c, name, 'ABCDE-FGHJK', from)).error?.data).toBe('recovery_failed');
+      }
+    }
+    expect((await recover(c, username, codes!.codes[0]!, address())).error?.data).toBe('rate_limited');
     expect((await recover(c, nobody, 'ABCDE-FGHJK', address())).error?.data).toBe('rate_limited');
   });
 
