@@ -124,6 +124,8 @@ export function completeRegistration(deps: Deps) {
               recoveryCodeHashes: codes?.map((code) => recoveryCodeHash(deps.identifierSecret, credential.account_id, recoveryCodeSchema.parse(code))),
             })
           : await addPasskey(account, credential, audit, deps, token);
+      // A recovery session does its one thing once: the passkey it added is the way back in.
+      if (signedIn?.session.restricted === 'recovery') await deps.sessions.revoke(signedIn.session);
       log.info({ account_id: result.account_id, scope_id: scope.scope_id, added: account !== null }, 'passkey registered');
 
       // The session is started by the new passkey: deleting an older one leaves it working. An
@@ -152,6 +154,7 @@ export function completeRegistration(deps: Deps) {
 async function tokenAccount(accounts: AccountStore, state: RegistrationState, scope: Scope): Promise<Account> {
   const account = state.account_id === null ? null : await accounts.getAccount(state.account_id);
   if (account === null || account.scope_id !== scope.scope_id) throw new GatewayError('token_invalid', 'the account is gone');
+  if (account.disabled) throw new GatewayError('account_disabled');
   return account;
 }
 

@@ -61,6 +61,8 @@ export async function tokenTarget(
         : null;
   if (account !== null) {
     if (account.scope_id !== scope.scope_id) throw new GatewayError('token_invalid', 'account of another scope');
+    // A link does not add a way into an account the operator disabled (it stays usable should it be enabled again).
+    if (account.disabled) throw new GatewayError('account_disabled');
     return { kind: 'existing', account, token: found, tokenHash: hash, payload };
   }
   if (found.account_id !== null || found.user_id === null) throw new GatewayError('token_invalid', 'the account was deleted');

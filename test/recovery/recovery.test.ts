@@ -13,7 +13,7 @@ import { adminCall } from '../admin/admin-rpc.js';
 import { describeForBackends } from '../support/backends.js';
 import { completeRegistration, initiateRegistration, register, sessionCall, signIn } from '../support/ceremonies.js';
 import type { Harness } from '../support/gateway-harness.js';
-import { registerWithToken, startTokenGateway } from '../support/token-ceremonies.js';
+import { finishRegistration, registerWithToken, startTokenGateway, startTokenRegistration } from '../support/token-ceremonies.js';
 
 const authenticator = () => new SoftAuthenticator({ algorithm: 'ES256', attestation: 'none' });
 const unique = (label: string) => `${label}-${randomUUID().slice(0, 8)}`;
@@ -116,6 +116,35 @@ describeForBackends('account recovery', (backend) => {
     const added = await completeRegistration(c, await initiateRegistration(c, username, undefined, headers), authenticator(), {}, undefined, headers);
     const full = open(c.aesKey, String(added.result?.encrypted_jwt));
     await expect(jwtVerify(full, jwks, { issuer, audience: scope.scope_id })).resolves.toMatchObject({ payload: { aud: scope.scope_id } });
+  });
+
+  it('review 8a: should use a recovery session up when it adds a passkey: it cannot add a second one', async () => {
+    const { username, codes, accountId } = await userWithCodes();
+    const c = client();
+    const headers = { 'x-encrypted-session': String((await recover(c, username, codes!.codes[0]!)).result?.encrypted_jwt) };
+    const started = await initiateRegistration(c, username, undefined, headers);
+    // A second ceremony started before the first completes does not get through either.
+    const alsoStarted = await initiateRegistration(c, username, undefined, headers);
+    expect((await completeRegistration(c, started, authenticator(), {}, undefined, headers)).error).toBeUndefined();
+    expect((await completeRegistration(c, alsoStarted, authenticator(), {}, undefined, headers)).error?.data).toBe('session_invalid');
+    expect((await c.call('initiateRegistration', { encrypted_user: c.seal({ username }) }, headers)).error?.data).toBe('session_invalid');
+    expect(await harness.gateway.stores.accounts.listCredentials(accountId)).toHaveLength(2);
+  });
+
+  it('review 8b: should refuse a recovery link and a registration token for a disabled account (account_disabled), and honour them once it is enabled', async () => {
+    const { accountId } = await userWithCodes();
+    const link = (await adminCall<{ registration_token: string }>(harness.url, 'createRecoveryToken', { scope_id: scope.scope_id, account_id: accountId }, gateway.adminToken)).result!;
+    expect((await adminCall(harness.url, 'disableAccount', { scope_id: scope.scope_id, account_id: accountId }, gateway.adminToken)).error).toBeUndefined();
+    await expect(registerWithToken(client(), authenticator(), { registration_token: link.registration_token })).rejects.toThrow(/account_disabled/);
+    // Started while enabled, completed after the disabling: refused as well.
+    expect((await adminCall(harness.url, 'enableAccount', { scope_id: scope.scope_id, account_id: accountId }, gateway.adminToken)).error).toBeUndefined();
+    const c = client();
+    const started = await startTokenRegistration(c, { registration_token: link.registration_token });
+    expect((await adminCall(harness.url, 'disableAccount', { scope_id: scope.scope_id, account_id: accountId }, gateway.adminToken)).error).toBeUndefined();
+    expect((await finishRegistration(c, started, authenticator())).error?.data).toBe('account_disabled');
+    expect(await harness.gateway.stores.accounts.listCredentials(accountId)).toHaveLength(1);
+    expect((await adminCall(harness.url, 'enableAccount', { scope_id: scope.scope_id, account_id: accountId }, gateway.adminToken)).error).toBeUndefined();
+    expect((await registerWithToken(client(), authenticator(), { registration_token: link.registration_token })).account_id).toBe(accountId);
   });
 
   it('should take each code once', async () => {
