@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { passkeyPurpose, passkeyPurposeSchema } from '../domain/passkey-purpose.js';
 import { serverMethod } from '../rpc/rpc-method.js';
 import type { AccountStore } from '../stores/account-store.js';
+import { shownUsername } from '../tokens/registration-target.js';
 import { accountInScope, accountRefSchema } from './account-ref.js';
 
 /**
@@ -17,7 +18,7 @@ export function findAccount(deps: { accounts: AccountStore }) {
     result: z.object({
       account_id: z.string(),
       scope_id: z.string(),
-      username: z.string(),
+      username: z.string().describe("normalized; for an app's user without a username, its user_id"),
       display_name: z.string(),
       identifier_hash: z.string(),
       user_handle: z.string().describe('base64url WebAuthn user handle (user.id)'),
@@ -30,9 +31,9 @@ export function findAccount(deps: { accounts: AccountStore }) {
     }),
     async handler(ref, ctx) {
       const account = await accountInScope(deps.accounts, ctx.scope.scope_id, ref);
-      const { account_id, scope_id, username, display_name, identifier_hash, user_handle, address, disabled, created_at } = account;
+      const { account_id, scope_id, display_name, identifier_hash, user_handle, address, disabled, created_at } = account;
       const credentials = await deps.accounts.listCredentials(account_id);
-      return { account_id, scope_id, username, display_name, identifier_hash, user_handle, address, disabled, created_at, credential_count: credentials.length, user_id: account.user_id, purpose: passkeyPurpose(account) };
+      return { account_id, scope_id, username: shownUsername(account), display_name, identifier_hash, user_handle, address, disabled, created_at, credential_count: credentials.length, user_id: account.user_id, purpose: passkeyPurpose(account) };
     },
   });
 }

@@ -5,6 +5,8 @@ import { isUsernameKey, usernameKey, usernameLookupSchema } from '../identity/us
 import { serverMethod } from '../rpc/rpc-method.js';
 import type { AccountStore } from '../stores/account-store.js';
 import { serverScopeId } from './account-ref.js';
+import { userIdSchema } from '../domain/user-id.js';
+import { appUserIdOf, shownUsername } from '../tokens/registration-target.js';
 
 const PAGE_DEFAULT = 50;
 const PAGE_MAX = 200;
@@ -13,20 +15,30 @@ const CURSOR_MAX_CHARS = Math.ceil((limits.usernameChars * 4 * 4) / 3);
 
 export const accountSummarySchema = z.object({
   account_id: z.string(),
-  username: z.string().describe('normalized (NFKC, trimmed, lower-cased)'),
+  username: z.string().describe("normalized (NFKC, trimmed, lower-cased); for an app's user without a username, its user_id"),
+  user_id: z.string().nullable().describe("the app's own user id; null for accounts without one"),
   display_name: z.string(),
   identifier_hash: z.string(),
   disabled: z.boolean(),
   created_at: z.string(),
 });
 
-/** The cursor is the last username of a page, opaque to the caller. */
+/**
+ * The cursor is the stored sort key of a page's last account (its username, or the internal one of
+ * an app's user without a username), base64url: opaque to the caller.
+ */
 function decodeCursor(cursor: string | undefined): string {
   if (cursor === undefined) return '';
   const username = Buffer.from(cursor, 'base64url').toString('utf8');
-  // Only a stored username's form is taken back: normalized, valid UTF-8, no control characters (PostgreSQL cannot bind NUL).
-  if (!isUsernameKey(username) || Buffer.from(username, 'utf8').toString('base64url') !== cursor) throw new GatewayError('invalid_params', 'cursor is not one this method gave');
+  // Only a stored username's form is taken back: normalized, or an app user's; valid UTF-8, no NUL (PostgreSQL cannot bind it).
+  if (!isStoredUsername(username) || Buffer.from(username, 'utf8').toString('base64url') !== cursor) throw new GatewayError('invalid_params', 'cursor is not one this method gave');
   return username;
+}
+
+function isStoredUsername(username: string): boolean {
+  if (isUsernameKey(username)) return true;
+  const userId = appUserIdOf(username);
+  return userId !== null && userIdSchema.safeParse(userId).success;
 }
 
 export function listAccounts(deps: { accounts: AccountStore }) {
@@ -50,7 +62,15 @@ export function listAccounts(deps: { accounts: AccountStore }) {
       const page = found.slice(0, limit);
       const last = page[page.length - 1];
       return {
-        accounts: page.map(({ account_id, username, display_name, identifier_hash, disabled, created_at }) => ({ account_id, username, display_name, identifier_hash, disabled, created_at })),
+        accounts: page.map((account) => ({
+          account_id: account.account_id,
+          username: shownUsername(account),
+          user_id: account.user_id,
+          display_name: account.display_name,
+          identifier_hash: account.identifier_hash,
+          disabled: account.disabled,
+          created_at: account.created_at,
+        })),
         next_cursor: found.length > limit && last !== undefined ? Buffer.from(last.username, 'utf8').toString('base64url') : null,
       };
     },

@@ -24,6 +24,12 @@ export function appUsername(userId: string): string {
   return `\u001fuser:${userId}`;
 }
 
+/** The app's user id an appUsername holds; null for any other username. */
+export function appUserIdOf(username: string): string | null {
+  const prefix = appUsername('');
+  return username.startsWith(prefix) ? username.slice(prefix.length) : null;
+}
+
 /** The username an account shows: its own, or for an app's user without one, the app's user id. */
 export function shownUsername(account: Pick<Account, 'username' | 'user_id'>): string {
   return hasOwnUsername(account) ? account.username : (account.user_id ?? account.username);

@@ -58,7 +58,7 @@ describeForBackends('account lifecycle for apps and operators', (backend) => {
     const byPrefix = await serverCall<Page>(harness.url, 'listAccounts', { username_prefix: 'AL' }, secret);
     expect(byPrefix.result!.accounts.map((account) => account.username).sort()).toEqual(['albert', 'alfred', 'alice']);
     expect(byPrefix.result!.next_cursor).toBeNull();
-    expect(byPrefix.result!.accounts[0]).toEqual({ account_id: match.any(String), username: match.any(String), display_name: match.any(String), identifier_hash: match.stringMatching(/^0x[0-9a-f]{64}$/), disabled: false, created_at: match.any(String) });
+    expect(byPrefix.result!.accounts[0]).toEqual({ account_id: match.any(String), username: match.any(String), display_name: match.any(String), identifier_hash: match.stringMatching(/^0x[0-9a-f]{64}$/), user_id: null, disabled: false, created_at: match.any(String) });
 
     // The operator names the scope; the other scope's key sees only its own account.
     const asAdmin = await serverCall<Page>(harness.url, 'listAccounts', { scope_id: scopeId, limit: 200 }, token);

@@ -181,6 +181,34 @@ describeForBackends("passkeys for an app's own users", (backend) => {
     expect(again.account_id).not.toBe(registered.account_id);
   });
 
+  it("review 4: should page listAccounts past app users without a username, showing their user_id, never the internal form", async () => {
+    const own = await harness.createScope();
+    const ownKey = (await createKey(harness.url, gateway.adminToken, own.scope_id)).secret;
+    const userIds = ['app-a', 'app-b', 'app-c'].map(unique);
+    for (const userId of userIds) {
+      const token = (await server<{ registration_token: string }>('createRegistrationToken', { user_id: userId }, ownKey)).result!.registration_token;
+      await registerWithToken(client(own), authenticator(), { registration_token: token });
+    }
+    const named = unique('named');
+    await register(client(own), authenticator(), named);
+    type Page = { accounts: Array<{ account_id: string; username: string; user_id: string | null }>; next_cursor: string | null };
+    const seen: Page['accounts'] = [];
+    let cursor: string | null = null;
+    do {
+      const reply: { result?: Page; error?: { data?: string } } = await server<Page>('listAccounts', { limit: 1, ...(cursor === null ? {} : { cursor }) }, ownKey);
+      expect(reply.error).toBeUndefined();
+      seen.push(...reply.result!.accounts);
+      cursor = reply.result!.next_cursor;
+    } while (cursor !== null);
+    expect(seen.map((account) => account.username).sort()).toEqual([...userIds, named].sort());
+    expect(seen.filter((account) => account.user_id !== null).map((account) => account.user_id).sort()).toEqual([...userIds].sort());
+    for (const account of seen) expect(account.username).not.toMatch(/\p{Cc}/u);
+    const found = await server<{ username: string; user_id: string }>('findAccount', { account_id: seen.find((account) => account.user_id === userIds[0])!.account_id }, ownKey);
+    expect(found.result).toMatchObject({ username: userIds[0], user_id: userIds[0] });
+    // A cursor this method never gave is still refused.
+    expect((await server('listAccounts', { cursor: Buffer.from('\u001fuser:has space').toString('base64url') }, ownKey)).error?.data).toBe('invalid_params');
+  });
+
   describe('verifySignIn', () => {
     it('should exchange the sign-in token of a completed sign-in, once, for user_id, account_id and the passkey', async () => {
       const userId = unique('app-user');
