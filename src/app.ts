@@ -30,6 +30,8 @@ import { packageVersion } from './package-version.js';
 import { discover } from './public-methods/discover.js';
 import { createRpcDispatcher } from './rpc/rpc-dispatcher.js';
 import { ensureDevelopmentScope } from './scopes/development-scope.js';
+import { createConsoleRoutes } from './operators/console-routes.js';
+import { ensureOperatorScope } from './operators/operator-scope.js';
 import { createScopeRegistry, type ScopeRegistry } from './scopes/scope-registry.js';
 import { hostName } from './scopes/related-origins.js';
 import { guardStore } from './stores/guard-store.js';
@@ -49,6 +51,8 @@ export interface Gateway {
   /** The FIDO metadata BLOB in force (MDS_BLOB_FILE), reloaded when the file changes. */
   metadata: AuthenticatorMetadata;
   developmentScopeId: string | null;
+  /** The operators' scope (ADMIN_CONSOLE on): the console's passkeys and sessions; null otherwise. */
+  operatorScopeId: string | null;
   /** Starts both listeners; resolves to the public base URL. */
   listen(): Promise<string>;
   /** The URL of GET /metrics once listening, e.g. http://localhost:9546/metrics; undefined before. */
@@ -99,6 +103,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const auditLog = guard(stores.auditLog, 'audit_log');
   const sessionStore = guard(stores.sessions, 'sessions');
   const delegates = guard(stores.delegates, 'delegates');
+  const operatorInvites = guard(stores.operatorInvites, 'operator_invites');
   const challenges = guard(stores.challenges, 'challenges');
   const backends = { accounts: guard(stores.backends.accounts, 'accounts'), challenges: guard(stores.backends.challenges, 'challenges') };
   const audit = createAuditRecorder({ auditLog, now, onWriteFailure: () => metrics.auditWriteFailed() });
@@ -112,18 +117,22 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const sessions = createSessionService({ keys: sessionKeys, issuer: config.sessionIssuer, sessionStore, now });
 
   const developmentScopeId = await ensureDevelopmentScope(scopeStore, config);
+  // After the development scope, which is made only where no scope exists yet.
+  const operatorScopeId = config.adminConsole ? (await ensureOperatorScope(scopeStore, { identifierSecret, publicOrigin: config.publicOrigin })).scope_id : null;
   const scopes = await createScopeRegistry({ store: scopeStore, extraOrigins: config.allowedOrigins, log });
   const decoyShapes = createDecoyShapeCache({ accounts, log, now });
   const delegateSignatures = createDelegateSignatures({ delegates, now });
   const methods = buildMethods({
     accounts, challenges, scopeStore, auditLog, rsaKeys, sessions, identifierSecret, accountKeySecret, decoyShapes, now,
-    decoyPublicKey: createDecoyPublicKey(), assertions: createAssertionVerifier(), audit, metadata, scopes, admin: authorizeAdmin !== undefined,
-    delegates, delegateSignatures, rateLimiter, tracing,
+    decoyPublicKey: createDecoyPublicKey(), assertions: createAssertionVerifier(), audit, metadata, scopes,
+    admin: authorizeAdmin !== undefined || operatorScopeId !== null, delegates, delegateSignatures, rateLimiter, tracing, operatorScopeId, operatorInvites,
   });
   // The OpenRPC document describes every method but itself (OpenRPC's convention); built on first ask.
   let openRpcDocument: Record<string, unknown> | undefined;
   const discoverMethod = discover(() => (openRpcDocument ??= buildOpenRpcDocument(packageVersion())));
-  const pipeline = createCallPipeline({ scopes, clientKeys, sessions, rateLimiter, authorizeAdmin, delegates: delegateSignatures });
+  const pipeline = createCallPipeline({
+    scopes, clientKeys, sessions, rateLimiter, authorizeAdmin, delegates: delegateSignatures, operatorScopeId: operatorScopeId ?? undefined, now,
+  });
   const rpc = createRpcDispatcher({ methods: [...methods, discoverMethod], pipeline, tracing: traced, onCall: (method, outcome, seconds) => metrics.observeCall(method, outcome, seconds) });
   const server = createHttpServer({
     rpc,
@@ -144,7 +153,10 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
         return document === null ? { status: 404, body: { error: 'not_found' } } : { status: 200, body: document };
       },
     },
-    pageRoutes: config.demo ? createDemoRoutes({ publicKey: rsaKeys.current.publicKeySpki, defaultScopeId: developmentScopeId }) : {},
+    pageRoutes: {
+      ...(config.demo ? createDemoRoutes({ publicKey: rsaKeys.current.publicKeySpki, defaultScopeId: developmentScopeId }) : {}),
+      ...(operatorScopeId === null ? {} : createConsoleRoutes({ publicKey: rsaKeys.current.publicKeySpki, operatorScopeId })),
+    },
     trustProxyHops: config.trustProxyHops,
   });
   // Metrics have a listener of their own, on loopback unless METRICS_HOST says otherwise.
@@ -160,6 +172,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
     scopes,
     metadata,
     developmentScopeId,
+    operatorScopeId,
     get metricsUrl() {
       return metricsUrl;
     },

@@ -32,6 +32,7 @@ import type { AccountStore } from './stores/account-store.js';
 import type { AuditLogStore } from './stores/audit-log-store.js';
 import type { ChallengeStore } from './stores/challenge-store.js';
 import type { ScopeStore } from './stores/scope-store.js';
+import type { OperatorInviteStore } from './stores/operator-invite-store.js';
 import { getEncryptionKey } from './public-methods/get-encryption-key.js';
 import type { RpcMethod } from './rpc/rpc-method.js';
 
@@ -60,8 +61,11 @@ export interface MethodDeps {
   delegateSignatures: DelegateSignatures;
   /** Counts signatures per account (the wallet methods). */
   rateLimiter: Pick<RateLimiter, 'consumeSigning'>;
-  /** Whether the admin methods exist (ADMIN_TOKEN_FILE is set). */
+  /** Whether the admin methods exist (ADMIN_TOKEN_FILE is set, or ADMIN_CONSOLE is on). */
   admin: boolean;
+  /** The operators' scope (ADMIN_CONSOLE on), whose new accounts need an invite; null otherwise. */
+  operatorScopeId: string | null;
+  operatorInvites: OperatorInviteStore;
   /** Spans for verification when tracing is on (see tracing/call-tracing.ts). */
   tracing: Pick<CallTracing, 'child'>;
 }

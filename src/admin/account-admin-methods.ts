@@ -39,8 +39,8 @@ function setDisabled(deps: AccountAdminDeps, disabled: boolean) {
     name: disabled ? 'disableAccount' : 'enableAccount',
     summary: disabled ? 'Disable an account (admin)' : 'Enable a disabled account (admin)',
     description: disabled
-      ? 'Needs Authorization: Bearer <admin token>. Sign-ins are refused with account_disabled and its sessions stop working at once.'
-      : 'Needs Authorization: Bearer <admin token>. The account can sign in again; sessions that have not expired work again.',
+      ? 'Needs Authorization: Bearer <admin token>, or an operator session (the console). Sign-ins are refused with account_disabled and its sessions stop working at once.'
+      : 'Needs Authorization: Bearer <admin token>, or an operator session (the console). The account can sign in again; sessions that have not expired work again.',
     params: accountRefSchema,
     result: accountStateSchema,
     async handler(ref, ctx) {
@@ -61,7 +61,7 @@ export function revokeSessions(deps: AccountAdminDeps) {
     name: 'revokeSessions',
     summary: "End every session of an account (admin)",
     description:
-      'Needs Authorization: Bearer <admin token>. Every session issued to the account up to now stops working at once, ' +
+      'Needs Authorization: Bearer <admin token>, or an operator session (the console). Every session issued to the account up to now stops working at once, ' +
       'for the authenticated methods and for verify; the account can sign in again.',
     params: accountRefSchema,
     result: z.object({ account_id: z.string(), scope_id: z.string(), sessions_revoked: z.literal(true) }),

@@ -30,6 +30,11 @@ export interface RegistrationState extends CeremonyBase {
    * Completion reads it from here alone; nothing the client sends then can turn it on.
    */
   automatic: boolean;
+  /**
+   * The hash of the invite a new operator registers with (the operators' scope only), checked at
+   * initiation and used up with the account's creation; null (or absent, in older state) otherwise.
+   */
+  invite_hash?: string | null;
 }
 
 export interface AuthenticationState extends CeremonyBase {

@@ -30,6 +30,8 @@ export const errorMessages: Record<RpcReason | HttpReason | ClientSideReason, st
   account_not_found: 'There is no such account.',
   reauthentication_required: 'To do this, confirm it is you: sign in with your passkey again.',
   admin_unauthorized: 'This action needs administrator rights.',
+  invite_invalid: 'This invite link is not valid any more: it was used, it expired, or it is mistyped. Ask for a new one.',
+  scope_reserved: 'The operators\' scope cannot be changed here: the gateway configures it itself.',
   delegate_key_unknown: 'This app is not allowed to act for accounts here.',
   key_signature_invalid: 'This app\'s request could not be verified.',
   key_signature_mismatch: 'This app\'s request could not be verified.',

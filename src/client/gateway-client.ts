@@ -9,8 +9,11 @@ import { isRecord, RpcTransport, type FetchLike } from './rpc-transport.js';
 import { sessionPasskeyId } from './session-passkey.js';
 import type { Account, Hint, Passkey, Registration } from './types.js';
 
-/** The changes the gateway allows only shortly after a passkey sign-in (the scope's reauth_window_s). */
-export type RecentSignInAction = 'addPasskey' | 'deleteCredential';
+/**
+ * The changes the gateway allows only shortly after a passkey sign-in (the scope's reauth_window_s);
+ * `call` is a change made through `call()`, such as an operator's admin call.
+ */
+export type RecentSignInAction = 'addPasskey' | 'deleteCredential' | 'call';
 
 export interface GatewayClientOptions {
   /** The gateway's JSON-RPC URL, e.g. `http://localhost:9545`. */
@@ -72,9 +75,13 @@ export class GatewayClient {
     return this.session !== undefined;
   }
 
-  /** Creates an account with a new passkey; the client is then signed in to it. */
-  async register(input: { username: string; displayName?: string; hints?: Hint[] }): Promise<Registration> {
-    const result = await this.registerPasskey({ username: input.username, userDisplayName: input.displayName ?? input.username }, undefined, { hints: input.hints });
+  /**
+   * Creates an account with a new passkey; the client is then signed in to it. `invite` is the token
+   * of an operator invite link, which the operators' scope needs for a new account.
+   */
+  async register(input: { username: string; displayName?: string; hints?: Hint[]; invite?: string }): Promise<Registration> {
+    const user = { username: input.username, userDisplayName: input.displayName ?? input.username };
+    const result = await this.registerPasskey(user, undefined, { hints: input.hints, invite: input.invite });
     await this.adopt(requireString(result, 'encrypted_jwt', 'completeRegistration'));
     return { account_id: requireString(result, 'account_id', 'completeRegistration'), identifier_hash: requireString(result, 'identifier_hash', 'completeRegistration') };
   }
@@ -148,6 +155,15 @@ export class GatewayClient {
       throw error;
     }
     await this.adopt(requireString(done, 'encrypted_jwt', 'completeAuthentication'));
+  }
+
+  /**
+   * Any authenticated method with this client's session, its sealed result opened: e.g. an
+   * operator's admin call from the console. When the gateway wants a recent sign-in first, the
+   * client signs in again with a passkey of the same account and calls once more.
+   */
+  call<T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+    return this.withRecentSignIn('call', undefined, () => this.sessionCall<T>(method, params));
   }
 
   getAccount(): Promise<Account> {
@@ -246,12 +262,17 @@ export class GatewayClient {
   private async registerPasskey(
     user: { username: string; userDisplayName: string },
     session: string | undefined,
-    how: { hints?: Hint[]; automatic?: boolean } = {},
+    how: { hints?: Hint[]; automatic?: boolean; invite?: string } = {},
   ): Promise<Record<string, unknown>> {
     const key = await this.key();
     const headers = await this.headers(session);
     const encryptedUser = await sealEnvelope(key.aesKey, JSON.stringify(user));
-    const params = { encrypted_user: encryptedUser, ...(how.hints === undefined ? {} : { hints: how.hints }), ...(how.automatic ? { mediation: 'conditional' } : {}) };
+    const params = {
+      encrypted_user: encryptedUser,
+      ...(how.hints === undefined ? {} : { hints: how.hints }),
+      ...(how.automatic ? { mediation: 'conditional' } : {}),
+      ...(how.invite === undefined ? {} : { encrypted_invite: await sealEnvelope(key.aesKey, JSON.stringify({ invite: how.invite })) }),
+    };
     const started = await this.transport.call('initiateRegistration', params, headers);
     const { publicKey, mediation } = await this.openJson<{ publicKey: PublicKeyCredentialCreationOptionsJSON; mediation?: string }>(started, 'encrypted_creation_challenge', 'initiateRegistration');
     // Silent only where the gateway granted it for this very challenge.

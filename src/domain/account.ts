@@ -70,7 +70,7 @@ export interface CredentialUse {
 /** Why an insert was refused: a unique rule of the scope. */
 export type AccountConflict = 'account_exists' | 'credential_exists';
 
-export type CreateAccountResult = { ok: true; account: Account; credential: Credential } | { ok: false; conflict: AccountConflict };
+export type CreateAccountResult = { ok: true; account: Account; credential: Credential } | { ok: false; conflict: AccountConflict | 'claim_refused' };
 
 export type AddCredentialResult =
   | { ok: true; credential: Credential }

@@ -79,6 +79,10 @@ export interface AuditQuery {
   since?: string;
   afterId?: number;
   limit: number;
+  /** Only events of this type. */
+  event?: AuditEventName;
+  /** Only events about this account. */
+  accountId?: string;
 }
 
 export const AUDIT_PAGE_MAX = 1000;

@@ -34,6 +34,8 @@ export const errorTable = {
   authenticator_not_allowed: { code: -32026, message: 'This authenticator model is not allowed in this scope' },
   unknown_credential: { code: -32027, message: 'No account holds this passkey' },
   admin_unauthorized: { code: -32030, message: 'Admin bearer token missing or wrong' },
+  invite_invalid: { code: -32031, message: 'An operator registration needs a valid, unused invite' },
+  scope_reserved: { code: -32032, message: "The operators' scope is configured by the gateway itself" },
   delegate_key_unknown: { code: -32040, message: 'No such delegate key in this scope' },
   key_signature_invalid: { code: -32041, message: 'The key signature could not be read or does not verify' },
   key_signature_mismatch: { code: -32042, message: 'The key signature is over something other than the sealed user of this call' },

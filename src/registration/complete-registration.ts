@@ -26,6 +26,7 @@ import { checkBackupEligibility } from '../ceremony/backup-eligibility.js';
 import { attestationVerdict } from '../attestation/attestation-trust.js';
 import { isStandInId } from '../authentication/decoy-credentials.js';
 import type { AuthenticatorMetadata } from '../attestation/authenticator-metadata.js';
+import { redeemInvite } from '../operators/operator-invites.js';
 
 export const completeRegistrationParams = z.object({
   challenge_id: challengeIdSchema,
@@ -50,6 +51,8 @@ interface Deps {
   metadata: Pick<AuthenticatorMetadata, 'current'>;
   /** Verification runs as a span of its own when tracing is on. */
   tracing: Pick<CallTracing, 'child'>;
+  /** The operators' scope (null without the console): its new accounts use up the invite initiation checked. */
+  operatorScopeId: string | null;
 }
 
 /** The client's credProps output: a claim of the browser, unsigned, kept as what it said. */
@@ -74,6 +77,9 @@ export function completeRegistration(deps: Deps) {
         scopeId: scope.scope_id,
         keyThumbprint: clientKey.thumbprint,
       });
+      // Belt and braces: initiation checked the invite, the account's transaction uses it up.
+      const operatorInvite = state.account_id === null && scope.scope_id === deps.operatorScopeId ? (state.invite_hash ?? null) : undefined;
+      if (operatorInvite === null) throw new GatewayError('invite_invalid', 'operator registration without an invite');
       const user = params.encrypted_user.open();
       await ctx.limitUsername(state.username_key);
       const response = params.encrypted_attestation.open();
@@ -90,7 +96,8 @@ export function completeRegistration(deps: Deps) {
         account_id: credential.account_id,
         credential_id: credential.credential_id,
       });
-      const result = account === null ? await createAccount(state, credential, scope, audit, deps) : await addPasskey(account, credential, audit, deps);
+      const result =
+        account === null ? await createAccount(state, credential, scope, audit, deps, operatorInvite) : await addPasskey(account, credential, audit, deps);
       log.info({ account_id: result.account_id, scope_id: scope.scope_id, added: account !== null }, 'passkey registered');
 
       // The session is started by the new passkey: deleting an older one leaves it working. An
@@ -160,7 +167,7 @@ async function verifiedCredential(
   return { credential, userVerified: info.userVerified };
 }
 
-async function createAccount(state: RegistrationState, credential: Credential, scope: Scope, audit: NewAuditEvent, deps: Deps): Promise<Account> {
+async function createAccount(state: RegistrationState, credential: Credential, scope: Scope, audit: NewAuditEvent, deps: Deps, inviteHash: string | undefined): Promise<Account> {
   // The account key's public half is computed once here and stored; the secret half is never stored.
   const { publicKey, address } = accountPublicKey(deps.accountKeySecret, credential.account_id);
   const account: NewAccount = {
@@ -175,8 +182,10 @@ async function createAccount(state: RegistrationState, credential: Credential, s
     disabled: false,
     created_at: credential.created_at,
   };
-  const created = await deps.accounts.createAccountWithCredential(account, credential, audit);
-  if (!created.ok) throw new GatewayError(created.conflict);
+  const claim = inviteHash === undefined ? undefined : redeemInvite(inviteHash, deps.now());
+  const created = await deps.accounts.createAccountWithCredential(account, credential, audit, claim);
+  // A refused claim: the invite was used (a second registration with the same link) or expired since initiation.
+  if (!created.ok) throw new GatewayError(created.conflict === 'claim_refused' ? 'invite_invalid' : created.conflict);
   return created.account;
 }
 

@@ -9,6 +9,8 @@ import { registrationUserSchema } from '../identity/user-input.js';
 import { envelopeField } from '../rpc/envelope-field.js';
 import { scopedMethod } from '../rpc/rpc-method.js';
 import { requireRecentSignIn } from '../sessions/session-service.js';
+import { checkInvite } from '../operators/operator-invites.js';
+import type { OperatorInviteStore } from '../stores/operator-invite-store.js';
 import type { AccountStore } from '../stores/account-store.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
 
@@ -21,7 +23,12 @@ export const initiateRegistrationParams = z.object({
     .literal('conditional')
     .optional()
     .describe('Automatic passkey upgrade (conditional create): only with X-Encrypted-Session from a recent sign-in; the answer then carries "mediation": "conditional"'),
+  encrypted_invite: envelopeField
+    .optional()
+    .describe('Envelope of {"invite": token}: a new account in the operators\' scope needs an unused invite (npm run operator -- invite); other scopes ignore it'),
 });
+/** The plaintext of `encrypted_invite`: the token of an operator invite link. */
+export const inviteSchema = z.object({ invite: z.string().max(200) });
 export const initiateRegistrationResult = z.object({
   challenge_id: z.uuid(),
   encrypted_creation_challenge: z
@@ -39,7 +46,14 @@ interface RegistrationTarget {
   exclude: { id: string; transports: string[] }[];
 }
 
-export function initiateRegistration(deps: { accounts: AccountStore; challenges: ChallengeStore; now: () => number }) {
+export function initiateRegistration(deps: {
+  accounts: AccountStore;
+  challenges: ChallengeStore;
+  now: () => number;
+  /** The operators' scope (null without the console), where a new account needs an invite. */
+  operatorScopeId: string | null;
+  operatorInvites: Pick<OperatorInviteStore, 'isRedeemable'>;
+}) {
   return scopedMethod({
     name: 'initiateRegistration',
     summary: 'Start a passkey registration',
@@ -47,7 +61,7 @@ export function initiateRegistration(deps: { accounts: AccountStore; challenges:
       'Without a session: a new account; a username that already has one is refused. With X-Encrypted-Session: ' +
       "another passkey for the session's account, its existing passkeys listed in excludeCredentials.",
     params: initiateRegistrationParams,
-    envelopes: { encrypted_user: registrationUserSchema },
+    envelopes: { encrypted_user: registrationUserSchema, encrypted_invite: inviteSchema },
     result: initiateRegistrationResult,
     sealedResult: { encrypted_creation_challenge: 'json' },
     async handler(params, ctx) {
@@ -58,6 +72,8 @@ export function initiateRegistration(deps: { accounts: AccountStore; challenges:
       // The gateway decides, here and only here, whether this ceremony may do without user presence.
       const automatic = params.mediation === 'conditional';
       if (automatic && signedIn === null) throw new GatewayError('session_invalid', 'an automatic passkey upgrade needs a session');
+      // Operators are only ever invited: checked before the username, so no invite, no word on who exists.
+      const inviteHash = signedIn === null && scope.scope_id === deps.operatorScopeId ? await checkInvite(deps.operatorInvites, params.encrypted_invite?.open().invite, deps.now()) : null;
 
       let target: RegistrationTarget;
       if (signedIn === null) {
@@ -108,6 +124,7 @@ export function initiateRegistration(deps: { accounts: AccountStore; challenges:
           user_handle: options.user.id,
           account_id: target.accountId,
           automatic,
+          invite_hash: inviteHash,
         },
         scope.timeout_ms,
         ctx.clientIp,

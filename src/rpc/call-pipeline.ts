@@ -6,9 +6,9 @@ import type { ClientKeys } from '../envelope/client-key.js';
 import type { DelegateSignatures } from '../delegation/delegate-signatures.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { ScopeRegistry } from '../scopes/scope-registry.js';
-import type { SessionService } from '../sessions/session-service.js';
+import { requireRecentSignIn, type SessionService } from '../sessions/session-service.js';
 import { limits } from '../domain/limits.js';
-import type { CallContext, EnvelopeSchemas, RpcMethod, Sealed, SealedResultFields, ScopedContext, SignedIn, WalletContext } from './rpc-method.js';
+import type { AdminMethod, CallContext, EnvelopeSchemas, RpcMethod, Sealed, SealedResultFields, ScopedContext, SignedIn, WalletContext } from './rpc-method.js';
 import { resolveClientKey, resolveScope } from './scope-context.js';
 
 export interface CallPipelineDeps {
@@ -20,6 +20,10 @@ export interface CallPipelineDeps {
   authorizeAdmin?: AdminAuthorizer;
   /** Checks X-Encrypted-Key-Signature on wallet calls; without it only sessions act. */
   delegates?: Pick<DelegateSignatures, 'actingAccount'>;
+  /** The operators' scope, whose sessions may call admin methods (the console); undefined: only the bearer token may. */
+  operatorScopeId?: string;
+  /** The clock a recent sign-in is judged by. */
+  now?: () => number;
 }
 
 export interface CallPipeline {
@@ -55,10 +59,10 @@ export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
       switch (method.kind) {
         case 'public':
           return method.handler(validated(method.params, rawParams), ctx);
-        case 'admin':
-          if (deps.authorizeAdmin === undefined) throw new GatewayError('admin_unauthorized', 'no admin token configured');
-          deps.authorizeAdmin(ctx.headers.authorization);
-          return method.handler(validated(method.params, rawParams), ctx);
+        case 'admin': {
+          const seal = await authorizeAdminCall(method, ctx, deps, scopedContext);
+          return seal(await method.handler(validated(method.params, rawParams), ctx));
+        }
         case 'scoped': {
           const scoped = await scopedContext(ctx);
           const params = withSealedParams(validated(method.params, rawParams), method.envelopes, scoped.clientKey.key);
@@ -85,6 +89,34 @@ export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
       }
     },
   };
+}
+
+/**
+ * Who may call an admin method, decided here alone: a call with an Authorization header is judged
+ * by the bearer token only; one without must carry a session of the operators' scope (X-Scope-Id
+ * naming that scope, sealed as for session methods), recent unless the method only reads. A
+ * session of any other scope is refused before it is even opened. Resolves to how the result goes
+ * out: plain to the token holder, sealed with the client key to the operator's browser.
+ */
+async function authorizeAdminCall(
+  method: AdminMethod,
+  ctx: CallContext,
+  deps: CallPipelineDeps,
+  scopedContext: (ctx: CallContext) => Promise<ScopedContext>,
+): Promise<(result: unknown) => unknown> {
+  const bearer = (ctx.headers.authorization ?? '') !== '';
+  if (bearer || deps.operatorScopeId === undefined) {
+    if (deps.authorizeAdmin === undefined) throw new GatewayError('admin_unauthorized', 'no admin token configured');
+    deps.authorizeAdmin(ctx.headers.authorization);
+    return (result) => result;
+  }
+  if (ctx.headers['x-scope-id']?.trim().toLowerCase() !== deps.operatorScopeId) throw new GatewayError('admin_unauthorized', 'neither a token nor the operators\' scope');
+  const scoped = await scopedContext(ctx);
+  const signedIn = await scoped.signedIn();
+  if (signedIn === null) throw new GatewayError('admin_unauthorized', 'no operator session');
+  if (method.readOnly !== true) requireRecentSignIn(signedIn.session, scoped.scope, (deps.now ?? Date.now)());
+  ctx.log.info({ requestId: ctx.requestId, operator_account_id: signedIn.account.account_id, method: method.name }, 'operator call');
+  return (result) => ({ encrypted_result: sealEnvelope(scoped.clientKey.key, JSON.stringify(result)) });
 }
 
 /**

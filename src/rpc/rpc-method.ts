@@ -129,11 +129,17 @@ export interface WalletMethod<P extends z.ZodType = z.ZodType, R extends z.ZodTy
 }
 
 /**
- * An operator method: needs `Authorization: Bearer <admin token>`, no scope or envelope. Exists
- * only when ADMIN_TOKEN_FILE is configured (otherwise the name is unknown: method_not_found).
+ * An operator method: needs `Authorization: Bearer <admin token>` (no scope or envelope), or a
+ * session of the operators' scope (the console; the result then comes back sealed). Exists only when
+ * ADMIN_TOKEN_FILE is configured or ADMIN_CONSOLE is on (otherwise method_not_found).
  */
 export interface AdminMethod<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> extends MethodDoc<P, R, EnvelopeSchemas> {
   kind: 'admin';
+  /**
+   * Reads only. Every other admin method changes something, and through an operator's session it
+   * then needs a recent passkey sign-in (the operators' scope's reauth_window_s).
+   */
+  readOnly?: true;
   handler(params: z.output<P>, ctx: CallContext): Promise<z.input<R>> | z.input<R>;
 }
 

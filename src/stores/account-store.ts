@@ -4,7 +4,7 @@ import type { DeleteCredentialResult, NewAccount } from '../domain/account.js';
 import { auditLog, auditRows } from './audit-log-store.js';
 import type { Dialect } from '../sql/dialect.js';
 import { uniqueKeys } from './migrations.js';
-import { rowsOf, type SqlDatabase } from '../sql/sql-database.js';
+import { rowsOf, type Claim, type SqlDatabase } from '../sql/sql-database.js';
 import { statement } from '../sql/statement.js';
 import { boolean, canonical, decode, encode, integer, nullable, oneOf, selectList, strings, table, text, textOrEmpty, timestamp, type Row } from '../sql/table.js';
 
@@ -18,7 +18,7 @@ import { boolean, canonical, decode, encode, integer, nullable, oneOf, selectLis
 export interface AccountStore {
   findAccountByUsername(scopeId: string, username: string): Promise<Account | null>;
   /** Creates the account and its first credential (and `audit`) at once: all or nothing. */
-  createAccountWithCredential(account: NewAccount, credential: Credential, audit?: NewAuditEvent): Promise<CreateAccountResult>;
+  createAccountWithCredential(account: NewAccount, credential: Credential, audit?: NewAuditEvent, claim?: Claim): Promise<CreateAccountResult>;
   findCredential(scopeId: string, credentialId: string): Promise<Credential | null>;
   listCredentials(accountId: string): Promise<Credential[]>;
   /** findCredential and the account owning it, in one round trip (the sign-in completion path). */
@@ -171,10 +171,20 @@ export function sqlAccountStore(db: SqlDatabase): AccountStore {
       return oneAccount(await db.all(sql.findAccountByUsername, { scope_id: scopeId, username }));
     },
 
-    async createAccountWithCredential(account, credential, audit) {
+    async createAccountWithCredential(account, credential, audit, claim) {
       const audited = audit === undefined ? [] : [rowsOf(auditLog, [audit])];
+      const inserts = [rowsOf(accounts, [account]), rowsOf(credentials, [credential]), ...audited];
       try {
-        await db.insertAll([rowsOf(accounts, [account]), rowsOf(credentials, [credential]), ...audited]);
+        if (claim === undefined) await db.insertAll(inserts);
+        else {
+          // The claim first: refused, nothing is written; a conflict below rolls the claim back too.
+          const claimed = await db.transaction(async (tx) => {
+            if ((await tx.run(claim.statement, claim.params)) !== 1) return false;
+            for (const insert of inserts) for (const row of insert.rows) await tx.run(insert.statement, row);
+            return true;
+          });
+          if (!claimed) return { ok: false, conflict: 'claim_refused' };
+        }
       } catch (error) {
         const conflict = conflictOf(error);
         if (conflict === null) throw error;

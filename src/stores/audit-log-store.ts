@@ -36,6 +36,7 @@ const list = statement(
   'list_audit_events',
   `SELECT event_id, ${auditLog.names.join(', ')} FROM audit_log
    WHERE scope_id = :scope_id AND event_id > coalesce(:after_id::bigint, 0) AND occurred_at >= coalesce(:since::timestamptz, '-infinity')
+     AND (:event::text IS NULL OR event = :event::text) AND (:account_id::text IS NULL OR account_id = :account_id::text)
    ORDER BY event_id LIMIT :limit`,
 );
 
@@ -46,7 +47,7 @@ export function sqlAuditLogStore(db: SqlDatabase): AuditLogStore {
     },
     async listAuditEvents(scopeId, query) {
       const since = query.since === undefined ? null : timestamp.encode(query.since);
-      const rows = await db.all(list, { scope_id: scopeId, after_id: query.afterId ?? null, since, limit: query.limit });
+      const rows = await db.all(list, { scope_id: scopeId, after_id: query.afterId ?? null, since, limit: query.limit, event: query.event ?? null, account_id: query.accountId ?? null });
       return rows.map((row) => {
         const event = decode(auditLog, row);
         // Columns added by migration 8 read as null on every row, never as absent.

@@ -220,4 +220,18 @@ CREATE TABLE key_signature_uses (
 CREATE INDEX key_signature_uses_expires_at_idx ON key_signature_uses (expires_at);
 `,
   },
+  {
+    id: 12,
+    name: 'operator_invites',
+    // One-time registration links of the operators' scope: only the SHA-256 of each token is kept.
+    // used_at is set, in the transaction that creates the operator's account, at most once.
+    sql: (t: Dialect) => `
+CREATE TABLE operator_invites (
+  invite_hash text PRIMARY KEY,
+  created_at  ${t.timestamp} NOT NULL,
+  expires_at  ${t.timestamp} NOT NULL,
+  used_at     ${t.timestamp}
+);
+`,
+  },
 ];

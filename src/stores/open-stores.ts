@@ -9,6 +9,7 @@ import { rateLimitCounters, type RateLimitCounters } from './rate-limit-counters
 import { RedisChallengeStore } from './redis-challenge-store.js';
 import { createConfiguredRedis } from './redis-clients.js';
 import { redisKeySpace } from './redis-keys.js';
+import { sqlOperatorInviteStore, type OperatorInviteStore } from './operator-invite-store.js';
 import { sqlScopeStore, type ScopeStore } from './scope-store.js';
 import { sqlSessionStore, type SessionStore } from './session-store.js';
 import { openPostgresDatabase } from '../sql/postgres-database.js';
@@ -23,6 +24,7 @@ export interface SqlStores {
   auditLog: AuditLogStore;
   sessions: SessionStore;
   delegates: DelegateStore;
+  operatorInvites: OperatorInviteStore;
 }
 
 /** A backend several stores share: reachable or not, open or closed, as a whole. */
@@ -44,7 +46,7 @@ export interface Stores extends SqlStores {
 }
 
 /** The stores by name, as the metrics label their calls. */
-export type StoreName = 'scopes' | 'accounts' | 'audit_log' | 'sessions' | 'delegates' | 'challenges' | 'rate_limits';
+export type StoreName = 'scopes' | 'accounts' | 'audit_log' | 'sessions' | 'delegates' | 'operator_invites' | 'challenges' | 'rate_limits';
 
 export interface StoreHooks {
   /** Told each live in-process challenge dropped to make room (for the metrics). */
@@ -52,7 +54,7 @@ export interface StoreHooks {
 }
 
 export function sqlStores(db: SqlDatabase): SqlStores {
-  return { scopes: sqlScopeStore(db), accounts: sqlAccountStore(db), auditLog: sqlAuditLogStore(db), sessions: sqlSessionStore(db), delegates: sqlDelegateStore(db) };
+  return { scopes: sqlScopeStore(db), accounts: sqlAccountStore(db), auditLog: sqlAuditLogStore(db), sessions: sqlSessionStore(db), delegates: sqlDelegateStore(db), operatorInvites: sqlOperatorInviteStore(db) };
 }
 
 /** Redis and PostgreSQL when configured; otherwise in-process challenges and counters and a SQLite file. */
