@@ -28,7 +28,7 @@ const client = new GatewayClient({
   onReauthenticate: () => setStatus('This change needs a recent sign-in: confirm it is you with your passkey.'),
 });
 // The invite travels in the fragment, which the browser never sends to a server or in a Referer.
-const invite = new URLSearchParams(location.hash.slice(1)).get('invite') ?? undefined;
+let invite = new URLSearchParams(location.hash.slice(1)).get('invite') ?? undefined;
 
 function showError(error: unknown): void {
   const box = $('error');
@@ -136,6 +136,7 @@ $<HTMLFormElement>('register-form').addEventListener('submit', (event) => {
     const displayName = formValue(form, 'displayName');
     await client.register({ username: formValue(form, 'username'), ...(displayName === '' ? {} : { displayName }), invite });
     // Used up: the link is of no more use, and should not stay in the address bar or the history.
+    invite = undefined;
     history.replaceState(null, '', location.pathname);
     form.reset();
     await showConsole();

@@ -154,7 +154,6 @@ export function renderPanel(panel: Panel, env: ConsoleEnv): HTMLElement {
     form.append(buttons);
     form.addEventListener('submit', (event) => event.preventDefault());
     forms.set(spec.id, form);
-    section.append(form);
   }
 
   const list = panel.list;
@@ -242,5 +241,7 @@ export function renderPanel(panel: Panel, env: ConsoleEnv): HTMLElement {
     });
     section.append(element('div', { class: 'card' }, element('div', { class: 'table-wrap' }, table), more));
   }
+  // Below the list, whose rows may fill them.
+  section.append(...forms.values());
   return section;
 }

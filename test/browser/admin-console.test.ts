@@ -1,0 +1,167 @@
+/**
+ * The operators' console in real Chromium with WebAuthn virtual authenticators: an operator is
+ * invited, registers a passkey, signs in again, disables an account and finds the audit event.
+ * Each state is screenshotted into test-artifacts/ (admin-console.png is the README's picture).
+ */
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import type { Browser, Page } from 'playwright-core';
+import { SoftAuthenticator } from '../../scripts/lib/soft-authenticator.js';
+import { ceremoniesFor } from '../../scripts/lib/ceremonies.js';
+import { freePort } from '../../scripts/lib/local-services.js';
+import { RpcClient } from '../../scripts/lib/rpc-client.js';
+import { runOperatorCli } from '../../src/operators/operator-cli.js';
+import { startGateway, type Harness } from '../support/gateway-harness.js';
+import { launchChromiumOrSkip, screenshot, VirtualAuthenticators } from './chromium.js';
+
+execFileSync(process.execPath, ['scripts/build-client.mjs'], { stdio: 'inherit' });
+const browser: Browser | null = await launchChromiumOrSkip('admin console');
+const describeInBrowser = browser === null ? describe.skip : describe;
+const STEP_TIMEOUT = 10_000;
+
+/** What `settled` reads of the page's DOM (tests compile without the DOM library). */
+interface PageDocument {
+  querySelector(selector: string): unknown;
+  body: { dataset: Record<string, string | undefined> };
+}
+
+/** Waits until the action just started has finished (buttons enabled again). */
+async function settled(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      const { document } = globalThis as unknown as { document: PageDocument };
+      return document.querySelector('button:disabled') === null && document.body.dataset.state !== undefined;
+    },
+    undefined,
+    { timeout: STEP_TIMEOUT },
+  );
+}
+
+async function inviteLink(harness: Harness): Promise<string> {
+  const out = await runOperatorCli(['invite'], harness.env);
+  expect(out.code).toBe(0);
+  return out.stdout.trim();
+}
+
+async function errorShown(page: Page): Promise<{ text: string; reason: string | null } | null> {
+  const box = page.locator('#error');
+  if (!(await box.isVisible())) return null;
+  return { text: await box.innerText(), reason: await box.getAttribute('data-reason') };
+}
+
+describeInBrowser('admin console in Chromium', () => {
+  let harness: Harness;
+  let page: Page;
+
+  beforeAll(async () => {
+    // The operators' scope's origin is the gateway's public one: a port known before the start.
+    const port = await freePort();
+    harness = await startGateway('embedded', { PORT: String(port), ADMIN_CONSOLE: 'on', PUBLIC_ORIGIN: `http://localhost:${port}` });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await harness?.close();
+  });
+  beforeEach(async () => {
+    page = await browser!.newPage();
+    page.on('pageerror', (error) => console.error('page error:', error));
+    // Destructive actions ask first; the operator says yes.
+    page.on('dialog', (dialog) => void dialog.accept());
+  });
+  afterEach(async () => {
+    await page.close();
+  });
+
+  it('should serve the page with a CSP, without any token, and its assets', async () => {
+    const response = await fetch(`${harness.url}/admin`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    const html = await response.text();
+    expect(html).toContain(harness.gateway.operatorScopeId!);
+    expect(html).not.toMatch(/Bearer|admin-token/i);
+    expect((await fetch(`${harness.url}/admin/console.js`)).headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect((await fetch(`${harness.url}/admin/console.css`)).headers.get('content-type')).toMatch(/^text\/css/);
+  });
+
+  it('should register an invited operator, sign in again, disable an account and show its audit event; the invite works once', async () => {
+    // An account of an app's scope, for the operator to disable.
+    const shop = await harness.createScope({ name: 'shop', origins: [harness.url] });
+    const username = `user-${randomUUID().slice(0, 8)}`;
+    const userPasskey = new SoftAuthenticator({ algorithm: 'EdDSA', attestation: 'none' });
+    const user = await ceremoniesFor(harness.url).register(new RpcClient(harness.url, shop.scope_id, harness.publicKey), userPasskey, username);
+
+    const authenticators = await VirtualAuthenticators.attach(page);
+    await authenticators.add('ctap2-internal');
+    const link = await inviteLink(harness);
+    await page.goto(link);
+    await page.waitForSelector('body[data-state="signed-out"]', { timeout: STEP_TIMEOUT });
+    await screenshot(page, 'admin-1-invited');
+    await page.getByLabel('Username', { exact: true }).fill('ops-alice');
+    await page.getByLabel('Display name').fill('Alice (operations)');
+    await page.getByRole('button', { name: 'Register with a passkey' }).click();
+    await page.waitForSelector('body[data-state="signed-in"]', { timeout: STEP_TIMEOUT });
+    await settled(page);
+    expect(await errorShown(page)).toBeNull();
+    // The token does not stay in the address bar once used.
+    expect(new URL(page.url()).hash).toBe('');
+    await expect(page.locator('#who').innerText()).resolves.toContain('ops-alice');
+    // The scopes panel lists the app's scope and the operators' own.
+    await page.getByRole('cell', { name: 'shop', exact: true }).waitFor({ timeout: STEP_TIMEOUT });
+    await page.getByRole('cell', { name: 'operators', exact: true }).waitFor({ timeout: STEP_TIMEOUT });
+    await screenshot(page, 'admin-2-scopes');
+
+    // Signed out and in again with the same passkey (discoverable: no username needed).
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForSelector('body[data-state="signed-out"]', { timeout: STEP_TIMEOUT });
+    await settled(page);
+    await expect(page.locator('#register-form').isVisible()).resolves.toBe(false);
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.waitForSelector('body[data-state="signed-in"]', { timeout: STEP_TIMEOUT });
+    await settled(page);
+
+    // Disable the account.
+    await page.getByRole('navigation', { name: 'Console sections' }).getByRole('button', { name: 'Accounts' }).click();
+    const accounts = page.locator('#panel-accounts');
+    await accounts.getByLabel('Scope').selectOption(shop.scope_id);
+    await accounts.getByLabel('Username').fill(username);
+    await accounts.getByRole('button', { name: 'Disable account' }).click();
+    await settled(page);
+    expect(await errorShown(page)).toBeNull();
+    await expect(page.locator('#status').innerText()).resolves.toContain(user.account_id);
+
+    // The audit log shows it.
+    await page.getByRole('navigation', { name: 'Console sections' }).getByRole('button', { name: 'Audit log' }).click();
+    const audit = page.locator('#panel-audit');
+    await audit.getByLabel('Scope').selectOption(shop.scope_id);
+    await audit.getByLabel('Event type').fill('account_disabled');
+    await audit.getByRole('button', { name: 'Show' }).click();
+    await settled(page);
+    const row = audit.getByRole('row').filter({ hasText: 'account_disabled' });
+    await expect(row.count()).resolves.toBe(1);
+    await expect(row.innerText()).resolves.toContain(user.account_id);
+    await screenshot(page, 'admin-console');
+
+    // The user's sign-ins are refused now.
+    const signIn = await ceremoniesFor(harness.url)
+      .signIn(new RpcClient(harness.url, shop.scope_id, harness.publicKey), userPasskey, username)
+      .catch((error: Error) => error.message);
+    expect(signIn).toMatch(/account_disabled/);
+
+    // The same link in another browser page: refused.
+    const second = await browser!.newPage();
+    try {
+      const others = await VirtualAuthenticators.attach(second);
+      await others.add('ctap2-internal');
+      await second.goto(link);
+      await second.waitForSelector('body[data-state="signed-out"]', { timeout: STEP_TIMEOUT });
+      await second.getByLabel('Username', { exact: true }).fill('ops-mallory');
+      await second.getByRole('button', { name: 'Register with a passkey' }).click();
+      await settled(second);
+      expect(await errorShown(second)).toMatchObject({ reason: 'invite_invalid' });
+      await expect(second.locator('body').getAttribute('data-state')).resolves.toBe('signed-out');
+      await screenshot(second, 'admin-3-invite-used');
+    } finally {
+      await second.close();
+    }
+  });
+});
