@@ -124,7 +124,7 @@ function cellText(column: Column, row: Row): string {
   const value = row[column.key];
   if (column.format !== undefined) return column.format(value, row);
   if (value === null || value === undefined) return '—';
-  return typeof value === 'object' ? JSON.stringify(value) : String(value as string | number | boolean);
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 export function renderPanel(panel: Panel, env: ConsoleEnv): HTMLElement {
