@@ -110,6 +110,18 @@ describeInBrowser('admin console in Chromium', () => {
     await page.getByRole('cell', { name: 'operators', exact: true }).waitFor({ timeout: STEP_TIMEOUT });
     await screenshot(page, 'admin-2-scopes');
 
+    // Edit a scope: the row fills the form, the operator keeps one setting and saves it.
+    await page.getByRole('button', { name: 'Edit scope shop' }).click();
+    const settings = page.getByLabel(/Settings to change/);
+    await expect(settings.inputValue()).resolves.toContain('"rp_id": "localhost"');
+    await settings.fill('{"session_ttl": 1200}');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await settled(page);
+    expect(await errorShown(page)).toBeNull();
+    await expect(harness.gateway.stores.scopes.getScope(shop.scope_id)).resolves.toMatchObject({ session_ttl: 1200, origins: [harness.url] });
+    // The operators' own scope has no Edit button.
+    await expect(page.getByRole('button', { name: 'Edit scope operators' }).count()).resolves.toBe(0);
+
     // Signed out and in again with the same passkey (discoverable: no username needed).
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForSelector('body[data-state="signed-out"]', { timeout: STEP_TIMEOUT });

@@ -266,3 +266,25 @@ describeForBackends('operator invites and sessions, through the real endpoint', 
     expect((await harness.gateway.stores.scopes.getScope(operators.scope_id))?.origins).toEqual([TEST_ORIGIN]);
   });
 });
+
+describe('npm run operator', () => {
+  it('should print usage with exit code 2 for no command, an unknown one and a --ttl-minutes out of bounds, and write nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pkgw-operator-cli-'));
+    try {
+      const env = { DATA_DIR: dir };
+      for (const argv of [[], ['revoke'], ['invite', '--ttl-minutes', '0'], ['invite', '--ttl-minutes', '10081'], ['invite', '--ttl-minutes', 'soon'], ['invite', '--bogus']]) {
+        const out = await runOperatorCli(argv, env);
+        expect({ argv, code: out.code, stdout: out.stdout }).toEqual({ argv, code: 2, stdout: '' });
+        expect(out.stderr).toMatch(/usage: npm run -s operator|--ttl-minutes/);
+      }
+      expect((await runOperatorCli(['invite'], { ...env, PUBLIC_ORIGIN: 'not an origin' })).code).toBe(2);
+      // ADMIN_CONSOLE off: the link is printed, with a note that the gateway will not serve it as configured.
+      const off = await runOperatorCli(['invite'], env);
+      expect(off.code).toBe(0);
+      expect(off.stdout).toMatch(/^http:\/\/localhost:9545\/admin#invite=[A-Za-z0-9_-]{43}\n$/);
+      expect(off.stderr).toContain('ADMIN_CONSOLE is off');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
