@@ -13,6 +13,7 @@ import { loadAuthenticatorMetadata, type AuthenticatorMetadata } from './attesta
 import { createDecoyPublicKey } from './authentication/decoy-credentials.js';
 import { createDecoyShapeCache } from './authentication/decoy-shape-cache.js';
 import { createCallPipeline } from './rpc/call-pipeline.js';
+import { createCallerAuthenticator } from './rpc/callers.js';
 import { createDelegateSignatures } from './delegation/delegate-signatures.js';
 import { workerClientKeyChannel } from './cluster/cluster-channel.js';
 import { createClientKeys, type ClientKeys } from './envelope/client-key.js';
@@ -103,13 +104,19 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const auditLog = guard(stores.auditLog, 'audit_log');
   const sessionStore = guard(stores.sessions, 'sessions');
   const delegates = guard(stores.delegates, 'delegates');
+  const apiKeys = guard(stores.apiKeys, 'api_keys');
   const operatorInvites = guard(stores.operatorInvites, 'operator_invites');
   const challenges = guard(stores.challenges, 'challenges');
   const backends = { accounts: guard(stores.backends.accounts, 'accounts'), challenges: guard(stores.backends.challenges, 'challenges') };
   const audit = createAuditRecorder({ auditLog, now, onWriteFailure: () => metrics.auditWriteFailed() });
   const rateLimiter = createRateLimiter({
     counters: guard(stores.rateLimits, 'rate_limits'),
-    defaults: { ipPerMinute: config.rateLimitIpPerMinute, userPerMinute: config.rateLimitUserPerMinute, signingPerMinute: config.rateLimitSigningPerMinute },
+    defaults: {
+      ipPerMinute: config.rateLimitIpPerMinute,
+      userPerMinute: config.rateLimitUserPerMinute,
+      signingPerMinute: config.rateLimitSigningPerMinute,
+      apiKeyPerMinute: config.rateLimitApiKeyPerMinute,
+    },
   });
   // No token file, no admin methods: their names are then unknown (method_not_found).
   const authorizeAdmin = config.adminTokenFile === undefined ? undefined : await loadAdminAuthorizer(config.adminTokenFile);
@@ -125,14 +132,14 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const methods = buildMethods({
     accounts, challenges, scopeStore, auditLog, rsaKeys, sessions, identifierSecret, accountKeySecret, decoyShapes, now,
     decoyPublicKey: createDecoyPublicKey(), assertions: createAssertionVerifier(), audit, metadata, scopes,
-    admin: authorizeAdmin !== undefined || operatorScopeId !== null, delegates, delegateSignatures, rateLimiter, tracing, operatorScopeId, operatorInvites,
+    admin: authorizeAdmin !== undefined || operatorScopeId !== null, delegates, delegateSignatures, rateLimiter, tracing, apiKeys, operatorScopeId, operatorInvites,
   });
   // The OpenRPC document describes every method but itself (OpenRPC's convention); built on first ask.
   let openRpcDocument: Record<string, unknown> | undefined;
   const discoverMethod = discover(() => (openRpcDocument ??= buildOpenRpcDocument(packageVersion())));
-  const pipeline = createCallPipeline({
-    scopes, clientKeys, sessions, rateLimiter, authorizeAdmin, delegates: delegateSignatures, operatorScopeId: operatorScopeId ?? undefined, now,
-  });
+  // Admin and server methods take the admin token, an API key (server methods) or an operator's console session.
+  const callers = createCallerAuthenticator({ authorizeAdmin, apiKeys, operatorScopeId: operatorScopeId ?? undefined, now });
+  const pipeline = createCallPipeline({ scopes, clientKeys, sessions, rateLimiter, callers, audit, delegates: delegateSignatures });
   const rpc = createRpcDispatcher({ methods: [...methods, discoverMethod], pipeline, tracing: traced, onCall: (method, outcome, seconds) => metrics.observeCall(method, outcome, seconds) });
   const server = createHttpServer({
     rpc,

@@ -6,6 +6,7 @@ import { logout } from './account/logout.js';
 import { renameCredential } from './account/rename-credential.js';
 import { updateDisplayName } from './account/update-display-name.js';
 import { adminMethods } from './admin/admin-methods.js';
+import { accountLifecycleMethods } from './account-lifecycle/server-methods.js';
 import type { AuditRecorder } from './audit/audit-recorder.js';
 import type { AuthenticatorMetadata } from './attestation/authenticator-metadata.js';
 import type { AssertionVerifier } from './authentication/assertion-verifier.js';
@@ -19,6 +20,7 @@ import { delegatedRegistration } from './registration/delegated-registration.js'
 import type { DelegateSignatures } from './delegation/delegate-signatures.js';
 import type { RateLimiter } from './rate-limits/rate-limiter.js';
 import type { DelegateStore } from './stores/delegate-store.js';
+import type { ApiKeyStore } from './stores/api-key-store.js';
 import { personalSign } from './wallet/personal-sign.js';
 import { requestAccounts } from './wallet/request-accounts.js';
 import { signTransaction } from './wallet/sign-transaction.js';
@@ -59,6 +61,8 @@ export interface MethodDeps {
   /** Delegate keys, the accounts they created, and the key signatures already used. */
   delegates: DelegateStore;
   delegateSignatures: DelegateSignatures;
+  /** Server API keys (admin methods create, list and revoke them). */
+  apiKeys: ApiKeyStore;
   /** Counts signatures per account (the wallet methods). */
   rateLimiter: Pick<RateLimiter, 'consumeSigning'>;
   /** Whether the admin methods exist (ADMIN_TOKEN_FILE is set, or ADMIN_CONSOLE is on). */
@@ -92,6 +96,7 @@ export function buildMethods(deps: MethodDeps): RpcMethod[] {
     personalSign({ ...deps, signer }),
     signTypedData({ ...deps, signer }),
     signTransaction({ ...deps, signer }),
+    ...accountLifecycleMethods(deps),
     ...(deps.admin ? adminMethods(deps) : []),
   ];
 }

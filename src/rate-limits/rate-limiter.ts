@@ -9,11 +9,14 @@ export interface RateLimitDefaults {
   ipPerMinute: number;
   userPerMinute: number;
   signingPerMinute: number;
+  /** Server calls per API key. */
+  apiKeyPerMinute: number;
 }
 
 /**
  * Counts calls and refuses them with `rate_limited` over a scope's limits: every call that carries a
- * client key per address, every ceremony call per username, and every signature per account.
+ * client key per address, every ceremony call per username, every signature per account, and
+ * every server call per API key.
  */
 export interface RateLimiter {
   /** One call from this client address in this scope. */
@@ -22,9 +25,11 @@ export interface RateLimiter {
   consumeUser(scope: Scope, usernameKey: string): Promise<void>;
   /** One signature by this account's key. */
   consumeSigning(scope: Scope, accountId: string): Promise<void>;
+  /** One server call made with this API key (its key id). */
+  consumeApiKey(keyId: string): Promise<void>;
 }
 
-type Kind = 'ip' | 'user' | 'sign';
+type Kind = 'ip' | 'user' | 'sign' | 'key';
 
 /**
  * The policy: which calls count under which key (per scope and client address, per scope and
@@ -50,6 +55,10 @@ export function createRateLimiter(options: { counters: RateLimitCounters; defaul
     },
     consumeSigning(scope, accountId) {
       return consume('sign', scope.rate_limit_signing_per_minute ?? defaults.signingPerMinute, `${scope.scope_id}:${accountId}`);
+    },
+    consumeApiKey(keyId) {
+      // Per key, whatever address calls with it: a leaked key is held to the same pace.
+      return consume('key', defaults.apiKeyPerMinute, keyId);
     },
   };
 }

@@ -1,14 +1,15 @@
 import { z } from 'zod';
 import type { RateLimiter } from '../rate-limits/rate-limiter.js';
-import type { AdminAuthorizer } from '../keys/admin-token.js';
+import type { AuditRecorder } from '../audit/audit-recorder.js';
 import { openEnvelope, sealEnvelope } from '../envelope/aes-gcm-envelope.js';
 import type { ClientKeys } from '../envelope/client-key.js';
 import type { DelegateSignatures } from '../delegation/delegate-signatures.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { ScopeRegistry } from '../scopes/scope-registry.js';
-import { requireRecentSignIn, type SessionService } from '../sessions/session-service.js';
+import type { SessionService } from '../sessions/session-service.js';
 import { limits } from '../domain/limits.js';
-import type { AdminMethod, CallContext, EnvelopeSchemas, RpcMethod, Sealed, SealedResultFields, ScopedContext, SignedIn, WalletContext } from './rpc-method.js';
+import type { CallContext, EnvelopeSchemas, RpcMethod, Sealed, SealedResultFields, ScopedContext, ServerContext, SignedIn, WalletContext } from './rpc-method.js';
+import type { Caller, CallerAuthenticator } from './callers.js';
 import { resolveClientKey, resolveScope } from './scope-context.js';
 
 export interface CallPipelineDeps {
@@ -16,14 +17,12 @@ export interface CallPipelineDeps {
   clientKeys: ClientKeys;
   sessions: Pick<SessionService, 'check'>;
   rateLimiter: RateLimiter;
-  /** Checks the bearer token of admin methods (which are only registered when a token is configured). */
-  authorizeAdmin?: AdminAuthorizer;
+  /** Who calls admin and server methods (admin methods are only registered when a token is configured). */
+  callers: CallerAuthenticator;
+  /** Records refusals worth an operator's attention (an API key naming another scope). */
+  audit: Pick<AuditRecorder, 'record'>;
   /** Checks X-Encrypted-Key-Signature on wallet calls; without it only sessions act. */
   delegates?: Pick<DelegateSignatures, 'actingAccount'>;
-  /** The operators' scope, whose sessions may call admin methods (the console); undefined: only the bearer token may. */
-  operatorScopeId?: string;
-  /** The clock a recent sign-in is judged by. */
-  now?: () => number;
 }
 
 export interface CallPipeline {
@@ -60,8 +59,16 @@ export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
         case 'public':
           return method.handler(validated(method.params, rawParams), ctx);
         case 'admin': {
-          const seal = await authorizeAdminCall(method, ctx, deps, scopedContext);
-          return seal(await method.handler(validated(method.params, rawParams), ctx));
+          const caller = await deps.callers.authenticate('admin', ctx, { readOnly: method.readOnly === true, scoped: scopedContext });
+          return answerTo(caller, await method.handler(validated(method.params, rawParams), ctx));
+        }
+        case 'server': {
+          const caller = await deps.callers.authenticate('server', ctx, { readOnly: method.readOnly === true, scoped: scopedContext });
+          // Every call of a batch counts on its own, before its params are even read.
+          if (caller.kind === 'api_key') await deps.rateLimiter.consumeApiKey(caller.key.key_id);
+          const params = validated(method.params, rawParams);
+          const server: ServerContext = { ...ctx, caller, scope: await serverScope(caller, params.scope_id, ctx, deps) };
+          return answerTo(caller, await method.handler(params, server));
         }
         case 'scoped': {
           const scoped = await scopedContext(ctx);
@@ -92,31 +99,30 @@ export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
 }
 
 /**
- * Who may call an admin method, decided here alone: a call with an Authorization header is judged
- * by the bearer token only; one without must carry a session of the operators' scope (X-Scope-Id
- * naming that scope, sealed as for session methods), recent unless the method only reads. A
- * session of any other scope is refused before it is even opened. Resolves to how the result goes
- * out: plain to the token holder, sealed with the client key to the operator's browser.
+ * The scope a server call acts in: an API key's own (a `scope_id` naming another is
+ * scope_mismatch, audited in the key's scope), or the admin's `scope_id`, which must exist.
  */
-async function authorizeAdminCall(
-  method: AdminMethod,
-  ctx: CallContext,
-  deps: CallPipelineDeps,
-  scopedContext: (ctx: CallContext) => Promise<ScopedContext>,
-): Promise<(result: unknown) => unknown> {
-  const bearer = (ctx.headers.authorization ?? '') !== '';
-  if (bearer || deps.operatorScopeId === undefined) {
-    if (deps.authorizeAdmin === undefined) throw new GatewayError('admin_unauthorized', 'no admin token configured');
-    deps.authorizeAdmin(ctx.headers.authorization);
-    return (result) => result;
+async function serverScope(caller: Caller, scopeId: string | undefined, ctx: CallContext, deps: Pick<CallPipelineDeps, 'scopes' | 'audit'>) {
+  const named = scopeId?.toLowerCase();
+  if (caller.kind === 'api_key') {
+    const own = caller.key.scope_id;
+    if (named !== undefined && named !== own) {
+      await deps.audit.record(ctx, 'api_key_scope_mismatch', { scope_id: own, api_key_id: caller.key.key_id, reason: named });
+      throw new GatewayError('scope_mismatch', `key ${caller.key.key_id} of scope ${own} named scope ${named}`);
+    }
+    const scope = await deps.scopes.get(own);
+    if (scope === null) throw new GatewayError('scope_not_found');
+    return scope;
   }
-  if (ctx.headers['x-scope-id']?.trim().toLowerCase() !== deps.operatorScopeId) throw new GatewayError('admin_unauthorized', 'neither a token nor the operators\' scope');
-  const scoped = await scopedContext(ctx);
-  const signedIn = await scoped.signedIn();
-  if (signedIn === null) throw new GatewayError('admin_unauthorized', 'no operator session');
-  if (method.readOnly !== true) requireRecentSignIn(signedIn.session, scoped.scope, (deps.now ?? Date.now)());
-  ctx.log.info({ requestId: ctx.requestId, operator_account_id: signedIn.account.account_id, method: method.name }, 'operator call');
-  return (result) => ({ encrypted_result: sealEnvelope(scoped.clientKey.key, JSON.stringify(result)) });
+  if (named === undefined) throw new GatewayError('invalid_params', 'scope_id is required with the admin token or an operator session');
+  const scope = await deps.scopes.get(named);
+  if (scope === null) throw new GatewayError('scope_not_found');
+  return scope;
+}
+
+/** An admin or server method's answer: as it is to a bearer credential, sealed with the client key to an operator's browser. */
+function answerTo(caller: Caller, result: unknown): unknown {
+  return caller.kind === 'operator' ? { encrypted_result: sealEnvelope(caller.clientKey, JSON.stringify(result)) } : result;
 }
 
 /**

@@ -13,6 +13,7 @@ export const uniqueKeys = {
   accountsUsername: { name: 'accounts_scope_username_key', table: 'accounts', columns: ['scope_id', 'username'] },
   credentialsPrimaryKey: { name: 'credentials_pkey', table: 'credentials', columns: ['scope_id', 'credential_id'] },
   delegateKeysPrimaryKey: { name: 'delegate_keys_pkey', table: 'delegate_keys', columns: ['scope_id', 'key_id'] },
+  apiKeysSecretHash: { name: 'api_keys_secret_hash_key', table: 'api_keys', columns: ['secret_hash'] },
 } as const satisfies Record<string, UniqueKey>;
 
 /** The gateway's tables, oldest first; each database applies those it has not yet. */
@@ -218,6 +219,29 @@ CREATE TABLE key_signature_uses (
   expires_at ${t.timestamp} NOT NULL
 );
 CREATE INDEX key_signature_uses_expires_at_idx ON key_signature_uses (expires_at);
+`,
+  },
+  {
+    id: 9,
+    name: 'server_api_keys_account_lifecycle',
+    // Server API keys: only the hash of each secret, looked up by it on every server call (hence
+    // the unique key); a revoked key keeps its row (revoked_at) so the log's key ids still resolve.
+    // The audit log records which key acted, and for a deleted account its identifier hash, the
+    // only trace of the username the log keeps.
+    sql: (t: Dialect) => `
+CREATE TABLE api_keys (
+  key_id      text PRIMARY KEY,
+  scope_id    text NOT NULL REFERENCES scopes (scope_id),
+  name        text NOT NULL,
+  secret_hash text NOT NULL,
+  created_at  ${t.timestamp} NOT NULL,
+  revoked_at  ${t.timestamp},
+  CONSTRAINT ${uniqueKeys.apiKeysSecretHash.name} UNIQUE (secret_hash)
+);
+CREATE INDEX api_keys_scope_idx ON api_keys (scope_id, created_at);
+
+ALTER TABLE audit_log ADD COLUMN api_key_id text;
+ALTER TABLE audit_log ADD COLUMN identifier_hash text;
 `,
   },
   {

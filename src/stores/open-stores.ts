@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
 import { sqlAccountStore, type AccountStore } from './account-store.js';
+import { sqlApiKeyStore, type ApiKeyStore } from './api-key-store.js';
 import { sqlAuditLogStore, type AuditLogStore } from './audit-log-store.js';
 import { sqlDelegateStore, type DelegateStore } from './delegate-store.js';
 import type { ChallengeStore } from './challenge-store.js';
@@ -24,6 +25,7 @@ export interface SqlStores {
   auditLog: AuditLogStore;
   sessions: SessionStore;
   delegates: DelegateStore;
+  apiKeys: ApiKeyStore;
   operatorInvites: OperatorInviteStore;
 }
 
@@ -46,7 +48,7 @@ export interface Stores extends SqlStores {
 }
 
 /** The stores by name, as the metrics label their calls. */
-export type StoreName = 'scopes' | 'accounts' | 'audit_log' | 'sessions' | 'delegates' | 'operator_invites' | 'challenges' | 'rate_limits';
+export type StoreName = 'scopes' | 'accounts' | 'audit_log' | 'sessions' | 'delegates' | 'api_keys' | 'operator_invites' | 'challenges' | 'rate_limits';
 
 export interface StoreHooks {
   /** Told each live in-process challenge dropped to make room (for the metrics). */
@@ -54,7 +56,10 @@ export interface StoreHooks {
 }
 
 export function sqlStores(db: SqlDatabase): SqlStores {
-  return { scopes: sqlScopeStore(db), accounts: sqlAccountStore(db), auditLog: sqlAuditLogStore(db), sessions: sqlSessionStore(db), delegates: sqlDelegateStore(db), operatorInvites: sqlOperatorInviteStore(db) };
+  return {
+    scopes: sqlScopeStore(db), accounts: sqlAccountStore(db), auditLog: sqlAuditLogStore(db), sessions: sqlSessionStore(db), delegates: sqlDelegateStore(db),
+    apiKeys: sqlApiKeyStore(db), operatorInvites: sqlOperatorInviteStore(db),
+  };
 }
 
 /** Redis and PostgreSQL when configured; otherwise in-process challenges and counters and a SQLite file. */

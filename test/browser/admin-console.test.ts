@@ -131,15 +131,30 @@ describeInBrowser('admin console in Chromium', () => {
     await page.waitForSelector('body[data-state="signed-in"]', { timeout: STEP_TIMEOUT });
     await settled(page);
 
-    // Disable the account.
+    // Find the account and disable it.
     await page.getByRole('navigation', { name: 'Console sections' }).getByRole('button', { name: 'Accounts' }).click();
     const accounts = page.locator('#panel-accounts');
-    await accounts.getByLabel('Scope').selectOption(shop.scope_id);
-    await accounts.getByLabel('Username').fill(username);
-    await accounts.getByRole('button', { name: 'Disable account' }).click();
+    const filters = accounts.getByRole('form', { name: 'Accounts: filters' });
+    await filters.getByLabel('Scope').selectOption(shop.scope_id);
+    await filters.getByLabel('Username starts with').fill(username);
+    await filters.getByRole('button', { name: 'Show' }).click();
+    await settled(page);
+    await expect(accounts.getByRole('cell', { name: user.account_id }).count()).resolves.toBe(1);
+    await accounts.getByRole('button', { name: `Disable account ${username}` }).click();
     await settled(page);
     expect(await errorShown(page)).toBeNull();
-    await expect(page.locator('#status').innerText()).resolves.toContain(user.account_id);
+    await expect(page.locator('#status').innerText()).resolves.toContain(`Disable: done for account ${username}`);
+    // The list shows it disabled, with Enable in place of Disable.
+    await expect(accounts.getByRole('row').filter({ hasText: username }).innerText()).resolves.toContain('disabled');
+    await expect(accounts.getByRole('button', { name: `Enable account ${username}` }).count()).resolves.toBe(1);
+    await screenshot(page, 'admin-3-accounts');
+
+    // Its passkeys, one click away.
+    await accounts.getByRole('button', { name: `Passkeys account ${username}` }).click();
+    await settled(page);
+    const passkeys = page.locator('#panel-passkeys');
+    await expect(passkeys.isVisible()).resolves.toBe(true);
+    await expect(passkeys.getByRole('row').count()).resolves.toBe(2);
 
     // The audit log shows it.
     await page.getByRole('navigation', { name: 'Console sections' }).getByRole('button', { name: 'Audit log' }).click();
@@ -171,7 +186,7 @@ describeInBrowser('admin console in Chromium', () => {
       await settled(second);
       expect(await errorShown(second)).toMatchObject({ reason: 'invite_invalid' });
       await expect(second.locator('body').getAttribute('data-state')).resolves.toBe('signed-out');
-      await screenshot(second, 'admin-3-invite-used');
+      await screenshot(second, 'admin-4-invite-used');
     } finally {
       await second.close();
     }

@@ -163,7 +163,7 @@ describeForBackends('operator invites and sessions, through the real endpoint', 
 
     const second = operatorClient();
     const again = await initiateWithInvite(second, unique('op'), token);
-    expect(again.reply.error).toMatchObject({ code: -32031, data: 'invite_invalid' });
+    expect(again.reply.error).toMatchObject({ code: -32035, data: 'invite_invalid' });
   });
 
   it('should create one operator when two registrations race with the same link: the other completes with invite_invalid', async () => {
@@ -183,7 +183,7 @@ describeForBackends('operator invites and sessions, through the real endpoint', 
     const expired = await invite(harness.env, { now: clock - 10 * 60_000, ttlMinutes: 5 });
     for (const token of [undefined, randomBytes(32).toString('base64url'), 'not a token', expired]) {
       const { reply } = await initiateWithInvite(operatorClient(), unique('op'), token);
-      expect(reply.error).toMatchObject({ code: -32031, data: 'invite_invalid' });
+      expect(reply.error).toMatchObject({ code: -32035, data: 'invite_invalid' });
     }
   });
 
@@ -255,14 +255,42 @@ describeForBackends('operator invites and sessions, through the real endpoint', 
     expect(right.result?.scopes.length).toBeGreaterThan(1);
   });
 
-  it("should keep the operators' scope out of updateScope and addDelegateKey (scope_reserved)", async () => {
+  it('should let an operator session call server methods with scope_id, audited as the operator, and refuse other scopes\' sessions', async () => {
+    const { client, session } = await newOperator();
+    const name = unique('user');
+    const userClient = new RpcClient(harness.url, users.scope_id, harness.publicKey);
+    const user = await register(userClient, platform(), name);
+    const page = await sessionCall<{ accounts: Array<{ account_id: string }> }>(client, session, 'listAccounts', { scope_id: users.scope_id, username_prefix: name });
+    expect(page.result?.accounts.map((account) => account.account_id)).toEqual([user.account_id]);
+    expect((await sessionCall(client, session, 'listAccounts', {})).error).toMatchObject({ data: 'invalid_params' });
+
+    // An app user's session never reaches a server method, whichever scope it names.
+    expect((await sessionCall(userClient, user.encrypted_jwt, 'listAccounts', { scope_id: users.scope_id })).error).toMatchObject({ code: -32031, data: 'unauthorized' });
+    const asOperator = await userClient.call('listAccounts', { scope_id: users.scope_id }, { 'x-scope-id': operators.scope_id, 'x-encrypted-session': user.encrypted_jwt });
+    expect(asOperator.error).toMatchObject({ data: 'session_invalid' });
+
+    // Changes want a recent sign-in; reads do not.
+    clock += (OPERATOR_REAUTH_WINDOW_S + 1) * 1000;
+    expect((await sessionCall(client, session, 'deleteAccount', { scope_id: users.scope_id, account_id: user.account_id })).error).toMatchObject({ data: 'reauthentication_required' });
+    expect((await sessionCall(client, session, 'findAccount', { scope_id: users.scope_id, account_id: user.account_id })).result).toMatchObject({ account_id: user.account_id });
+    clock -= (OPERATOR_REAUTH_WINDOW_S + 1) * 1000;
+
+    const deleted = await sessionCall(client, session, 'deleteAccount', { scope_id: users.scope_id, account_id: user.account_id });
+    expect(deleted.result).toEqual({ account_id: user.account_id, scope_id: users.scope_id, deleted: true });
+    const log = await sessionCall<{ events: Array<{ event: string; reason: string | null }> }>(client, session, 'getAuditLog', { scope_id: users.scope_id, event: 'account_deleted', account_id: user.account_id });
+    expect(log.result?.events).toEqual([expect.objectContaining({ event: 'account_deleted', reason: 'operator' })]);
+  });
+
+  it("should keep the operators' scope out of updateScope, addDelegateKey and createApiKey (scope_reserved)", async () => {
     const { client, session } = await newOperator();
     const update = await sessionCall(client, session, 'updateScope', { scope_id: operators.scope_id, origins: ['https://evil.example'] });
-    expect(update.error).toMatchObject({ code: -32032, data: 'scope_reserved' });
+    expect(update.error).toMatchObject({ code: -32036, data: 'scope_reserved' });
     const byToken = await adminCall(harness.url, 'updateScope', { scope_id: operators.scope_id, session_ttl: 86_400 }, TOKEN);
     expect(byToken.error).toMatchObject({ data: 'scope_reserved' });
     const key = await adminCall(harness.url, 'addDelegateKey', { scope_id: operators.scope_id, public_key: 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE' }, TOKEN);
     expect(key.error).toMatchObject({ data: 'scope_reserved' });
+    const apiKey = await sessionCall(client, session, 'createApiKey', { scope_id: operators.scope_id, name: 'backdoor' });
+    expect(apiKey.error).toMatchObject({ data: 'scope_reserved' });
     expect((await harness.gateway.stores.scopes.getScope(operators.scope_id))?.origins).toEqual([TEST_ORIGIN]);
   });
 });

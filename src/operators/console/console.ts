@@ -7,7 +7,7 @@
  */
 import { describeError, GatewayClient, isGatewayClientError } from '../../client/index.js';
 import { consolePanels } from './panels.js';
-import { renderPanel, type ConsoleEnv, type Params } from './panel-view.js';
+import { PanelQuery, renderPanel, type ConsoleEnv, type Params, type Values } from './panel-view.js';
 
 interface PageConfig {
   scopeId: string;
@@ -59,6 +59,8 @@ async function act(work: () => Promise<void>): Promise<void> {
   }
 }
 
+/** Shows a panel, its list read with `values` (set once the panels are built). */
+let openPanel: (panel: string, values: Values) => void = () => {};
 let scopeList: Promise<Array<{ scope_id: string; name: string }>> | undefined;
 const env: ConsoleEnv = {
   async call<T>(method: string, params: Params): Promise<T> {
@@ -80,6 +82,7 @@ const env: ConsoleEnv = {
   act,
   status: setStatus,
   confirm: (text) => window.confirm(text),
+  open: (panel, values) => openPanel(panel, values),
 };
 
 let built = false;
@@ -95,6 +98,12 @@ function buildPanels(): void {
     Array.from(tabs.children).forEach((tab, i) => (i === index ? tab.setAttribute('aria-current', 'page') : tab.removeAttribute('aria-current')));
     document.body.dataset.panel = panels[index]?.id ?? '';
     sections[index]?.dispatchEvent(new Event('panel-open'));
+  };
+  openPanel = (id, values) => {
+    const index = panels.findIndex((panel) => panel.id === id);
+    if (index < 0) return;
+    open(index);
+    sections[index]?.dispatchEvent(new PanelQuery(values));
   };
   panels.forEach((panel, index) => {
     const tab = document.createElement('button');

@@ -26,10 +26,14 @@ export interface Column {
   format?: (value: unknown, row: Row) => string;
 }
 
-/** A button on each row: calls a method about the row, or fills a form of the panel with it. */
+/**
+ * A button on each row: calls a method about the row (`query`: the params the list was read with,
+ * e.g. its scope), fills a form of the panel with it, or opens another panel's list for it.
+ */
 export type RowAction =
-  | { label: string; method: string; params(row: Row): Params; danger?: boolean; confirm?: string; when?(row: Row): boolean }
-  | { label: string; fill: { form: string; values(row: Row): Values }; when?(row: Row): boolean };
+  | { label: string; method: string; params(row: Row, query: Params): Params; danger?: boolean; confirm?: string; when?(row: Row): boolean }
+  | { label: string; fill: { form: string; values(row: Row): Values }; when?(row: Row): boolean }
+  | { label: string; open: { panel: string; values(row: Row, query: Params): Values }; when?(row: Row): boolean };
 
 export interface ListSpec {
   caption: string;
@@ -73,6 +77,15 @@ export interface ConsoleEnv {
   act(work: () => Promise<void>): Promise<void>;
   status(text: string): void;
   confirm(text: string): boolean;
+  /** Shows another panel, its list read with these filter values. */
+  open(panel: string, values: Values): void;
+}
+
+/** Asks a panel's list to show what these filter values select (see ConsoleEnv.open). */
+export class PanelQuery extends Event {
+  constructor(readonly values: Values) {
+    super('panel-query');
+  }
 }
 
 let nextId = 0;
@@ -95,7 +108,15 @@ function fieldInput(field: Field, env: ConsoleEnv, idBase: string): HTMLElement 
     if (!field.required) select.append(element('option', { value: '' }, 'any'));
     for (const option of field.options ?? []) select.append(element('option', { value: option }, option));
     if (field.kind === 'scope') {
-      void env.scopes().then((scopes) => select.append(...scopes.map((scope) => element('option', { value: scope.scope_id }, `${scope.name} (${scope.scope_id.slice(0, 8)})`))));
+      void env.scopes().then((scopes) => {
+        for (const scope of scopes) {
+          const label = `${scope.name} (${scope.scope_id.slice(0, 8)})`;
+          // One a panel query put in first keeps its place and gets its name.
+          const existing = Array.from(select.options).find((option) => option.value === scope.scope_id);
+          if (existing === undefined) select.append(element('option', { value: scope.scope_id }, label));
+          else existing.textContent = label;
+        }
+      });
     }
     input = select;
   } else if (field.kind === 'textarea') {
@@ -168,6 +189,7 @@ export function renderPanel(panel: Panel, env: ConsoleEnv): HTMLElement {
       body,
     );
     let nextParams: Params | null = null;
+    let lastParams: Params | null = null;
 
     const rowElement = (row: Row): HTMLTableRowElement => {
       const tr = element('tr', {}, ...list.columns.map((column) => element('td', column.mono ? { class: 'mono' } : {}, cellText(column, row))));
@@ -178,6 +200,10 @@ export function renderPanel(panel: Panel, env: ConsoleEnv): HTMLElement {
           const danger = 'method' in action && action.danger === true;
           const button = element('button', { type: 'button', class: danger ? 'danger' : 'secondary', 'aria-label': `${action.label} ${list.rowName(row)}` }, action.label);
           button.addEventListener('click', () => {
+            if ('open' in action) {
+              env.open(action.open.panel, action.open.values(row, lastParams ?? {}));
+              return;
+            }
             if ('fill' in action) {
               const form = forms.get(action.fill.form);
               if (form === undefined) return;
@@ -190,7 +216,7 @@ export function renderPanel(panel: Panel, env: ConsoleEnv): HTMLElement {
             }
             if (action.confirm !== undefined && !env.confirm(`${action.confirm} (${list.rowName(row)})`)) return;
             void env.act(async () => {
-              await env.call(action.method, action.params(row));
+              await env.call(action.method, action.params(row, lastParams ?? {}));
               env.status(`${action.label}: done for ${list.rowName(row)}.`);
               await reload();
             });
@@ -211,7 +237,6 @@ export function renderPanel(panel: Panel, env: ConsoleEnv): HTMLElement {
       nextParams = list.next?.(result, params) ?? null;
       more.hidden = nextParams === null;
     };
-    let lastParams: Params | null = null;
     reload = async () => {
       if (lastParams !== null) await load(lastParams, false);
     };
@@ -225,6 +250,17 @@ export function renderPanel(panel: Panel, env: ConsoleEnv): HTMLElement {
           lastParams = list.params(formValues(filters));
           await load(lastParams, false);
         });
+      });
+      section.addEventListener('panel-query', (event) => {
+        const { values } = event as PanelQuery;
+        for (const [name, value] of Object.entries(values)) {
+          const input = filters.querySelector<HTMLInputElement | HTMLSelectElement>(`[name="${name}"]`);
+          if (input === null) continue;
+          // A scope choice filled in before the scopes arrive: add it, so the value holds.
+          if (input instanceof HTMLSelectElement && !Array.from(input.options).some((option) => option.value === value)) input.append(element('option', { value }, value));
+          input.value = value;
+        }
+        filters.requestSubmit();
       });
       section.append(filters);
     } else {

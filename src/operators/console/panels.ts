@@ -2,7 +2,7 @@
  * The console's panels, one per kind of operator work, each a description of the admin methods it
  * calls (see panel-view.ts). Adding a panel for a new admin method is adding an entry here.
  */
-import type { Panel, Params, Row, Values } from './panel-view.js';
+import type { Panel, Params, Row } from './panel-view.js';
 
 /** Scope settings an operator edits as JSON: everything but the id and the times. */
 const READ_ONLY_SCOPE_FIELDS = new Set(['scope_id', 'created_at', 'updated_at']);
@@ -11,8 +11,8 @@ const time = (value: unknown) => (typeof value === 'string' ? new Date(value).to
 const list = (value: unknown) => (Array.isArray(value) ? value.join(', ') : '—');
 const short = (value: unknown) => (typeof value === 'string' ? `${value.slice(0, 8)}…` : '—');
 
-/** An account named by scope and username, as the account methods take it. */
-const accountRef = (values: Values): Params => ({ scope_id: values.scope_id, username: values.username });
+/** A listed account, in the scope the list was read in. */
+const inScope = (row: Row, query: Params): Params => ({ scope_id: query.scope_id, account_id: row.account_id });
 
 function parseJson(text: string | undefined): Params {
   const value: unknown = JSON.parse(text ?? '{}');
@@ -73,24 +73,74 @@ export function consolePanels(operatorScopeId: string): Panel[] {
     {
       id: 'accounts',
       title: 'Accounts',
-      description: 'Disable an account (its sign-ins are refused and its sessions stop at once), enable it again, or end all its sessions.',
-      forms: [
-        {
-          id: 'account-state',
-          title: 'An account',
-          fields: [
-            { name: 'scope_id', label: 'Scope', kind: 'scope', required: true },
-            { name: 'username', label: 'Username', required: true },
-          ],
-          actions: [
-            { label: 'Disable account', method: 'disableAccount', danger: true, confirm: 'Disable this account? Its sessions stop working at once.' },
-            { label: 'Enable account', method: 'enableAccount' },
-            { label: 'End all sessions', method: 'revokeSessions', danger: true, confirm: 'End every session of this account?' },
-          ],
-          params: accountRef,
-          done: (result, action) => `${action}: done for account ${String(result.account_id)}.`,
-        },
-      ],
+      description:
+        'Browse a scope\'s accounts by username. Disabling one refuses its sign-ins and stops its sessions at once; deleting one erases it with its passkeys.',
+      list: {
+        caption: 'Accounts',
+        method: 'listAccounts',
+        fields: [
+          { name: 'scope_id', label: 'Scope', kind: 'scope', required: true },
+          { name: 'username_prefix', label: 'Username starts with' },
+        ],
+        params: (values) => ({ limit: 50, ...values }),
+        rows: (result) => (result.accounts as Row[]) ?? [],
+        columns: [
+          { key: 'username', label: 'Username' },
+          { key: 'display_name', label: 'Display name' },
+          { key: 'account_id', label: 'Account id', mono: true },
+          { key: 'disabled', label: 'State', format: (value) => (value === true ? 'disabled' : 'enabled') },
+          { key: 'created_at', label: 'Created', format: time },
+        ],
+        rowName: (row) => `account ${String(row.username)}`,
+        next: (result, params) => (typeof result.next_cursor === 'string' ? { ...params, cursor: result.next_cursor } : null),
+        actions: [
+          { label: 'Passkeys', open: { panel: 'passkeys', values: (row, query) => ({ scope_id: String(query.scope_id), account_id: String(row.account_id) }) } },
+          {
+            label: 'Disable',
+            method: 'disableAccount',
+            danger: true,
+            confirm: 'Disable this account? Its sign-ins are refused and its sessions stop working at once.',
+            when: (row) => row.disabled !== true,
+            params: inScope,
+          },
+          { label: 'Enable', method: 'enableAccount', when: (row) => row.disabled === true, params: inScope },
+          { label: 'End sessions', method: 'revokeSessions', danger: true, confirm: 'End every session of this account?', params: inScope },
+          { label: 'Delete', method: 'deleteAccount', danger: true, confirm: 'Delete this account, its passkeys and its sessions? This cannot be undone.', params: inScope },
+        ],
+      },
+    },
+    {
+      id: 'passkeys',
+      title: 'Passkeys',
+      description: 'An account\'s passkeys. Deleting one also ends the sessions it started; an account\'s last passkey stays (delete the account instead).',
+      list: {
+        caption: 'Passkeys',
+        method: 'listAccountCredentials',
+        fields: [
+          { name: 'scope_id', label: 'Scope', kind: 'scope', required: true },
+          { name: 'account_id', label: 'Account id', required: true },
+        ],
+        params: (values) => ({ scope_id: values.scope_id, account_id: values.account_id }),
+        rows: (result) => ((result.credentials as Row[]) ?? []).map((credential) => ({ ...credential, account_id: result.account_id })),
+        columns: [
+          { key: 'name', label: 'Name' },
+          { key: 'provider', label: 'Provider' },
+          { key: 'credential_id', label: 'Passkey id', mono: true, format: short },
+          { key: 'created_at', label: 'Added', format: time },
+          { key: 'last_used_at', label: 'Last used', format: time },
+          { key: 'possibly_cloned', label: 'Possibly cloned', format: (value) => (value === true ? 'yes' : 'no') },
+        ],
+        rowName: (row) => `passkey ${String(row.name ?? row.credential_id)}`,
+        actions: [
+          {
+            label: 'Delete',
+            method: 'deleteAccountCredential',
+            danger: true,
+            confirm: 'Delete this passkey? The sessions it started end with it.',
+            params: (row, query) => ({ scope_id: query.scope_id, account_id: row.account_id, credential_id: row.credential_id }),
+          },
+        ],
+      },
     },
     {
       id: 'audit',
@@ -158,6 +208,48 @@ export function consolePanels(operatorScopeId: string): Panel[] {
           actions: [{ label: 'Add key', method: 'addDelegateKey', confirm: 'Let this key create accounts in the scope?' }],
           params: (values) => ({ scope_id: values.scope_id, public_key: values.public_key, ...(values.name === undefined ? {} : { name: values.name }) }),
           done: (result) => `Key ${String(result.key_id)} added.`,
+        },
+      ],
+    },
+    {
+      id: 'api-keys',
+      title: 'API keys',
+      description: 'Server API keys an app\'s backend manages its scope\'s accounts with. A new key\'s secret is shown once, here.',
+      list: {
+        caption: 'API keys',
+        method: 'listApiKeys',
+        fields: [{ name: 'scope_id', label: 'Scope', kind: 'scope', required: true }],
+        params: (values) => ({ scope_id: values.scope_id }),
+        rows: (result) => (result.keys as Row[]) ?? [],
+        columns: [
+          { key: 'name', label: 'Name' },
+          { key: 'key_id', label: 'Key id', mono: true },
+          { key: 'created_at', label: 'Created', format: time },
+          { key: 'revoked_at', label: 'Revoked', format: time },
+        ],
+        rowName: (row) => `API key ${String(row.name)}`,
+        actions: [
+          {
+            label: 'Revoke',
+            method: 'revokeApiKey',
+            danger: true,
+            confirm: 'Revoke this key? Calls with it are refused from now on, on every gateway.',
+            when: (row) => row.revoked_at === null,
+            params: (row) => ({ scope_id: row.scope_id, key_id: row.key_id }),
+          },
+        ],
+      },
+      forms: [
+        {
+          id: 'api-key-create',
+          title: 'Create an API key',
+          fields: [
+            { name: 'scope_id', label: 'Scope', kind: 'scope', required: true },
+            { name: 'name', label: 'Name', required: true },
+          ],
+          actions: [{ label: 'Create key', method: 'createApiKey' }],
+          params: (values) => ({ scope_id: values.scope_id, name: values.name }),
+          done: (result) => `Key “${String(result.name)}” created. Its secret, shown this once: ${String(result.secret)}`,
         },
       ],
     },
