@@ -39,6 +39,9 @@ import { guardStore } from './stores/guard-store.js';
 import { createCallTracing, noTracing } from './tracing/call-tracing.js';
 import { openStores, type StoreName, type Stores } from './stores/open-stores.js';
 import { checkReadiness } from './stores/store-readiness.js';
+import { addressClassifier } from './webhooks/address-guard.js';
+import { startDeliveryLoop, type DeliveryLoop } from './webhooks/delivery-loop.js';
+import { webhookSecretBox } from './webhooks/webhook-secret.js';
 
 export interface Gateway {
   server: Server;
@@ -106,6 +109,9 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const delegates = guard(stores.delegates, 'delegates');
   const apiKeys = guard(stores.apiKeys, 'api_keys');
   const operatorInvites = guard(stores.operatorInvites, 'operator_invites');
+  const webhooks = guard(stores.webhooks, 'webhooks');
+  const webhookSecrets = webhookSecretBox(identifierSecret);
+  const classifyAddress = addressClassifier();
   const challenges = guard(stores.challenges, 'challenges');
   const backends = { accounts: guard(stores.backends.accounts, 'accounts'), challenges: guard(stores.backends.challenges, 'challenges') };
   const audit = createAuditRecorder({ auditLog, now, onWriteFailure: () => metrics.auditWriteFailed() });
@@ -133,6 +139,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
     accounts, challenges, scopeStore, auditLog, rsaKeys, sessions, identifierSecret, accountKeySecret, decoyShapes, now,
     decoyPublicKey: createDecoyPublicKey(), assertions: createAssertionVerifier(), audit, metadata, scopes,
     admin: authorizeAdmin !== undefined || operatorScopeId !== null, delegates, delegateSignatures, rateLimiter, tracing, apiKeys, operatorScopeId, operatorInvites,
+    webhooks, webhookSecrets, classifyAddress, allowLoopbackWebhooks: config.webhooks.allowLoopback,
   });
   // The OpenRPC document describes every method but itself (OpenRPC's convention); built on first ask.
   let openRpcDocument: Record<string, unknown> | undefined;
@@ -169,6 +176,8 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   // Metrics have a listener of their own, on loopback unless METRICS_HOST says otherwise.
   const metricsServer = createMetricsServer({ metrics, log });
   let metricsUrl: string | undefined;
+  // Started with the listeners, stopped before the stores close (see close()).
+  let deliveries: DeliveryLoop | undefined;
 
   return {
     server,
@@ -193,11 +202,21 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
         server.close();
         throw error;
       }
+      // The outbox is read straight from the store: a slow receiver must not count as a store timeout.
+      deliveries ??= startDeliveryLoop({
+        store: stores.webhooks,
+        secrets: webhookSecrets,
+        classify: classifyAddress,
+        settings: { ...config.webhooks, batchSize: 20 },
+        log,
+        now: Date.now,
+        onOutcome: (outcome) => metrics.webhookAttempted(outcome),
+      });
       return url;
     },
     async close({ graceMs = 0 } = {}) {
       draining = true;
-      await Promise.all([drainServer(server, graceMs), drainServer(metricsServer, graceMs)]);
+      await Promise.all([drainServer(server, graceMs), drainServer(metricsServer, graceMs), deliveries?.stop()]);
       scopes.close();
       decoyShapes.close();
       metadata.close();

@@ -37,6 +37,9 @@ import type { ScopeStore } from './stores/scope-store.js';
 import type { OperatorInviteStore } from './stores/operator-invite-store.js';
 import { getEncryptionKey } from './public-methods/get-encryption-key.js';
 import type { RpcMethod } from './rpc/rpc-method.js';
+import type { WebhookStore } from './stores/webhook-store.js';
+import type { AddressKind } from './webhooks/address-guard.js';
+import type { WebhookSecretBox } from './webhooks/webhook-secret.js';
 
 export interface MethodDeps {
   accounts: AccountStore;
@@ -70,6 +73,11 @@ export interface MethodDeps {
   /** The operators' scope (ADMIN_CONSOLE on), whose new accounts need an invite; null otherwise. */
   operatorScopeId: string | null;
   operatorInvites: OperatorInviteStore;
+  /** Webhook endpoints (admin methods), their secrets' sealing, and the address guard's view of a URL's host. */
+  webhooks: WebhookStore;
+  webhookSecrets: WebhookSecretBox;
+  classifyAddress: (address: string) => AddressKind;
+  allowLoopbackWebhooks: boolean;
   /** Spans for verification when tracing is on (see tracing/call-tracing.ts). */
   tracing: Pick<CallTracing, 'child'>;
 }

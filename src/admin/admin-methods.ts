@@ -5,9 +5,10 @@ import { disableAccount, enableAccount, type AccountAdminDeps } from './account-
 import { addDelegateKeyMethod, listDelegateKeysMethod, removeDelegateKeyMethod, type DelegateKeyAdminDeps } from './delegate-key-admin-methods.js';
 import { getAuditLog } from './get-audit-log.js';
 import { createScope, listScopes, updateScope, type ScopeAdminDeps } from './scope-admin-methods.js';
+import { addWebhookMethod, listWebhooksMethod, removeWebhookMethod, type WebhookAdminDeps } from './webhook-admin-methods.js';
 
 /** The operator's methods; registered only when an admin token is configured. */
-export function adminMethods(deps: ScopeAdminDeps & AccountAdminDeps & DelegateKeyAdminDeps & ApiKeyAdminDeps & { auditLog: AuditLogStore }): RpcMethod[] {
+export function adminMethods(deps: ScopeAdminDeps & AccountAdminDeps & DelegateKeyAdminDeps & ApiKeyAdminDeps & WebhookAdminDeps & { auditLog: AuditLogStore }): RpcMethod[] {
   return [
     createScope(deps),
     updateScope(deps),
@@ -21,5 +22,8 @@ export function adminMethods(deps: ScopeAdminDeps & AccountAdminDeps & DelegateK
     createApiKeyMethod(deps),
     listApiKeysMethod(deps),
     revokeApiKeyMethod(deps),
+    addWebhookMethod(deps),
+    listWebhooksMethod(deps),
+    removeWebhookMethod(deps),
   ];
 }

@@ -50,6 +50,9 @@ export const errorTable = {
   address_mismatch: { code: -32046, message: 'The address is not the signed-in account\'s' },
   delegate_key_exists: { code: -32047, message: 'The scope already has this delegate key' },
   too_many_delegate_keys: { code: -32048, message: `A scope holds at most ${limits.delegateKeysPerScope} delegate keys` },
+  webhook_not_found: { code: -32060, message: 'No such webhook in this scope' },
+  webhook_url_refused: { code: -32061, message: 'Webhook URL refused: it must be https:// to a public address (http:// and loopback only with WEBHOOK_ALLOW_LOOPBACK=on)' },
+  too_many_webhooks: { code: -32062, message: `A scope holds at most ${limits.webhooksPerScope} webhooks` },
   service_unavailable: { code: -32050, message: 'A backing service is unavailable, try again' },
   rate_limited: { code: -32051, message: 'Too many attempts, try again later' },
   // Also the HTTP edge's answer (status 500) to a failure outside any JSON-RPC call.

@@ -245,6 +245,72 @@ ALTER TABLE audit_log ADD COLUMN identifier_hash text;
 `,
   },
   {
+    id: 11,
+    name: 'webhook_endpoints_and_outbox',
+    // Webhook endpoints per scope (events: a JSON array of audit event names; null: every event,
+    // including ones added later) and the outbox of their deliveries. A trigger on audit_log
+    // writes one delivery per matching endpoint as part of the insert itself, so every audit event,
+    // whichever store or statement writes it, reaches the outbox in the same transaction as the
+    // change it describes, or not at all. A delivery names its audit row (event_id) rather than
+    // copying it: the audit log is never changed or shortened. ordering_key is the account ('' for
+    // events of no account): deliveries of one key go out one at a time, oldest first.
+    // Delivered rows are deleted; failed ones stay for the operator (state 'failed'). The audit
+    // log names the endpoint an operator added or removed (webhook_id).
+    sql: (t: Dialect) => `
+ALTER TABLE audit_log ADD COLUMN webhook_id text;
+
+CREATE TABLE webhook_endpoints (
+  webhook_id    text PRIMARY KEY,
+  scope_id      text NOT NULL REFERENCES scopes (scope_id),
+  url           text NOT NULL,
+  events        text,
+  sealed_secret text NOT NULL,
+  created_at    ${t.timestamp} NOT NULL
+);
+CREATE INDEX webhook_endpoints_scope_idx ON webhook_endpoints (scope_id);
+
+CREATE TABLE webhook_deliveries (
+  delivery_id     ${t.serialKey},
+  webhook_id      text NOT NULL REFERENCES webhook_endpoints (webhook_id) ON DELETE CASCADE,
+  event_id        bigint NOT NULL,
+  ordering_key    text NOT NULL,
+  state           text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'failed')),
+  attempts        integer NOT NULL DEFAULT 0,
+  created_at      ${t.timestamp} NOT NULL,
+  next_attempt_at ${t.timestamp} NOT NULL,
+  lease_until     ${t.timestamp},
+  lease_token     text,
+  last_error      text,
+  failed_at       ${t.timestamp}
+);
+CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_order_idx ON webhook_deliveries (webhook_id, ordering_key, delivery_id) WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_lease_idx ON webhook_deliveries (lease_token);
+${
+  t.name === 'postgres'
+    ? `
+CREATE FUNCTION webhook_outbox_fan_out() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  INSERT INTO webhook_deliveries (webhook_id, event_id, ordering_key, created_at, next_attempt_at)
+  SELECT e.webhook_id, NEW.event_id, coalesce(NEW.account_id, ''), NEW.occurred_at, NEW.occurred_at
+  FROM webhook_endpoints e
+  WHERE e.scope_id = NEW.scope_id AND (e.events IS NULL OR e.events::jsonb @> jsonb_build_array(NEW.event));
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER audit_log_webhook_outbox AFTER INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION webhook_outbox_fan_out();
+`
+    : `
+CREATE TRIGGER audit_log_webhook_outbox AFTER INSERT ON audit_log FOR EACH ROW BEGIN
+  INSERT INTO webhook_deliveries (webhook_id, event_id, ordering_key, created_at, next_attempt_at)
+  SELECT e.webhook_id, NEW.event_id, coalesce(NEW.account_id, ''), NEW.occurred_at, NEW.occurred_at
+  FROM webhook_endpoints e
+  WHERE e.scope_id = NEW.scope_id AND (e.events IS NULL OR EXISTS (SELECT 1 FROM json_each(e.events) WHERE json_each.value = NEW.event));
+END;
+`
+}`,
+  },
+  {
     id: 12,
     name: 'operator_invites',
     // One-time registration links of the operators' scope: only the SHA-256 of each token is kept.

@@ -13,6 +13,7 @@ import { redisKeySpace } from './redis-keys.js';
 import { sqlOperatorInviteStore, type OperatorInviteStore } from './operator-invite-store.js';
 import { sqlScopeStore, type ScopeStore } from './scope-store.js';
 import { sqlSessionStore, type SessionStore } from './session-store.js';
+import { sqlWebhookStore, type WebhookStore } from './webhook-store.js';
 import { openPostgresDatabase } from '../sql/postgres-database.js';
 import type { SqlDatabase } from '../sql/sql-database.js';
 import { openSqliteDatabase } from '../sql/sqlite-database.js';
@@ -27,6 +28,7 @@ export interface SqlStores {
   delegates: DelegateStore;
   apiKeys: ApiKeyStore;
   operatorInvites: OperatorInviteStore;
+  webhooks: WebhookStore;
 }
 
 /** A backend several stores share: reachable or not, open or closed, as a whole. */
@@ -48,7 +50,7 @@ export interface Stores extends SqlStores {
 }
 
 /** The stores by name, as the metrics label their calls. */
-export type StoreName = 'scopes' | 'accounts' | 'audit_log' | 'sessions' | 'delegates' | 'api_keys' | 'operator_invites' | 'challenges' | 'rate_limits';
+export type StoreName = 'scopes' | 'accounts' | 'audit_log' | 'sessions' | 'delegates' | 'api_keys' | 'operator_invites' | 'webhooks' | 'challenges' | 'rate_limits';
 
 export interface StoreHooks {
   /** Told each live in-process challenge dropped to make room (for the metrics). */
@@ -58,7 +60,7 @@ export interface StoreHooks {
 export function sqlStores(db: SqlDatabase): SqlStores {
   return {
     scopes: sqlScopeStore(db), accounts: sqlAccountStore(db), auditLog: sqlAuditLogStore(db), sessions: sqlSessionStore(db), delegates: sqlDelegateStore(db),
-    apiKeys: sqlApiKeyStore(db), operatorInvites: sqlOperatorInviteStore(db),
+    apiKeys: sqlApiKeyStore(db), operatorInvites: sqlOperatorInviteStore(db), webhooks: sqlWebhookStore(db),
   };
 }
 

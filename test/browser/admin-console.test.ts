@@ -56,7 +56,7 @@ describeInBrowser('admin console in Chromium', () => {
   beforeAll(async () => {
     // The operators' scope's origin is the gateway's public one: a port known before the start.
     const port = await freePort();
-    harness = await startGateway('embedded', { PORT: String(port), ADMIN_CONSOLE: 'on', PUBLIC_ORIGIN: `http://localhost:${port}` });
+    harness = await startGateway('embedded', { PORT: String(port), ADMIN_CONSOLE: 'on', PUBLIC_ORIGIN: `http://localhost:${port}`, WEBHOOK_ALLOW_LOOPBACK: 'on' });
   });
   afterAll(async () => {
     await browser?.close();
@@ -167,6 +167,25 @@ describeInBrowser('admin console in Chromium', () => {
     await expect(row.count()).resolves.toBe(1);
     await expect(row.innerText()).resolves.toContain(user.account_id);
     await screenshot(page, 'admin-console');
+
+    // A webhook endpoint for the scope: its secret shown once, the endpoint listed without it.
+    await page.getByRole('navigation', { name: 'Console sections' }).getByRole('button', { name: 'Webhooks' }).click();
+    const webhooks = page.locator('#panel-webhooks');
+    const add = webhooks.getByRole('form', { name: 'Add an endpoint' });
+    await add.getByLabel('Scope').selectOption(shop.scope_id);
+    await add.getByLabel('URL (https://)').fill('http://127.0.0.1:9/hooks');
+    await add.getByLabel(/Event types/).fill('account_disabled, account_enabled');
+    await add.getByRole('button', { name: 'Add endpoint' }).click();
+    await settled(page);
+    expect(await errorShown(page)).toBeNull();
+    await expect(page.locator('#status').innerText()).resolves.toMatch(/signing secret, shown this once: whsec_/);
+    const listed = webhooks.getByRole('form', { name: 'Webhook endpoints: filters' });
+    await listed.getByLabel('Scope').selectOption(shop.scope_id);
+    await listed.getByRole('button', { name: 'Show' }).click();
+    await settled(page);
+    const endpoint = webhooks.getByRole('row').filter({ hasText: 'http://127.0.0.1:9/hooks' });
+    await expect(endpoint.innerText()).resolves.toContain('account_disabled, account_enabled');
+    await expect(endpoint.innerText()).resolves.not.toContain('whsec_');
 
     // The user's sign-ins are refused now.
     const signIn = await ceremoniesFor(harness.url)

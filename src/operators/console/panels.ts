@@ -253,5 +253,51 @@ export function consolePanels(operatorScopeId: string): Panel[] {
         },
       ],
     },
+    {
+      id: 'webhooks',
+      title: 'Webhooks',
+      description: 'Endpoints a scope\'s events are pushed to, signed per Standard Webhooks. A new endpoint\'s signing secret is shown once, here.',
+      list: {
+        caption: 'Webhook endpoints',
+        method: 'listWebhooks',
+        fields: [{ name: 'scope_id', label: 'Scope', kind: 'scope', required: true }],
+        params: (values) => ({ scope_id: values.scope_id }),
+        rows: (result) => (result.webhooks as Row[]) ?? [],
+        columns: [
+          { key: 'url', label: 'URL', mono: true },
+          { key: 'events', label: 'Events', format: (value) => (Array.isArray(value) ? value.join(', ') : 'every event') },
+          { key: 'backlog', label: 'Pending / failed', format: (value) => (typeof value === 'object' && value !== null ? `${String((value as Row).pending)} / ${String((value as Row).failed)}` : '—') },
+          { key: 'created_at', label: 'Added', format: time },
+        ],
+        rowName: (row) => `webhook ${String(row.url)}`,
+        actions: [
+          {
+            label: 'Remove',
+            method: 'removeWebhook',
+            danger: true,
+            confirm: 'Remove this endpoint and the deliveries still owed to it?',
+            params: (row) => ({ scope_id: row.scope_id, webhook_id: row.webhook_id }),
+          },
+        ],
+      },
+      forms: [
+        {
+          id: 'webhook-add',
+          title: 'Add an endpoint',
+          fields: [
+            { name: 'scope_id', label: 'Scope', kind: 'scope', required: true },
+            { name: 'url', label: 'URL (https://)', required: true },
+            { name: 'events', label: 'Event types, comma-separated (empty: every event)' },
+          ],
+          actions: [{ label: 'Add endpoint', method: 'addWebhook' }],
+          params: (values) => ({
+            scope_id: values.scope_id,
+            url: values.url,
+            ...(values.events === undefined ? {} : { events: values.events.split(',').map((event) => event.trim()).filter((event) => event !== '') }),
+          }),
+          done: (result) => `Endpoint ${String(result.webhook_id)} added. Its signing secret, shown this once: ${String(result.secret)}`,
+        },
+      ],
+    },
   ];
 }
