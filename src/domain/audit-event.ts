@@ -29,6 +29,7 @@ export const auditEventNames = [
   'account_deleted',
   'webhook_added',
   'webhook_removed',
+  'operator_invited',
 ] as const;
 
 export const auditEventNameSchema = z.enum(auditEventNames);

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { cliConfig, isCliResult, runAsMain, type CliResult } from '../cli/cli-runner.js';
+import { loadSecret } from '../keys/secret-file.js';
 import { openStores } from '../stores/open-stores.js';
+import { operatorScopeId } from './operator-scope.js';
 import { DEFAULT_INVITE_TTL_MINUTES, inviteLink, issueInvite, MAX_INVITE_TTL_MINUTES } from './operator-invites.js';
 
 const USAGE = `usage: npm run -s operator -- <command>
@@ -30,7 +32,9 @@ export async function runOperatorCli(argv: string[], env: NodeJS.ProcessEnv, now
   if (isCliResult(config)) return config;
   const stores = await openStores(config);
   try {
-    const { token, expiresAt } = await issueInvite(stores.operatorInvites, { now: now(), ttlMinutes: ttl });
+    // The operators' scope's id comes from the identifier secret, as the gateway's does (operator-scope.ts).
+    const scopeId = operatorScopeId(await loadSecret(config.identifierSecretFile));
+    const { token, expiresAt } = await issueInvite(stores.operatorInvites, { now: now(), ttlMinutes: ttl, operatorScopeId: scopeId });
     const warning = config.adminConsole ? '' : 'note: ADMIN_CONSOLE is off: the gateway serves /admin only with ADMIN_CONSOLE=on\n';
     return { code: 0, stdout: `${inviteLink(config.publicOrigin, token)}\n`, stderr: `${warning}one registration, until ${expiresAt}\n` };
   } finally {

@@ -14,11 +14,25 @@ export function inviteHash(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('base64url');
 }
 
-/** A new invite: its token (shown once, in the link) and when it expires. Only the hash is stored. */
-export async function issueInvite(store: OperatorInviteStore, options: { now: number; ttlMinutes: number }): Promise<{ token: string; expiresAt: string }> {
+/**
+ * A new invite: its token (shown once, in the link) and when it expires. Only the hash is stored,
+ * with an `operator_invited` event in the operators' scope's audit log (reason `cli`).
+ */
+export async function issueInvite(store: OperatorInviteStore, options: { now: number; ttlMinutes: number; operatorScopeId: string }): Promise<{ token: string; expiresAt: string }> {
   const token = randomBytes(TOKEN_BYTES).toString('base64url');
+  const createdAt = new Date(options.now).toISOString();
   const expiresAt = new Date(options.now + options.ttlMinutes * 60_000).toISOString();
-  await store.createInvite({ invite_hash: inviteHash(token), created_at: new Date(options.now).toISOString(), expires_at: expiresAt });
+  const audit = {
+    scope_id: options.operatorScopeId,
+    occurred_at: createdAt,
+    event: 'operator_invited' as const,
+    account_id: null,
+    credential_id: null,
+    reason: 'cli',
+    client_ip: null,
+    request_id: null,
+  };
+  await store.createInvite({ invite_hash: inviteHash(token), created_at: createdAt, expires_at: expiresAt }, audit);
   return { token, expiresAt };
 }
 

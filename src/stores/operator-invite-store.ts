@@ -1,4 +1,6 @@
+import type { NewAuditEvent } from '../domain/audit-event.js';
 import type { Claim, SqlDatabase } from '../sql/sql-database.js';
+import { auditRows } from './audit-log-store.js';
 import { statement } from '../sql/statement.js';
 import { encode, table, text, timestamp } from '../sql/table.js';
 
@@ -11,7 +13,8 @@ export interface OperatorInvite {
 
 /** The one-time registration links of the operators' scope. */
 export interface OperatorInviteStore {
-  createInvite(invite: OperatorInvite): Promise<void>;
+  /** Stores an invite with its audit event (`operator_invited`): both or neither. */
+  createInvite(invite: OperatorInvite, audit?: NewAuditEvent): Promise<void>;
   /** Whether an invite with this hash exists, is unused and has not expired at `now`. */
   isRedeemable(inviteHash: string, now: string): Promise<boolean>;
 }
@@ -39,8 +42,8 @@ export function redeemInviteClaim(inviteHash: string, now: string): Claim {
 
 export function sqlOperatorInviteStore(db: SqlDatabase): OperatorInviteStore {
   return {
-    async createInvite(invite) {
-      await db.run(invites.insert, encode(invites, invite));
+    async createInvite(invite, audit) {
+      await db.run(invites.insert, encode(invites, invite), auditRows(audit));
     },
     async isRedeemable(inviteHash, now) {
       const rows = await db.all(sql.redeemable, { invite_hash: inviteHash, now: timestamp.encode(now) });

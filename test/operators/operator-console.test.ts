@@ -193,6 +193,16 @@ describeForBackends('operator invites and sessions, through the real endpoint', 
     const rows = await db.all(statement('all_invites', 'SELECT invite_hash, created_at, expires_at, used_at FROM operator_invites'));
     expect(rows.length).toBeGreaterThan(0);
     expect(JSON.stringify(rows)).not.toContain(token);
+    // Each invite is in the operators' scope's audit log, written with it.
+    const log = await adminCall<{ events: Array<{ event: string; reason: string; occurred_at: string }> }>(
+      harness.url,
+      'getAuditLog',
+      { scope_id: operators.scope_id, event: 'operator_invited', limit: 1000 },
+      TOKEN,
+    );
+    expect(log.result?.events.length).toBe(rows.length);
+    expect(log.result?.events.at(-1)).toMatchObject({ event: 'operator_invited', reason: 'cli', occurred_at: new Date(clock).toISOString() });
+    expect(JSON.stringify(log.result)).not.toContain(token);
   });
 
   it('should ignore invites in other scopes: a user registers there as before, and an invite is not used up by it', async () => {
