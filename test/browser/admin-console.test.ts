@@ -119,6 +119,13 @@ describeInBrowser('admin console in Chromium', () => {
     await settled(page);
     expect(await errorShown(page)).toBeNull();
     await expect(harness.gateway.stores.scopes.getScope(shop.scope_id)).resolves.toMatchObject({ session_ttl: 1200, origins: [harness.url] });
+    // A new scope from JSON settings, listed at once.
+    await page.getByLabel(/Settings \(JSON/).fill('{"name": "blog", "rp_id": "blog.example", "origins": ["https://blog.example"]}');
+    await page.getByRole('button', { name: 'Create scope' }).click();
+    await settled(page);
+    expect(await errorShown(page)).toBeNull();
+    await expect(page.locator('#status').innerText()).resolves.toMatch(/Scope “blog” created/);
+    await page.getByRole('cell', { name: 'blog.example', exact: true }).waitFor({ timeout: STEP_TIMEOUT });
     // The operators' own scope has no Edit button.
     await expect(page.getByRole('button', { name: 'Edit scope operators' }).count()).resolves.toBe(0);
 

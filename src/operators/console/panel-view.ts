@@ -121,6 +121,7 @@ function fieldInput(field: Field, env: ConsoleEnv, idBase: string): HTMLElement 
     input = select;
   } else if (field.kind === 'textarea') {
     input = element('textarea', { id, name: field.name, spellcheck: 'false' });
+    if (field.placeholder !== undefined) input.placeholder = field.placeholder;
   } else {
     input = element('input', { id, name: field.name, type: field.kind === 'number' ? 'number' : field.kind === 'datetime' ? 'datetime-local' : 'text', autocomplete: 'off', spellcheck: 'false' });
     if (field.placeholder !== undefined) input.placeholder = field.placeholder;

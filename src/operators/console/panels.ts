@@ -68,6 +68,22 @@ export function consolePanels(operatorScopeId: string): Panel[] {
           params: (values) => ({ ...parseJson(values.settings), scope_id: values.scope_id }),
           done: (result) => `Scope “${String(result.name)}” saved.`,
         },
+        {
+          id: 'scope-create',
+          title: 'Create a scope',
+          fields: [
+            {
+              name: 'settings',
+              label: 'Settings (JSON: name, rp_id and origins at least)',
+              kind: 'textarea',
+              required: true,
+              placeholder: '{"name": "Shop", "rp_id": "shop.example", "origins": ["https://shop.example"]}',
+            },
+          ],
+          actions: [{ label: 'Create scope', method: 'createScope' }],
+          params: (values) => parseJson(values.settings),
+          done: (result) => `Scope “${String(result.name)}” created: ${String(result.scope_id)}.`,
+        },
       ],
     },
     {
