@@ -3,6 +3,7 @@ import type { AuditRecorder } from '../audit/audit-recorder.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { usernameKey } from '../identity/user-input.js';
 import { limits } from '../domain/limits.js';
+import { actedBy } from '../rpc/callers.js';
 import { adminMethod } from '../rpc/rpc-method.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { Account } from '../domain/account.js';
@@ -45,7 +46,7 @@ function setDisabled(deps: AccountAdminDeps, disabled: boolean) {
     result: accountStateSchema,
     async handler(ref, ctx) {
       const account = await findAccount(deps.accounts, ref);
-      const audit = deps.audit.event(ctx, disabled ? 'account_disabled' : 'account_enabled', { scope_id: account.scope_id, account_id: account.account_id });
+      const audit = deps.audit.event(ctx, disabled ? 'account_disabled' : 'account_enabled', { scope_id: account.scope_id, account_id: account.account_id, reason: actedBy(ctx.caller).reason });
       if (!(await deps.accounts.setAccountDisabled(account.account_id, disabled, audit))) throw new GatewayError('account_not_found');
       return { account_id: account.account_id, scope_id: account.scope_id, disabled };
     },

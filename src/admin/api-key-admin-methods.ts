@@ -3,6 +3,7 @@ import { createApiKey, revokeApiKey } from '../api-keys/api-keys.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import { limits } from '../domain/limits.js';
 import { GatewayError } from '../errors/gateway-error.js';
+import { actedBy } from '../rpc/callers.js';
 import { adminMethod } from '../rpc/rpc-method.js';
 import type { ApiKeyStore } from '../stores/api-key-store.js';
 
@@ -36,7 +37,7 @@ export function createApiKeyMethod(deps: ApiKeyAdminDeps) {
       // Operators are managed by invites and their own sessions, never by an app's server key.
       if (scopeId === deps.operatorScopeId) throw new GatewayError('scope_reserved', 'no API key for the operators\' scope');
       const { key, secret } = await createApiKey(deps.apiKeys, { scopeId, name, now: deps.now() }, (keyId) =>
-        deps.audit.event(ctx, 'api_key_created', { scope_id: scopeId, api_key_id: keyId, reason: 'admin' }),
+        deps.audit.event(ctx, 'api_key_created', { scope_id: scopeId, api_key_id: keyId, reason: actedBy(ctx.caller).reason }),
       );
       return { ...key, secret };
     },
@@ -68,7 +69,7 @@ export function revokeApiKeyMethod(deps: ApiKeyAdminDeps) {
     async handler({ scope_id, key_id }, ctx) {
       const scopeId = scope_id.toLowerCase();
       const keyId = key_id.toLowerCase();
-      return revokeApiKey(deps.apiKeys, { scopeId, keyId, now: deps.now() }, deps.audit.event(ctx, 'api_key_revoked', { scope_id: scopeId, api_key_id: keyId, reason: 'admin' }));
+      return revokeApiKey(deps.apiKeys, { scopeId, keyId, now: deps.now() }, deps.audit.event(ctx, 'api_key_revoked', { scope_id: scopeId, api_key_id: keyId, reason: actedBy(ctx.caller).reason }));
     },
   });
 }

@@ -60,7 +60,7 @@ export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
           return method.handler(validated(method.params, rawParams), ctx);
         case 'admin': {
           const caller = await deps.callers.authenticate('admin', ctx, { readOnly: method.readOnly === true, scoped: scopedContext });
-          return answerTo(caller, await method.handler(validated(method.params, rawParams), ctx));
+          return answerTo(caller, await method.handler(validated(method.params, rawParams), { ...ctx, caller }));
         }
         case 'server': {
           const caller = await deps.callers.authenticate('server', ctx, { readOnly: method.readOnly === true, scoped: scopedContext });

@@ -134,6 +134,11 @@ export interface WalletMethod<P extends z.ZodType = z.ZodType, R extends z.ZodTy
  * session of the operators' scope (the console; the result then comes back sealed). Exists only when
  * ADMIN_TOKEN_FILE is configured or ADMIN_CONSOLE is on (otherwise method_not_found).
  */
+/** An admin call: who made it (the admin token or an operator), for the audit events it writes. */
+export interface AdminContext extends CallContext {
+  caller: Caller;
+}
+
 export interface AdminMethod<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> extends MethodDoc<P, R, EnvelopeSchemas> {
   kind: 'admin';
   /**
@@ -141,7 +146,7 @@ export interface AdminMethod<P extends z.ZodType = z.ZodType, R extends z.ZodTyp
    * then needs a recent passkey sign-in (the operators' scope's reauth_window_s).
    */
   readOnly?: true;
-  handler(params: z.output<P>, ctx: CallContext): Promise<z.input<R>> | z.input<R>;
+  handler(params: z.output<P>, ctx: AdminContext): Promise<z.input<R>> | z.input<R>;
 }
 
 /** A server call: who made it, and the scope it acts in (its API key's, or the admin's `scope_id`). */

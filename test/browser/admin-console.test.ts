@@ -173,6 +173,7 @@ describeInBrowser('admin console in Chromium', () => {
     const row = audit.getByRole('row').filter({ hasText: 'account_disabled' });
     await expect(row.count()).resolves.toBe(1);
     await expect(row.innerText()).resolves.toContain(user.account_id);
+    await expect(row.innerText()).resolves.toContain('operator');
     await screenshot(page, 'admin-console');
 
     // A webhook endpoint for the scope: its secret shown once, the endpoint listed without it.

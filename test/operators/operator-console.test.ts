@@ -229,7 +229,11 @@ describeForBackends('operator invites and sessions, through the real endpoint', 
       event: 'account_disabled',
       account_id: user.account_id,
     });
-    expect(log.result?.events).toEqual([expect.objectContaining({ event: 'account_disabled', account_id: user.account_id })]);
+    // Who did it: an operator (the admin token's changes say admin).
+    expect(log.result?.events).toEqual([expect.objectContaining({ event: 'account_disabled', account_id: user.account_id, reason: 'operator' })]);
+    await adminCall(harness.url, 'enableAccount', { scope_id: users.scope_id, account_id: user.account_id }, TOKEN);
+    const enabled = await adminCall<{ events: Array<{ reason: string }> }>(harness.url, 'getAuditLog', { scope_id: users.scope_id, event: 'account_enabled', account_id: user.account_id }, TOKEN);
+    expect(enabled.result?.events).toEqual([expect.objectContaining({ reason: 'admin' })]);
   });
 
   it('should want a recent sign-in for changes but not for reads, and end the console session after its short TTL', async () => {
