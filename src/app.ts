@@ -132,6 +132,8 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const developmentScopeId = await ensureDevelopmentScope(scopeStore, config);
   // After the development scope, which is made only where no scope exists yet.
   const operatorScopeId = config.adminConsole ? (await ensureOperatorScope(scopeStore, { identifierSecret, publicOrigin: config.publicOrigin })).scope_id : null;
+  // Pages of one origin share their storage: the demo's scripts could use the console's key and session.
+  if (operatorScopeId !== null && config.demo) log.warn('ADMIN_CONSOLE=on with DEMO=on: the demo shares the console\'s origin; set DEMO=off where operators sign in');
   const scopes = await createScopeRegistry({ store: scopeStore, extraOrigins: config.allowedOrigins, log });
   const decoyShapes = createDecoyShapeCache({ accounts, log, now });
   const delegateSignatures = createDelegateSignatures({ delegates, now });
