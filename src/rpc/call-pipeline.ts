@@ -17,7 +17,7 @@ export interface CallPipelineDeps {
   clientKeys: ClientKeys;
   sessions: Pick<SessionService, 'check'>;
   rateLimiter: RateLimiter;
-  /** Who calls admin and server methods (admin methods are only registered when a token is configured). */
+  /** Who calls admin and server methods (admin methods are only registered with an admin token or the console). */
   callers: CallerAuthenticator;
   /** Records refusals worth an operator's attention (an API key naming another scope). */
   audit: Pick<AuditRecorder, 'record'>;
