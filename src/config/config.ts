@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -118,6 +119,8 @@ const envSchema = z.object({
         return false;
       }
     }, 'must be an origin such as https://passkeys.example.com (scheme, host and port only)')
+    // Its host becomes the operators' scope's RP id, and WebAuthn takes no IP address as one.
+    .refine((value) => isIP(new URL(value).hostname.replace(/^\[|\]$/g, '')) === 0, 'must name a host, not an IP address (WebAuthn RP ids are domain names)')
     .optional(),
   MDS_BLOB_FILE: optionalPath,
   MDS_ROOT_CERT_FILE: optionalPath,

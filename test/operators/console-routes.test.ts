@@ -10,7 +10,7 @@ describe('GET /admin', () => {
     expect(loadConfig({ ADMIN_CONSOLE: 'on' }).adminConsole).toBe(true);
     expect(loadConfig({ PORT: '8080' }).publicOrigin).toBe('http://localhost:8080');
     expect(loadConfig({ PUBLIC_ORIGIN: 'https://passkeys.example.com' }).publicOrigin).toBe('https://passkeys.example.com');
-    for (const bad of ['https://passkeys.example.com/', 'https://passkeys.example.com/admin', 'ftp://example.com', 'passkeys.example.com']) {
+    for (const bad of ['https://passkeys.example.com/', 'https://passkeys.example.com/admin', 'ftp://example.com', 'passkeys.example.com', 'http://127.0.0.1:9545', 'https://[::1]']) {
       expect(() => loadConfig({ PUBLIC_ORIGIN: bad })).toThrow(/PUBLIC_ORIGIN/);
     }
     expect(() => loadConfig({ ADMIN_CONSOLE: 'yes' })).toThrow(/ADMIN_CONSOLE/);
