@@ -120,7 +120,7 @@ const envSchema = z.object({
       }
     }, 'must be an origin such as https://passkeys.example.com (scheme, host and port only)')
     // Its host becomes the operators' scope's RP id, and WebAuthn takes no IP address as one.
-    .refine((value) => isIP(new URL(value).hostname.replace(/^\[|\]$/g, '')) === 0, 'must name a host, not an IP address (WebAuthn RP ids are domain names)')
+    .refine((value) => URL.canParse(value) && isIP(new URL(value).hostname.replace(/^\[|\]$/g, '')) === 0, 'must name a host, not an IP address (WebAuthn RP ids are domain names)')
     .optional(),
   MDS_BLOB_FILE: optionalPath,
   MDS_ROOT_CERT_FILE: optionalPath,
