@@ -34,6 +34,8 @@ export interface WebhookBacklog {
 /** One delivery claimed for an attempt: the event, where it goes, and the claim that lets its outcome be written. */
 export interface ClaimedDelivery {
   delivery_id: number;
+  /** The webhook-id header: `msg_` + 32 random hex digits, fixed when the event was written, the same on every retry. */
+  message_id: string;
   /** Names this claim: only the process holding it may write the outcome (see WebhookStore.finish). */
   lease_token: string;
   attempts: number;
@@ -60,9 +62,4 @@ export interface WebhookPayload {
 
 export function webhookPayload(event: AuditEvent): WebhookPayload {
   return { type: event.event, timestamp: event.occurred_at, data: event };
-}
-
-/** The webhook-id header: the same on every retry of an event, so receivers can drop repeats. */
-export function webhookMessageId(event: Pick<AuditEvent, 'event_id'>): string {
-  return `evt_${event.event_id}`;
 }

@@ -253,7 +253,9 @@ ALTER TABLE audit_log ADD COLUMN identifier_hash text;
     // whichever store or statement writes it, reaches the outbox in the same transaction as the
     // change it describes, or not at all. A delivery names its audit row (event_id) rather than
     // copying it: the audit log is never changed or shortened. ordering_key is the account ('' for
-    // events of no account): deliveries of one key go out one at a time, oldest first.
+    // events of no account): deliveries of one key go out one at a time, oldest first. message_id
+    // is the webhook-id receivers deduplicate on: random, so ids never repeat even where event ids
+    // would (a database restored from a backup numbers new events again from where it was).
     // Delivered rows are deleted; failed ones stay for the operator (state 'failed'). The audit
     // log names the endpoint an operator added or removed (webhook_id).
     sql: (t: Dialect) => `
@@ -271,6 +273,7 @@ CREATE INDEX webhook_endpoints_scope_idx ON webhook_endpoints (scope_id);
 
 CREATE TABLE webhook_deliveries (
   delivery_id     ${t.serialKey},
+  message_id      text NOT NULL,
   webhook_id      text NOT NULL REFERENCES webhook_endpoints (webhook_id) ON DELETE CASCADE,
   event_id        bigint NOT NULL,
   ordering_key    text NOT NULL,
@@ -291,8 +294,8 @@ ${
     ? `
 CREATE FUNCTION webhook_outbox_fan_out() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
-  INSERT INTO webhook_deliveries (webhook_id, event_id, ordering_key, created_at, next_attempt_at)
-  SELECT e.webhook_id, NEW.event_id, coalesce(NEW.account_id, ''), NEW.occurred_at, NEW.occurred_at
+  INSERT INTO webhook_deliveries (message_id, webhook_id, event_id, ordering_key, created_at, next_attempt_at)
+  SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), e.webhook_id, NEW.event_id, coalesce(NEW.account_id, ''), NEW.occurred_at, NEW.occurred_at
   FROM webhook_endpoints e
   WHERE e.scope_id = NEW.scope_id AND (e.events IS NULL OR e.events::jsonb @> jsonb_build_array(NEW.event));
   RETURN NULL;
@@ -302,8 +305,8 @@ CREATE TRIGGER audit_log_webhook_outbox AFTER INSERT ON audit_log FOR EACH ROW E
 `
     : `
 CREATE TRIGGER audit_log_webhook_outbox AFTER INSERT ON audit_log FOR EACH ROW BEGIN
-  INSERT INTO webhook_deliveries (webhook_id, event_id, ordering_key, created_at, next_attempt_at)
-  SELECT e.webhook_id, NEW.event_id, coalesce(NEW.account_id, ''), NEW.occurred_at, NEW.occurred_at
+  INSERT INTO webhook_deliveries (message_id, webhook_id, event_id, ordering_key, created_at, next_attempt_at)
+  SELECT 'msg_' || lower(hex(randomblob(16))), e.webhook_id, NEW.event_id, coalesce(NEW.account_id, ''), NEW.occurred_at, NEW.occurred_at
   FROM webhook_endpoints e
   WHERE e.scope_id = NEW.scope_id AND (e.events IS NULL OR EXISTS (SELECT 1 FROM json_each(e.events) WHERE json_each.value = NEW.event));
 END;

@@ -66,7 +66,7 @@ const sql = {
   ),
   claimed: statement(
     'claimed_webhook_deliveries',
-    `SELECT d.delivery_id, d.lease_token, d.attempts, d.created_at, e.webhook_id, e.url, e.sealed_secret, a.event_id AS a_event_id, ${selectList(auditLog, 'a')}
+    `SELECT d.delivery_id, d.message_id, d.lease_token, d.attempts, d.created_at, e.webhook_id, e.url, e.sealed_secret, a.event_id AS a_event_id, ${selectList(auditLog, 'a')}
      FROM webhook_deliveries d JOIN webhook_endpoints e ON e.webhook_id = d.webhook_id JOIN audit_log a ON a.event_id = d.event_id
      WHERE d.lease_token = :lease_token ORDER BY d.delivery_id`,
   ),
@@ -129,6 +129,7 @@ export function sqlWebhookStore(db: SqlDatabase): WebhookStore {
         const event = decode(auditLog, row, 'a_');
         return {
           delivery_id: integer.decode(row.delivery_id),
+          message_id: text.decode(row.message_id),
           lease_token: text.decode(row.lease_token),
           attempts: integer.decode(row.attempts),
           created_at: timestamp.decode(row.created_at),

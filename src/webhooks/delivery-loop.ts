@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
-import { webhookMessageId, webhookPayload, type ClaimedDelivery, type DeliveryOutcome } from '../domain/webhook.js';
+import { webhookPayload, type ClaimedDelivery, type DeliveryOutcome } from '../domain/webhook.js';
 import type { WebhookStore } from '../stores/webhook-store.js';
 import type { AddressKind } from './address-guard.js';
 import { nextAttemptAt, type RetrySchedule } from './retry-schedule.js';
@@ -56,7 +56,7 @@ export function startDeliveryLoop(deps: DeliveryLoopDeps): DeliveryLoop {
 
   const attempt = async (delivery: ClaimedDelivery): Promise<void> => {
     const body = JSON.stringify(webhookPayload(delivery.event));
-    const id = webhookMessageId(delivery.event);
+    const id = delivery.message_id;
     const sentAt = new Date(deps.now());
     let result: SendResult;
     try {

@@ -78,6 +78,9 @@ export function runWebhookStoreContract(name: string, makeStores: () => Promise<
       expect(await claim(5999)).toEqual([]);
       const [second] = await claim(6000, 5000);
       expect(second!.delivery_id).toBe(first!.delivery_id);
+      // The webhook-id receivers deduplicate on stays with the delivery.
+      expect(first!.message_id).toMatch(/^msg_[0-9a-f]{32}$/);
+      expect(second!.message_id).toBe(first!.message_id);
       expect(await harness.webhooks.finishDelivery(first!.delivery_id, first!.lease_token, { kind: 'delivered' }, at(6001))).toBe(false);
       expect(await harness.webhooks.finishDelivery(second!.delivery_id, second!.lease_token, { kind: 'retry', next_attempt_at: at(20_000), error: 'status 503' }, at(6002))).toBe(true);
       expect(await claim(19_999)).toEqual([]);

@@ -30,6 +30,8 @@ export interface WebhookReceiver {
   delayMs: number;
   /** Requests that arrived, whatever the answer (hanging ones too). */
   readonly arrivals: number;
+  /** The webhook-id of every request that arrived, whatever the answer. */
+  readonly arrivalIds: string[];
   /** Answers this instead (a redirect, for instance) when set. */
   answer?: (res: ServerResponse) => void;
   down(): Promise<void>;
@@ -50,6 +52,7 @@ export async function startWebhookReceiver(path = '/hook'): Promise<WebhookRecei
     received,
     mode: 'ok',
     delayMs: 0,
+    arrivalIds: [],
     get arrivals() {
       return arrivals;
     },
@@ -94,6 +97,7 @@ export async function startWebhookReceiver(path = '/hook'): Promise<WebhookRecei
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     arrivals += 1;
+    receiver.arrivalIds.push(String(req.headers['webhook-id']));
     if (receiver.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, receiver.delayMs));
     if (receiver.answer !== undefined) return receiver.answer(res);
     if (receiver.mode === 'hang') {

@@ -11,7 +11,7 @@ import { runScopeCli } from '../../src/scopes/scope-cli.js';
 import { openStores, type Stores } from '../../src/stores/open-stores.js';
 import { adminCall } from '../admin/admin-rpc.js';
 import { describeForBackends, type TestBackend } from '../support/backends.js';
-import { register } from '../support/ceremonies.js';
+import { completeAuthentication, initiateAuthentication, register, signIn } from '../support/ceremonies.js';
 import { startGateway } from '../support/gateway-harness.js';
 import { match } from '../support/match.js';
 import { inOrderPerAccount, startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
@@ -102,11 +102,15 @@ describeForBackends('webhooks', (backend) => {
       await narrow.waitFor((r) => r.received.length >= 1);
       await sleep(200);
 
-      // The endpoint is told of its own addition and of the next one (audited, with the endpoint's id), then the account's events.
-      expect(receiver.received.map((r) => [r.type, r.accountId])).toEqual([['webhook_added', null], ['webhook_added', null], ['registration', accountId], ['account_disabled', accountId]]);
-      expect(receiver.received.slice(0, 2).map((r) => (JSON.parse(r.body) as { data: { webhook_id: string } }).data.webhook_id)).toEqual([all.webhook_id, disabledOnly.webhook_id]);
+      // The endpoint is told of its own addition and of the next one (audited, with the endpoint's id), and of the
+      // account's events: each in order (events of no account, and of different accounts, do not wait for each other).
+      const ofScope = receiver.received.filter((r) => r.accountId === null);
+      const ofAccount = receiver.received.filter((r) => r.accountId === accountId);
+      expect(receiver.received).toHaveLength(4);
+      expect(ofScope.map((r) => [r.type, (JSON.parse(r.body) as { data: { webhook_id: string } }).data.webhook_id])).toEqual([['webhook_added', all.webhook_id], ['webhook_added', disabledOnly.webhook_id]]);
+      expect(ofAccount.map((r) => r.type)).toEqual(['registration', 'account_disabled']);
       expect(narrow.received.map((r) => r.type)).toEqual(['account_disabled']);
-      for (const { headers, body } of receiver.received.slice(2)) {
+      for (const { headers, body } of ofAccount) {
         // The standardwebhooks package's own verify: headers, timestamp tolerance and v1 signature.
         const payload = new Webhook(all.secret).verify(body, headers) as { type: string; timestamp: string; data: Record<string, unknown> };
         expect(payload).toEqual({
@@ -119,7 +123,8 @@ describeForBackends('webhooks', (backend) => {
             event: payload.type,
             account_id: accountId,
             credential_id: payload.type === 'registration' ? match.any(String) : null,
-            reason: null,
+            // Who disabled the account: the admin token, here.
+            reason: payload.type === 'account_disabled' ? 'admin' : null,
             client_ip: match.any(String),
             request_id: match.any(String),
             chain_id: null,
@@ -130,7 +135,7 @@ describeForBackends('webhooks', (backend) => {
             webhook_id: null,
           },
         });
-        expect(headers['webhook-id']).toBe(`evt_${payload.data.event_id as number}`);
+        expect(headers['webhook-id']).toMatch(/^msg_[0-9a-f]{32}$/);
         expect(headers['content-type']).toBe('application/json');
         // Another endpoint's secret, or a changed body, does not verify.
         expect(() => new Webhook(disabledOnly.secret).verify(body, headers)).toThrow(WebhookVerificationError);
@@ -170,12 +175,31 @@ describeForBackends('webhooks', (backend) => {
     expect(receiver.received).toHaveLength(10);
     expect(receiver.unique()).toHaveLength(10);
     expect(inOrderPerAccount(receiver.received)).toBe(true);
+    // The failed attempts were retries of these very messages: the webhook-id never changes.
+    const delivered = new Set(receiver.received.map((r) => r.headers['webhook-id']));
+    expect(receiver.arrivalIds.length).toBeGreaterThan(10);
+    expect(receiver.arrivalIds.filter((id) => !delivered.has(id))).toEqual([]);
     for (const accountId of accounts) {
       expect(receiver.received.filter((r) => r.accountId === accountId).map((r) => r.type)).toEqual([
         'registration', 'account_disabled', 'account_enabled', 'account_disabled', 'account_enabled',
       ]);
     }
     expect(await gw.backlog(scopeId, hook.webhook_id)).toEqual({ pending: 0, failed: 0 });
+  });
+
+  it('should push a possibly cloned passkey (counter_regression) at once, with the account and passkey it concerns', async () => {
+    const scopeId = (await gw.harness.createScope()).scope_id;
+    const hook = await gw.addWebhook(scopeId, receiver.url, ['counter_regression']);
+    const client = new RpcClient(gw.harness.url, scopeId, gw.harness.publicKey);
+    const authenticator = new SoftAuthenticator({ algorithm: 'ES256', attestation: 'none', counterStep: 2 });
+    const username = `cloned-${randomUUID().slice(0, 8)}`;
+    const { account_id } = await register(client, authenticator, username);
+    await signIn(client, authenticator, username);
+    const reply = await completeAuthentication(client, await initiateAuthentication(client, username), authenticator, { counter: 1 });
+    expect(reply.error?.data).toBe('counter_regression');
+    await receiver.waitFor((r) => r.received.length >= 1);
+    const payload = new Webhook(hook.secret).verify(receiver.received[0]!.body, receiver.received[0]!.headers);
+    expect(payload).toMatchObject({ type: 'counter_regression', data: { account_id, credential_id: authenticator.credentials[0]!.id, scope_id: scopeId } });
   });
 
   it('should add, list and remove endpoints with npm run scope -- webhook, whose secret signs what is delivered', async () => {
