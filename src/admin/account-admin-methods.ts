@@ -1,18 +1,15 @@
 import { z } from 'zod';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import { GatewayError } from '../errors/gateway-error.js';
-import { usernameKey } from '../identity/user-input.js';
-import { limits } from '../domain/limits.js';
+import { usernameKey, usernameLookupSchema } from '../identity/user-input.js';
 import { actedBy } from '../rpc/callers.js';
 import { adminMethod } from '../rpc/rpc-method.js';
-import type { SessionService } from '../sessions/session-service.js';
 import type { Account } from '../domain/account.js';
 import type { AccountStore } from '../stores/account-store.js';
 
 export interface AccountAdminDeps {
   accounts: AccountStore;
   audit: AuditRecorder;
-  sessions: SessionService;
 }
 
 /** An account named by id or by username, always within one scope. */
@@ -20,7 +17,7 @@ const accountRefSchema = z
   .object({
     scope_id: z.uuid(),
     account_id: z.uuid().optional(),
-    username: z.string().min(1).max(limits.usernameChars * 4).optional(),
+    username: usernameLookupSchema.optional(),
   })
   .refine((ref) => (ref.account_id === undefined) !== (ref.username === undefined), 'give exactly one of account_id and username');
 
