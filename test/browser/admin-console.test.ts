@@ -162,6 +162,11 @@ describeInBrowser('admin console in Chromium', () => {
     const passkeys = page.locator('#panel-passkeys');
     await expect(passkeys.isVisible()).resolves.toBe(true);
     await expect(passkeys.getByRole('row').count()).resolves.toBe(2);
+    // Its only passkey stays: the gateway's reason is shown, the row too.
+    await passkeys.getByRole('button', { name: /^Delete passkey / }).click();
+    await settled(page);
+    await expect(errorShown(page)).resolves.toMatchObject({ reason: 'last_credential' });
+    await expect(passkeys.getByRole('row').count()).resolves.toBe(2);
 
     // The audit log shows it.
     await page.getByRole('navigation', { name: 'Console sections' }).getByRole('button', { name: 'Audit log' }).click();
