@@ -108,6 +108,8 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const sessionStore = guard(stores.sessions, 'sessions');
   const delegates = guard(stores.delegates, 'delegates');
   const apiKeys = guard(stores.apiKeys, 'api_keys');
+  const tokens = guard(stores.tokens, 'tokens');
+  const recoveryCodes = guard(stores.recoveryCodes, 'recovery_codes');
   const operatorInvites = guard(stores.operatorInvites, 'operator_invites');
   const webhooks = guard(stores.webhooks, 'webhooks');
   const webhookSecrets = webhookSecretBox(identifierSecret);
@@ -140,7 +142,8 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const methods = buildMethods({
     accounts, challenges, scopeStore, auditLog, rsaKeys, sessions, identifierSecret, accountKeySecret, decoyShapes, now,
     decoyPublicKey: createDecoyPublicKey(), assertions: createAssertionVerifier(), audit, metadata, scopes,
-    admin: authorizeAdmin !== undefined || operatorScopeId !== null, delegates, delegateSignatures, rateLimiter, tracing, apiKeys, operatorScopeId, operatorInvites,
+    admin: authorizeAdmin !== undefined || operatorScopeId !== null, delegates, delegateSignatures, rateLimiter, tracing, apiKeys, tokens, recoveryCodes,
+    operatorScopeId, operatorInvites,
     webhooks, webhookSecrets, classifyAddress, allowLoopbackWebhooks: config.webhooks.allowLoopback,
   });
   // The OpenRPC document describes every method but itself (OpenRPC's convention); built on first ask.

@@ -7,6 +7,7 @@ import { renameCredential } from './account/rename-credential.js';
 import { updateDisplayName } from './account/update-display-name.js';
 import { adminMethods } from './admin/admin-methods.js';
 import { accountLifecycleMethods } from './account-lifecycle/server-methods.js';
+import { appUserMethods } from './app-users/app-user-methods.js';
 import type { AuditRecorder } from './audit/audit-recorder.js';
 import type { AuthenticatorMetadata } from './attestation/authenticator-metadata.js';
 import type { AssertionVerifier } from './authentication/assertion-verifier.js';
@@ -35,8 +36,12 @@ import type { AuditLogStore } from './stores/audit-log-store.js';
 import type { ChallengeStore } from './stores/challenge-store.js';
 import type { ScopeStore } from './stores/scope-store.js';
 import type { OperatorInviteStore } from './stores/operator-invite-store.js';
+import type { TokenStore } from './stores/token-store.js';
+import type { RecoveryCodeStore } from './stores/recovery-code-store.js';
 import { getEncryptionKey } from './public-methods/get-encryption-key.js';
 import type { RpcMethod } from './rpc/rpc-method.js';
+import { recoverAccount } from './recovery/recover-account.js';
+import { regenerateRecoveryCodes } from './recovery/regenerate-recovery-codes.js';
 import type { WebhookStore } from './stores/webhook-store.js';
 import type { AddressKind } from './webhooks/address-guard.js';
 import type { WebhookSecretBox } from './webhooks/webhook-secret.js';
@@ -67,7 +72,11 @@ export interface MethodDeps {
   /** Server API keys (admin methods create, list and revoke them). */
   apiKeys: ApiKeyStore;
   /** Counts signatures per account (the wallet methods). */
-  rateLimiter: Pick<RateLimiter, 'consumeSigning'>;
+  rateLimiter: Pick<RateLimiter, 'consumeSigning' | 'consumeRecovery'>;
+  /** One-time tokens (registration, second-factor sign-in, sign-in results), by keyed hash. */
+  tokens: TokenStore;
+  /** Accounts' recovery codes, by keyed hash. */
+  recoveryCodes: RecoveryCodeStore;
   /** Whether the admin methods exist (ADMIN_TOKEN_FILE is set, or ADMIN_CONSOLE is on). */
   admin: boolean;
   /** The operators' scope (ADMIN_CONSOLE on), whose new accounts need an invite; null otherwise. */
@@ -99,12 +108,15 @@ export function buildMethods(deps: MethodDeps): RpcMethod[] {
     updateDisplayName(deps),
     deleteCredential(deps),
     logout(deps),
+    recoverAccount(deps),
+    regenerateRecoveryCodes(deps),
     delegatedRegistration(deps),
     requestAccounts(deps),
     personalSign({ ...deps, signer }),
     signTypedData({ ...deps, signer }),
     signTransaction({ ...deps, signer }),
     ...accountLifecycleMethods(deps),
+    ...appUserMethods(deps),
     ...(deps.admin ? adminMethods(deps) : []),
   ];
 }

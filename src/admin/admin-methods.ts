@@ -4,11 +4,15 @@ import { createApiKeyMethod, listApiKeysMethod, revokeApiKeyMethod, type ApiKeyA
 import { disableAccount, enableAccount, type AccountAdminDeps } from './account-admin-methods.js';
 import { addDelegateKeyMethod, listDelegateKeysMethod, removeDelegateKeyMethod, type DelegateKeyAdminDeps } from './delegate-key-admin-methods.js';
 import { getAuditLog } from './get-audit-log.js';
+import { createRecoveryToken } from './recovery-token-admin-method.js';
+import type { TokenStore } from '../stores/token-store.js';
 import { createScope, listScopes, updateScope, type ScopeAdminDeps } from './scope-admin-methods.js';
 import { addWebhookMethod, listWebhooksMethod, removeWebhookMethod, type WebhookAdminDeps } from './webhook-admin-methods.js';
 
 /** The operator's methods; registered only when an admin token is configured or the console is on (ADMIN_CONSOLE). */
-export function adminMethods(deps: ScopeAdminDeps & AccountAdminDeps & DelegateKeyAdminDeps & ApiKeyAdminDeps & WebhookAdminDeps & { auditLog: AuditLogStore }): RpcMethod[] {
+export function adminMethods(
+  deps: ScopeAdminDeps & AccountAdminDeps & DelegateKeyAdminDeps & ApiKeyAdminDeps & WebhookAdminDeps & { auditLog: AuditLogStore; tokens: TokenStore; identifierSecret: Buffer; now: () => number },
+): RpcMethod[] {
   return [
     createScope(deps),
     updateScope(deps),
@@ -22,6 +26,7 @@ export function adminMethods(deps: ScopeAdminDeps & AccountAdminDeps & DelegateK
     createApiKeyMethod(deps),
     listApiKeysMethod(deps),
     revokeApiKeyMethod(deps),
+    createRecoveryToken(deps),
     addWebhookMethod(deps),
     listWebhooksMethod(deps),
     removeWebhookMethod(deps),

@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { GatewayError } from '../errors/gateway-error.js';
-import type { Claim } from '../sql/sql-database.js';
-import { redeemInviteClaim, type OperatorInviteStore } from '../stores/operator-invite-store.js';
+import type { OperatorInviteStore } from '../stores/operator-invite-store.js';
 
 const TOKEN_BYTES = 32;
 /** base64url of TOKEN_BYTES: anything else is not a token the gateway made. */
@@ -52,7 +51,7 @@ export async function checkInvite(store: Pick<OperatorInviteStore, 'isRedeemable
   return hash;
 }
 
-/** The claim the operator's account is created with: the invite used up in the same transaction. */
-export function redeemInvite(hash: string, now: number): Claim {
-  return redeemInviteClaim(hash, new Date(now).toISOString());
+/** What the operator's account is created with: the invite, used up in the same transaction. */
+export function redeemInvite(hash: string, now: number): { invite_hash: string; now: string } {
+  return { invite_hash: hash, now: new Date(now).toISOString() };
 }

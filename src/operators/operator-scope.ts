@@ -31,6 +31,9 @@ function enforcedSettings(publicOrigin: string): ScopeUpdate {
     reauth_window_s: OPERATOR_REAUTH_WINDOW_S,
     top_origins: [],
     wallet: 'off',
+    // No codes to lose: an operator who lost every passkey is invited again (or recovered by the admin token).
+    recovery_codes: 'off',
+    second_factor_sessions: 'refused',
   };
 }
 

@@ -38,7 +38,7 @@ export interface CallPipeline {
  * methods.
  */
 export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
-  const scopedContext = async (ctx: CallContext): Promise<ScopedContext> => {
+  const scopedContext = async (ctx: CallContext, allowRecovery = false): Promise<ScopedContext> => {
     const scope = await resolveScope(ctx, deps.scopes);
     // Every call of a batch counts on its own.
     await deps.rateLimiter.consumeClient(scope, ctx.clientIp ?? 'unknown');
@@ -48,7 +48,7 @@ export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
       ...ctx,
       scope,
       clientKey,
-      signedIn: () => (signedIn ??= checkSession(ctx.headers['x-encrypted-session'], scope.scope_id, clientKey.key, clientKey.thumbprint, deps)),
+      signedIn: () => (signedIn ??= checkSession(ctx.headers['x-encrypted-session'], { scopeId: scope.scope_id, clientKeyThumbprint: clientKey.thumbprint, allowRecovery }, clientKey.key, deps)),
       limitUsername: (usernameKey) => deps.rateLimiter.consumeUser(scope, usernameKey),
     };
   };
@@ -71,7 +71,7 @@ export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
           return answerTo(caller, await method.handler(params, server));
         }
         case 'scoped': {
-          const scoped = await scopedContext(ctx);
+          const scoped = await scopedContext(ctx, method.acceptsRecoverySession === true);
           const params = withSealedParams(validated(method.params, rawParams), method.envelopes, scoped.clientKey.key);
           return sealFields(await method.handler(params, scoped), method.sealedResult, scoped.clientKey.key);
         }
@@ -131,9 +131,8 @@ function answerTo(caller: Caller, result: unknown): unknown {
  */
 async function checkSession(
   header: string | undefined,
-  scopeId: string,
+  expected: { scopeId: string; clientKeyThumbprint: string; allowRecovery: boolean },
   key: Buffer,
-  thumbprint: string,
   deps: Pick<CallPipelineDeps, 'sessions'>,
 ): Promise<SignedIn | null> {
   if (header === undefined || header === '') return null;
@@ -144,7 +143,7 @@ async function checkSession(
   } catch {
     throw new GatewayError('session_invalid', 'session envelope did not open with this client key');
   }
-  const { claims, account } = await deps.sessions.check(jwt, { scopeId, clientKeyThumbprint: thumbprint });
+  const { claims, account } = await deps.sessions.check(jwt, expected);
   return { session: claims, account };
 }
 
@@ -220,7 +219,10 @@ function sealFields(result: unknown, fields: SealedResultFields | undefined, key
   const sealed: Record<string, unknown> = { ...result };
   for (const [field, form] of Object.entries(fields)) {
     const value = sealed[field];
-    sealed[field] = sealEnvelope(key, form === 'text' ? String(value) : JSON.stringify(value));
+    // An optional sealed field the handler left out stays out.
+    if (value === undefined) continue;
+    // Text fields are strings (the handlers' types say so); anything else goes as JSON.
+    sealed[field] = sealEnvelope(key, form === 'text' && typeof value === 'string' ? value : JSON.stringify(value));
   }
   return sealed;
 }

@@ -92,6 +92,11 @@ export interface ScopedMethod<
   S extends SealedResultFields = SealedResultFields,
 > extends MethodDoc<P, R, E> {
   kind: 'scoped';
+  /**
+   * Whether the call's session may be a recovery session (recoverAccount), which can only add a
+   * passkey: true on the two registration methods alone; everywhere else the session check refuses it.
+   */
+  acceptsRecoverySession?: true;
   /** Result fields the pipeline seals with the call's client key (the handler returns their plaintext). */
   sealedResult?: S;
   handler(params: HandlerParams<P, E>, ctx: ScopedContext): Promise<HandlerResult<R, S>> | HandlerResult<R, S>;

@@ -28,6 +28,7 @@ const USAGE = `usage: npm run scope -- <command>
          [--backup-eligibility any|required|forbidden] [--hints security-key,client-device,hybrid]
          [--top-origin URL …] [--aaguid-allow AAGUID,…] [--aaguid-deny AAGUID,…]
          [--wallet on|off] [--chain-id ID …] [--signing-window SECONDS] [--rate-limit-signing PER_MINUTE]
+         [--recovery-codes on|off] [--second-factor-sessions refused|allowed]
   list
   show SCOPE_ID
   update SCOPE_ID [any create option; a list option replaces the whole list, an empty value clears it;
@@ -68,6 +69,8 @@ const options = {
   'chain-id': { type: 'string', multiple: true },
   'signing-window': { type: 'string' },
   'rate-limit-signing': { type: 'string' },
+  'recovery-codes': { type: 'string' },
+  'second-factor-sessions': { type: 'string' },
   'public-key': { type: 'string' },
   'public-key-file': { type: 'string' },
   scope: { type: 'string' },
@@ -107,6 +110,8 @@ function settingsFromFlags(flags: Flags): Record<string, unknown> {
     ['allowed_chain_ids', flags['chain-id'] === undefined ? undefined : flags['chain-id'].join() === 'any' ? null : flags['chain-id'].map(Number)],
     ['signing_window_s', flags['signing-window'] === undefined ? undefined : Number(flags['signing-window'])],
     ['rate_limit_signing_per_minute', rateLimitFlag(flags['rate-limit-signing'])],
+    ['recovery_codes', flags['recovery-codes']],
+    ['second_factor_sessions', flags['second-factor-sessions']],
   ];
   return Object.fromEntries(entries.filter(([, value]) => value !== undefined));
 }

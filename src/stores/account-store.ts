@@ -1,12 +1,15 @@
 import type { NewAuditEvent } from '../domain/audit-event.js';
 import type { Account, AccountConflict, AddCredentialResult, CreateAccountResult, Credential, CredentialShape, CredentialUse } from '../domain/account.js';
-import type { DeleteCredentialResult, NewAccount } from '../domain/account.js';
+import type { DeleteCredentialResult, NewAccount, RegistrationExtras } from '../domain/account.js';
+import { consumeTokenIn } from './token-store.js';
+import { insertRecoveryCodesIn } from './recovery-code-store.js';
 import { auditLog, auditRows } from './audit-log-store.js';
 import type { Dialect } from '../sql/dialect.js';
 import { uniqueKeys } from './migrations.js';
-import { rowsOf, type Claim, type SqlDatabase } from '../sql/sql-database.js';
+import { redeemInviteClaim } from './operator-invite-store.js';
+import { rowsOf, type SqlDatabase } from '../sql/sql-database.js';
 import { statement } from '../sql/statement.js';
-import { boolean, canonical, decode, encode, integer, nullable, oneOf, selectList, strings, table, text, textOrEmpty, timestamp, type Row } from '../sql/table.js';
+import { boolean, type Column, canonical, decode, encode, integer, nullable, oneOf, selectList, strings, table, text, textOrEmpty, timestamp, type Row } from '../sql/table.js';
 
 /**
  * Accounts and their passkeys. Race safety lives in the database's unique constraints
@@ -17,8 +20,13 @@ import { boolean, canonical, decode, encode, integer, nullable, oneOf, selectLis
  */
 export interface AccountStore {
   findAccountByUsername(scopeId: string, username: string): Promise<Account | null>;
-  /** Creates the account and its first credential (and `audit`) at once: all or nothing. */
-  createAccountWithCredential(account: NewAccount, credential: Credential, audit?: NewAuditEvent, claim?: Claim): Promise<CreateAccountResult>;
+  /** The scope's account of this app user id; null when there is none. */
+  findAccountByUserId(scopeId: string, userId: string): Promise<Account | null>;
+  /**
+   * Creates the account and its first credential (and `audit`, and `extras`: the registration
+   * token it uses up, its first recovery codes, an invite it redeems) at once: all or nothing.
+   */
+  createAccountWithCredential(account: NewAccount, credential: Credential, audit?: NewAuditEvent, extras?: RegistrationExtras): Promise<CreateAccountResult>;
   findCredential(scopeId: string, credentialId: string): Promise<Credential | null>;
   listCredentials(accountId: string): Promise<Credential[]>;
   /** findCredential and the account owning it, in one round trip (the sign-in completion path). */
@@ -42,7 +50,7 @@ export interface AccountStore {
    * Adds a passkey to an existing account (credential.account_id). Refused when the credential id
    * is taken in the scope, the account is gone, or it already holds `maxPerAccount` credentials.
    */
-  addCredential(credential: Credential, maxPerAccount: number, audit?: NewAuditEvent): Promise<AddCredentialResult>;
+  addCredential(credential: Credential, maxPerAccount: number, audit?: NewAuditEvent, extras?: Pick<RegistrationExtras, 'token'>): Promise<AddCredentialResult>;
   /**
    * Stores what a sign-in changes on its passkey (counter, device type, backup state, last use),
    * with `audit`, only while the stored counter is still `expectedCounter` and the account holds the
@@ -75,6 +83,9 @@ export interface AccountStore {
   deleteAccount(scopeId: string, accountId: string, audit?: NewAuditEvent): Promise<boolean>;
 }
 
+/** A flag new rows may leave out (NewAccount's default): stored as false. */
+const falseUnlessSet: Column<boolean> = { ...boolean, encode: (value: boolean | undefined) => boolean.encode(value === true) };
+
 export const accounts = table<Account>('accounts', {
   account_id: text,
   scope_id: text,
@@ -87,6 +98,9 @@ export const accounts = table<Account>('accounts', {
   address: textOrEmpty,
   disabled: boolean,
   created_at: timestamp,
+  // Null for accounts named by username alone (and every account created before migration 10).
+  user_id: nullable(text),
+  second_factor_only: falseUnlessSet,
 });
 
 const credentials = table<Credential>('credentials', {
@@ -117,6 +131,7 @@ const joined = `${selectList(credentials, 'c')}, ${selectList(accounts, 'a')}`;
 
 const sql = {
   findAccountByUsername: statement('find_account_by_username', `SELECT ${accountColumns} FROM accounts WHERE scope_id = :scope_id AND username = :username`),
+  findAccountByUserId: statement('find_account_by_user_id', `SELECT ${accountColumns} FROM accounts WHERE user_id = :user_id AND scope_id = :scope_id`),
   getAccount: statement('get_account', `SELECT ${accountColumns} FROM accounts WHERE account_id = :account_id`),
   setAccountDisabled: statement('set_account_disabled', 'UPDATE accounts SET disabled = :disabled WHERE account_id = :account_id'),
   findCredential: statement('find_credential', `SELECT ${credentialColumns} FROM credentials WHERE scope_id = :scope_id AND credential_id = :credential_id`),
@@ -184,11 +199,18 @@ const ownedByAccount = [
   statement('delete_account_credentials', 'DELETE FROM credentials WHERE account_id = :account_id'),
   statement('delete_account_delegation', 'DELETE FROM delegated_accounts WHERE account_id = :account_id'),
   statement('delete_account_revocations', 'DELETE FROM revoked_sessions WHERE account_id = :account_id'),
+  statement('delete_account_recovery_codes', 'DELETE FROM recovery_codes WHERE account_id = :account_id'),
+  // Its one-time tokens too, those naming its app user id included: none may bring the account back.
+  statement(
+    'delete_account_tokens',
+    `DELETE FROM one_time_tokens WHERE account_id = :account_id
+       OR (user_id, scope_id) IN (SELECT user_id, scope_id FROM accounts WHERE account_id = :account_id AND user_id IS NOT NULL)`,
+  ),
 ];
 
 export function sqlAccountStore(db: SqlDatabase): AccountStore {
   const conflictOf = (error: unknown): AccountConflict | null => {
-    if (db.dialect.violates(error, uniqueKeys.accountsUsername)) return 'account_exists';
+    if (db.dialect.violates(error, uniqueKeys.accountsUsername) || db.dialect.violates(error, uniqueKeys.accountsUserId)) return 'account_exists';
     if (db.dialect.violates(error, uniqueKeys.credentialsPrimaryKey)) return 'credential_exists';
     return null;
   };
@@ -200,19 +222,29 @@ export function sqlAccountStore(db: SqlDatabase): AccountStore {
       return oneAccount(await db.all(sql.findAccountByUsername, { scope_id: scopeId, username }));
     },
 
-    async createAccountWithCredential(account, credential, audit, claim) {
+    async findAccountByUserId(scopeId, userId) {
+      return oneAccount(await db.all(sql.findAccountByUserId, { scope_id: scopeId, user_id: userId }));
+    },
+
+    async createAccountWithCredential(account, credential, audit, extras = {}) {
       const audited = audit === undefined ? [] : [rowsOf(auditLog, [audit])];
-      const inserts = [rowsOf(accounts, [account]), rowsOf(credentials, [credential]), ...audited];
       try {
-        if (claim === undefined) await db.insertAll(inserts);
-        else {
-          // The claim first: refused, nothing is written; a conflict below rolls the claim back too.
-          const claimed = await db.transaction(async (tx) => {
-            if ((await tx.run(claim.statement, claim.params)) !== 1) return false;
-            for (const insert of inserts) for (const row of insert.rows) await tx.run(insert.statement, row);
-            return true;
+        if (extras.token === undefined && extras.recoveryCodeHashes === undefined && extras.invite === undefined) {
+          await db.insertAll([rowsOf(accounts, [account]), rowsOf(credentials, [credential]), ...audited]);
+        } else {
+          const { token, recoveryCodeHashes = [], invite } = extras;
+          const outcome = await db.transaction(async (tx) => {
+            if (token !== undefined && (await consumeTokenIn(tx, token.token_hash, 'registration', account.scope_id, token.now)) === null) return 'token_invalid' as const;
+            // An invite used or expired meanwhile: nothing is written.
+            const claim = invite === undefined ? undefined : redeemInviteClaim(invite.invite_hash, invite.now);
+            if (claim !== undefined && (await tx.run(claim.statement, claim.params)) !== 1) return 'invite_invalid' as const;
+            await tx.run(accounts.insert, encode(accounts, account));
+            await tx.run(credentials.insert, encode(credentials, credential));
+            await insertRecoveryCodesIn(tx, account.account_id, recoveryCodeHashes, account.created_at);
+            if (audit !== undefined) await tx.run(auditLog.insert, encode(auditLog, audit));
+            return 'ok' as const;
           });
-          if (!claimed) return { ok: false, conflict: 'claim_refused' };
+          if (outcome !== 'ok') return { ok: false, conflict: outcome };
         }
       } catch (error) {
         const conflict = conflictOf(error);
@@ -267,7 +299,7 @@ export function sqlAccountStore(db: SqlDatabase): AccountStore {
       return (await db.run(sql.setAccountDisabled, { account_id: accountId, disabled }, auditRows(audit))) > 0;
     },
 
-    async addCredential(credential, maxPerAccount, audit) {
+    async addCredential(credential, maxPerAccount, audit, extras = {}) {
       // A limit below 1 would make the call meaningless: a caller bug, not a conflict.
       if (!Number.isInteger(maxPerAccount) || maxPerAccount < 1) throw new RangeError(`maxPerAccount must be a positive integer, got ${maxPerAccount}`);
       const key = { account_id: credential.account_id, credential_id: credential.credential_id };
@@ -278,6 +310,11 @@ export function sqlAccountStore(db: SqlDatabase): AccountStore {
           if (owner?.scope_id !== credential.scope_id) return { ok: false, conflict: 'account_not_found' };
           const [counts] = await tx.all(sql.countCredentials, key);
           if (integer.decode(counts?.n) >= maxPerAccount) return { ok: false, conflict: 'too_many_credentials' };
+          const { token } = extras;
+          // Used up last: a refusal above leaves the token usable (the transaction rolls back on a taken id too).
+          if (token !== undefined && (await consumeTokenIn(tx, token.token_hash, 'registration', credential.scope_id, token.now)) === null) {
+            return { ok: false, conflict: 'token_invalid' };
+          }
           await tx.run(credentials.insert, encode(credentials, credential));
           if (audit !== undefined) await tx.run(auditLog.insert, encode(auditLog, audit));
           return { ok: true, credential: canonical(credentials, credential) };

@@ -13,6 +13,8 @@ import { redisKeySpace } from './redis-keys.js';
 import { sqlOperatorInviteStore, type OperatorInviteStore } from './operator-invite-store.js';
 import { sqlScopeStore, type ScopeStore } from './scope-store.js';
 import { sqlSessionStore, type SessionStore } from './session-store.js';
+import { sqlTokenStore, type TokenStore } from './token-store.js';
+import { sqlRecoveryCodeStore, type RecoveryCodeStore } from './recovery-code-store.js';
 import { sqlWebhookStore, type WebhookStore } from './webhook-store.js';
 import { openPostgresDatabase } from '../sql/postgres-database.js';
 import type { SqlDatabase } from '../sql/sql-database.js';
@@ -27,6 +29,8 @@ export interface SqlStores {
   sessions: SessionStore;
   delegates: DelegateStore;
   apiKeys: ApiKeyStore;
+  tokens: TokenStore;
+  recoveryCodes: RecoveryCodeStore;
   operatorInvites: OperatorInviteStore;
   webhooks: WebhookStore;
 }
@@ -50,7 +54,7 @@ export interface Stores extends SqlStores {
 }
 
 /** The stores by name, as the metrics label their calls. */
-export type StoreName = 'scopes' | 'accounts' | 'audit_log' | 'sessions' | 'delegates' | 'api_keys' | 'operator_invites' | 'webhooks' | 'challenges' | 'rate_limits';
+export type StoreName = 'scopes' | 'accounts' | 'audit_log' | 'sessions' | 'delegates' | 'api_keys' | 'tokens' | 'recovery_codes' | 'operator_invites' | 'webhooks' | 'challenges' | 'rate_limits';
 
 export interface StoreHooks {
   /** Told each live in-process challenge dropped to make room (for the metrics). */
@@ -60,7 +64,7 @@ export interface StoreHooks {
 export function sqlStores(db: SqlDatabase): SqlStores {
   return {
     scopes: sqlScopeStore(db), accounts: sqlAccountStore(db), auditLog: sqlAuditLogStore(db), sessions: sqlSessionStore(db), delegates: sqlDelegateStore(db),
-    apiKeys: sqlApiKeyStore(db), operatorInvites: sqlOperatorInviteStore(db), webhooks: sqlWebhookStore(db),
+    apiKeys: sqlApiKeyStore(db), tokens: sqlTokenStore(db), recoveryCodes: sqlRecoveryCodeStore(db), operatorInvites: sqlOperatorInviteStore(db), webhooks: sqlWebhookStore(db),
   };
 }
 

@@ -187,6 +187,26 @@ describeForBackends('operator invites and sessions, through the real endpoint', 
     }
   });
 
+  it('should take no registration token into the operators\' scope, nor give operators recovery codes', async () => {
+    // Even the admin token's own token, for a new account or for an existing operator.
+    const { client: opClient, session } = await newOperator();
+    const me = await sessionCall<{ account_id: string; username: string }>(opClient, session, 'getAccount');
+    const forNew = await adminCall<{ registration_token: string }>(harness.url, 'createRegistrationToken', { scope_id: operators.scope_id, user_id: unique('u'), username: unique('op') }, TOKEN);
+    const recovery = await adminCall<{ registration_token: string }>(harness.url, 'createRecoveryToken', { scope_id: operators.scope_id, account_id: me.result!.account_id }, TOKEN);
+    for (const token of [forNew.result!.registration_token, recovery.result!.registration_token]) {
+      const client = operatorClient();
+      const reply = await client.call('initiateRegistration', { encrypted_user: client.seal({ registration_token: token }) });
+      expect(reply.error).toMatchObject({ data: 'invite_invalid' });
+    }
+    // An operator registers without the codes other scopes hand out with a first passkey.
+    const client = operatorClient();
+    const { started } = await initiateWithInvite(client, unique('op'), await invite(harness.env, { now: clock }));
+    const done = await completeRegistration(client, started!, platform());
+    expect(done.error).toBeUndefined();
+    expect(done.result?.encrypted_recovery_codes).toBeUndefined();
+    expect((await harness.gateway.stores.scopes.getScope(operators.scope_id))?.recovery_codes).toBe('off');
+  });
+
   it('should keep only the hash of an invite in the database', async () => {
     const token = await invite(harness.env, { now: clock });
     const db = harness.gateway.stores.backends.accounts as unknown as SqlDatabase;

@@ -9,7 +9,6 @@ import type { ScopeStore } from '../../src/stores/scope-store.js';
 import { accountWith as createAccountWith, newAccount, newCredential, newScope, type SqlStoresHarness } from './sql-fixtures.js';
 import { recordSignIn } from '../../src/authentication/sign-in-rule.js';
 import { match } from '../support/match.js';
-import { redeemInviteClaim } from '../../src/stores/operator-invite-store.js';
 
 export function runAccountStoreContract(name: string, makeStores: () => Promise<SqlStoresHarness> | SqlStoresHarness): void {
   describe(`${name} (AccountStore contract)`, () => {
@@ -48,6 +47,8 @@ export function runAccountStoreContract(name: string, makeStores: () => Promise<
           identifier_hash: 'hash-alice',
           public_key: '02abababababababababababababababababababababababababababababababab',
           address: '0xcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd',
+          user_id: null,
+          second_factor_only: false,
           disabled: false,
           created_at: '2025-01-02T03:04:05.678Z',
         };
@@ -81,25 +82,25 @@ export function runAccountStoreContract(name: string, makeStores: () => Promise<
         await expect(accounts.getAccount('acc-1')).resolves.toStrictEqual(expectedAccount);
       });
 
-      test('createAccountWithCredential with a claim writes the account only when the claim changes a row, once per invite', async () => {
+      test('createAccountWithCredential with an invite writes the account only while the invite is unused and unexpired, once per invite', async () => {
         const { operatorInvites } = harness;
         const now = '2025-01-01T00:00:00.000Z';
         await operatorInvites.createInvite({ invite_hash: 'hash-1', created_at: now, expires_at: '2025-01-01T00:30:00.000Z' });
         const first = newAccount(scopeId, 'op-1');
-        const created = await accounts.createAccountWithCredential(first, newCredential(first, 'op-cred-1'), undefined, redeemInviteClaim('hash-1', now));
+        const created = await accounts.createAccountWithCredential(first, newCredential(first, 'op-cred-1'), undefined, { invite: { invite_hash: 'hash-1', now: now } });
         expect(created.ok).toBe(true);
-        // Used: the same claim changes nothing, and nothing of the second account is written.
+        // Used: nothing of the second account is written.
         const second = newAccount(scopeId, 'op-2');
-        await expect(accounts.createAccountWithCredential(second, newCredential(second, 'op-cred-2'), undefined, redeemInviteClaim('hash-1', now))).resolves.toEqual({ ok: false, conflict: 'claim_refused' });
+        await expect(accounts.createAccountWithCredential(second, newCredential(second, 'op-cred-2'), undefined, { invite: { invite_hash: 'hash-1', now: now } })).resolves.toEqual({ ok: false, conflict: 'invite_invalid' });
         expect(await accounts.getAccount(second.account_id)).toBeNull();
         expect(await operatorInvites.isRedeemable('hash-1', now)).toBe(false);
         // Expired, or unknown: refused alike.
         await operatorInvites.createInvite({ invite_hash: 'hash-2', created_at: now, expires_at: '2025-01-01T00:30:00.000Z' });
-        await expect(accounts.createAccountWithCredential(second, newCredential(second, 'op-cred-2'), undefined, redeemInviteClaim('hash-2', '2025-01-01T00:30:00.000Z'))).resolves.toEqual({ ok: false, conflict: 'claim_refused' });
-        await expect(accounts.createAccountWithCredential(second, newCredential(second, 'op-cred-2'), undefined, redeemInviteClaim('hash-9', now))).resolves.toEqual({ ok: false, conflict: 'claim_refused' });
-        // A conflict after the claim rolls the claim back: the invite can still be used.
+        await expect(accounts.createAccountWithCredential(second, newCredential(second, 'op-cred-2'), undefined, { invite: { invite_hash: 'hash-2', now: '2025-01-01T00:30:00.000Z' } })).resolves.toEqual({ ok: false, conflict: 'invite_invalid' });
+        await expect(accounts.createAccountWithCredential(second, newCredential(second, 'op-cred-2'), undefined, { invite: { invite_hash: 'hash-9', now: now } })).resolves.toEqual({ ok: false, conflict: 'invite_invalid' });
+        // A conflict after the invite was taken rolls that back: the invite can still be used.
         const taken = newAccount(scopeId, 'op-1');
-        await expect(accounts.createAccountWithCredential(taken, newCredential(taken, 'op-cred-3'), undefined, redeemInviteClaim('hash-2', now))).resolves.toEqual({ ok: false, conflict: 'account_exists' });
+        await expect(accounts.createAccountWithCredential(taken, newCredential(taken, 'op-cred-3'), undefined, { invite: { invite_hash: 'hash-2', now: now } })).resolves.toEqual({ ok: false, conflict: 'account_exists' });
         expect(await operatorInvites.isRedeemable('hash-2', now)).toBe(true);
       });
 

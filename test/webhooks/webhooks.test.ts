@@ -130,6 +130,7 @@ describeForBackends('webhooks', (backend) => {
             chain_id: null,
             signed_digest: null,
             delegate_key_id: null,
+            // The audit columns of server API keys (which key acted; a deleted account's identifier hash).
             api_key_id: null,
             identifier_hash: null,
             webhook_id: null,
