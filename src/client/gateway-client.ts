@@ -7,10 +7,10 @@ import { createPasskey, supportsAutomaticPasskeys, usePasskey } from './passkey-
 import { accountSignalsSupported, signalAccount, signalUnknownCredential } from './credential-signals.js';
 import { isRecord, RpcTransport, type FetchLike } from './rpc-transport.js';
 import { sessionPasskeyId } from './session-passkey.js';
-import type { Account, Hint, Passkey, Registration } from './types.js';
+import type { Account, Hint, Passkey, RecoveryCodes, Recovery, Registration, SignInResult } from './types.js';
 
 /** The changes the gateway allows only shortly after a passkey sign-in (the scope's reauth_window_s). */
-export type RecentSignInAction = 'addPasskey' | 'deleteCredential';
+export type RecentSignInAction = 'addPasskey' | 'deleteCredential' | 'regenerateRecoveryCodes';
 
 export interface GatewayClientOptions {
   /** The gateway's JSON-RPC URL, e.g. `http://localhost:9545`. */
@@ -72,11 +72,28 @@ export class GatewayClient {
     return this.session !== undefined;
   }
 
-  /** Creates an account with a new passkey; the client is then signed in to it. */
-  async register(input: { username: string; displayName?: string; hints?: Hint[] }): Promise<Registration> {
-    const result = await this.registerPasskey({ username: input.username, userDisplayName: input.displayName ?? input.username }, undefined, { hints: input.hints });
+  /**
+   * Registers a passkey; the client is then signed in to its account. With a `username`: a new
+   * account. With a `registrationToken` (from the app's backend: createRegistrationToken, or an
+   * operator's recovery link): a passkey for the account the token names, created on first use; the
+   * token alone decides whose it is, so no username is needed. `deviceName` names the new passkey.
+   * On an account's first passkey, where the scope gives recovery codes, `recovery_codes` holds them:
+   * show them to the person once.
+   */
+  async register(input: { username?: string; displayName?: string; registrationToken?: string; deviceName?: string; hints?: Hint[] }): Promise<Registration> {
+    if (input.registrationToken === undefined && (input.username === undefined || input.username === '')) throw new TypeError('register: give a username or a registrationToken');
+    const user =
+      input.registrationToken === undefined
+        ? { username: input.username ?? '', userDisplayName: input.displayName ?? input.username ?? '' }
+        : { registration_token: input.registrationToken, ...(input.username === undefined ? {} : { username: input.username }), ...(input.displayName === undefined ? {} : { userDisplayName: input.displayName }) };
+    const result = await this.registerPasskey({ ...user, ...deviceNameField(input.deviceName) }, undefined, { hints: input.hints });
     await this.adopt(requireString(result, 'encrypted_jwt', 'completeRegistration'));
-    return { account_id: requireString(result, 'account_id', 'completeRegistration'), identifier_hash: requireString(result, 'identifier_hash', 'completeRegistration') };
+    return {
+      account_id: requireString(result, 'account_id', 'completeRegistration'),
+      identifier_hash: requireString(result, 'identifier_hash', 'completeRegistration'),
+      user_id: typeof result.user_id === 'string' ? result.user_id : null,
+      recovery_codes: await this.recoveryCodesOf(result, 'completeRegistration'),
+    };
   }
 
   /**
@@ -84,9 +101,9 @@ export class GatewayClient {
    * client then uses the session the new passkey started, so deleting an older passkey keeps it
    * signed in. Needs a recent sign-in: see `withRecentSignIn`.
    */
-  async addPasskey(input: { hints?: Hint[] } = {}): Promise<void> {
+  async addPasskey(input: { hints?: Hint[]; deviceName?: string } = {}): Promise<void> {
     const account = await this.getAccount();
-    const user = { username: account.username, userDisplayName: account.display_name };
+    const user = { username: account.username, userDisplayName: account.display_name, ...deviceNameField(input.deviceName) };
     const result = await this.withRecentSignIn('addPasskey', account.username, () =>
       this.withSession('initiateRegistration', (session) => this.registerPasskey(user, session, { hints: input.hints })),
     );
@@ -119,12 +136,16 @@ export class GatewayClient {
    * Signs in with a passkey. Without a username the browser offers the discoverable passkeys it
    * holds for this site; with `autofill` it offers them in the focused `autocomplete="… webauthn"`
    * input instead of a dialog (conditional UI), and the promise waits until one is picked; a later
-   * ceremony (or `signal`) cancels it with `ceremony_cancelled`.
+   * ceremony (or `signal`) cancels it with `ceremony_cancelled`. With a `signInToken` (from the app's
+   * backend: createSignInToken) it is a second factor: the browser is offered only the passkeys of the
+   * user the token names. Resolves to the sign-in's `sign_in_token`, which the app's backend exchanges
+   * once (verifySignIn) for who signed in.
    */
-  async signIn(input: { username?: string; autofill?: boolean; signal?: AbortSignal; hints?: Hint[] } = {}): Promise<void> {
-    const username = input.autofill ? '' : (input.username ?? '');
+  async signIn(input: { username?: string; autofill?: boolean; signal?: AbortSignal; hints?: Hint[]; signInToken?: string } = {}): Promise<SignInResult> {
+    const username = input.autofill || input.signInToken !== undefined ? '' : (input.username ?? '');
     const key = await this.key();
-    const encryptedUser = await sealEnvelope(key.aesKey, JSON.stringify({ username, userDisplayName: username }));
+    const user = input.signInToken === undefined ? { username, userDisplayName: username } : { sign_in_token: input.signInToken };
+    const encryptedUser = await sealEnvelope(key.aesKey, JSON.stringify(user));
     const started = await this.transport.call(
       'initiateAuthentication',
       { encrypted_user: encryptedUser, regenerate_seed: false, ...(input.hints === undefined ? {} : { hints: input.hints }) },
@@ -144,10 +165,53 @@ export class GatewayClient {
     } catch (error) {
       // Only the gateway's own word that no account holds the passkey, which it gives for a sign-in
       // without a username alone: never guessed from a failed sign-in that named one.
-      if (hasReason(error, 'unknown_credential') && username === '' && publicKey.rpId !== undefined) await signalUnknownCredential(publicKey.rpId, assertion.id);
+      if (hasReason(error, 'unknown_credential') && username === '' && input.signInToken === undefined && publicKey.rpId !== undefined) await signalUnknownCredential(publicKey.rpId, assertion.id);
       throw error;
     }
     await this.adopt(requireString(done, 'encrypted_jwt', 'completeAuthentication'));
+    return { sign_in_token: typeof done.sign_in_token === 'string' && done.sign_in_token !== '' ? done.sign_in_token : null };
+  }
+
+  /**
+   * The signed-in session's JWT, for the app's backend to verify (passkey-gateway/server's
+   * verifySession, or any JOSE library against the gateway's JWKS). It is bound to this client's key
+   * at the gateway, but to the app it is a bearer credential: send it only to the app's own backend.
+   */
+  async sessionJwt(): Promise<string> {
+    return this.withSession('sessionJwt', async (session) => {
+      const jwt = await openEnvelope((await this.key()).aesKey, session);
+      if (jwt === null) throw new GatewayClientError('unexpected_reply', 'the session did not open with this client\'s key');
+      return jwt;
+    });
+  }
+
+  /**
+   * Ten new recovery codes for the signed-in account, replacing every old one (used or not); show
+   * them once. Needs a recent sign-in, as adding a passkey does (see `withRecentSignIn`).
+   */
+  async regenerateRecoveryCodes(): Promise<RecoveryCodes> {
+    const account = await this.getAccount();
+    const result = await this.withRecentSignIn('regenerateRecoveryCodes', account.username, () => this.sessionCall<Record<string, unknown>>('regenerateRecoveryCodes', {}));
+    return recoveryCodesFrom(result, 'regenerateRecoveryCodes');
+  }
+
+  /**
+   * Back into an account whose passkeys are all lost: a recovery code (used up here) gives a short
+   * session that can do one thing, add a passkey, which this then does at once with the browser's
+   * passkey dialog. Afterwards the client is signed in with the new passkey's session. `remaining`
+   * is how many unused codes the account holds now. A wrong username or code is `recovery_failed`.
+   */
+  async recoverAccount(input: { username: string; code: string; deviceName?: string; hints?: Hint[] }): Promise<Recovery> {
+    const key = await this.key();
+    const recovered = await this.transport.call('recoverAccount', { encrypted_user: await sealEnvelope(key.aesKey, JSON.stringify({ username: input.username, code: input.code })) }, await this.headers());
+    const recoverySession = requireString(recovered, 'encrypted_jwt', 'recoverAccount');
+    const { remaining } = await this.openJson<{ remaining?: unknown }>(recovered, 'encrypted_recovery_codes', 'recoverAccount');
+    if (typeof remaining !== 'number') throw new GatewayClientError('unexpected_reply', 'recoverAccount: no remaining count', { method: 'recoverAccount' });
+    // The recovery session is never kept: it serves this one registration and nothing else.
+    const user = { username: input.username, userDisplayName: input.username, ...deviceNameField(input.deviceName) };
+    const result = await this.registerPasskey(user, recoverySession, { hints: input.hints });
+    await this.adopt(requireString(result, 'encrypted_jwt', 'completeRegistration'));
+    return { account_id: requireString(result, 'account_id', 'completeRegistration'), remaining };
   }
 
   getAccount(): Promise<Account> {
@@ -243,8 +307,14 @@ export class GatewayClient {
     return change();
   }
 
+  /** The sealed `{codes, remaining}` a registration may carry; null when it carries none. */
+  private async recoveryCodesOf(result: Record<string, unknown>, method: string): Promise<RecoveryCodes | null> {
+    if (result.encrypted_recovery_codes === undefined || result.encrypted_recovery_codes === null) return null;
+    return recoveryCodesFrom(await this.openJson<Record<string, unknown>>(result, 'encrypted_recovery_codes', method), method);
+  }
+
   private async registerPasskey(
-    user: { username: string; userDisplayName: string },
+    user: Record<string, string>,
     session: string | undefined,
     how: { hints?: Hint[]; automatic?: boolean } = {},
   ): Promise<Record<string, unknown>> {
@@ -359,6 +429,18 @@ export class GatewayClient {
       throw new GatewayClientError('unexpected_reply', `${method}: ${field} is not a JSON object`, { method, cause });
     }
   }
+}
+
+function recoveryCodesFrom(value: Record<string, unknown>, method: string): RecoveryCodes {
+  const { codes, remaining } = value;
+  if (!Array.isArray(codes) || !codes.every((code) => typeof code === 'string') || typeof remaining !== 'number') {
+    throw new GatewayClientError('unexpected_reply', `${method}: not {codes, remaining}`, { method });
+  }
+  return { codes: codes as string[], remaining };
+}
+
+function deviceNameField(deviceName: string | undefined): { device_name?: string } {
+  return deviceName === undefined || deviceName.trim() === '' ? {} : { device_name: deviceName };
 }
 
 function requireString(result: Record<string, unknown>, field: string, method: string): string {
