@@ -1,6 +1,7 @@
 /**
  * The demo page: register, sign in (with a username, without one, or through autofill), see the
- * account, manage passkeys, sign out here or everywhere. Built on the browser client in src/client,
+ * account, manage passkeys and recovery codes, get back in with a recovery code, sign out here or
+ * everywhere. Built on the browser client in src/client,
  * which keeps the session across reloads; bundled by scripts/build-client.mjs. The gateway puts
  * {scopeId, publicKey} into #gateway-config.
  */
@@ -65,6 +66,7 @@ async function act(work: () => Promise<void>): Promise<void> {
 }
 
 function showSignedOut(): void {
+  showRecoveryCodes(null);
   $('signed-in').hidden = true;
   $('signed-out').hidden = false;
   document.body.dataset.state = 'signed-out';
@@ -82,6 +84,18 @@ async function showAccount(): Promise<void> {
   $('signed-out').hidden = true;
   $('signed-in').hidden = false;
   document.body.dataset.state = 'signed-in';
+}
+
+/** Shows recovery codes once, as the gateway handed them over; null hides them. */
+function showRecoveryCodes(codes: string[] | null): void {
+  $('recovery-codes-box').hidden = codes === null;
+  $('recovery-codes').replaceChildren(
+    ...(codes ?? []).map((code) => {
+      const item = document.createElement('li');
+      item.textContent = code;
+      return item;
+    }),
+  );
 }
 
 function renderPasskeys(passkeys: Passkey[]): void {
@@ -178,9 +192,10 @@ $<HTMLFormElement>('register-form').addEventListener('submit', (event) => {
   void act(async () => {
     const username = formValue(form, 'username');
     const displayName = formValue(form, 'displayName');
-    await client.register({ username, ...(displayName === '' ? {} : { displayName }) });
+    const registration = await client.register({ username, ...(displayName === '' ? {} : { displayName }) });
     form.reset();
     await showAccount();
+    showRecoveryCodes(registration.recovery_codes?.codes ?? null);
     setStatus(`Welcome, ${displayName || username}! Your passkey is registered.`);
   });
 });
@@ -202,6 +217,26 @@ $('sign-in-usernameless').addEventListener('click', () => {
     await client.signIn();
     await showAccount();
     setStatus('Signed in.');
+  });
+});
+
+$<HTMLFormElement>('recover-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const form = event.currentTarget as HTMLFormElement;
+  void act(async () => {
+    // The code gives a session that can only add a passkey; the client adds one with it at once.
+    const { remaining } = await client.recoverAccount({ username: formValue(form, 'username'), code: formValue(form, 'code') });
+    form.reset();
+    await showAccount();
+    setStatus(`A new passkey was added to your account. ${remaining} recovery code${remaining === 1 ? '' : 's'} left.`);
+  });
+});
+
+$('regenerate-recovery-codes').addEventListener('click', () => {
+  void act(async () => {
+    const { codes } = await client.regenerateRecoveryCodes();
+    showRecoveryCodes(codes);
+    setStatus('New recovery codes: the old ones no longer work.');
   });
 });
 
