@@ -436,7 +436,7 @@ function recoveryCodesFrom(value: Record<string, unknown>, method: string): Reco
   if (!Array.isArray(codes) || !codes.every((code) => typeof code === 'string') || typeof remaining !== 'number') {
     throw new GatewayClientError('unexpected_reply', `${method}: not {codes, remaining}`, { method });
   }
-  return { codes: codes as string[], remaining };
+  return { codes, remaining };
 }
 
 function deviceNameField(deviceName: string | undefined): { device_name?: string } {

@@ -1,4 +1,4 @@
-import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import { sessionClaimsSchema } from '../sessions/session-claims.js';
 import { GatewayServerError } from './gateway-server-error.js';
@@ -65,7 +65,7 @@ export function createSessionVerifier(options: SessionVerifierOptions) {
       try {
         const parsed = jwksSchema.safeParse(await options.fetchJwks());
         if (!parsed.success) throw new GatewayServerError('unexpected_reply', 'getJwks: not a JWKS', { method: 'getJwks' });
-        const keySet = createLocalJWKSet(parsed.data as JSONWebKeySet);
+        const keySet = createLocalJWKSet(parsed.data);
         cached = { keySet, fetchedAt: options.now() };
         return keySet;
       } finally {

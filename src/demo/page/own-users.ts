@@ -83,6 +83,11 @@ async function act(work: () => Promise<void>): Promise<void> {
   }
 }
 
+function formValue(form: HTMLFormElement, name: string): string {
+  const value = new FormData(form).get(name);
+  return typeof value === 'string' ? value : '';
+}
+
 function showUser(user: AppUser | null): void {
   $('signed-in').hidden = user === null;
   $('signed-out').hidden = user !== null;
@@ -108,9 +113,8 @@ function showRecoveryCodes(codes: string[] | null): void {
 $<HTMLFormElement>('password-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const form = event.currentTarget as HTMLFormElement;
-  const data = new FormData(form);
   void act(async () => {
-    const { user } = await app<{ user: AppUser }>('/api/login', { username: String(data.get('username') ?? '').trim(), password: String(data.get('password') ?? '') });
+    const { user } = await app<{ user: AppUser }>('/api/login', { username: formValue(form, 'username').trim(), password: formValue(form, 'password') });
     form.reset();
     showUser(user);
     setStatus(`Signed in as ${user.name} with your password.`);
@@ -120,7 +124,7 @@ $<HTMLFormElement>('password-form').addEventListener('submit', (event) => {
 $<HTMLFormElement>('add-passkey-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const form = event.currentTarget as HTMLFormElement;
-  const deviceName = String(new FormData(form).get('deviceName') ?? '').trim();
+  const deviceName = formValue(form, 'deviceName').trim();
   void act(async () => {
     // 1. The app's backend asks the gateway for a one-time token for this user's id (its API key never reaches the page).
     const { registration_token } = await app<{ registration_token: string }>('/api/passkeys/registration-token');
