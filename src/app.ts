@@ -13,6 +13,7 @@ import { loadAuthenticatorMetadata, type AuthenticatorMetadata } from './attesta
 import { createDecoyPublicKey } from './authentication/decoy-credentials.js';
 import { createDecoyShapeCache } from './authentication/decoy-shape-cache.js';
 import { createCallPipeline } from './rpc/call-pipeline.js';
+import { createCallerAuthenticator } from './rpc/callers.js';
 import { createDelegateSignatures } from './delegation/delegate-signatures.js';
 import { workerClientKeyChannel } from './cluster/cluster-channel.js';
 import { createClientKeys, type ClientKeys } from './envelope/client-key.js';
@@ -99,12 +100,20 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const auditLog = guard(stores.auditLog, 'audit_log');
   const sessionStore = guard(stores.sessions, 'sessions');
   const delegates = guard(stores.delegates, 'delegates');
+  const apiKeys = guard(stores.apiKeys, 'api_keys');
+  const tokens = guard(stores.tokens, 'tokens');
+  const recoveryCodes = guard(stores.recoveryCodes, 'recovery_codes');
   const challenges = guard(stores.challenges, 'challenges');
   const backends = { accounts: guard(stores.backends.accounts, 'accounts'), challenges: guard(stores.backends.challenges, 'challenges') };
   const audit = createAuditRecorder({ auditLog, now, onWriteFailure: () => metrics.auditWriteFailed() });
   const rateLimiter = createRateLimiter({
     counters: guard(stores.rateLimits, 'rate_limits'),
-    defaults: { ipPerMinute: config.rateLimitIpPerMinute, userPerMinute: config.rateLimitUserPerMinute, signingPerMinute: config.rateLimitSigningPerMinute },
+    defaults: {
+      ipPerMinute: config.rateLimitIpPerMinute,
+      userPerMinute: config.rateLimitUserPerMinute,
+      signingPerMinute: config.rateLimitSigningPerMinute,
+      apiKeyPerMinute: config.rateLimitApiKeyPerMinute,
+    },
   });
   // No token file, no admin methods: their names are then unknown (method_not_found).
   const authorizeAdmin = config.adminTokenFile === undefined ? undefined : await loadAdminAuthorizer(config.adminTokenFile);
@@ -118,12 +127,13 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const methods = buildMethods({
     accounts, challenges, scopeStore, auditLog, rsaKeys, sessions, identifierSecret, accountKeySecret, decoyShapes, now,
     decoyPublicKey: createDecoyPublicKey(), assertions: createAssertionVerifier(), audit, metadata, scopes, admin: authorizeAdmin !== undefined,
-    delegates, delegateSignatures, rateLimiter, tracing,
+    delegates, delegateSignatures, rateLimiter, tracing, apiKeys, tokens, recoveryCodes,
   });
   // The OpenRPC document describes every method but itself (OpenRPC's convention); built on first ask.
   let openRpcDocument: Record<string, unknown> | undefined;
   const discoverMethod = discover(() => (openRpcDocument ??= buildOpenRpcDocument(packageVersion())));
-  const pipeline = createCallPipeline({ scopes, clientKeys, sessions, rateLimiter, authorizeAdmin, delegates: delegateSignatures });
+  const callers = createCallerAuthenticator({ authorizeAdmin, apiKeys });
+  const pipeline = createCallPipeline({ scopes, clientKeys, sessions, rateLimiter, callers, audit, delegates: delegateSignatures });
   const rpc = createRpcDispatcher({ methods: [...methods, discoverMethod], pipeline, tracing: traced, onCall: (method, outcome, seconds) => metrics.observeCall(method, outcome, seconds) });
   const server = createHttpServer({
     rpc,

@@ -6,6 +6,8 @@ import { logout } from './account/logout.js';
 import { renameCredential } from './account/rename-credential.js';
 import { updateDisplayName } from './account/update-display-name.js';
 import { adminMethods } from './admin/admin-methods.js';
+import { accountLifecycleMethods } from './account-lifecycle/server-methods.js';
+import { appUserMethods } from './app-users/app-user-methods.js';
 import type { AuditRecorder } from './audit/audit-recorder.js';
 import type { AuthenticatorMetadata } from './attestation/authenticator-metadata.js';
 import type { AssertionVerifier } from './authentication/assertion-verifier.js';
@@ -19,6 +21,7 @@ import { delegatedRegistration } from './registration/delegated-registration.js'
 import type { DelegateSignatures } from './delegation/delegate-signatures.js';
 import type { RateLimiter } from './rate-limits/rate-limiter.js';
 import type { DelegateStore } from './stores/delegate-store.js';
+import type { ApiKeyStore } from './stores/api-key-store.js';
 import { personalSign } from './wallet/personal-sign.js';
 import { requestAccounts } from './wallet/request-accounts.js';
 import { signTransaction } from './wallet/sign-transaction.js';
@@ -32,8 +35,12 @@ import type { AccountStore } from './stores/account-store.js';
 import type { AuditLogStore } from './stores/audit-log-store.js';
 import type { ChallengeStore } from './stores/challenge-store.js';
 import type { ScopeStore } from './stores/scope-store.js';
+import type { TokenStore } from './stores/token-store.js';
+import type { RecoveryCodeStore } from './stores/recovery-code-store.js';
 import { getEncryptionKey } from './public-methods/get-encryption-key.js';
 import type { RpcMethod } from './rpc/rpc-method.js';
+import { recoverAccount } from './recovery/recover-account.js';
+import { regenerateRecoveryCodes } from './recovery/regenerate-recovery-codes.js';
 
 export interface MethodDeps {
   accounts: AccountStore;
@@ -58,8 +65,14 @@ export interface MethodDeps {
   /** Delegate keys, the accounts they created, and the key signatures already used. */
   delegates: DelegateStore;
   delegateSignatures: DelegateSignatures;
+  /** Server API keys (admin methods create, list and revoke them). */
+  apiKeys: ApiKeyStore;
   /** Counts signatures per account (the wallet methods). */
-  rateLimiter: Pick<RateLimiter, 'consumeSigning'>;
+  rateLimiter: Pick<RateLimiter, 'consumeSigning' | 'consumeRecovery'>;
+  /** One-time tokens (registration, second-factor sign-in, sign-in results), by keyed hash. */
+  tokens: TokenStore;
+  /** Accounts' recovery codes, by keyed hash. */
+  recoveryCodes: RecoveryCodeStore;
   /** Whether the admin methods exist (ADMIN_TOKEN_FILE is set). */
   admin: boolean;
   /** Spans for verification when tracing is on (see tracing/call-tracing.ts). */
@@ -83,11 +96,15 @@ export function buildMethods(deps: MethodDeps): RpcMethod[] {
     updateDisplayName(deps),
     deleteCredential(deps),
     logout(deps),
+    recoverAccount(deps),
+    regenerateRecoveryCodes(deps),
     delegatedRegistration(deps),
     requestAccounts(deps),
     personalSign({ ...deps, signer }),
     signTypedData({ ...deps, signer }),
     signTransaction({ ...deps, signer }),
+    ...accountLifecycleMethods(deps),
+    ...appUserMethods(deps),
     ...(deps.admin ? adminMethods(deps) : []),
   ];
 }

@@ -92,11 +92,13 @@ export function buildOpenRpcDocument(version: string): JsonSchema {
       summary: method.summary,
       description: method.description,
       paramStructure: paramStructure(method),
-      'x-requires-scope': method.kind !== 'public' && method.kind !== 'admin',
+      'x-requires-scope': method.kind !== 'public' && method.kind !== 'admin' && method.kind !== 'server',
       'x-requires-session': method.kind === 'session',
       // A session or a delegate key signature, in a scope with wallet on; the result is plain.
       'x-requires-wallet': method.kind === 'wallet',
       'x-requires-admin-token': method.kind === 'admin',
+      // Authorization: Bearer <API key> (its scope) or the admin token (with scope_id).
+      'x-requires-api-key': method.kind === 'server',
       params: paramsOf(method),
       result: { name: 'result', schema: resultOf(method) },
       errors:

@@ -4,12 +4,8 @@ import { GatewayError } from '../errors/gateway-error.js';
 import { limits } from '../domain/limits.js';
 import { sessionMethod } from '../rpc/rpc-method.js';
 import type { AccountStore } from '../stores/account-store.js';
+import { credentialName } from '../identity/user-input.js';
 
-const credentialName = z
-  .string()
-  .transform((value) => value.normalize('NFKC').trim())
-  .pipe(z.string().min(1).max(limits.credentialNameChars))
-  .refine((value) => !/\p{Cc}/u.test(value), 'name must not contain control characters');
 
 export function renameCredential(deps: { accounts: AccountStore; audit: AuditRecorder }) {
   return sessionMethod({

@@ -54,22 +54,3 @@ function setDisabled(deps: AccountAdminDeps, disabled: boolean) {
 
 export const disableAccount = (deps: AccountAdminDeps) => setDisabled(deps, true);
 export const enableAccount = (deps: AccountAdminDeps) => setDisabled(deps, false);
-
-/** Ends every session of an account, e.g. when a device was lost or a session leaked. */
-export function revokeSessions(deps: AccountAdminDeps) {
-  return adminMethod({
-    name: 'revokeSessions',
-    summary: "End every session of an account (admin)",
-    description:
-      'Needs Authorization: Bearer <admin token>. Every session issued to the account up to now stops working at once, ' +
-      'for the authenticated methods and for verify; the account can sign in again.',
-    params: accountRefSchema,
-    result: z.object({ account_id: z.string(), scope_id: z.string(), sessions_revoked: z.literal(true) }),
-    async handler(ref, ctx) {
-      const account = await findAccount(deps.accounts, ref);
-      const audit = deps.audit.event(ctx, 'sessions_revoked', { scope_id: account.scope_id, account_id: account.account_id, reason: 'admin' });
-      if (!(await deps.sessions.endAll(account.account_id, audit))) throw new GatewayError('account_not_found');
-      return { account_id: account.account_id, scope_id: account.scope_id, sessions_revoked: true as const };
-    },
-  });
-}

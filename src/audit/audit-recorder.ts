@@ -17,6 +17,8 @@ export interface AuditFacts {
   chain_id?: number | null;
   signed_digest?: string | null;
   delegate_key_id?: string | null;
+  api_key_id?: string | null;
+  identifier_hash?: string | null;
 }
 
 export interface AuditRecorder {
@@ -47,6 +49,8 @@ export function createAuditRecorder(deps: { auditLog: AuditLogStore; now: () => 
     chain_id: facts.chain_id ?? null,
     signed_digest: facts.signed_digest ?? null,
     delegate_key_id: facts.delegate_key_id ?? null,
+    api_key_id: facts.api_key_id ?? null,
+    identifier_hash: facts.identifier_hash ?? null,
   });
   return {
     event: row,

@@ -18,6 +18,10 @@ import type { AssertionVerifier } from './assertion-verifier.js';
 import { checkFraming } from '../ceremony/framing-policy.js';
 import { checkBackupEligibility } from '../ceremony/backup-eligibility.js';
 import { isStandInId } from './decoy-credentials.js';
+import type { TokenStore } from '../stores/token-store.js';
+import { tokenHash } from '../tokens/token-secret.js';
+import { issueSignInResult } from '../tokens/sign-in-result.js';
+import { sameText } from '../ceremony/same-text.js';
 
 export const completeAuthenticationParams = z.object({
   challenge_id: challengeIdSchema,
@@ -26,6 +30,9 @@ export const completeAuthenticationParams = z.object({
 });
 export const completeAuthenticationResult = z.object({
   encrypted_jwt: z.string().describe('Envelope of the bare compact session JWT'),
+  encrypted_sign_in_token: z
+    .string()
+    .describe("Envelope of a one-time token (pkgw_sv_…) the app's backend exchanges with verifySignIn for the sign-in's user_id, account_id and passkey, within 2 minutes"),
 });
 
 interface Deps {
@@ -42,6 +49,7 @@ interface Deps {
   identifierSecret: Buffer;
   /** Verification runs as a span of its own when tracing is on. */
   tracing: Pick<CallTracing, 'child'>;
+  tokens: TokenStore;
 }
 
 const envelopes = { encrypted_assertion: authenticationResponseSchema, encrypted_user: authenticationUserSchema };
@@ -58,7 +66,7 @@ export function completeAuthentication(deps: Deps) {
     params: completeAuthenticationParams,
     envelopes,
     result: completeAuthenticationResult,
-    sealedResult: { encrypted_jwt: 'text' },
+    sealedResult: { encrypted_jwt: 'text', encrypted_sign_in_token: 'text' },
     async handler(params, ctx) {
       const facts: SignInFacts = { scope_id: ctx.scope.scope_id, attempted: false };
       try {
@@ -76,7 +84,7 @@ export function completeAuthentication(deps: Deps) {
 }
 
 /** The sign-in itself; resolves to the session JWT, which the pipeline seals. */
-async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: SignInFacts): Promise<{ encrypted_jwt: string }> {
+async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: SignInFacts): Promise<{ encrypted_jwt: string; encrypted_sign_in_token: string }> {
   const { scope, clientKey, log } = ctx;
   // Consumed first, so any failure below uses the challenge up as well.
   const state = await takeChallenge(deps.challenges, params.challenge_id, {
@@ -84,9 +92,14 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
     scopeId: scope.scope_id,
     keyThumbprint: clientKey.thumbprint,
   });
-  const { usernameKey } = params.encrypted_user?.open() ?? { usernameKey: null };
+  const { usernameKey, signInToken } = params.encrypted_user?.open() ?? { usernameKey: null, signInToken: null };
   facts.attempted = true;
   if (usernameKey !== state.username_key) throw new GatewayError('challenge_mismatch', 'username differs from initiation');
+  // A second factor is bound to the token it was started with.
+  const secondFactor = state.sign_in_token_hash !== null;
+  if (secondFactor !== (signInToken !== null) || (signInToken !== null && !sameText(tokenHash(deps.identifierSecret, signInToken), state.sign_in_token_hash ?? ''))) {
+    throw new GatewayError('challenge_mismatch', 'sign-in token differs from initiation');
+  }
   if (state.username_key !== null) await ctx.limitUsername(state.username_key);
   const response = params.encrypted_assertion.open();
   // Before any passkey is looked up, so its answer is the same whoever the assertion names.
@@ -145,6 +158,10 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
   if (credentialDeviceType !== credential.device_type && scope.backup_eligibility_change === 'refused') {
     throw new GatewayError('backup_eligibility_changed', backupChange ?? undefined);
   }
+  // Used up once the passkey has verified (a failed attempt leaves it to the user's next try), before anything is recorded.
+  if (state.sign_in_token_hash !== null && (await deps.tokens.consumeToken(state.sign_in_token_hash, 'sign_in', scope.scope_id, new Date(deps.now()).toISOString())) === null) {
+    throw new GatewayError('token_invalid', 'sign-in token used or expired meanwhile');
+  }
   // The success event (and any backup change) is written with the credential's update, in the same statement.
   const events = [deps.audit.event(ctx, 'sign_in_succeeded', facts)];
   if (backupChange !== null) events.push(deps.audit.event(ctx, 'credential_backup_changed', { ...facts, reason: backupChange }));
@@ -168,10 +185,16 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
   // Deleted (with its account, or by its owner) since it was read: it no longer signs anyone in.
   if (recorded === 'not_found') throw new GatewayError('verification_failed', 'credential removed during sign-in');
 
-  const jwt = deps.sessions.issue(account, credential.credential_id, scope, clientKey.thumbprint, userVerified);
-  log.info({ account_id: account.account_id, scope_id: scope.scope_id }, 'signed in');
+  const jwt = deps.sessions.issue(account, credential.credential_id, scope, clientKey.thumbprint, userVerified, { secondFactor });
+  const signInResultToken = await issueSignInResult(deps, scope, account, {
+    credential_id: credential.credential_id,
+    user_verified: userVerified,
+    signed_in_at: new Date(deps.now()).toISOString(),
+    second_factor: secondFactor,
+  });
+  log.info({ account_id: account.account_id, scope_id: scope.scope_id, second_factor: secondFactor }, 'signed in');
   // Sealed as the bare compact JWT, not a JSON string: the SDK splits it on '.'.
-  return { encrypted_jwt: jwt };
+  return { encrypted_jwt: jwt, encrypted_sign_in_token: signInResultToken };
 }
 
 type BackupFlags = Pick<Credential, 'device_type' | 'backed_up'>;

@@ -9,6 +9,9 @@ import type { AccountStore } from '../stores/account-store.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
 import { decoyCredentials } from './decoy-credentials.js';
 import type { DecoyShapeCache } from './decoy-shape-cache.js';
+import type { TokenStore } from '../stores/token-store.js';
+import { GatewayError } from '../errors/gateway-error.js';
+import { tokenHash } from '../tokens/token-secret.js';
 
 export const initiateAuthenticationParams = z.object({
   encrypted_user: envelopeField.optional(),
@@ -25,25 +28,42 @@ export function initiateAuthentication(deps: {
   challenges: ChallengeStore;
   identifierSecret: Buffer;
   decoyShapes: Pick<DecoyShapeCache, 'sample'>;
+  tokens: TokenStore;
+  now: () => number;
 }) {
   return scopedMethod({
     name: 'initiateAuthentication',
     summary: 'Start a passkey sign-in',
     description:
       'With a username: request options listing its passkeys (an unknown username gets an indistinguishable answer). ' +
-      'Without one (absent, null or empty): a usernameless sign-in with a discoverable credential.',
+      'Without one (absent, null or empty): a usernameless sign-in with a discoverable credential. ' +
+      'With `sign_in_token` (createSignInToken): a second-factor sign-in offering only that user\'s passkeys; the token is used up at completion.',
     params: initiateAuthenticationParams,
     envelopes: { encrypted_user: authenticationUserSchema },
     result: initiateAuthenticationResult,
     sealedResult: { encrypted_request_challenge: 'json' },
     async handler(params, ctx) {
       const { scope, clientKey } = ctx;
-      const { usernameKey } = params.encrypted_user?.open() ?? { usernameKey: null };
+      const { usernameKey, signInToken } = params.encrypted_user?.open() ?? { usernameKey: null, signInToken: null };
       if (usernameKey !== null) await ctx.limitUsername(usernameKey);
 
       let allowCredentials: { id: string; transports?: string[] }[] = [];
       let namedSigner: NamedSigner | null = null;
-      if (usernameKey !== null) {
+      let signInTokenHash: string | null = null;
+      if (signInToken !== null) {
+        // A second factor: the app names its user with the token, and only that user's passkeys may answer.
+        signInTokenHash = tokenHash(deps.identifierSecret, signInToken);
+        const token = await deps.tokens.findToken(signInTokenHash, 'sign_in', scope.scope_id, new Date(deps.now()).toISOString());
+        const account = token?.account_id == null ? null : await deps.accounts.getAccount(token.account_id);
+        if (account === null || account.scope_id !== scope.scope_id) throw new GatewayError('token_invalid');
+        await ctx.limitUsername(account.username);
+        const credentials = await deps.accounts.listCredentials(account.account_id);
+        allowCredentials = credentials.map((credential) => ({ id: credential.credential_id, transports: credential.transports }));
+        namedSigner = {
+          account,
+          credentials: credentials.map(({ credential_id, public_key, counter, device_type, backed_up }) => ({ credential_id, public_key, counter, device_type, backed_up })),
+        };
+      } else if (usernameKey !== null) {
         // The shape sample is asked for whether or not the user exists, so its first load (and
         // the refreshes it starts) cost a known and an unknown username alike.
         const [found, shapes] = await Promise.all([
@@ -80,6 +100,7 @@ export function initiateAuthentication(deps: {
           key_thumbprint: clientKey.thumbprint,
           username_key: usernameKey,
           named_signer: namedSigner,
+          sign_in_token_hash: signInTokenHash,
         },
         scope.timeout_ms,
         ctx.clientIp,

@@ -30,6 +30,15 @@ export interface RegistrationState extends CeremonyBase {
    * Completion reads it from here alone; nothing the client sends then can turn it on.
    */
   automatic: boolean;
+  /**
+   * A registration a token started (createRegistrationToken, createRecoveryToken): the token's keyed
+   * hash, which completion uses up with the passkey; null otherwise.
+   */
+  token_hash: string | null;
+  /** The app's user id a new account takes (token registrations); null otherwise. */
+  user_id: string | null;
+  /** The new passkey's name (device_name); null: its provider's. */
+  device_name: string | null;
 }
 
 export interface AuthenticationState extends CeremonyBase {
@@ -42,6 +51,8 @@ export interface AuthenticationState extends CeremonyBase {
    * sign-in re-checks, atomically, that the passkey still exists and the account is enabled.
    */
   named_signer: NamedSigner | null;
+  /** A second-factor sign-in (createSignInToken): the token's keyed hash, used up at completion; null otherwise. */
+  sign_in_token_hash: string | null;
 }
 
 export interface NamedSigner {
@@ -57,7 +68,7 @@ export type ChallengeState = RegistrationState | AuthenticationState;
  * so it is read back without validating every field; state of another layout (a rolling upgrade
  * to a gateway that changed it) is unusable and counts as no challenge.
  */
-const STATE_FORMAT = 3;
+const STATE_FORMAT = 4;
 
 /**
  * Stores ceremony state under a fresh random id, expiring with the scope's timeout. `owner` is the

@@ -99,6 +99,7 @@ const envSchema = z.object({
   RATE_LIMIT_IP_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(300),
   RATE_LIMIT_USER_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(30),
   RATE_LIMIT_SIGNING_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(60),
+  RATE_LIMIT_API_KEY_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(600),
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   MEMORY_CHALLENGE_LIMIT: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
   MEMORY_CHALLENGE_LIMIT_PER_IP: z.coerce.number().int().min(1).max(10_000_000).default(1000),
@@ -167,6 +168,8 @@ export type Config = {
   rateLimitUserPerMinute: number;
   /** Default signatures per minute per account (0: no limit); scopes may override. */
   rateLimitSigningPerMinute: number;
+  /** Server calls per minute per API key (0: no limit). */
+  rateLimitApiKeyPerMinute: number;
   /** Reverse proxies in front of the gateway whose X-Forwarded-For entries are trusted (0: use the socket address). */
   trustProxyHops: number;
   /** Whether GET /demo serves the demo app. */
@@ -232,6 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     rateLimitIpPerMinute: e.RATE_LIMIT_IP_PER_MINUTE,
     rateLimitUserPerMinute: e.RATE_LIMIT_USER_PER_MINUTE,
     rateLimitSigningPerMinute: e.RATE_LIMIT_SIGNING_PER_MINUTE,
+    rateLimitApiKeyPerMinute: e.RATE_LIMIT_API_KEY_PER_MINUTE,
     trustProxyHops: e.TRUST_PROXY_HOPS,
     demo: e.DEMO === 'on',
     memoryChallengeLimit: e.MEMORY_CHALLENGE_LIMIT,

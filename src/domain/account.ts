@@ -19,6 +19,8 @@ export const accountSchema = z.object({
   address: z.string(),
   disabled: z.boolean(),
   created_at: z.string(),
+  /** The app's own id of the user (see createRegistrationToken), unique per scope; null for accounts named by username alone. */
+  user_id: z.string().nullable().default(null),
 });
 
 export type Account = z.infer<typeof accountSchema>;
@@ -70,11 +72,21 @@ export interface CredentialUse {
 /** Why an insert was refused: a unique rule of the scope. */
 export type AccountConflict = 'account_exists' | 'credential_exists';
 
-export type CreateAccountResult = { ok: true; account: Account; credential: Credential } | { ok: false; conflict: AccountConflict };
+/**
+ * What a passkey registration uses up in the same transaction: its one-time token (refused as
+ * `token_invalid` when it was used, or expired, meanwhile), and the keyed hashes of the account's
+ * first recovery codes.
+ */
+export interface RegistrationExtras {
+  token?: { token_hash: string; now: string };
+  recoveryCodeHashes?: readonly string[];
+}
+
+export type CreateAccountResult = { ok: true; account: Account; credential: Credential } | { ok: false; conflict: AccountConflict | 'token_invalid' };
 
 export type AddCredentialResult =
   | { ok: true; credential: Credential }
-  | { ok: false; conflict: 'credential_exists' | 'account_not_found' | 'too_many_credentials' };
+  | { ok: false; conflict: 'credential_exists' | 'account_not_found' | 'too_many_credentials' | 'token_invalid' };
 
 export type DeleteCredentialResult = 'deleted' | 'not_found' | 'last_credential';
 

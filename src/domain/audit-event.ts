@@ -23,6 +23,16 @@ export const auditEventNames = [
   'delegated_registration',
   'delegate_key_added',
   'delegate_key_removed',
+  'api_key_created',
+  'api_key_revoked',
+  'api_key_scope_mismatch',
+  'account_deleted',
+  'registration_token_created',
+  'sign_in_token_created',
+  'sign_in_verified',
+  'recovery_codes_regenerated',
+  'recovery_code_used',
+  'recovery_failed',
 ] as const;
 
 export const auditEventNameSchema = z.enum(auditEventNames);
@@ -38,7 +48,9 @@ export interface NewAuditEvent {
   /**
    * For failures: the error reason the client was given (e.g. verification_failed); for
    * credential_backup_changed: which backup flags changed (e.g. `be:0->1 bs:0->1`); for
-   * sessions_revoked: who ended them (`user` or `admin`).
+   * sessions_revoked: who ended them (`user`, `admin`, `api_key`, or `account_deleted`); for changes made
+   * through a server method: who made them (`admin` or `api_key`); for api_key_scope_mismatch: the
+   * scope the key named.
    */
   reason: string | null;
   client_ip: string | null;
@@ -49,6 +61,10 @@ export interface NewAuditEvent {
   signed_digest?: string | null;
   /** The delegate key that acted (delegated registrations and calls) or was added or removed: its key id. */
   delegate_key_id?: string | null;
+  /** The server API key that made the call (its key id), or that was created or revoked. */
+  api_key_id?: string | null;
+  /** account_deleted: the account's identifier hash, the only trace of its username the log keeps. */
+  identifier_hash?: string | null;
 }
 
 export interface AuditEvent extends NewAuditEvent {
@@ -57,6 +73,8 @@ export interface AuditEvent extends NewAuditEvent {
   chain_id: number | null;
   signed_digest: string | null;
   delegate_key_id: string | null;
+  api_key_id: string | null;
+  identifier_hash: string | null;
 }
 
 export const auditEventSchema = z.object({
@@ -72,6 +90,8 @@ export const auditEventSchema = z.object({
   chain_id: z.number().int().nullable(),
   signed_digest: z.string().nullable(),
   delegate_key_id: z.string().nullable(),
+  api_key_id: z.string().nullable(),
+  identifier_hash: z.string().nullable(),
 });
 
 /** Which part of a scope's log to read: after a cursor and/or from a time, oldest first. */

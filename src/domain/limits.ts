@@ -46,6 +46,9 @@ export const limits = {
   keySignatureChars: 1024,
   /** Delegate keys per scope. */
   delegateKeysPerScope: 20,
+  /** Working (not revoked) server API keys per scope, and the length of a key's name. */
+  apiKeysPerScope: 20,
+  apiKeyNameChars: 100,
   /** How long a key signature counts, from its user's issued_at, and how far ahead of the gateway's clock that may be. */
   keySignatureWindowSeconds: 300,
   keySignatureClockSkewSeconds: 60,

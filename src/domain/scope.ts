@@ -17,6 +17,9 @@ export const hintsSchema = z
   .max(3)
   .refine((hints) => new Set(hints).size === hints.length, 'each hint at most once');
 export const walletSchema = z.enum(['off', 'on']);
+export const recoveryCodesSchema = z.enum(['on', 'off']);
+/** Whether the session of a second-factor sign-in (createSignInToken) may act as a primary one. */
+export const secondFactorSessionsSchema = z.enum(['refused', 'allowed']);
 
 /** An EIP-155 chain id; bounded to what a JSON number holds exactly (every chain in use is far below). */
 export const chainIdSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
@@ -115,6 +118,13 @@ export const scopeSettingsSchema = z.object({
   signing_window_s: z.number().int().min(30).max(24 * 3600).default(300),
   /** Signatures per minute per account; null: the gateway default, 0: no limit. */
   rate_limit_signing_per_minute: rateLimit,
+  /** Ten single-use recovery codes on an account's first passkey, and recoverAccount; off: neither. */
+  recovery_codes: recoveryCodesSchema.default('on'),
+  /**
+   * `refused`: a second-factor sign-in's session is refused by every authenticated method and by
+   * `verify` (the app learns of the sign-in through verifySignIn only); `allowed`: it works as any session.
+   */
+  second_factor_sessions: secondFactorSessionsSchema.default('refused'),
 });
 
 export type ScopeSettingsInput = z.input<typeof scopeSettingsSchema>;

@@ -34,6 +34,11 @@ export const errorTable = {
   authenticator_not_allowed: { code: -32026, message: 'This authenticator model is not allowed in this scope' },
   unknown_credential: { code: -32027, message: 'No account holds this passkey' },
   admin_unauthorized: { code: -32030, message: 'Admin bearer token missing or wrong' },
+  // Server methods: one answer for a missing, malformed, unknown or revoked key (or a wrong admin token).
+  unauthorized: { code: -32031, message: 'Bearer API key or admin token missing, wrong or revoked' },
+  scope_mismatch: { code: -32032, message: 'This API key belongs to another scope' },
+  api_key_not_found: { code: -32033, message: 'No such working API key in this scope' },
+  too_many_api_keys: { code: -32034, message: `A scope holds at most ${limits.apiKeysPerScope} working API keys` },
   delegate_key_unknown: { code: -32040, message: 'No such delegate key in this scope' },
   key_signature_invalid: { code: -32041, message: 'The key signature could not be read or does not verify' },
   key_signature_mismatch: { code: -32042, message: 'The key signature is over something other than the sealed user of this call' },
@@ -43,6 +48,8 @@ export const errorTable = {
   address_mismatch: { code: -32046, message: 'The address is not the signed-in account\'s' },
   delegate_key_exists: { code: -32047, message: 'The scope already has this delegate key' },
   too_many_delegate_keys: { code: -32048, message: `A scope holds at most ${limits.delegateKeysPerScope} delegate keys` },
+  token_invalid: { code: -32070, message: 'The token is unknown, used, expired or of another scope' },
+  recovery_failed: { code: -32071, message: 'Account recovery failed: check the username and the recovery code' },
   service_unavailable: { code: -32050, message: 'A backing service is unavailable, try again' },
   rate_limited: { code: -32051, message: 'Too many attempts, try again later' },
   // Also the HTTP edge's answer (status 500) to a failure outside any JSON-RPC call.

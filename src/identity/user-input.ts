@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { limits } from '../domain/limits.js';
+import { tokenSchema } from '../tokens/token-secret.js';
 
 const USERNAME_MAX = limits.usernameChars;
 const DISPLAY_NAME_MAX = limits.displayNameChars;
@@ -32,14 +33,49 @@ const displayName = z
 /** A display name a signed-in person sets: 1–256 characters after NFKC and trimming. */
 export const newDisplayNameSchema = displayName.pipe(z.string().min(1, 'display name is required'));
 
-/** The plaintext of `encrypted_user` for registration: `{username, userDisplayName}`. */
+/** A passkey's name, as a person sets it (renameCredential) or registration gives it (device_name): 1–100 characters. */
+export const credentialName = z
+  .string()
+  .max(limits.credentialNameChars * 4)
+  .transform(normalizeText)
+  .pipe(z.string().min(1).max(limits.credentialNameChars))
+  .refine((value) => !/\p{Cc}/u.test(value), 'name must not contain control characters');
+
+const registrationFields = z.object({
+  username,
+  userDisplayName: displayName.optional().nullable(),
+  device_name: credentialName.optional().describe("the new passkey's name (seed 001's device_name); absent: its provider's"),
+});
+
+/**
+ * The plaintext of `encrypted_user` for registration: `{username, userDisplayName, device_name?}`,
+ * or `{registration_token, device_name?}` for an app's user (createRegistrationToken), where the
+ * token alone decides whose passkey it is and any username given is ignored (the SDK's register()
+ * always sends one).
+ */
 export const registrationUserSchema = z
-  .object({ username, userDisplayName: displayName.optional().nullable() })
-  .transform(({ username: name, userDisplayName }) => ({
-    username: name,
-    usernameKey: usernameKey(name),
-    displayName: userDisplayName ? userDisplayName : name,
-  }));
+  .object({
+    registration_token: tokenSchema('registration').optional(),
+    username: z.unknown().optional(),
+    userDisplayName: z.unknown().optional(),
+    device_name: z.unknown().optional(),
+  })
+  .transform((input, ctx) => {
+    const fields = input.registration_token === undefined ? registrationFields : registrationFields.extend({ username: z.unknown().optional() });
+    const parsed = fields.safeParse(input);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+      return z.NEVER;
+    }
+    const name = typeof parsed.data.username === 'string' ? parsed.data.username : '';
+    return {
+      username: name,
+      usernameKey: usernameKey(name),
+      displayName: parsed.data.userDisplayName ? parsed.data.userDisplayName : name,
+      registrationToken: input.registration_token ?? null,
+      deviceName: parsed.data.device_name ?? null,
+    };
+  });
 
 export type RegistrationUser = z.output<typeof registrationUserSchema>;
 
@@ -48,15 +84,25 @@ export type RegistrationUser = z.output<typeof registrationUserSchema>;
  * usernameless (discoverable credential) sign-in, so `usernameKey` is null.
  */
 export const authenticationUserSchema = z
-  .union([z.null(), z.object({ username: z.string().max(USERNAME_MAX * 4).nullish(), userDisplayName: z.unknown().optional() })])
+  .union([
+    z.null(),
+    z.object({
+      username: z.string().max(USERNAME_MAX * 4).nullish(),
+      userDisplayName: z.unknown().optional(),
+      sign_in_token: tokenSchema('sign_in').optional().describe('a createSignInToken token: a second-factor sign-in offering only that user\'s passkeys'),
+    }),
+  ])
   .transform((user, ctx) => {
+    const signInToken = user?.sign_in_token ?? null;
+    // With a sign-in token the token names the user; a username given beside it is ignored.
+    if (signInToken !== null) return { usernameKey: null, signInToken };
     const name = normalizeText(user?.username ?? '');
-    if (name === '') return { usernameKey: null };
+    if (name === '') return { usernameKey: null, signInToken };
     if (name.length > USERNAME_MAX || /\p{Cc}/u.test(name)) {
       ctx.addIssue({ code: 'custom', message: 'username must be at most 256 characters without control characters' });
       return z.NEVER;
     }
-    return { usernameKey: usernameKey(name) };
+    return { usernameKey: usernameKey(name), signInToken };
   });
 
 export type AuthenticationUser = z.output<typeof authenticationUserSchema>;

@@ -9,11 +9,14 @@ export interface RateLimitDefaults {
   ipPerMinute: number;
   userPerMinute: number;
   signingPerMinute: number;
+  /** Server calls per API key. */
+  apiKeyPerMinute: number;
 }
 
 /**
  * Counts calls and refuses them with `rate_limited` over a scope's limits: every call that carries a
- * client key per address, every ceremony call per username, and every signature per account.
+ * client key per address, every ceremony call per username, every signature per account, and
+ * every server call per API key.
  */
 export interface RateLimiter {
   /** One call from this client address in this scope. */
@@ -22,9 +25,27 @@ export interface RateLimiter {
   consumeUser(scope: Scope, usernameKey: string): Promise<void>;
   /** One signature by this account's key. */
   consumeSigning(scope: Scope, accountId: string): Promise<void>;
+  /** One server call made with this API key (its key id). */
+  consumeApiKey(keyId: string): Promise<void>;
+  /**
+   * One recovery attempt for this (normalized) username, from this address: at most
+   * RECOVERY_PER_ACCOUNT an hour per username (known or not, so the answer tells nothing) and
+   * RECOVERY_PER_IP an hour per address, whatever the scope's other limits (none turns them off).
+   */
+  consumeRecovery(scope: Scope, usernameKey: string, clientIp: string): Promise<void>;
 }
 
-type Kind = 'ip' | 'user' | 'sign';
+/** Hashed, so the shared store holds no usernames and keys stay short. */
+function hashed(usernameKey: string): string {
+  return createHash('sha256').update(usernameKey).digest('base64url');
+}
+
+type Kind = 'ip' | 'user' | 'sign' | 'key' | 'recovery-user' | 'recovery-ip';
+
+/** Recovery codes are 50-bit secrets: a few guesses an hour leave an attacker nowhere. */
+export const RECOVERY_PER_ACCOUNT = 5;
+export const RECOVERY_PER_IP = 20;
+const RECOVERY_WINDOW_SECONDS = 3600;
 
 /**
  * The policy: which calls count under which key (per scope and client address, per scope and
@@ -33,9 +54,9 @@ type Kind = 'ip' | 'user' | 'sign';
  */
 export function createRateLimiter(options: { counters: RateLimitCounters; defaults: RateLimitDefaults }): RateLimiter {
   const { counters, defaults } = options;
-  const consume = async (kind: Kind, limit: number, key: string): Promise<void> => {
+  const consume = async (kind: Kind, limit: number, key: string, windowSeconds = WINDOW_SECONDS): Promise<void> => {
     if (limit === 0) return;
-    const { allowed, msBeforeNext } = await counters.consume(`${kind}:${key}`, limit, WINDOW_SECONDS);
+    const { allowed, msBeforeNext } = await counters.consume(`${kind}:${key}`, limit, windowSeconds);
     if (!allowed) throw new GatewayError('rate_limited', `${kind} limit ${limit}/min reached; retry in ${Math.ceil(msBeforeNext / 1000)} s`);
   };
 
@@ -44,12 +65,19 @@ export function createRateLimiter(options: { counters: RateLimitCounters; defaul
       return consume('ip', scope.rate_limit_ip_per_minute ?? defaults.ipPerMinute, `${scope.scope_id}:${clientIp}`);
     },
     consumeUser(scope, usernameKey) {
-      // Hashed, so the shared store holds no usernames and keys stay short.
-      const user = createHash('sha256').update(usernameKey).digest('base64url');
-      return consume('user', scope.rate_limit_user_per_minute ?? defaults.userPerMinute, `${scope.scope_id}:${user}`);
+      return consume('user', scope.rate_limit_user_per_minute ?? defaults.userPerMinute, `${scope.scope_id}:${hashed(usernameKey)}`);
+    },
+    async consumeRecovery(scope, usernameKey, clientIp) {
+      // Both count, so neither a spread over usernames nor over addresses gets more guesses.
+      await consume('recovery-ip', RECOVERY_PER_IP, `${scope.scope_id}:${clientIp}`, RECOVERY_WINDOW_SECONDS);
+      await consume('recovery-user', RECOVERY_PER_ACCOUNT, `${scope.scope_id}:${hashed(usernameKey)}`, RECOVERY_WINDOW_SECONDS);
     },
     consumeSigning(scope, accountId) {
       return consume('sign', scope.rate_limit_signing_per_minute ?? defaults.signingPerMinute, `${scope.scope_id}:${accountId}`);
+    },
+    consumeApiKey(keyId) {
+      // Per key, whatever address calls with it: a leaked key is held to the same pace.
+      return consume('key', defaults.apiKeyPerMinute, keyId);
     },
   };
 }

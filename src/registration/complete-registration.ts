@@ -26,6 +26,11 @@ import { checkBackupEligibility } from '../ceremony/backup-eligibility.js';
 import { attestationVerdict } from '../attestation/attestation-trust.js';
 import { isStandInId } from '../authentication/decoy-credentials.js';
 import type { AuthenticatorMetadata } from '../attestation/authenticator-metadata.js';
+import type { RegistrationExtras } from '../domain/account.js';
+import { newRecoveryCodes, recoveryCodeHash, recoveryCodeSchema, RECOVERY_CODE_COUNT } from '../identity/recovery-codes.js';
+import { hasOwnUsername } from '../tokens/registration-target.js';
+import { tokenHash } from '../tokens/token-secret.js';
+import { sameText } from '../ceremony/same-text.js';
 
 export const completeRegistrationParams = z.object({
   challenge_id: challengeIdSchema,
@@ -36,6 +41,11 @@ export const completeRegistrationResult = z.object({
   account_id: z.uuid(),
   identifier_hash: z.string().regex(/^0x[0-9a-f]{64}$/),
   encrypted_jwt: z.string().describe('Envelope of a session JWT for the account, so no second ceremony is needed after sign-up'),
+  user_id: z.string().nullable().describe("the app's own user id of the account (createRegistrationToken); null for accounts without one"),
+  encrypted_recovery_codes: z
+    .string()
+    .optional()
+    .describe("On an account's first passkey, in scopes with recovery_codes on: envelope of {codes: [ten single-use codes], remaining: 10}. Shown once; only keyed hashes are kept"),
 });
 
 interface Deps {
@@ -65,7 +75,8 @@ export function completeRegistration(deps: Deps) {
     params: completeRegistrationParams,
     envelopes: { encrypted_attestation: registrationResponseSchema, encrypted_user: registrationUserSchema },
     result: completeRegistrationResult,
-    sealedResult: { encrypted_jwt: 'text' },
+    sealedResult: { encrypted_jwt: 'text', encrypted_recovery_codes: 'json' },
+    acceptsRecoverySession: true,
     async handler(params, ctx) {
       const { scope, clientKey, log } = ctx;
       // Consumed first, so any failure below uses the challenge up as well.
@@ -77,10 +88,20 @@ export function completeRegistration(deps: Deps) {
       const user = params.encrypted_user.open();
       await ctx.limitUsername(state.username_key);
       const response = params.encrypted_attestation.open();
-      // A new account is bound to the username it was started for; an added passkey to the session's account.
-      const signedIn = state.account_id === null ? null : await sessionAccount(ctx, state, deps.now);
-      const account = signedIn?.account ?? null;
-      if (account === null && user.usernameKey !== state.username_key) throw new GatewayError('challenge_mismatch', 'username differs from initiation');
+      let signedIn: SignedIn | null = null;
+      let account: Account | null = null;
+      if (state.token_hash !== null) {
+        // A token's registration is bound to the token it was started with, and to nothing else.
+        if (user.registrationToken === null || !sameText(tokenHash(deps.identifierSecret, user.registrationToken), state.token_hash)) {
+          throw new GatewayError('challenge_mismatch', 'registration token differs from initiation');
+        }
+        account = state.account_id === null ? null : await tokenAccount(deps.accounts, state, scope);
+      } else {
+        // A new account is bound to the username it was started for; an added passkey to the session's account.
+        signedIn = state.account_id === null ? null : await sessionAccount(ctx, state, deps.now);
+        account = signedIn?.account ?? null;
+        if (account === null && user.usernameKey !== state.username_key) throw new GatewayError('challenge_mismatch', 'username differs from initiation');
+      }
 
       // Framed ceremonies only under a page the scope lists; the library does not look at it for registration.
       checkFraming(response.response.clientDataJSON, scope.top_origins);
@@ -90,7 +111,16 @@ export function completeRegistration(deps: Deps) {
         account_id: credential.account_id,
         credential_id: credential.credential_id,
       });
-      const result = account === null ? await createAccount(state, credential, scope, audit, deps) : await addPasskey(account, credential, audit, deps);
+      const token = state.token_hash === null ? undefined : { token_hash: state.token_hash, now: new Date(deps.now()).toISOString() };
+      // Ten recovery codes come with an account's first passkey, where the scope has them and the account a username to recover by.
+      const codes = account === null && scope.recovery_codes === 'on' && hasOwnUsername({ username: state.username_key }) ? newRecoveryCodes() : null;
+      const result =
+        account === null
+          ? await createAccount(state, credential, scope, audit, deps, {
+              token,
+              recoveryCodeHashes: codes?.map((code) => recoveryCodeHash(deps.identifierSecret, credential.account_id, recoveryCodeSchema.parse(code))),
+            })
+          : await addPasskey(account, credential, audit, deps, token);
       log.info({ account_id: result.account_id, scope_id: scope.scope_id, added: account !== null }, 'passkey registered');
 
       // The session is started by the new passkey: deleting an older one leaves it working. An
@@ -98,10 +128,23 @@ export function completeRegistration(deps: Deps) {
       // as the sign-in it upgraded, or silent upgrades every few minutes would keep a session
       // "recent" for ever.
       const upgraded = state.automatic && signedIn !== null ? signedIn.session : undefined;
-      const jwt = deps.sessions.issue(result, credential.credential_id, scope, clientKey.thumbprint, userVerified, upgraded);
-      return { account_id: result.account_id, identifier_hash: result.identifier_hash, encrypted_jwt: jwt };
+      const jwt = deps.sessions.issue(result, credential.credential_id, scope, clientKey.thumbprint, userVerified, { upgraded });
+      return {
+        account_id: result.account_id,
+        identifier_hash: result.identifier_hash,
+        encrypted_jwt: jwt,
+        user_id: result.user_id,
+        ...(codes === null ? {} : { encrypted_recovery_codes: { codes, remaining: RECOVERY_CODE_COUNT } }),
+      };
     },
   });
+}
+
+/** The existing account a token's registration adds to, as it is now (gone or moved: the token no longer applies). */
+async function tokenAccount(accounts: AccountStore, state: RegistrationState, scope: Scope): Promise<Account> {
+  const account = state.account_id === null ? null : await accounts.getAccount(state.account_id);
+  if (account === null || account.scope_id !== scope.scope_id) throw new GatewayError('token_invalid', 'the account is gone');
+  return account;
 }
 
 async function sessionAccount(ctx: ScopedContext, state: RegistrationState, now: () => number): Promise<SignedIn> {
@@ -151,7 +194,7 @@ async function verifiedCredential(
     created_at: new Date(deps.now()).toISOString(),
     last_used_at: null,
     // Named after its provider by default, so users can tell their passkeys apart.
-    name: passkeyProvider(info.aaguid),
+    name: state.device_name ?? passkeyProvider(info.aaguid),
     possibly_cloned: false,
     discoverable: credProps.success ? credProps.data.rk : null,
     authenticator_attachment: response.authenticatorAttachment ?? null,
@@ -160,7 +203,7 @@ async function verifiedCredential(
   return { credential, userVerified: info.userVerified };
 }
 
-async function createAccount(state: RegistrationState, credential: Credential, scope: Scope, audit: NewAuditEvent, deps: Deps): Promise<Account> {
+async function createAccount(state: RegistrationState, credential: Credential, scope: Scope, audit: NewAuditEvent, deps: Deps, extras: RegistrationExtras): Promise<Account> {
   // The account key's public half is computed once here and stored; the secret half is never stored.
   const { publicKey, address } = accountPublicKey(deps.accountKeySecret, credential.account_id);
   const account: NewAccount = {
@@ -174,14 +217,15 @@ async function createAccount(state: RegistrationState, credential: Credential, s
     address,
     disabled: false,
     created_at: credential.created_at,
+    user_id: state.user_id,
   };
-  const created = await deps.accounts.createAccountWithCredential(account, credential, audit);
+  const created = await deps.accounts.createAccountWithCredential(account, credential, audit, extras);
   if (!created.ok) throw new GatewayError(created.conflict);
   return created.account;
 }
 
-async function addPasskey(account: Account, credential: Credential, audit: NewAuditEvent, deps: Deps): Promise<Account> {
-  const added = await deps.accounts.addCredential(credential, limits.credentialsPerAccount, audit);
-  if (!added.ok) throw new GatewayError(added.conflict === 'account_not_found' ? 'session_invalid' : added.conflict);
+async function addPasskey(account: Account, credential: Credential, audit: NewAuditEvent, deps: Deps, token: RegistrationExtras['token']): Promise<Account> {
+  const added = await deps.accounts.addCredential(credential, limits.credentialsPerAccount, audit, { token });
+  if (!added.ok) throw new GatewayError(added.conflict === 'account_not_found' ? (token === undefined ? 'session_invalid' : 'token_invalid') : added.conflict);
   return account;
 }

@@ -11,6 +11,9 @@ import { scopedMethod } from '../rpc/rpc-method.js';
 import { requireRecentSignIn } from '../sessions/session-service.js';
 import type { AccountStore } from '../stores/account-store.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
+import type { TokenStore } from '../stores/token-store.js';
+import { hasOwnUsername, tokenTarget } from '../tokens/registration-target.js';
+import type { Account } from '../domain/account.js';
 
 const USER_HANDLE_BYTES = 32;
 
@@ -37,47 +40,65 @@ interface RegistrationTarget {
   userHandle: Uint8Array<ArrayBuffer>;
   accountId: string | null;
   exclude: { id: string; transports: string[] }[];
+  tokenHash: string | null;
+  userId: string | null;
 }
 
-export function initiateRegistration(deps: { accounts: AccountStore; challenges: ChallengeStore; now: () => number }) {
+interface Deps {
+  accounts: AccountStore;
+  challenges: ChallengeStore;
+  tokens: TokenStore;
+  identifierSecret: Buffer;
+  now: () => number;
+}
+
+export function initiateRegistration(deps: Deps) {
   return scopedMethod({
     name: 'initiateRegistration',
     summary: 'Start a passkey registration',
     description:
       'Without a session: a new account; a username that already has one is refused. With X-Encrypted-Session: ' +
-      "another passkey for the session's account, its existing passkeys listed in excludeCredentials.",
+      "another passkey for the session's account, its existing passkeys listed in excludeCredentials (a recovery session may do this). " +
+      'With `registration_token` in encrypted_user (createRegistrationToken, createRecoveryToken): a passkey for the account the token names, ' +
+      'created on first use; the token is used up when the registration completes.',
     params: initiateRegistrationParams,
+    acceptsRecoverySession: true,
     envelopes: { encrypted_user: registrationUserSchema },
     result: initiateRegistrationResult,
     sealedResult: { encrypted_creation_challenge: 'json' },
     async handler(params, ctx) {
       const { scope, clientKey } = ctx;
       const user = params.encrypted_user.open();
-      await ctx.limitUsername(user.usernameKey);
-      const signedIn = await ctx.signedIn();
       // The gateway decides, here and only here, whether this ceremony may do without user presence.
       const automatic = params.mediation === 'conditional';
-      if (automatic && signedIn === null) throw new GatewayError('session_invalid', 'an automatic passkey upgrade needs a session');
 
       let target: RegistrationTarget;
-      if (signedIn === null) {
-        if ((await deps.accounts.findAccountByUsername(scope.scope_id, user.usernameKey)) !== null) throw new GatewayError('account_exists');
-        // The user handle is random bytes, never the username: clients base64url-decode it.
-        target = { ...user, userHandle: new Uint8Array(randomBytes(USER_HANDLE_BYTES)), accountId: null, exclude: [] };
+      if (user.registrationToken !== null) {
+        // The token alone says whose passkey this is; a session sent beside it plays no part.
+        if (automatic) throw new GatewayError('invalid_params', 'an automatic passkey upgrade takes no registration token');
+        const found = await tokenTarget(deps, scope, user.registrationToken);
+        if (found.kind === 'existing') {
+          target = { ...(await existingAccountTarget(deps.accounts, found.account)), tokenHash: found.tokenHash, userId: null };
+        } else {
+          const taken = await deps.accounts.findAccountByUsername(scope.scope_id, found.username);
+          if (taken !== null) throw new GatewayError('account_exists', 'the username the token names is taken');
+          // An app's user without a username shows the authenticator its display name instead.
+          const shown = hasOwnUsername({ username: found.username }) ? found.username : found.displayName;
+          target = newAccountTarget(found.username, found.displayName, { tokenHash: found.tokenHash, userId: found.userId }, shown);
+        }
+        await ctx.limitUsername(target.usernameKey);
       } else {
-        // Adding a passkey gives whoever holds the session a lasting way in: it needs a recent sign-in.
-        requireRecentSignIn(signedIn.session, scope, deps.now());
-        const { account } = signedIn;
-        const existing = await deps.accounts.listCredentials(account.account_id);
-        if (existing.length >= limits.credentialsPerAccount) throw new GatewayError('too_many_credentials');
-        target = {
-          username: account.username,
-          usernameKey: account.username,
-          displayName: account.display_name,
-          userHandle: new Uint8Array(Buffer.from(account.user_handle, 'base64url')),
-          accountId: account.account_id,
-          exclude: existing.map((credential) => ({ id: credential.credential_id, transports: credential.transports })),
-        };
+        await ctx.limitUsername(user.usernameKey);
+        const signedIn = await ctx.signedIn();
+        if (automatic && signedIn === null) throw new GatewayError('session_invalid', 'an automatic passkey upgrade needs a session');
+        if (signedIn === null) {
+          if ((await deps.accounts.findAccountByUsername(scope.scope_id, user.usernameKey)) !== null) throw new GatewayError('account_exists');
+          target = newAccountTarget(user.usernameKey, user.displayName, { tokenHash: null, userId: null }, user.username);
+        } else {
+          // Adding a passkey gives whoever holds the session a lasting way in: it needs a recent sign-in.
+          requireRecentSignIn(signedIn.session, scope, deps.now());
+          target = { ...(await existingAccountTarget(deps.accounts, signedIn.account)), tokenHash: null, userId: null };
+        }
       }
 
       const options = await generateRegistrationOptions({
@@ -108,6 +129,9 @@ export function initiateRegistration(deps: { accounts: AccountStore; challenges:
           user_handle: options.user.id,
           account_id: target.accountId,
           automatic,
+          token_hash: target.tokenHash,
+          user_id: target.userId,
+          device_name: user.deviceName,
         },
         scope.timeout_ms,
         ctx.clientIp,
@@ -115,4 +139,24 @@ export function initiateRegistration(deps: { accounts: AccountStore; challenges:
       return { challenge_id: challengeId, encrypted_creation_challenge: automatic ? { publicKey: options, mediation: 'conditional' } : { publicKey: options } };
     },
   });
+}
+
+/** One more passkey for an existing account, its passkeys excluded (up to the limit). */
+async function existingAccountTarget(accounts: AccountStore, account: Account): Promise<Omit<RegistrationTarget, 'tokenHash' | 'userId'>> {
+  const existing = await accounts.listCredentials(account.account_id);
+  if (existing.length >= limits.credentialsPerAccount) throw new GatewayError('too_many_credentials');
+  return {
+    username: hasOwnUsername(account) ? account.username : account.display_name,
+    usernameKey: account.username,
+    displayName: account.display_name,
+    userHandle: new Uint8Array(Buffer.from(account.user_handle, 'base64url')),
+    accountId: account.account_id,
+    exclude: existing.map((credential) => ({ id: credential.credential_id, transports: credential.transports })),
+  };
+}
+
+/** The first passkey of a new account; `shown` is the username as given (the key is its normalized form). */
+function newAccountTarget(usernameKey: string, displayName: string, token: Pick<RegistrationTarget, 'tokenHash' | 'userId'>, shown = usernameKey): RegistrationTarget {
+  // The user handle is random bytes, never the username: clients base64url-decode it.
+  return { username: shown, usernameKey, displayName, userHandle: new Uint8Array(randomBytes(USER_HANDLE_BYTES)), accountId: null, exclude: [], ...token };
 }

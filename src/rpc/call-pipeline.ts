@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { RateLimiter } from '../rate-limits/rate-limiter.js';
-import type { AdminAuthorizer } from '../keys/admin-token.js';
+import type { AuditRecorder } from '../audit/audit-recorder.js';
 import { openEnvelope, sealEnvelope } from '../envelope/aes-gcm-envelope.js';
 import type { ClientKeys } from '../envelope/client-key.js';
 import type { DelegateSignatures } from '../delegation/delegate-signatures.js';
@@ -8,7 +8,8 @@ import { GatewayError } from '../errors/gateway-error.js';
 import type { ScopeRegistry } from '../scopes/scope-registry.js';
 import type { SessionService } from '../sessions/session-service.js';
 import { limits } from '../domain/limits.js';
-import type { CallContext, EnvelopeSchemas, RpcMethod, Sealed, SealedResultFields, ScopedContext, SignedIn, WalletContext } from './rpc-method.js';
+import type { CallContext, EnvelopeSchemas, RpcMethod, Sealed, SealedResultFields, ScopedContext, ServerContext, SignedIn, WalletContext } from './rpc-method.js';
+import type { Caller, CallerAuthenticator } from './callers.js';
 import { resolveClientKey, resolveScope } from './scope-context.js';
 
 export interface CallPipelineDeps {
@@ -16,8 +17,10 @@ export interface CallPipelineDeps {
   clientKeys: ClientKeys;
   sessions: Pick<SessionService, 'check'>;
   rateLimiter: RateLimiter;
-  /** Checks the bearer token of admin methods (which are only registered when a token is configured). */
-  authorizeAdmin?: AdminAuthorizer;
+  /** Who calls admin and server methods (admin methods are only registered when a token is configured). */
+  callers: CallerAuthenticator;
+  /** Records refusals worth an operator's attention (an API key naming another scope). */
+  audit: Pick<AuditRecorder, 'record'>;
   /** Checks X-Encrypted-Key-Signature on wallet calls; without it only sessions act. */
   delegates?: Pick<DelegateSignatures, 'actingAccount'>;
 }
@@ -35,7 +38,7 @@ export interface CallPipeline {
  * methods.
  */
 export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
-  const scopedContext = async (ctx: CallContext): Promise<ScopedContext> => {
+  const scopedContext = async (ctx: CallContext, allowRecovery = false): Promise<ScopedContext> => {
     const scope = await resolveScope(ctx, deps.scopes);
     // Every call of a batch counts on its own.
     await deps.rateLimiter.consumeClient(scope, ctx.clientIp ?? 'unknown');
@@ -45,7 +48,7 @@ export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
       ...ctx,
       scope,
       clientKey,
-      signedIn: () => (signedIn ??= checkSession(ctx.headers['x-encrypted-session'], scope.scope_id, clientKey.key, clientKey.thumbprint, deps)),
+      signedIn: () => (signedIn ??= checkSession(ctx.headers['x-encrypted-session'], { scopeId: scope.scope_id, clientKeyThumbprint: clientKey.thumbprint, allowRecovery }, clientKey.key, deps)),
       limitUsername: (usernameKey) => deps.rateLimiter.consumeUser(scope, usernameKey),
     };
   };
@@ -56,11 +59,18 @@ export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
         case 'public':
           return method.handler(validated(method.params, rawParams), ctx);
         case 'admin':
-          if (deps.authorizeAdmin === undefined) throw new GatewayError('admin_unauthorized', 'no admin token configured');
-          deps.authorizeAdmin(ctx.headers.authorization);
+          await deps.callers.authenticate('admin', ctx.headers);
           return method.handler(validated(method.params, rawParams), ctx);
+        case 'server': {
+          const caller = await deps.callers.authenticate('server', ctx.headers);
+          // Every call of a batch counts on its own, before its params are even read.
+          if (caller.kind === 'api_key') await deps.rateLimiter.consumeApiKey(caller.key.key_id);
+          const params = validated(method.params, rawParams);
+          const server: ServerContext = { ...ctx, caller, scope: await serverScope(caller, params.scope_id, ctx, deps) };
+          return method.handler(params, server);
+        }
         case 'scoped': {
-          const scoped = await scopedContext(ctx);
+          const scoped = await scopedContext(ctx, method.acceptsRecoverySession === true);
           const params = withSealedParams(validated(method.params, rawParams), method.envelopes, scoped.clientKey.key);
           return sealFields(await method.handler(params, scoped), method.sealedResult, scoped.clientKey.key);
         }
@@ -88,14 +98,35 @@ export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
 }
 
 /**
+ * The scope a server call acts in: an API key's own (a `scope_id` naming another is
+ * scope_mismatch, audited in the key's scope), or the admin's `scope_id`, which must exist.
+ */
+async function serverScope(caller: Caller, scopeId: string | undefined, ctx: CallContext, deps: Pick<CallPipelineDeps, 'scopes' | 'audit'>) {
+  const named = scopeId?.toLowerCase();
+  if (caller.kind === 'api_key') {
+    const own = caller.key.scope_id;
+    if (named !== undefined && named !== own) {
+      await deps.audit.record(ctx, 'api_key_scope_mismatch', { scope_id: own, api_key_id: caller.key.key_id, reason: named });
+      throw new GatewayError('scope_mismatch', `key ${caller.key.key_id} of scope ${own} named scope ${named}`);
+    }
+    const scope = await deps.scopes.get(own);
+    if (scope === null) throw new GatewayError('scope_not_found');
+    return scope;
+  }
+  if (named === undefined) throw new GatewayError('invalid_params', 'scope_id is required with the admin token');
+  const scope = await deps.scopes.get(named);
+  if (scope === null) throw new GatewayError('scope_not_found');
+  return scope;
+}
+
+/**
  * The session a call carries in X-Encrypted-Session: sealed with the call's client key, and
  * passing the one session check for this scope and that client key (SessionService.check).
  */
 async function checkSession(
   header: string | undefined,
-  scopeId: string,
+  expected: { scopeId: string; clientKeyThumbprint: string; allowRecovery: boolean },
   key: Buffer,
-  thumbprint: string,
   deps: Pick<CallPipelineDeps, 'sessions'>,
 ): Promise<SignedIn | null> {
   if (header === undefined || header === '') return null;
@@ -106,7 +137,7 @@ async function checkSession(
   } catch {
     throw new GatewayError('session_invalid', 'session envelope did not open with this client key');
   }
-  const { claims, account } = await deps.sessions.check(jwt, { scopeId, clientKeyThumbprint: thumbprint });
+  const { claims, account } = await deps.sessions.check(jwt, expected);
   return { session: claims, account };
 }
 
@@ -182,6 +213,8 @@ function sealFields(result: unknown, fields: SealedResultFields | undefined, key
   const sealed: Record<string, unknown> = { ...result };
   for (const [field, form] of Object.entries(fields)) {
     const value = sealed[field];
+    // An optional sealed field the handler left out stays out.
+    if (value === undefined) continue;
     sealed[field] = sealEnvelope(key, form === 'text' ? String(value) : JSON.stringify(value));
   }
   return sealed;

@@ -4,6 +4,7 @@ import type { ClientKey } from '../envelope/client-key.js';
 import type { Scope } from '../domain/scope.js';
 import type { SessionClaims } from '../sessions/session-claims.js';
 import type { Account } from '../domain/account.js';
+import type { Caller } from './callers.js';
 
 /** What every call knows about its HTTP request. */
 export interface CallContext {
@@ -91,6 +92,11 @@ export interface ScopedMethod<
   S extends SealedResultFields = SealedResultFields,
 > extends MethodDoc<P, R, E> {
   kind: 'scoped';
+  /**
+   * Whether the call's session may be a recovery session (recoverAccount), which can only add a
+   * passkey: true on the two registration methods alone; everywhere else the session check refuses it.
+   */
+  acceptsRecoverySession?: true;
   /** Result fields the pipeline seals with the call's client key (the handler returns their plaintext). */
   sealedResult?: S;
   handler(params: HandlerParams<P, E>, ctx: ScopedContext): Promise<HandlerResult<R, S>> | HandlerResult<R, S>;
@@ -137,8 +143,29 @@ export interface AdminMethod<P extends z.ZodType = z.ZodType, R extends z.ZodTyp
   handler(params: z.output<P>, ctx: CallContext): Promise<z.input<R>> | z.input<R>;
 }
 
+/** A server call: who made it, and the scope it acts in (its API key's, or the admin's `scope_id`). */
+export interface ServerContext extends CallContext {
+  caller: Caller;
+  scope: Scope;
+}
+
+/** Params every server method takes: `scope_id`, optional with an API key (it must then be the key's scope), required with the admin token. */
+export interface ServerParams {
+  scope_id?: string | undefined;
+}
+
+/**
+ * An app backend's method: `Authorization: Bearer <API key>` (which names the scope) or the admin
+ * token (with `scope_id`); no scope header, envelope or session, like admin methods. Rate limited
+ * per API key. Exists whether or not an admin token is configured.
+ */
+export interface ServerMethod<P extends z.ZodType<ServerParams> = z.ZodType<ServerParams>, R extends z.ZodType = z.ZodType> extends MethodDoc<P, R, EnvelopeSchemas> {
+  kind: 'server';
+  handler(params: z.output<P>, ctx: ServerContext): Promise<z.input<R>> | z.input<R>;
+}
+
 /** Any method, as the dispatcher and the contract document hold them (handlers are checked where each is defined). */
-export type RpcMethod = PublicMethod | ScopedMethod | SessionMethod | WalletMethod | AdminMethod;
+export type RpcMethod = PublicMethod | ScopedMethod | SessionMethod | WalletMethod | AdminMethod | ServerMethod;
 
 export function publicMethod<P extends z.ZodType, R extends z.ZodType>(def: Omit<PublicMethod<P, R>, 'kind'>): PublicMethod<P, R> {
   return { kind: 'public', ...def };
@@ -162,4 +189,8 @@ export function walletMethod<P extends z.ZodType, R extends z.ZodType>(def: Omit
 
 export function adminMethod<P extends z.ZodType, R extends z.ZodType>(def: Omit<AdminMethod<P, R>, 'kind'>): AdminMethod<P, R> {
   return { kind: 'admin', ...def };
+}
+
+export function serverMethod<P extends z.ZodType<ServerParams>, R extends z.ZodType>(def: Omit<ServerMethod<P, R>, 'kind'>): ServerMethod<P, R> {
+  return { kind: 'server', ...def };
 }

@@ -8,6 +8,8 @@ import { scopeSettingsSchema, type Scope } from '../domain/scope.js';
 import type { DelegateKey } from '../domain/delegate-key.js';
 import { addDelegateKey } from '../delegation/delegate-keys.js';
 import { isGatewayError } from '../errors/gateway-error.js';
+import { limits } from '../domain/limits.js';
+import { apiKeyInfo, createApiKey, revokeApiKey } from '../api-keys/api-keys.js';
 import { relatedOriginsDocument } from './related-origins.js';
 
 const USAGE = `usage: npm run scope -- <command>
@@ -19,6 +21,7 @@ const USAGE = `usage: npm run scope -- <command>
          [--backup-eligibility any|required|forbidden] [--hints security-key,client-device,hybrid]
          [--top-origin URL …] [--aaguid-allow AAGUID,…] [--aaguid-deny AAGUID,…]
          [--wallet on|off] [--chain-id ID …] [--signing-window SECONDS] [--rate-limit-signing PER_MINUTE]
+         [--recovery-codes on|off] [--second-factor-sessions refused|allowed]
   list
   show SCOPE_ID
   update SCOPE_ID [any create option; a list option replaces the whole list, an empty value clears it;
@@ -27,6 +30,9 @@ const USAGE = `usage: npm run scope -- <command>
   delegate-key add SCOPE_ID (--public-key BASE64_SPKI | --public-key-file FILE) [--name N]
   delegate-key list SCOPE_ID
   delegate-key remove SCOPE_ID KEY_ID
+  api-key create --scope SCOPE_ID --name N   prints the new key's secret once (only its hash is kept)
+  api-key list --scope SCOPE_ID
+  api-key revoke --scope SCOPE_ID KEY_ID
 Uses the same environment (DATA_DIR, DATABASE_URL, …) as the server.`;
 
 const options = {
@@ -53,8 +59,11 @@ const options = {
   'chain-id': { type: 'string', multiple: true },
   'signing-window': { type: 'string' },
   'rate-limit-signing': { type: 'string' },
+  'recovery-codes': { type: 'string' },
+  'second-factor-sessions': { type: 'string' },
   'public-key': { type: 'string' },
   'public-key-file': { type: 'string' },
+  scope: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -89,6 +98,8 @@ function settingsFromFlags(flags: Flags): Record<string, unknown> {
     ['allowed_chain_ids', flags['chain-id'] === undefined ? undefined : flags['chain-id'].join() === 'any' ? null : flags['chain-id'].map(Number)],
     ['signing_window_s', flags['signing-window'] === undefined ? undefined : Number(flags['signing-window'])],
     ['rate_limit_signing_per_minute', rateLimitFlag(flags['rate-limit-signing'])],
+    ['recovery_codes', flags['recovery-codes']],
+    ['second_factor_sessions', flags['second-factor-sessions']],
   ];
   return Object.fromEntries(entries.filter(([, value]) => value !== undefined));
 }
@@ -152,6 +163,8 @@ export async function runScopeCli(argv: string[], env: NodeJS.ProcessEnv): Promi
       }
       case 'delegate-key':
         return await delegateKeyCommand(stores.delegates, id, rest, parsed.values);
+      case 'api-key':
+        return await apiKeyCommand(stores.apiKeys, id, rest, parsed.values);
       default:
         return { code: 2, stdout: '', stderr: `unknown command: ${command}\n${USAGE}\n` };
     }
@@ -200,6 +213,50 @@ async function delegateKeyCommand(store: Stores['delegates'], action: string | u
     }
     default:
       return fail(`unknown delegate-key command: ${action ?? '(none)'}\n${USAGE}`, 2);
+  }
+}
+
+/**
+ * `api-key create|list|revoke --scope SCOPE_ID …`: the server API keys of a scope. The secret is
+ * printed once, at creation; a change is written with its audit event (reason `cli`).
+ */
+async function apiKeyCommand(store: Stores['apiKeys'], action: string | undefined, args: string[], flags: Flags): Promise<CliResult> {
+  const fail = (message: string, code = 1) => ({ code, stdout: '', stderr: `${message}\n` });
+  const print = (value: unknown, note = '') => ({ code: 0, stdout: `${JSON.stringify(value, null, 2)}\n`, stderr: note });
+  const scopeId = flags.scope?.trim().toLowerCase();
+  if (scopeId === undefined || !z.uuid().safeParse(scopeId).success) return fail(`api-key ${action ?? ''} needs --scope SCOPE_ID (a UUID)\n${USAGE}`, 2);
+  const audit = (event: 'api_key_created' | 'api_key_revoked', keyId: string) => ({
+    scope_id: scopeId,
+    occurred_at: new Date().toISOString(),
+    event,
+    account_id: null,
+    credential_id: null,
+    reason: 'cli',
+    client_ip: null,
+    request_id: null,
+    api_key_id: keyId,
+  });
+  try {
+    switch (action) {
+      case 'create': {
+        const name = z.string().trim().min(1).max(limits.apiKeyNameChars).safeParse(flags.name ?? '');
+        if (!name.success) return fail(`api-key create needs --name N (1 to ${limits.apiKeyNameChars} characters)`, 2);
+        const created = await createApiKey(store, { scopeId, name: name.data, now: Date.now() }, (keyId) => audit('api_key_created', keyId));
+        return print({ ...created.key, secret: created.secret }, 'The secret is shown this once: store it now (only its hash is kept).\n');
+      }
+      case 'list':
+        return print((await store.listApiKeys(scopeId)).map(apiKeyInfo));
+      case 'revoke': {
+        const keyId = args[0]?.trim().toLowerCase();
+        if (keyId === undefined || !z.uuid().safeParse(keyId).success) return fail('api-key revoke needs a KEY_ID (a UUID)', 2);
+        return print(await revokeApiKey(store, { scopeId, keyId, now: Date.now() }, audit('api_key_revoked', keyId)));
+      }
+      default:
+        return fail(`unknown api-key command: ${action ?? '(none)'}\n${USAGE}`, 2);
+    }
+  } catch (error) {
+    if (isGatewayError(error)) return fail(`${error.reason}: ${error.detail ?? error.message}`);
+    throw error;
   }
 }
 

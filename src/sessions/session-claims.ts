@@ -14,6 +14,15 @@ export const sessionClaimsSchema = z.object({
   /** Whether that ceremony verified the user (WebAuthn UV flag); absent in sessions issued before it was recorded. */
   uv: z.boolean().optional().describe('whether the passkey ceremony that started the session verified the user (UV)'),
   identifier_hash: z.string(),
+  /** The app's own id of the user (createRegistrationToken); absent for accounts without one. */
+  user_id: z.string().optional().describe("the app's own user id, for accounts registered with a registration token"),
+  /** A sign-in that a createSignInToken token started: a second factor after the app's own first one. */
+  second_factor: z.literal(true).optional().describe('the sign-in was a second factor (createSignInToken)'),
+  /**
+   * A session that may not act as a primary one: `recovery` (recoverAccount: it can only add a
+   * passkey), `second_factor` (a second-factor sign-in in a scope whose second_factor_sessions is refused).
+   */
+  restricted: z.enum(['recovery', 'second_factor']).optional().describe('a session that may not act as a primary session'),
   credential_id: z.string().describe('the passkey that started the session'),
   public_key: z.string().describe('compressed secp256k1 public key, 66 hex characters, no 0x'),
   address: z.string().describe('Ethereum address of public_key'),

@@ -15,6 +15,14 @@ export interface CheckedSession {
   account: Account;
 }
 
+/** What kind of sign-in a new session comes from, beyond the passkey ceremony itself. */
+export interface SessionOrigin {
+  /** The session an automatic passkey upgrade relied on (see issue). */
+  upgraded?: Pick<SessionClaims, 'auth_time' | 'uv'>;
+  /** A second-factor sign-in (createSignInToken). */
+  secondFactor?: boolean;
+}
+
 export interface SessionService {
   /**
    * Signs a new session for the account, started by the passkey `credentialId` (whose ceremony
@@ -23,7 +31,12 @@ export interface SessionService {
    * automatic passkey upgrade relied on, a ceremony that proved no user presence) the new session
    * carries that session's auth_time and uv instead: it is no more recent, nor more verified.
    */
-  issue(account: Account, credentialId: string, scope: Scope, clientKeyThumbprint: string, userVerified: boolean, upgraded?: Pick<SessionClaims, 'auth_time' | 'uv'>): string;
+  issue(account: Account, credentialId: string, scope: Scope, clientKeyThumbprint: string, userVerified: boolean, origin?: SessionOrigin): string;
+  /**
+   * A recovery session (recoverAccount): short-lived (at most 10 minutes), started by no passkey,
+   * and refused by every check that does not allow it: it can only add a passkey.
+   */
+  issueRecovery(account: Account, scope: Scope, clientKeyThumbprint: string): string;
   /**
    * The one session check every consumer uses (authenticated methods and `verify`): signature,
    * issuer, audience (`scopeId`, when given), expiry; then, from the session store, that the jti is
@@ -32,8 +45,10 @@ export interface SessionService {
    * than the account's sessions-valid-after time, and the account is enabled. With
    * `clientKeyThumbprint`, the session must also be bound to that client key (its `cnf.jkt`).
    * Every failure is `session_invalid`, but a disabled account, which is `account_disabled`.
+   * A restricted session (see SessionClaims.restricted) is refused, but a recovery session where
+   * `allowRecovery` (adding a passkey).
    */
-  check(jwt: string, expected?: { scopeId?: string; clientKeyThumbprint?: string }): Promise<CheckedSession>;
+  check(jwt: string, expected?: { scopeId?: string; clientKeyThumbprint?: string; allowRecovery?: boolean }): Promise<CheckedSession>;
   /** Revokes one session until it would have expired anyway; `audit` is written with the revocation. */
   revoke(claims: SessionClaims, audit?: NewAuditEvent): Promise<void>;
   /** Ends every session of the account issued up to now; false when there is no such account. */
@@ -41,6 +56,9 @@ export interface SessionService {
   /** The public keys for offline verification. */
   jwks(): { keys: Record<string, unknown>[] };
 }
+
+/** The longest a recovery session lives: long enough to add a passkey, no longer. */
+const RECOVERY_SESSION_SECONDS = 600;
 
 export function createSessionService(deps: { keys: SessionKeyRing; issuer: string; sessionStore: SessionStore; now: () => number }): SessionService {
   const { keys, issuer, sessionStore, now } = deps;
@@ -71,27 +89,50 @@ export function createSessionService(deps: { keys: SessionKeyRing; issuer: strin
     return claims.data;
   };
 
+  const sign = (claims: SessionClaims) => signEs256Jws({ alg: 'ES256', typ: 'JWT', kid: keys.current.kid }, claims, keys.current.privateKey);
+  const baseClaims = (account: Account, scope: Scope, issuedAt: number) => ({
+    account_id: account.account_id,
+    identifier_hash: account.identifier_hash,
+    ...(account.user_id === null ? {} : { user_id: account.user_id }),
+    public_key: account.public_key,
+    address: account.address,
+    iss: issuer,
+    sub: account.account_id,
+    aud: scope.scope_id,
+    iat: issuedAt,
+    jti: randomUUID(),
+  });
+
   return {
-    issue(account, credentialId, scope, clientKeyThumbprint, userVerified, upgraded) {
+    issue(account, credentialId, scope, clientKeyThumbprint, userVerified, origin = {}) {
+      const { upgraded, secondFactor = false } = origin;
       const issuedAt = Math.floor(now() / 1000);
       const claims: SessionClaims = {
-        account_id: account.account_id,
-        identifier_hash: account.identifier_hash,
+        ...baseClaims(account, scope, issuedAt),
         credential_id: credentialId,
-        public_key: account.public_key,
-        address: account.address,
-        iss: issuer,
-        sub: account.account_id,
-        aud: scope.scope_id,
-        iat: issuedAt,
         exp: issuedAt + scope.session_ttl,
         // Sessions are only ever issued by a passkey ceremony, which happened now (or, for an automatic upgrade, at the sign-in it relied on).
         auth_time: Math.min(upgraded?.auth_time ?? issuedAt, issuedAt),
-        jti: randomUUID(),
         uv: upgraded === undefined ? userVerified : upgraded.uv === true,
+        ...(secondFactor ? { second_factor: true as const } : {}),
+        ...(secondFactor && scope.second_factor_sessions === 'refused' ? { restricted: 'second_factor' as const } : {}),
         cnf: { jkt: clientKeyThumbprint },
       };
-      return signEs256Jws({ alg: 'ES256', typ: 'JWT', kid: keys.current.kid }, claims, keys.current.privateKey);
+      return sign(claims);
+    },
+
+    issueRecovery(account, scope, clientKeyThumbprint) {
+      const issuedAt = Math.floor(now() / 1000);
+      return sign({
+        ...baseClaims(account, scope, issuedAt),
+        // Started by a recovery code, not a passkey: no passkey's deletion ends it (sessions_valid_after and revocation do).
+        credential_id: '',
+        exp: issuedAt + Math.min(scope.session_ttl, RECOVERY_SESSION_SECONDS),
+        auth_time: issuedAt,
+        uv: false,
+        restricted: 'recovery',
+        cnf: { jkt: clientKeyThumbprint },
+      });
     },
 
     async check(jwt, expected = {}) {
@@ -99,11 +140,15 @@ export function createSessionService(deps: { keys: SessionKeyRing; issuer: strin
       if (expected.clientKeyThumbprint !== undefined && !sameText(claims.cnf.jkt, expected.clientKeyThumbprint)) {
         throw new GatewayError('session_invalid', 'session bound to another client key');
       }
+      // Here, in the one check, so no method can forget it: a restricted session acts nowhere but where it is allowed.
+      if (claims.restricted === 'second_factor') throw new GatewayError('session_invalid', 'a second-factor session, which this scope refuses as a session');
+      const recovery = claims.restricted === 'recovery';
+      if (recovery && expected.allowRecovery !== true) throw new GatewayError('session_invalid', 'a recovery session can only add a passkey');
       const state = await sessionStore.sessionState(claims.account_id, claims.credential_id, claims.jti);
       if (state === null || state.account.scope_id !== claims.aud) throw new GatewayError('session_invalid', 'account gone');
       if (state.revoked) throw new GatewayError('session_invalid', 'revoked');
       // A passkey deleted, or deleted and registered again since, no longer carries its sessions.
-      if (state.credential_created_at === null || secondsOf(state.credential_created_at) > claims.iat) {
+      if (!recovery && (state.credential_created_at === null || secondsOf(state.credential_created_at) > claims.iat)) {
         throw new GatewayError('session_invalid', 'the passkey that started the session was deleted');
       }
       if (state.sessions_valid_after !== null && claims.iat * 1000 < Date.parse(state.sessions_valid_after)) {

@@ -1,6 +1,8 @@
 import type { NewAuditEvent } from '../domain/audit-event.js';
 import type { Account, AccountConflict, AddCredentialResult, CreateAccountResult, Credential, CredentialShape, CredentialUse } from '../domain/account.js';
-import type { DeleteCredentialResult, NewAccount } from '../domain/account.js';
+import type { DeleteCredentialResult, NewAccount, RegistrationExtras } from '../domain/account.js';
+import { consumeTokenIn } from './token-store.js';
+import { insertRecoveryCodesIn } from './recovery-code-store.js';
 import { auditLog, auditRows } from './audit-log-store.js';
 import type { Dialect } from '../sql/dialect.js';
 import { uniqueKeys } from './migrations.js';
@@ -17,8 +19,13 @@ import { boolean, canonical, decode, encode, integer, nullable, oneOf, selectLis
  */
 export interface AccountStore {
   findAccountByUsername(scopeId: string, username: string): Promise<Account | null>;
-  /** Creates the account and its first credential (and `audit`) at once: all or nothing. */
-  createAccountWithCredential(account: NewAccount, credential: Credential, audit?: NewAuditEvent): Promise<CreateAccountResult>;
+  /** The scope's account of this app user id; null when there is none. */
+  findAccountByUserId(scopeId: string, userId: string): Promise<Account | null>;
+  /**
+   * Creates the account and its first credential (and `audit`, and `extras`: the registration
+   * token it uses up, its first recovery codes) at once: all or nothing.
+   */
+  createAccountWithCredential(account: NewAccount, credential: Credential, audit?: NewAuditEvent, extras?: RegistrationExtras): Promise<CreateAccountResult>;
   findCredential(scopeId: string, credentialId: string): Promise<Credential | null>;
   listCredentials(accountId: string): Promise<Credential[]>;
   /** findCredential and the account owning it, in one round trip (the sign-in completion path). */
@@ -42,7 +49,7 @@ export interface AccountStore {
    * Adds a passkey to an existing account (credential.account_id). Refused when the credential id
    * is taken in the scope, the account is gone, or it already holds `maxPerAccount` credentials.
    */
-  addCredential(credential: Credential, maxPerAccount: number, audit?: NewAuditEvent): Promise<AddCredentialResult>;
+  addCredential(credential: Credential, maxPerAccount: number, audit?: NewAuditEvent, extras?: Pick<RegistrationExtras, 'token'>): Promise<AddCredentialResult>;
   /**
    * Stores what a sign-in changes on its passkey (counter, device type, backup state, last use),
    * with `audit`, only while the stored counter is still `expectedCounter` and the account holds the
@@ -77,6 +84,8 @@ export const accounts = table<Account>('accounts', {
   address: textOrEmpty,
   disabled: boolean,
   created_at: timestamp,
+  // Null for accounts named by username alone (and every account created before migration 10).
+  user_id: nullable(text),
 });
 
 const credentials = table<Credential>('credentials', {
@@ -107,6 +116,7 @@ const joined = `${selectList(credentials, 'c')}, ${selectList(accounts, 'a')}`;
 
 const sql = {
   findAccountByUsername: statement('find_account_by_username', `SELECT ${accountColumns} FROM accounts WHERE scope_id = :scope_id AND username = :username`),
+  findAccountByUserId: statement('find_account_by_user_id', `SELECT ${accountColumns} FROM accounts WHERE user_id = :user_id AND scope_id = :scope_id`),
   getAccount: statement('get_account', `SELECT ${accountColumns} FROM accounts WHERE account_id = :account_id`),
   setAccountDisabled: statement('set_account_disabled', 'UPDATE accounts SET disabled = :disabled WHERE account_id = :account_id'),
   findCredential: statement('find_credential', `SELECT ${credentialColumns} FROM credentials WHERE scope_id = :scope_id AND credential_id = :credential_id`),
@@ -159,7 +169,7 @@ const sql = {
 
 export function sqlAccountStore(db: SqlDatabase): AccountStore {
   const conflictOf = (error: unknown): AccountConflict | null => {
-    if (db.dialect.violates(error, uniqueKeys.accountsUsername)) return 'account_exists';
+    if (db.dialect.violates(error, uniqueKeys.accountsUsername) || db.dialect.violates(error, uniqueKeys.accountsUserId)) return 'account_exists';
     if (db.dialect.violates(error, uniqueKeys.credentialsPrimaryKey)) return 'credential_exists';
     return null;
   };
@@ -171,10 +181,27 @@ export function sqlAccountStore(db: SqlDatabase): AccountStore {
       return oneAccount(await db.all(sql.findAccountByUsername, { scope_id: scopeId, username }));
     },
 
-    async createAccountWithCredential(account, credential, audit) {
+    async findAccountByUserId(scopeId, userId) {
+      return oneAccount(await db.all(sql.findAccountByUserId, { scope_id: scopeId, user_id: userId }));
+    },
+
+    async createAccountWithCredential(account, credential, audit, extras = {}) {
       const audited = audit === undefined ? [] : [rowsOf(auditLog, [audit])];
       try {
-        await db.insertAll([rowsOf(accounts, [account]), rowsOf(credentials, [credential]), ...audited]);
+        if (extras.token === undefined && extras.recoveryCodeHashes === undefined) {
+          await db.insertAll([rowsOf(accounts, [account]), rowsOf(credentials, [credential]), ...audited]);
+        } else {
+          const { token, recoveryCodeHashes = [] } = extras;
+          const used = await db.transaction(async (tx) => {
+            if (token !== undefined && (await consumeTokenIn(tx, token.token_hash, 'registration', account.scope_id, token.now)) === null) return false;
+            await tx.run(accounts.insert, encode(accounts, account));
+            await tx.run(credentials.insert, encode(credentials, credential));
+            await insertRecoveryCodesIn(tx, account.account_id, recoveryCodeHashes, account.created_at);
+            if (audit !== undefined) await tx.run(auditLog.insert, encode(auditLog, audit));
+            return true;
+          });
+          if (!used) return { ok: false, conflict: 'token_invalid' };
+        }
       } catch (error) {
         const conflict = conflictOf(error);
         if (conflict === null) throw error;
@@ -228,7 +255,7 @@ export function sqlAccountStore(db: SqlDatabase): AccountStore {
       return (await db.run(sql.setAccountDisabled, { account_id: accountId, disabled }, auditRows(audit))) > 0;
     },
 
-    async addCredential(credential, maxPerAccount, audit) {
+    async addCredential(credential, maxPerAccount, audit, extras = {}) {
       // A limit below 1 would make the call meaningless: a caller bug, not a conflict.
       if (!Number.isInteger(maxPerAccount) || maxPerAccount < 1) throw new RangeError(`maxPerAccount must be a positive integer, got ${maxPerAccount}`);
       const key = { account_id: credential.account_id, credential_id: credential.credential_id };
@@ -239,6 +266,11 @@ export function sqlAccountStore(db: SqlDatabase): AccountStore {
           if (owner?.scope_id !== credential.scope_id) return { ok: false, conflict: 'account_not_found' };
           const [counts] = await tx.all(sql.countCredentials, key);
           if (integer.decode(counts?.n) >= maxPerAccount) return { ok: false, conflict: 'too_many_credentials' };
+          const { token } = extras;
+          // Used up last: a refusal above leaves the token usable (the transaction rolls back on a taken id too).
+          if (token !== undefined && (await consumeTokenIn(tx, token.token_hash, 'registration', credential.scope_id, token.now)) === null) {
+            return { ok: false, conflict: 'token_invalid' };
+          }
           await tx.run(credentials.insert, encode(credentials, credential));
           if (audit !== undefined) await tx.run(auditLog.insert, encode(auditLog, audit));
           return { ok: true, credential: canonical(credentials, credential) };

@@ -23,6 +23,8 @@ export const auditLog = table<NewAuditEvent>('audit_log', {
   chain_id: nullable(integer),
   signed_digest: nullable(text),
   delegate_key_id: nullable(text),
+  api_key_id: nullable(text),
+  identifier_hash: nullable(text),
 });
 
 /** The audit rows a change carries (SqlDatabase.run): written with it, and only when it happens. */
@@ -49,8 +51,16 @@ export function sqlAuditLogStore(db: SqlDatabase): AuditLogStore {
       const rows = await db.all(list, { scope_id: scopeId, after_id: query.afterId ?? null, since, limit: query.limit });
       return rows.map((row) => {
         const event = decode(auditLog, row);
-        // Columns added by migration 8 read as null on every row, never as absent.
-        return { event_id: integer.decode(row.event_id), ...event, chain_id: event.chain_id ?? null, signed_digest: event.signed_digest ?? null, delegate_key_id: event.delegate_key_id ?? null };
+        // Columns added by migrations 8 and 9 read as null on every row, never as absent.
+        return {
+          event_id: integer.decode(row.event_id),
+          ...event,
+          chain_id: event.chain_id ?? null,
+          signed_digest: event.signed_digest ?? null,
+          delegate_key_id: event.delegate_key_id ?? null,
+          api_key_id: event.api_key_id ?? null,
+          identifier_hash: event.identifier_hash ?? null,
+        };
       });
     },
   };

@@ -13,6 +13,9 @@ export const uniqueKeys = {
   accountsUsername: { name: 'accounts_scope_username_key', table: 'accounts', columns: ['scope_id', 'username'] },
   credentialsPrimaryKey: { name: 'credentials_pkey', table: 'credentials', columns: ['scope_id', 'credential_id'] },
   delegateKeysPrimaryKey: { name: 'delegate_keys_pkey', table: 'delegate_keys', columns: ['scope_id', 'key_id'] },
+  apiKeysSecretHash: { name: 'api_keys_secret_hash_key', table: 'api_keys', columns: ['secret_hash'] },
+  // Leads with the looked-up column, as migration 4 made the other account keys do.
+  accountsUserId: { name: 'accounts_user_id_scope_key', table: 'accounts', columns: ['user_id', 'scope_id'] },
 } as const satisfies Record<string, UniqueKey>;
 
 /** The gateway's tables, oldest first; each database applies those it has not yet. */
@@ -218,6 +221,65 @@ CREATE TABLE key_signature_uses (
   expires_at ${t.timestamp} NOT NULL
 );
 CREATE INDEX key_signature_uses_expires_at_idx ON key_signature_uses (expires_at);
+`,
+  },
+  {
+    id: 9,
+    name: 'server_api_keys_account_lifecycle',
+    // Server API keys: only the hash of each secret, looked up by it on every server call (hence
+    // the unique key); a revoked key keeps its row (revoked_at) so the log's key ids still resolve.
+    // The audit log records which key acted, and for a deleted account its identifier hash, the
+    // only trace of the username the log keeps.
+    sql: (t: Dialect) => `
+CREATE TABLE api_keys (
+  key_id      text PRIMARY KEY,
+  scope_id    text NOT NULL REFERENCES scopes (scope_id),
+  name        text NOT NULL,
+  secret_hash text NOT NULL,
+  created_at  ${t.timestamp} NOT NULL,
+  revoked_at  ${t.timestamp},
+  CONSTRAINT ${uniqueKeys.apiKeysSecretHash.name} UNIQUE (secret_hash)
+);
+CREATE INDEX api_keys_scope_idx ON api_keys (scope_id, created_at);
+
+ALTER TABLE audit_log ADD COLUMN api_key_id text;
+ALTER TABLE audit_log ADD COLUMN identifier_hash text;
+`,
+  },
+  {
+    id: 10,
+    name: 'app_user_ids_one_time_tokens_recovery_codes',
+    // An app's own user id on accounts (unique per scope; NULL for accounts the gateway names by
+    // username alone, and NULLs never collide). One-time tokens live here rather than in the
+    // challenge store: a registration token is used up in the same transaction that adds its
+    // passkey, so a failed insert leaves it usable and two concurrent uses add one passkey; and
+    // nothing evicts a token before it expires. Only keyed hashes of tokens and recovery codes are
+    // stored. Scope settings: recovery codes (on by default) and whether a second-factor sign-in's
+    // session may act as a primary one (refused by default).
+    sql: (t: Dialect) => `
+ALTER TABLE accounts ADD COLUMN user_id text;
+CREATE UNIQUE INDEX ${uniqueKeys.accountsUserId.name} ON accounts (user_id, scope_id);
+ALTER TABLE scopes ADD COLUMN recovery_codes text NOT NULL DEFAULT 'on';
+ALTER TABLE scopes ADD COLUMN second_factor_sessions text NOT NULL DEFAULT 'refused';
+
+CREATE TABLE one_time_tokens (
+  token_hash text PRIMARY KEY,
+  scope_id   text NOT NULL,
+  kind       text NOT NULL,
+  account_id text,
+  user_id    text,
+  payload    text NOT NULL,
+  created_at ${t.timestamp} NOT NULL,
+  expires_at ${t.timestamp} NOT NULL
+);
+CREATE INDEX one_time_tokens_expires_at_idx ON one_time_tokens (expires_at);
+
+CREATE TABLE recovery_codes (
+  account_id text NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+  code_hash  text NOT NULL,
+  created_at ${t.timestamp} NOT NULL,
+  PRIMARY KEY (account_id, code_hash)
+);
 `,
   },
 ];

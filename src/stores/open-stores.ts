@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
 import { sqlAccountStore, type AccountStore } from './account-store.js';
+import { sqlApiKeyStore, type ApiKeyStore } from './api-key-store.js';
 import { sqlAuditLogStore, type AuditLogStore } from './audit-log-store.js';
 import { sqlDelegateStore, type DelegateStore } from './delegate-store.js';
 import type { ChallengeStore } from './challenge-store.js';
@@ -11,6 +12,8 @@ import { createConfiguredRedis } from './redis-clients.js';
 import { redisKeySpace } from './redis-keys.js';
 import { sqlScopeStore, type ScopeStore } from './scope-store.js';
 import { sqlSessionStore, type SessionStore } from './session-store.js';
+import { sqlTokenStore, type TokenStore } from './token-store.js';
+import { sqlRecoveryCodeStore, type RecoveryCodeStore } from './recovery-code-store.js';
 import { openPostgresDatabase } from '../sql/postgres-database.js';
 import type { SqlDatabase } from '../sql/sql-database.js';
 import { openSqliteDatabase } from '../sql/sqlite-database.js';
@@ -23,6 +26,9 @@ export interface SqlStores {
   auditLog: AuditLogStore;
   sessions: SessionStore;
   delegates: DelegateStore;
+  apiKeys: ApiKeyStore;
+  tokens: TokenStore;
+  recoveryCodes: RecoveryCodeStore;
 }
 
 /** A backend several stores share: reachable or not, open or closed, as a whole. */
@@ -44,7 +50,7 @@ export interface Stores extends SqlStores {
 }
 
 /** The stores by name, as the metrics label their calls. */
-export type StoreName = 'scopes' | 'accounts' | 'audit_log' | 'sessions' | 'delegates' | 'challenges' | 'rate_limits';
+export type StoreName = 'scopes' | 'accounts' | 'audit_log' | 'sessions' | 'delegates' | 'api_keys' | 'tokens' | 'recovery_codes' | 'challenges' | 'rate_limits';
 
 export interface StoreHooks {
   /** Told each live in-process challenge dropped to make room (for the metrics). */
@@ -52,7 +58,8 @@ export interface StoreHooks {
 }
 
 export function sqlStores(db: SqlDatabase): SqlStores {
-  return { scopes: sqlScopeStore(db), accounts: sqlAccountStore(db), auditLog: sqlAuditLogStore(db), sessions: sqlSessionStore(db), delegates: sqlDelegateStore(db) };
+  return { scopes: sqlScopeStore(db), accounts: sqlAccountStore(db), auditLog: sqlAuditLogStore(db), sessions: sqlSessionStore(db), delegates: sqlDelegateStore(db),
+    apiKeys: sqlApiKeyStore(db), tokens: sqlTokenStore(db), recoveryCodes: sqlRecoveryCodeStore(db) };
 }
 
 /** Redis and PostgreSQL when configured; otherwise in-process challenges and counters and a SQLite file. */

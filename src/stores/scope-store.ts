@@ -1,4 +1,4 @@
-import { attestationSchema, backupEligibilityChangeSchema, backupEligibilitySchema, hintSchema, residentKeySchema, userVerificationSchema, walletSchema, type NewScope, type Scope, type ScopeUpdate } from '../domain/scope.js';
+import { attestationSchema, backupEligibilityChangeSchema, backupEligibilitySchema, hintSchema, recoveryCodesSchema, residentKeySchema, secondFactorSessionsSchema, userVerificationSchema, walletSchema, type NewScope, type Scope, type ScopeUpdate } from '../domain/scope.js';
 import type { SqlDatabase } from '../sql/sql-database.js';
 import { statement } from '../sql/statement.js';
 import { canonical, decode, encode, encodeField, integer, jsonArray, nullable, numbers, oneOf, strings, table, text, timestamp } from '../sql/table.js';
@@ -41,6 +41,8 @@ const scopes = table<Scope>('scopes', {
   allowed_chain_ids: nullable(numbers),
   signing_window_s: integer,
   rate_limit_signing_per_minute: nullable(integer),
+  recovery_codes: oneOf(recoveryCodesSchema.options),
+  second_factor_sessions: oneOf(secondFactorSessionsSchema.options),
   created_at: timestamp,
   updated_at: timestamp,
 });

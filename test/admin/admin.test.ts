@@ -12,7 +12,7 @@ import { adminCall } from './admin-rpc.js';
 
 const TOKEN = randomBytes(32).toString('base64url');
 const platform = () => new SoftAuthenticator({ algorithm: 'EdDSA', attestation: 'none' });
-const adminMethodNames = ['createScope', 'updateScope', 'listScopes', 'disableAccount', 'enableAccount', 'revokeSessions', 'getAuditLog'];
+const adminMethodNames = ['createScope', 'updateScope', 'listScopes', 'disableAccount', 'enableAccount', 'getAuditLog', 'createApiKey', 'listApiKeys', 'revokeApiKey'];
 
 describe('admin methods without ADMIN_TOKEN_FILE', () => {
   let harness: Harness;

@@ -47,6 +47,7 @@ export function runAccountStoreContract(name: string, makeStores: () => Promise<
           identifier_hash: 'hash-alice',
           public_key: '02abababababababababababababababababababababababababababababababab',
           address: '0xcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd',
+          user_id: null,
           disabled: false,
           created_at: '2025-01-02T03:04:05.678Z',
         };

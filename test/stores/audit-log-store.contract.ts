@@ -41,6 +41,8 @@ export function runAuditLogStoreContract(name: string, makeStores: () => Promise
         chain_id: null,
         signed_digest: null,
         delegate_key_id: null,
+        api_key_id: null,
+        identifier_hash: null,
       });
 
       test('appends events and lists one scope\'s in insertion order with growing ids', async () => {
@@ -81,6 +83,8 @@ export function runAuditLogStoreContract(name: string, makeStores: () => Promise
         chain_id: null,
         signed_digest: null,
         delegate_key_id: null,
+        api_key_id: null,
+        identifier_hash: null,
       });
       const loggedEvents = async (scopeId: string) =>
         (await auditLog.listAuditEvents(scopeId, { limit: 100 })).map(({ event_id: _id, ...rest }) => rest);

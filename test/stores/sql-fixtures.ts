@@ -44,6 +44,7 @@ export function newAccount(scopeId: string, username: string, overrides: Partial
     address: `0x${'cd'.repeat(20)}`,
     disabled: false,
     created_at: '2025-01-02T03:04:05.678Z',
+    user_id: null,
     ...overrides,
   };
 }

@@ -10,6 +10,7 @@ import { openSqliteDatabase } from '../../src/sql/sqlite-database.js';
 import { databaseUrl, describeWithPostgres } from '../support/backends.js';
 import { dropSchemas } from '../support/postgres-schemas.js';
 import { runAccountStoreContract } from './account-store.contract.js';
+import { runApiKeyStoreContract } from './api-key-store.contract.js';
 import { runAuditLogStoreContract } from './audit-log-store.contract.js';
 import { runDelegateStoreContract } from './delegate-store.contract.js';
 import { runScopeStoreContract } from './scope-store.contract.js';
@@ -24,6 +25,7 @@ function runSqlStoreContracts(name: string, makeStores: () => Promise<SqlStoresH
   runAuditLogStoreContract(name, makeStores);
   runSessionStoreContract(name, makeStores);
   runDelegateStoreContract(name, makeStores);
+  runApiKeyStoreContract(name, makeStores);
 }
 
 runSqlStoreContracts('SQLite', () => {

@@ -1,0 +1,32 @@
+import { createHmac, randomInt } from 'node:crypto';
+import { z } from 'zod';
+
+/** Crockford's base32: no I, L, O or U, so a code read aloud or copied by hand survives. */
+const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const CODE_CHARS = 10;
+export const RECOVERY_CODE_COUNT = 10;
+
+/** Ten fresh codes, each 50 random bits, shown as `XXXXX-XXXXX`. */
+export function newRecoveryCodes(): string[] {
+  return Array.from({ length: RECOVERY_CODE_COUNT }, () => {
+    const chars = Array.from({ length: CODE_CHARS }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
+    return `${chars.slice(0, 5)}-${chars.slice(5)}`;
+  });
+}
+
+/** A code as a person types it: case, spaces and hyphens do not matter, nor O for 0 or I and L for 1. */
+export const recoveryCodeSchema = z
+  .string()
+  .max(64)
+  .transform((value) => value.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1'))
+  .pipe(z.string().regex(new RegExp(`^[${ALPHABET}]{${CODE_CHARS}}$`), 'a recovery code is 10 letters and digits'));
+
+/**
+ * The stored form: HMAC-SHA256 under a key derived from the deployment secret, over the account id
+ * and the normalized code, so a copy of the database cannot be searched for codes offline and the
+ * same code on two accounts hashes apart.
+ */
+export function recoveryCodeHash(secret: Buffer, accountId: string, normalizedCode: string): string {
+  const key = createHmac('sha256', secret).update('recovery-code').digest();
+  return createHmac('sha256', key).update(`${accountId}:${normalizedCode}`, 'utf8').digest('base64url');
+}
