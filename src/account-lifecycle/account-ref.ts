@@ -5,21 +5,36 @@ import { GatewayError } from '../errors/gateway-error.js';
 import { usernameKey } from '../identity/user-input.js';
 import type { AccountStore } from '../stores/account-store.js';
 
+/**
+ * A username as a param: PostgreSQL text cannot hold NUL (a query binding one fails), and no
+ * stored username holds one, so it is refused up front rather than answered service_unavailable.
+ */
+export const usernameParam = z.string().min(1).max(limits.usernameChars * 4).refine((value) => !value.includes('\0'), 'must not contain NUL');
+
 /** The scope param of every server method: optional with an API key (its own scope), required with the admin token. */
 export const serverScopeId = z.uuid().optional().describe("the scope acted in: optional with an API key (it must be the key's own), required with the admin token");
 
-/** An account named by id or by username, within the call's scope. */
-export const accountRefShape = {
-  scope_id: serverScopeId,
-  account_id: z.uuid().optional(),
-  username: z.string().min(1).max(limits.usernameChars * 4).optional(),
-};
-export const accountRefSchema = z
-  .object(accountRefShape)
-  .refine((ref) => (ref.account_id === undefined) !== (ref.username === undefined), 'give exactly one of account_id and username');
+interface AccountNames {
+  account_id?: string | undefined;
+  username?: string | undefined;
+}
+const namesOne = (ref: AccountNames) => (ref.account_id === undefined) !== (ref.username === undefined);
+
+/** An account named by id or by username, within the call's scope; `extra` params beside them. */
+export function accountRef<T extends z.ZodRawShape>(extra: T) {
+  return z
+    .object({
+      scope_id: serverScopeId,
+      account_id: z.uuid().optional(),
+      username: usernameParam.optional(),
+      ...extra,
+    })
+    .refine((ref) => namesOne(ref as AccountNames), 'give exactly one of account_id and username');
+}
+export const accountRefSchema = accountRef({});
 
 /** The account the ref names in `scopeId`; account_not_found for none, and for one of another scope alike. */
-export async function accountInScope(accounts: Pick<AccountStore, 'getAccount' | 'findAccountByUsername'>, scopeId: string, ref: { account_id?: string | undefined; username?: string | undefined }): Promise<Account> {
+export async function accountInScope(accounts: Pick<AccountStore, 'getAccount' | 'findAccountByUsername'>, scopeId: string, ref: AccountNames): Promise<Account> {
   const account =
     ref.account_id !== undefined
       ? await accounts.getAccount(ref.account_id.toLowerCase())

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { passkeyProvider } from '../ceremony/passkey-provider.js';
 import { sessionMethod } from '../rpc/rpc-method.js';
 import type { AccountStore } from '../stores/account-store.js';
+import type { Credential } from '../domain/account.js';
 
 export const credentialViewSchema = z.object({
   credential_id: z.string(),
@@ -19,6 +20,25 @@ export const credentialViewSchema = z.object({
   attestation_verified: z.boolean().describe('whether registration verified the attestation to a trust anchor: only then is the aaguid more than a claim'),
 });
 
+/** A passkey as its account's owner (or the app and operator acting for it) sees it. */
+export function credentialView(credential: Credential): z.input<typeof credentialViewSchema> {
+  return {
+    credential_id: credential.credential_id,
+    name: credential.name,
+    provider: passkeyProvider(credential.aaguid),
+    created_at: credential.created_at,
+    last_used_at: credential.last_used_at,
+    transports: credential.transports,
+    device_type: credential.device_type,
+    backed_up: credential.backed_up,
+    aaguid: credential.aaguid,
+    possibly_cloned: credential.possibly_cloned,
+    discoverable: credential.discoverable,
+    authenticator_attachment: credential.authenticator_attachment,
+    attestation_verified: credential.attestation_verified,
+  };
+}
+
 export function listCredentials(deps: { accounts: AccountStore }) {
   return sessionMethod({
     name: 'listCredentials',
@@ -29,21 +49,7 @@ export function listCredentials(deps: { accounts: AccountStore }) {
     async handler(_params, { account }) {
       const credentials = await deps.accounts.listCredentials(account.account_id);
       return {
-        credentials: credentials.map((credential) => ({
-          credential_id: credential.credential_id,
-          name: credential.name,
-          provider: passkeyProvider(credential.aaguid),
-          created_at: credential.created_at,
-          last_used_at: credential.last_used_at,
-          transports: credential.transports,
-          device_type: credential.device_type,
-          backed_up: credential.backed_up,
-          aaguid: credential.aaguid,
-          possibly_cloned: credential.possibly_cloned,
-          discoverable: credential.discoverable,
-          authenticator_attachment: credential.authenticator_attachment,
-          attestation_verified: credential.attestation_verified,
-        })),
+        credentials: credentials.map(credentialView),
       };
     },
   });

@@ -70,6 +70,16 @@ export interface AccountStore {
    * of an account's last two credentials leave one).
    */
   deleteCredential(accountId: string, credentialId: string, audit?: NewAuditEvent): Promise<DeleteCredentialResult>;
+  /**
+   * A page of the scope's accounts in username order: those after `after` (a username; '' for the
+   * first page) whose username starts with `prefix` ('' for all), at most `limit`.
+   */
+  listAccounts(scopeId: string, page: { after: string; prefix: string; limit: number }): Promise<Account[]>;
+  /**
+   * Deletes the account of this scope with everything it owns (passkeys, the delegate key's record
+   * of it, its session revocations), with `audit`: all or nothing. False when there is no such account.
+   */
+  deleteAccount(scopeId: string, accountId: string, audit?: NewAuditEvent): Promise<boolean>;
 }
 
 export const accounts = table<Account>('accounts', {
@@ -164,8 +174,27 @@ const sql = {
   ),
   markPossiblyCloned: statement('mark_possibly_cloned', 'UPDATE credentials SET possibly_cloned = true WHERE scope_id = :scope_id AND credential_id = :credential_id'),
   setDisplayName: statement('set_display_name', 'UPDATE accounts SET display_name = :display_name WHERE account_id = :account_id'),
+  // Keyset pagination in username order (unique in a scope): each page starts after the last username of the one before.
+  listAccounts: statement(
+    'list_accounts',
+    `SELECT ${accountColumns} FROM accounts
+     WHERE scope_id = :scope_id AND username > :after AND substr(username, 1, :prefix_chars::integer) = :prefix
+     ORDER BY username LIMIT :limit`,
+  ),
+  lockScopedAccount: statement('lock_scoped_account', (d: Dialect) => `SELECT account_id FROM accounts WHERE account_id = :account_id AND scope_id = :scope_id ${d.forUpdate}`),
+  deleteAccount: statement('delete_account', 'DELETE FROM accounts WHERE account_id = :account_id AND scope_id = :scope_id'),
   renameCredential: statement('rename_credential', 'UPDATE credentials SET name = :name WHERE account_id = :account_id AND credential_id = :credential_id'),
 };
+
+/**
+ * What an account owns, deleted before the account itself (children first, whatever the foreign
+ * keys say). A table another feature adds for accounts (recovery codes, say) joins this list.
+ */
+const ownedByAccount = [
+  statement('delete_account_credentials', 'DELETE FROM credentials WHERE account_id = :account_id'),
+  statement('delete_account_delegation', 'DELETE FROM delegated_accounts WHERE account_id = :account_id'),
+  statement('delete_account_revocations', 'DELETE FROM revoked_sessions WHERE account_id = :account_id'),
+];
 
 export function sqlAccountStore(db: SqlDatabase): AccountStore {
   const conflictOf = (error: unknown): AccountConflict | null => {
@@ -322,6 +351,25 @@ export function sqlAccountStore(db: SqlDatabase): AccountStore {
         await tx.run(sql.deleteCredential, key);
         if (audit !== undefined) await tx.run(auditLog.insert, encode(auditLog, audit));
         return 'deleted';
+      });
+    },
+
+    async listAccounts(scopeId, page) {
+      if (!Number.isInteger(page.limit) || page.limit < 1) throw new RangeError(`limit must be a positive integer, got ${page.limit}`);
+      // Characters, as substr counts them on both backends (not UTF-16 units).
+      const values = { scope_id: scopeId, after: page.after, prefix: page.prefix, prefix_chars: [...page.prefix].length, limit: page.limit };
+      return (await db.all(sql.listAccounts, values)).map((row) => decode(accounts, row));
+    },
+
+    async deleteAccount(scopeId, accountId, audit) {
+      const key = { account_id: accountId, scope_id: scopeId };
+      return db.transaction(async (tx) => {
+        // Locked first, so a passkey being added at the same moment waits and then finds no account.
+        if ((await tx.all(sql.lockScopedAccount, key)).length === 0) return false;
+        for (const owned of ownedByAccount) await tx.run(owned, { account_id: accountId });
+        await tx.run(sql.deleteAccount, key);
+        if (audit !== undefined) await tx.run(auditLog.insert, encode(auditLog, audit));
+        return true;
       });
     },
   };

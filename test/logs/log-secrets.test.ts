@@ -6,6 +6,11 @@ import { SoftAuthenticator } from '../../scripts/lib/soft-authenticator.js';
 import { describeForBackends } from '../support/backends.js';
 import { initiateAuthentication, initiateRegistration, sessionCall } from '../support/ceremonies.js';
 import { startGateway, TEST_ORIGIN, type Harness } from '../support/gateway-harness.js';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { adminCall } from '../admin/admin-rpc.js';
+import { register } from '../support/ceremonies.js';
 
 /** Secret values of one run, by name; a log line must contain none of them. */
 type Secrets = Map<string, string>;
@@ -107,5 +112,59 @@ describeForBackends('logs of a full run', (backend) => {
     const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(records.some((record) => record.requestId === requestId)).toBe(true);
+  });
+});
+
+describeForBackends('logs of server calls with API keys', (backend) => {
+  let harness: Harness;
+  let tokenDir: string;
+  const token = randomBytes(32).toString('base64url');
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    tokenDir = mkdtempSync(join(tmpdir(), 'pkgw-admin-'));
+    writeFileSync(join(tokenDir, 'admin-token'), token, { mode: 0o600 });
+    harness = await startGateway(
+      backend,
+      { LOG_LEVEL: 'trace', ADMIN_TOKEN_FILE: join(tokenDir, 'admin-token'), RATE_LIMIT_API_KEY_PER_MINUTE: '3' },
+      { logDestination: { write: (line: string) => void lines.push(line) } },
+    );
+  });
+  afterAll(async () => {
+    await harness.close();
+    rmSync(tokenDir, { recursive: true, force: true });
+  });
+
+  it('should hold no API key secret, its hash or the admin token, whatever the call made of them', async () => {
+    const [scopeId, otherScope] = [(await harness.createScope()).scope_id, (await harness.createScope()).scope_id];
+    const created = await adminCall<{ secret: string; key_id: string }>(harness.url, 'createApiKey', { scope_id: scopeId, name: 'log scan' }, token);
+    const { secret, key_id } = created.result!;
+    const client = new RpcClient(harness.url, scopeId, harness.publicKey, TEST_ORIGIN);
+    const username = `log-scan-${randomUUID()}`;
+    const { account_id } = await register(client, new SoftAuthenticator({ algorithm: 'ES256', attestation: 'none' }), username);
+
+    // Accepted, refused as another scope, refused for a wrong secret, rate limited, then revoked and refused.
+    expect((await adminCall(harness.url, 'findAccount', { account_id }, secret)).result).toBeDefined();
+    expect((await adminCall(harness.url, 'findAccount', { scope_id: otherScope, account_id }, secret)).error?.data).toBe('scope_mismatch');
+    const wrong = `${secret.slice(0, -2)}AA`;
+    expect((await adminCall(harness.url, 'findAccount', { account_id }, wrong)).error?.data).toBe('unauthorized');
+    expect((await adminCall(harness.url, 'findAccount', { account_id }, `${token}x`)).error?.data).toBe('unauthorized');
+    expect((await adminCall(harness.url, 'listAccounts', {}, secret)).result).toBeDefined();
+    expect((await adminCall(harness.url, 'listAccounts', {}, secret)).error?.data).toBe('rate_limited');
+    expect((await adminCall(harness.url, 'revokeApiKey', { scope_id: scopeId, key_id }, token)).result).toBeDefined();
+    expect((await adminCall(harness.url, 'deleteAccount', { account_id }, secret)).error?.data).toBe('unauthorized');
+
+    const secrets: Secrets = new Map([
+      ['API key secret', secret],
+      ['API key secret without its prefix', secret.slice(4)],
+      ['wrong API key secret', wrong.slice(4)],
+      ['API key hash', createHash('sha256').update(secret).digest('base64url')],
+      ['admin token', token],
+    ]);
+    expect(lines.length).toBeGreaterThanOrEqual(4);
+    const leaks = lines.flatMap((line, i) => [...secrets].filter(([, value]) => line.includes(value)).map(([name]) => `line ${i + 1}: ${name}`));
+    expect(leaks).toEqual([]);
+    // The refusals are there, naming the key by its public id where one was found.
+    expect(lines.some((line) => line.includes('scope_mismatch') && line.includes(key_id))).toBe(true);
   });
 });

@@ -623,6 +623,73 @@ export function runAccountStoreContract(name: string, makeStores: () => Promise<
       });
     });
 
+    describe('listAccounts and deleteAccount', () => {
+      let scopeId: string;
+      beforeEach(async () => {
+        scopeId = (await scopes.createScope(newScope())).scope_id;
+      });
+      const make = async (scope: string, username: string) => {
+        const account = newAccount(scope, username);
+        await accounts.createAccountWithCredential(account, newCredential(account, `${username}-key-${randomUUID()}`));
+        return account;
+      };
+      const names = (list: Account[]) => list.map((account) => account.username);
+
+      test('pages one scope\'s accounts in username order, after a cursor and by prefix', async () => {
+        for (const username of ['carol', 'alice', 'bob', 'alfred', 'émile', 'al_x']) await make(scopeId, username);
+        await make((await scopes.createScope(newScope())).scope_id, 'aaron');
+        const first = await accounts.listAccounts(scopeId, { after: '', prefix: '', limit: 2 });
+        expect(first).toHaveLength(2);
+        const all: Account[] = [...first];
+        for (let page = first; page.length === 2; ) {
+          page = await accounts.listAccounts(scopeId, { after: page[1]!.username, prefix: '', limit: 2 });
+          all.push(...page);
+        }
+        // Each backend's own order, the same for the pages as for the whole.
+        expect(names(all)).toEqual(names(await accounts.listAccounts(scopeId, { after: '', prefix: '', limit: 100 })));
+        expect([...names(all)].sort()).toEqual(['al_x', 'alfred', 'alice', 'bob', 'carol', 'émile']);
+        expect([...names(await accounts.listAccounts(scopeId, { after: '', prefix: 'al', limit: 100 }))].sort()).toEqual(['al_x', 'alfred', 'alice']);
+        // The prefix is text, not a pattern: `_` and `%` match only themselves.
+        expect(names(await accounts.listAccounts(scopeId, { after: '', prefix: 'al_', limit: 100 }))).toEqual(['al_x']);
+        expect(names(await accounts.listAccounts(scopeId, { after: '', prefix: '%', limit: 100 }))).toEqual([]);
+        expect(names(await accounts.listAccounts(scopeId, { after: '', prefix: 'é', limit: 100 }))).toEqual(['émile']);
+        expect(await accounts.listAccounts(scopeId, { after: '', prefix: 'aaron', limit: 100 })).toEqual([]);
+        await expect(accounts.listAccounts(scopeId, { after: '', prefix: '', limit: 0 })).rejects.toThrow(RangeError);
+      });
+
+      test('deletes an account with its passkeys and audit event, only through its own scope', async () => {
+        const { account, credentials } = await createAccountWith(accounts, scopeId, 'doomed', 2);
+        const other = (await scopes.createScope(newScope())).scope_id;
+        const audit = {
+          scope_id: scopeId, occurred_at: '2025-01-02T03:04:05.678Z', event: 'account_deleted' as const, account_id: account.account_id,
+          credential_id: null, reason: 'admin', client_ip: null, request_id: null, identifier_hash: account.identifier_hash,
+        };
+        await expect(accounts.deleteAccount(other, account.account_id, { ...audit, scope_id: other })).resolves.toBe(false);
+        await expect(accounts.getAccount(account.account_id)).resolves.toStrictEqual(account);
+
+        await expect(accounts.deleteAccount(scopeId, account.account_id, audit)).resolves.toBe(true);
+        await expect(accounts.getAccount(account.account_id)).resolves.toBeNull();
+        await expect(accounts.findAccountByUsername(scopeId, 'doomed')).resolves.toBeNull();
+        await expect(accounts.listCredentials(account.account_id)).resolves.toEqual([]);
+        await expect(accounts.findCredential(scopeId, credentials[0]!.credential_id)).resolves.toBeNull();
+        await expect(accounts.deleteAccount(scopeId, account.account_id, audit)).resolves.toBe(false);
+        const logged = await harness.auditLog.listAuditEvents(scopeId, { limit: 10 });
+        expect(logged.map((event) => [event.event, event.account_id, event.identifier_hash])).toEqual([['account_deleted', account.account_id, account.identifier_hash]]);
+        expect(await harness.auditLog.listAuditEvents(other, { limit: 10 })).toEqual([]);
+        // The username is free again: a new account may take it.
+        await expect(make(scopeId, 'doomed')).resolves.toMatchObject({ username: 'doomed' });
+      });
+
+      test('deletes a delegated account, one with a revoked session too', async () => {
+        const account = newAccount(scopeId, 'delegated');
+        await harness.delegates.createDelegatedAccount(account, 'key-1');
+        await harness.sessions.revokeSession({ jti: randomUUID(), account_id: account.account_id, expires_at: '2999-01-01T00:00:00.000Z' }, '2025-01-01T00:00:00.000Z');
+        await expect(accounts.deleteAccount(scopeId, account.account_id)).resolves.toBe(true);
+        await expect(harness.delegates.findDelegatedAccount(scopeId, 'delegated', 'key-1')).resolves.toBeNull();
+        await expect(accounts.getAccount(account.account_id)).resolves.toBeNull();
+      });
+    });
+
     test('ping answers while open; close resolves and ping then fails', async () => {
       await expect(database.ping()).resolves.toBeUndefined();
       await expect(database.close()).resolves.toBeUndefined();

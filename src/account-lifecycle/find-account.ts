@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { serverMethod } from '../rpc/rpc-method.js';
+import type { AccountStore } from '../stores/account-store.js';
+import { accountInScope, accountRefSchema } from './account-ref.js';
+
+/**
+ * Named findAccount, not getAccount: getAccount is the session method answering the signed-in
+ * account, and one name has one kind.
+ */
+export function findAccount(deps: { accounts: AccountStore }) {
+  return serverMethod({
+    name: 'findAccount',
+    summary: 'One account of the scope, by account_id or username (server key or admin)',
+    description: 'Needs Authorization: Bearer <API key> (or the admin token with scope_id). An account of another scope is account_not_found.',
+    params: accountRefSchema,
+    result: z.object({
+      account_id: z.string(),
+      scope_id: z.string(),
+      username: z.string(),
+      display_name: z.string(),
+      identifier_hash: z.string(),
+      user_handle: z.string().describe('base64url WebAuthn user handle (user.id)'),
+      address: z.string(),
+      disabled: z.boolean(),
+      created_at: z.string(),
+      credential_count: z.number().int(),
+    }),
+    async handler(ref, ctx) {
+      const account = await accountInScope(deps.accounts, ctx.scope.scope_id, ref);
+      const { account_id, scope_id, username, display_name, identifier_hash, user_handle, address, disabled, created_at } = account;
+      const credentials = await deps.accounts.listCredentials(account_id);
+      return { account_id, scope_id, username, display_name, identifier_hash, user_handle, address, disabled, created_at, credential_count: credentials.length };
+    },
+  });
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { limits } from '../domain/limits.js';
+import { GatewayError } from '../errors/gateway-error.js';
+import { usernameKey } from '../identity/user-input.js';
+import { serverMethod } from '../rpc/rpc-method.js';
+import type { AccountStore } from '../stores/account-store.js';
+import { serverScopeId, usernameParam } from './account-ref.js';
+
+const PAGE_DEFAULT = 50;
+const PAGE_MAX = 200;
+// base64url of the longest normalized username (256 characters of up to 4 UTF-8 bytes).
+const CURSOR_MAX_CHARS = Math.ceil((limits.usernameChars * 4 * 4) / 3);
+
+export const accountSummarySchema = z.object({
+  account_id: z.string(),
+  username: z.string().describe('normalized (NFKC, trimmed, lower-cased)'),
+  display_name: z.string(),
+  identifier_hash: z.string(),
+  disabled: z.boolean(),
+  created_at: z.string(),
+});
+
+/** The cursor is the last username of a page, opaque to the caller. */
+function decodeCursor(cursor: string | undefined): string {
+  if (cursor === undefined) return '';
+  const username = Buffer.from(cursor, 'base64url').toString('utf8');
+  // Only a stored username's form round-trips: normalized, valid UTF-8, no NUL (which PostgreSQL text cannot bind).
+  const stored = username !== '' && !username.includes('\0') && usernameKey(username) === username;
+  if (!stored || Buffer.from(username, 'utf8').toString('base64url') !== cursor) throw new GatewayError('invalid_params', 'cursor is not one this method gave');
+  return username;
+}
+
+export function listAccounts(deps: { accounts: AccountStore }) {
+  return serverMethod({
+    name: 'listAccounts',
+    summary: "A page of the scope's accounts in username order (server key or admin)",
+    description:
+      'Needs Authorization: Bearer <API key> (or the admin token with scope_id). Pass next_cursor of a page as cursor for the next; ' +
+      `it is null on the last page. limit: 1 to ${PAGE_MAX} (default ${PAGE_DEFAULT}); username_prefix matches the start of the normalized username.`,
+    params: z.object({
+      scope_id: serverScopeId,
+      cursor: z.string().min(1).max(CURSOR_MAX_CHARS).regex(/^[A-Za-z0-9_-]+$/, 'must be a next_cursor').optional(),
+      limit: z.number().int().min(1).max(PAGE_MAX).default(PAGE_DEFAULT),
+      username_prefix: usernameParam.optional(),
+    }),
+    result: z.object({ accounts: z.array(accountSummarySchema), next_cursor: z.string().nullable() }),
+    async handler({ cursor, limit, username_prefix }, ctx) {
+      const prefix = username_prefix === undefined ? '' : usernameKey(username_prefix);
+      // One more than asked says whether another page follows, so the last page says so itself.
+      const found = await deps.accounts.listAccounts(ctx.scope.scope_id, { after: decodeCursor(cursor), prefix, limit: limit + 1 });
+      const page = found.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        accounts: page.map(({ account_id, username, display_name, identifier_hash, disabled, created_at }) => ({ account_id, username, display_name, identifier_hash, disabled, created_at })),
+        next_cursor: found.length > limit && last !== undefined ? Buffer.from(last.username, 'utf8').toString('base64url') : null,
+      };
+    },
+  });
+}
