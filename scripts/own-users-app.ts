@@ -123,7 +123,9 @@ export async function startOwnUsersApp(options: OwnUsersAppOptions): Promise<Own
     // The page says a registration finished; the app asks the gateway which account its user now has, never taking the page's word.
     '/api/passkeys/registered': async (request) => {
       const session = requireSession(request);
-      const account = await gateway.getAccount({ user_id: session.userId });
+      // The app gave the token its user's username, so that name now belongs to this user's account.
+      const user = users.find((candidate) => candidate.user_id === session.userId)!;
+      const account = await gateway.findAccount({ username: user.username });
       accountOfUser.set(session.userId, account.account_id);
       return { user: userView(session) };
     },

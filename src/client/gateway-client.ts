@@ -6,7 +6,7 @@ import { indexedDbStorage } from './indexed-db-storage.js';
 import { createPasskey, supportsAutomaticPasskeys, usePasskey } from './passkey-ceremony.js';
 import { accountSignalsSupported, signalAccount, signalUnknownCredential } from './credential-signals.js';
 import { isRecord, RpcTransport, type FetchLike } from './rpc-transport.js';
-import { sessionPasskeyId } from './session-passkey.js';
+import { sessionClaim, sessionPasskeyId } from './session-passkey.js';
 import type { Account, Hint, Passkey, RecoveryCodes, Recovery, Registration, SignInResult } from './types.js';
 
 /** The changes the gateway allows only shortly after a passkey sign-in (the scope's reauth_window_s). */
@@ -168,8 +168,10 @@ export class GatewayClient {
       if (hasReason(error, 'unknown_credential') && username === '' && input.signInToken === undefined && publicKey.rpId !== undefined) await signalUnknownCredential(publicKey.rpId, assertion.id);
       throw error;
     }
-    await this.adopt(requireString(done, 'encrypted_jwt', 'completeAuthentication'));
-    return { sign_in_token: typeof done.sign_in_token === 'string' && done.sign_in_token !== '' ? done.sign_in_token : null };
+    const session = requireString(done, 'encrypted_jwt', 'completeAuthentication');
+    // A second factor the scope refuses as a session of its own is no sign-in here: the client keeps what it had.
+    if ((await sessionClaim(key.aesKey, session, 'restricted')) === undefined) await this.adopt(session);
+    return { sign_in_token: await this.openText(done, 'encrypted_sign_in_token', 'completeAuthentication') };
   }
 
   /**
@@ -415,6 +417,14 @@ export class GatewayClient {
     const headers: Record<string, string> = { 'x-scope-id': this.options.scopeId, 'x-encrypted-key': key.encryptedKey };
     if (session !== undefined) headers['x-encrypted-session'] = session;
     return headers;
+  }
+
+  /** A sealed text field a newer gateway adds; null where the reply lacks it. */
+  private async openText(result: Record<string, unknown>, field: string, method: string): Promise<string | null> {
+    if (result[field] === undefined) return null;
+    const text = await openEnvelope((await this.key()).aesKey, requireString(result, field, method));
+    if (text === null || text === '') throw new GatewayClientError('unexpected_reply', `${method}: ${field} did not open with this client's key`, { method });
+    return text;
   }
 
   private async openJson<T>(result: Record<string, unknown>, field: string, method: string): Promise<T> {

@@ -39,17 +39,22 @@ const signInSchema = z.object({
   signed_in_at: z.string(),
   second_factor: z.boolean().optional(),
 });
-const accountSchema = z.looseObject({
+const accountSchema = z.object({
   account_id: z.string(),
   scope_id: z.string(),
   user_id: z.string().nullish(),
-  username: z.string().nullish(),
-  display_name: z.string().nullish(),
+  username: z.string(),
+  display_name: z.string(),
   identifier_hash: z.string(),
-  disabled: z.boolean().optional(),
+  user_handle: z.string(),
+  address: z.string(),
+  disabled: z.boolean(),
   created_at: z.string(),
+  credential_count: z.number().int(),
 });
-const passkeySchema = z.looseObject({ credential_id: z.string(), name: z.string().nullish(), provider: z.string().nullish(), created_at: z.string(), last_used_at: z.string().nullish() });
+const accountSummarySchema = z.object({ account_id: z.string(), username: z.string(), display_name: z.string(), identifier_hash: z.string(), disabled: z.boolean(), created_at: z.string() });
+// The passkey fields are the gateway's own credential view; the helper hands them on as they come.
+const passkeySchema = z.looseObject({ credential_id: z.string(), created_at: z.string() }).transform((passkey) => passkey as unknown as ServerPasskey);
 
 /**
  * The gateway as an app backend uses it (`passkey-gateway/server`): one-time tokens for its users'
@@ -108,38 +113,41 @@ export class GatewayServer {
     const token = this.options.adminToken;
     if (token === undefined) throw new TypeError('GatewayServer: createRecoveryToken needs adminToken');
     const result = await this.transport.call('createRecoveryToken', { scope_id: this.options.scopeId, ...input }, token);
-    const parsed = z.object({ recovery_token: z.string().min(1).optional(), registration_token: z.string().min(1).optional(), expires_at: z.string() }).safeParse(result);
-    const value = parsed.success ? (parsed.data.registration_token ?? parsed.data.recovery_token) : undefined;
-    if (!parsed.success || value === undefined) throw new GatewayServerError('unexpected_reply', 'createRecoveryToken: unexpected result', { method: 'createRecoveryToken' });
-    return { registration_token: value, expires_at: parsed.data.expires_at };
+    const parsed = registrationTokenSchema.safeParse(result);
+    if (!parsed.success) throw new GatewayServerError('unexpected_reply', 'createRecoveryToken: unexpected result', { method: 'createRecoveryToken', cause: parsed.error });
+    return parsed.data;
   }
 
+  /** A page of the scope's accounts in username order; pass `next_cursor` as `cursor` for the next. */
   async listAccounts(input: { cursor?: string; limit?: number; username_prefix?: string } = {}): Promise<AccountPage> {
-    const page = await this.serverCall('listAccounts', input, z.object({ accounts: z.array(accountSchema), next_cursor: z.string().nullish() }));
-    return { accounts: page.accounts.map(toAccount), next_cursor: page.next_cursor ?? null };
+    return this.serverCall('listAccounts', input, z.object({ accounts: z.array(accountSummarySchema), next_cursor: z.string().nullable() }));
   }
 
-  async getAccount(ref: AccountRef): Promise<ServerAccount> {
-    return toAccount(await this.serverCall('getAccount', ref, accountSchema));
+  /** One account of the scope, by account id or username; `account_not_found` for none (or one of another scope). */
+  async findAccount(ref: AccountRef): Promise<ServerAccount> {
+    const account = await this.serverCall('findAccount', ref, accountSchema);
+    return { ...account, user_id: account.user_id ?? null };
   }
 
   /** Erases the account's passkeys, recovery codes and sessions (the audit log keeps the event). */
   async deleteAccount(ref: AccountRef): Promise<{ account_id: string; deleted: true }> {
-    return this.serverCall('deleteAccount', ref, z.looseObject({ account_id: z.string(), deleted: z.literal(true) }));
+    const { account_id } = await this.serverCall('deleteAccount', ref, z.object({ account_id: z.string(), deleted: z.literal(true) }));
+    return { account_id, deleted: true };
   }
 
   async listAccountCredentials(ref: AccountRef): Promise<ServerPasskey[]> {
-    const { credentials } = await this.serverCall('listAccountCredentials', ref, z.object({ credentials: z.array(passkeySchema) }));
-    return credentials.map((passkey) => ({ ...passkey, name: passkey.name ?? null, provider: passkey.provider ?? null, last_used_at: passkey.last_used_at ?? null }));
+    return (await this.serverCall('listAccountCredentials', ref, z.object({ credentials: z.array(passkeySchema) }))).credentials;
   }
 
-  async deleteAccountCredential(ref: AccountRef & { credential_id: string }): Promise<{ credential_id: string; deleted: true }> {
-    return this.serverCall('deleteAccountCredential', ref, z.looseObject({ credential_id: z.string(), deleted: z.literal(true) }));
+  async deleteAccountCredential(ref: AccountRef & { credential_id: string }): Promise<{ account_id: string; credential_id: string; deleted: true }> {
+    const { account_id, credential_id } = await this.serverCall('deleteAccountCredential', ref, z.object({ account_id: z.string(), credential_id: z.string(), deleted: z.literal(true) }));
+    return { account_id, credential_id, deleted: true };
   }
 
   /** Ends every session of the account issued until now (offline verification learns of it only when they expire). */
   async revokeSessions(ref: AccountRef): Promise<{ account_id: string; sessions_revoked: true }> {
-    return this.serverCall('revokeSessions', ref, z.looseObject({ account_id: z.string(), sessions_revoked: z.literal(true) }));
+    const { account_id } = await this.serverCall('revokeSessions', ref, z.object({ account_id: z.string(), sessions_revoked: z.literal(true) }));
+    return { account_id, sessions_revoked: true };
   }
 
   /** A server method: the API key (or the admin token) as bearer, the scope always named so a key of another scope fails loudly. */
@@ -150,17 +158,4 @@ export class GatewayServer {
     if (!parsed.success || !isRecord(result)) throw new GatewayServerError('unexpected_reply', `${method}: unexpected result`, { method, cause: parsed.error });
     return parsed.data;
   }
-}
-
-function toAccount(account: z.output<typeof accountSchema>): ServerAccount {
-  return {
-    account_id: account.account_id,
-    scope_id: account.scope_id,
-    user_id: account.user_id ?? null,
-    username: account.username ?? null,
-    display_name: account.display_name ?? null,
-    identifier_hash: account.identifier_hash,
-    disabled: account.disabled === true,
-    created_at: account.created_at,
-  };
 }

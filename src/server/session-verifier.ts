@@ -3,12 +3,6 @@ import { z } from 'zod';
 import { sessionClaimsSchema } from '../sessions/session-claims.js';
 import { GatewayServerError } from './gateway-server-error.js';
 
-// The session claims as the gateway defines them, plus those of sessions for an app's own users.
-const claimsSchema = sessionClaimsSchema.extend({
-  user_id: z.string().optional(),
-  second_factor: z.literal(true).optional(),
-  restricted: z.enum(['recovery', 'second_factor']).optional(),
-});
 
 /** A session the gateway signed, as an app backend relies on it. */
 export interface VerifiedSession {
@@ -103,7 +97,7 @@ export function createSessionVerifier(options: SessionVerifierOptions) {
       const detail = error instanceof joseErrors.JOSEError ? error.code : 'malformed session';
       throw new GatewayServerError('session_invalid', `verifySession: ${detail}`, { cause: error });
     }
-    const parsed = claimsSchema.safeParse(payload);
+    const parsed = sessionClaimsSchema.safeParse(payload);
     if (!parsed.success) throw new GatewayServerError('session_invalid', 'verifySession: the session lacks claims', { cause: parsed.error });
     const claims = parsed.data;
     // A recovery session may only add a passkey; a restricted second factor is not a sign-in of its own.

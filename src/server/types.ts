@@ -1,3 +1,5 @@
+import type { Passkey } from '../client/types.js';
+
 /** What the gateway's server methods answer (README "Server API"), as the helper hands them on. */
 
 export interface RegistrationToken {
@@ -23,30 +25,42 @@ export interface SignIn {
   second_factor: boolean;
 }
 
+/** An account as findAccount answers it. */
 export interface ServerAccount {
   account_id: string;
   scope_id: string;
+  /** The app's own user id, where the gateway answers it; null otherwise. */
   user_id: string | null;
-  username: string | null;
-  display_name: string | null;
+  /** The normalized username (for an app's user without one, the gateway's stand-in). */
+  username: string;
+  display_name: string;
+  identifier_hash: string;
+  /** The WebAuthn user handle (base64url). */
+  user_handle: string;
+  address: string;
+  disabled: boolean;
+  created_at: string;
+  credential_count: number;
+}
+
+/** An account as listAccounts pages list it. */
+export interface AccountSummary {
+  account_id: string;
+  username: string;
+  display_name: string;
   identifier_hash: string;
   disabled: boolean;
   created_at: string;
 }
 
-export interface ServerPasskey {
-  credential_id: string;
-  name: string | null;
-  provider: string | null;
-  created_at: string;
-  last_used_at: string | null;
-}
+/** A passkey as listAccountCredentials answers it (the fields the signed-in account's listCredentials has). */
+export type ServerPasskey = Passkey;
 
 export interface AccountPage {
-  accounts: ServerAccount[];
+  accounts: AccountSummary[];
   /** Pass as `cursor` for the next page; null on the last one. */
   next_cursor: string | null;
 }
 
-/** An account named by the gateway's id, by the app's user id, or by username. */
-export type AccountRef = { account_id: string } | { user_id: string } | { username: string };
+/** An account named by the gateway's account id or by username. */
+export type AccountRef = { account_id: string } | { username: string };

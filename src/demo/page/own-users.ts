@@ -130,7 +130,7 @@ $<HTMLFormElement>('add-passkey-form').addEventListener('submit', (event) => {
     const { registration_token } = await app<{ registration_token: string }>('/api/passkeys/registration-token');
     // 2. The page registers the passkey with it: the token, not a username, says whose account it joins.
     const registration = await gateway.register({ registrationToken: registration_token, ...(deviceName === '' ? {} : { deviceName }) });
-    // 3. The backend asks the gateway which account its user now has (getAccount by user id) and records it.
+    // 3. The backend asks the gateway which account its user now has (findAccount by the username it gave the token) and records it.
     const { user } = await app<{ user: AppUser }>('/api/passkeys/registered');
     form.reset();
     showUser(user);
