@@ -10,10 +10,11 @@
  * The scope's origins must include the app's origin (http://localhost:9547 by default).
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { GatewayServer, isGatewayServerError } from '../src/server/index.js';
@@ -72,7 +73,7 @@ class HttpFailure extends Error {
 export async function startOwnUsersApp(options: OwnUsersAppOptions): Promise<OwnUsersApp> {
   const users = options.users ?? DEMO_USERS;
   const gateway = new GatewayServer({ url: options.gatewayUrl, scopeId: options.scopeId, apiKey: options.apiKey });
-  const assetsDir = options.assetsDir ?? join(new URL('../..', import.meta.url).pathname, 'dist', 'demo');
+  const assetsDir = options.assetsDir ?? join(packageRoot(), 'dist', 'demo');
   // What a real app keeps in its database: its sessions, and each user's gateway account id.
   const sessions = new Map<string, AppSession>();
   const accountOfUser = new Map<string, string>();
@@ -188,6 +189,16 @@ export async function startOwnUsersApp(options: OwnUsersAppOptions): Promise<Own
     url: `http://localhost:${port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** The directory holding package.json, from scripts/ (tests) or dist/scripts/ (built). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    if (dirname(dir) === dir) throw new Error('package.json not found above the app script');
+    dir = dirname(dir);
+  }
+  return dir;
 }
 
 async function readJson(request: IncomingMessage): Promise<unknown> {
