@@ -58,7 +58,9 @@ const signInSchema = z.object({ sign_in_token: z.string().min(1).max(256) });
 
 interface AppSession {
   userId: string;
-  method: 'password' | 'passkey';
+  method: 'password' | 'passkey' | 'password+passkey';
+  /** The password was right, but the user has a passkey: the passkey, as a second factor, is still to come. */
+  pending?: true;
 }
 
 class HttpFailure extends Error {
@@ -90,7 +92,7 @@ export async function startOwnUsersApp(options: OwnUsersAppOptions): Promise<Own
   };
   const requireSession = (request: IncomingMessage): AppSession => {
     const session = sessionOf(request);
-    if (session === undefined) throw new HttpFailure(401, 'not_signed_in');
+    if (session === undefined || session.pending) throw new HttpFailure(401, 'not_signed_in');
     return session;
   };
   const startSession = (response: ServerResponse, session: AppSession) => {
@@ -100,14 +102,31 @@ export async function startOwnUsersApp(options: OwnUsersAppOptions): Promise<Own
   };
 
   const api: Record<string, (request: IncomingMessage, response: ServerResponse, body: unknown) => Promise<unknown>> = {
-    '/api/me': (request) => Promise.resolve({ user: ((session) => (session === undefined ? null : userView(session)))(sessionOf(request)) }),
-    '/api/login': (_request, response, body) => {
+    '/api/me': (request) => Promise.resolve({ user: ((session) => (session === undefined || session.pending ? null : userView(session)))(sessionOf(request)) }),
+    '/api/login': async (_request, response, body) => {
       const { username, password } = loginSchema.parse(body);
       const user = users.find((candidate) => candidate.username === username && candidate.password === password);
       if (user === undefined) throw new HttpFailure(401, 'wrong_password');
+      if (accountOfUser.has(user.user_id)) {
+        // A user with a passkey confirms the password with it: a sign-in token offering only this user's passkeys.
+        const { sign_in_token } = await gateway.createSignInToken({ user_id: user.user_id });
+        startSession(response, { userId: user.user_id, method: 'password', pending: true });
+        return { second_factor: { sign_in_token } };
+      }
       const session: AppSession = { userId: user.user_id, method: 'password' };
       startSession(response, session);
-      return Promise.resolve({ user: userView(session) });
+      return { user: userView(session) };
+    },
+    // The second factor counts only as verifySignIn tells it: a second-factor sign-in of the very user whose password was right.
+    '/api/passkeys/second-factor': async (request, response, body) => {
+      const pending = sessionOf(request);
+      if (pending?.pending !== true) throw new HttpFailure(401, 'not_signed_in');
+      const { sign_in_token } = signInSchema.parse(body);
+      const signIn = await gateway.verifySignIn(sign_in_token);
+      if (!signIn.second_factor || signIn.user_id !== pending.userId) throw new HttpFailure(403, 'second_factor_mismatch');
+      const session: AppSession = { userId: pending.userId, method: 'password+passkey' };
+      startSession(response, session);
+      return { user: userView(session) };
     },
     '/api/logout': (request, response) => {
       const id = /(?:^|;\s*)app_session=([A-Za-z0-9_-]{43})(?:;|$)/.exec(request.headers.cookie ?? '')?.[1];

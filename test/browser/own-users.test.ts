@@ -141,6 +141,25 @@ describeInBrowser("the demo's app with its own users, in Chromium", () => {
     const replay = await fetch(`${app.url}/api/passkeys/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: sent[0] });
     expect(replay.status).toBe(502);
     expect(await replay.json()).toEqual({ error: 'token_invalid' });
+
+    // Now that Alice has a passkey, her password is a first factor only: the app asks for the passkey as a second one.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await settled();
+    await page.getByLabel('Username').fill('alice');
+    await page.getByLabel('Password').fill('alice-password');
+    await page.getByRole('button', { name: 'Sign in with password' }).click();
+    await settled();
+    expect(await errorShown()).toBeNull();
+    expect(await state()).toBe('signed-in');
+    expect(await text('user-method')).toBe('a password and a passkey');
+    expect(await text('status')).toBe('Signed in as Alice Example with your password and passkey.');
+    await screenshot(page, 'own-users-4-second-factor');
+    // A password alone gets no further than the second-factor step: the app's own API refuses it.
+    const firstFactor = await fetch(`${app.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'alice', password: 'alice-password' }) });
+    const pending = firstFactor.headers.get('set-cookie')?.split(';')[0] ?? '';
+    expect(Object.keys((await firstFactor.json()) as object)).toEqual(['second_factor']);
+    const tokenRequest = await fetch(`${app.url}/api/passkeys/registration-token`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: pending }, body: '{}' });
+    expect(tokenRequest.status).toBe(401);
   });
 
   it('should keep the API key on the server: neither the page nor its script holds it', async () => {

@@ -17,7 +17,7 @@ interface PageConfig {
 interface AppUser {
   user_id: string;
   name: string;
-  method: 'password' | 'passkey';
+  method: 'password' | 'passkey' | 'password+passkey';
   account_id: string | null;
 }
 
@@ -50,6 +50,7 @@ const appMessages: Record<string, string> = {
   wrong_password: 'Wrong username or password.',
   not_signed_in: 'Please sign in first.',
   unknown_user: 'This passkey belongs to no user of this app.',
+  second_factor_mismatch: 'That passkey does not belong to the user who entered the password.',
 };
 
 function showError(error: unknown): void {
@@ -95,7 +96,7 @@ function showUser(user: AppUser | null): void {
   if (user === null) return;
   $('user-name').textContent = user.name;
   $('user-id').textContent = user.user_id;
-  $('user-method').textContent = user.method === 'passkey' ? 'a passkey' : 'a password';
+  $('user-method').textContent = { password: 'a password', passkey: 'a passkey', 'password+passkey': 'a password and a passkey' }[user.method];
   $('user-account-id').textContent = user.account_id ?? 'none yet';
 }
 
@@ -114,10 +115,19 @@ $<HTMLFormElement>('password-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const form = event.currentTarget as HTMLFormElement;
   void act(async () => {
-    const { user } = await app<{ user: AppUser }>('/api/login', { username: formValue(form, 'username').trim(), password: formValue(form, 'password') });
+    const reply = await app<{ user?: AppUser; second_factor?: { sign_in_token: string } }>('/api/login', { username: formValue(form, 'username').trim(), password: formValue(form, 'password') });
     form.reset();
+    let user = reply.user;
+    if (reply.second_factor !== undefined) {
+      // This user has a passkey: the app asks for it as a second factor, offering only this user's passkeys.
+      setStatus('Confirm it is you with your passkey.');
+      const { sign_in_token } = await gateway.signIn({ signInToken: reply.second_factor.sign_in_token });
+      if (sign_in_token === null) throw new AppError('gateway_without_sign_in_tokens');
+      user = (await app<{ user: AppUser }>('/api/passkeys/second-factor', { sign_in_token })).user;
+    }
+    if (user === undefined) throw new AppError('unexpected_reply');
     showUser(user);
-    setStatus(`Signed in as ${user.name} with your password.`);
+    setStatus(`Signed in as ${user.name} with your ${user.method === 'password+passkey' ? 'password and passkey' : 'password'}.`);
   });
 });
 
