@@ -1,15 +1,8 @@
 import { z } from 'zod';
 import type { Account } from '../domain/account.js';
-import { limits } from '../domain/limits.js';
 import { GatewayError } from '../errors/gateway-error.js';
-import { usernameKey } from '../identity/user-input.js';
+import { usernameKey, usernameLookupSchema } from '../identity/user-input.js';
 import type { AccountStore } from '../stores/account-store.js';
-
-/**
- * A username as a param: PostgreSQL text cannot hold NUL (a query binding one fails), and no
- * stored username holds one, so it is refused up front rather than answered service_unavailable.
- */
-export const usernameParam = z.string().min(1).max(limits.usernameChars * 4).refine((value) => !value.includes('\0'), 'must not contain NUL');
 
 /** The scope param of every server method: optional with an API key (its own scope), required with the admin token. */
 export const serverScopeId = z.uuid().optional().describe("the scope acted in: optional with an API key (it must be the key's own), required with the admin token");
@@ -26,7 +19,7 @@ export function accountRef<T extends z.ZodRawShape>(extra: T) {
     .object({
       scope_id: serverScopeId,
       account_id: z.uuid().optional(),
-      username: usernameParam.optional(),
+      username: usernameLookupSchema.optional(),
       ...extra,
     })
     .refine((ref) => namesOne(ref as AccountNames), 'give exactly one of account_id and username');

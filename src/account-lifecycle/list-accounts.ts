@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { limits } from '../domain/limits.js';
 import { GatewayError } from '../errors/gateway-error.js';
-import { usernameKey } from '../identity/user-input.js';
+import { isUsernameKey, usernameKey, usernameLookupSchema } from '../identity/user-input.js';
 import { serverMethod } from '../rpc/rpc-method.js';
 import type { AccountStore } from '../stores/account-store.js';
-import { serverScopeId, usernameParam } from './account-ref.js';
+import { serverScopeId } from './account-ref.js';
 
 const PAGE_DEFAULT = 50;
 const PAGE_MAX = 200;
@@ -24,9 +24,8 @@ export const accountSummarySchema = z.object({
 function decodeCursor(cursor: string | undefined): string {
   if (cursor === undefined) return '';
   const username = Buffer.from(cursor, 'base64url').toString('utf8');
-  // Only a stored username's form round-trips: normalized, valid UTF-8, no NUL (which PostgreSQL text cannot bind).
-  const stored = username !== '' && !username.includes('\0') && usernameKey(username) === username;
-  if (!stored || Buffer.from(username, 'utf8').toString('base64url') !== cursor) throw new GatewayError('invalid_params', 'cursor is not one this method gave');
+  // Only a stored username's form is taken back: normalized, valid UTF-8, no control characters (PostgreSQL cannot bind NUL).
+  if (!isUsernameKey(username) || Buffer.from(username, 'utf8').toString('base64url') !== cursor) throw new GatewayError('invalid_params', 'cursor is not one this method gave');
   return username;
 }
 
@@ -41,7 +40,7 @@ export function listAccounts(deps: { accounts: AccountStore }) {
       scope_id: serverScopeId,
       cursor: z.string().min(1).max(CURSOR_MAX_CHARS).regex(/^[A-Za-z0-9_-]+$/, 'must be a next_cursor').optional(),
       limit: z.number().int().min(1).max(PAGE_MAX).default(PAGE_DEFAULT),
-      username_prefix: usernameParam.optional(),
+      username_prefix: usernameLookupSchema.optional(),
     }),
     result: z.object({ accounts: z.array(accountSummarySchema), next_cursor: z.string().nullable() }),
     async handler({ cursor, limit, username_prefix }, ctx) {

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import { GatewayError } from '../errors/gateway-error.js';
-import { usernameKey } from '../identity/user-input.js';
-import { limits } from '../domain/limits.js';
+import { usernameKey, usernameLookupSchema } from '../identity/user-input.js';
 import { adminMethod } from '../rpc/rpc-method.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { Account } from '../domain/account.js';
@@ -19,7 +18,7 @@ const accountRefSchema = z
   .object({
     scope_id: z.uuid(),
     account_id: z.uuid().optional(),
-    username: z.string().min(1).max(limits.usernameChars * 4).optional(),
+    username: usernameLookupSchema.optional(),
   })
   .refine((ref) => (ref.account_id === undefined) !== (ref.username === undefined), 'give exactly one of account_id and username');
 

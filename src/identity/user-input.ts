@@ -23,6 +23,22 @@ const username = z
   // Control characters never belong in a name a person types.
   .refine((value) => !/\p{Cc}/u.test(value), 'username must not contain control characters');
 
+/**
+ * A username (or the start of one) an operator or app looks an account up by, before
+ * normalization: stored usernames never hold control characters, and PostgreSQL text cannot even
+ * bind NUL, so such input is invalid_params rather than a failed query.
+ */
+export const usernameLookupSchema = z
+  .string()
+  .min(1)
+  .max(USERNAME_MAX * 4)
+  .refine((value) => !/\p{Cc}/u.test(value), 'username must not contain control characters');
+
+/** Whether a text could be a stored (normalized) username. */
+export function isUsernameKey(value: string): boolean {
+  return value !== '' && !/\p{Cc}/u.test(value) && usernameKey(value) === value;
+}
+
 const displayName = z
   .string()
   .max(DISPLAY_NAME_MAX * 4)

@@ -99,6 +99,10 @@ describeForBackends('admin methods behind the bearer token', (backend) => {
     const other = (await harness.createScope()).scope_id;
     expect((await adminCall(harness.url, 'disableAccount', { scope_id: other, account_id }, TOKEN)).error?.data).toBe('account_not_found');
     expect((await adminCall(harness.url, 'disableAccount', { scope_id: scopeId }, TOKEN)).error?.data).toBe('invalid_params');
+    // No stored username holds a control character (PostgreSQL text cannot even bind NUL): refused up front, not a failed query.
+    for (const name of [`${username}\0`, `${username}\u0007`]) {
+      expect((await adminCall(harness.url, 'disableAccount', { scope_id: scopeId, username: name }, TOKEN)).error?.data).toBe('invalid_params');
+    }
   });
 
   it('should end every session of an account with revokeSessions, audited, and let it sign in again', async () => {

@@ -66,7 +66,7 @@ describeForBackends('account lifecycle for apps and operators', (backend) => {
     expect((await serverCall<Page>(harness.url, 'listAccounts', {}, other.secret)).result!.accounts.map((account) => account.username)).toEqual(['alien']);
     expect((await serverCall(harness.url, 'listAccounts', { scope_id: scopeId }, other.secret)).error?.data).toBe('scope_mismatch');
 
-    for (const params of [{ limit: 0 }, { limit: 201 }, { cursor: '***' }, { cursor: 'AA' }, { cursor: Buffer.from('Alice').toString('base64url') }, { username_prefix: '' }, { username_prefix: 'a\0' }]) {
+    for (const params of [{ limit: 0 }, { limit: 201 }, { cursor: '***' }, { cursor: 'AA' }, { cursor: Buffer.from('Alice').toString('base64url') }, { username_prefix: '' }, { username_prefix: 'a\0' }, { username_prefix: 'a\n' }, { cursor: Buffer.from('a\u0001').toString('base64url') }]) {
       expect((await serverCall(harness.url, 'listAccounts', params, secret)).error?.data).toBe('invalid_params');
     }
   });
