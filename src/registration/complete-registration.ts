@@ -89,7 +89,7 @@ export function completeRegistration(deps: Deps) {
       await ctx.limitUsername(state.username_key);
       const response = params.encrypted_attestation.open();
       let signedIn: SignedIn | null = null;
-      let account: Account | null = null;
+      let account: Account | null;
       if (state.token_hash !== null) {
         // A token's registration is bound to the token it was started with, and to nothing else.
         if (user.registrationToken === null || !sameText(tokenHash(deps.identifierSecret, user.registrationToken), state.token_hash)) {

@@ -215,7 +215,8 @@ function sealFields(result: unknown, fields: SealedResultFields | undefined, key
     const value = sealed[field];
     // An optional sealed field the handler left out stays out.
     if (value === undefined) continue;
-    sealed[field] = sealEnvelope(key, form === 'text' ? String(value) : JSON.stringify(value));
+    // Text fields are strings (the handlers' types say so); anything else goes as JSON.
+    sealed[field] = sealEnvelope(key, form === 'text' && typeof value === 'string' ? value : JSON.stringify(value));
   }
   return sealed;
 }

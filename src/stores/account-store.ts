@@ -194,6 +194,13 @@ const ownedByAccount = [
   statement('delete_account_credentials', 'DELETE FROM credentials WHERE account_id = :account_id'),
   statement('delete_account_delegation', 'DELETE FROM delegated_accounts WHERE account_id = :account_id'),
   statement('delete_account_revocations', 'DELETE FROM revoked_sessions WHERE account_id = :account_id'),
+  statement('delete_account_recovery_codes', 'DELETE FROM recovery_codes WHERE account_id = :account_id'),
+  // Its one-time tokens too, those naming its app user id included: none may bring the account back.
+  statement(
+    'delete_account_tokens',
+    `DELETE FROM one_time_tokens WHERE account_id = :account_id
+       OR (user_id, scope_id) IN (SELECT user_id, scope_id FROM accounts WHERE account_id = :account_id AND user_id IS NOT NULL)`,
+  ),
 ];
 
 export function sqlAccountStore(db: SqlDatabase): AccountStore {

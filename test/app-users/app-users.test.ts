@@ -3,75 +3,20 @@
  * tokens (createRegistrationToken), sign-in results (verifySignIn), second-factor sign-ins
  * (createSignInToken), and what an attacker holding one piece can and cannot do with it.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
-import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { SoftAuthenticator } from '../../scripts/lib/soft-authenticator.js';
-import { open, RpcClient, type JsonRpcReply } from '../../scripts/lib/rpc-client.js';
+import { open, RpcClient } from '../../scripts/lib/rpc-client.js';
 import type { Scope } from '../../src/domain/scope.js';
-import { describeForBackends, type TestBackend } from '../support/backends.js';
+import { describeForBackends } from '../support/backends.js';
 import { register, sessionCall, signIn } from '../support/ceremonies.js';
-import { startGateway, TEST_ORIGIN, type Harness } from '../support/gateway-harness.js';
+import { TEST_ORIGIN, type Harness } from '../support/gateway-harness.js';
 import { createKey, serverCall } from '../api-keys/server-rpc.js';
+import { finishRegistration, registerWithToken, startTokenGateway, startTokenRegistration, type Registered } from '../support/token-ceremonies.js';
 
-const openEnv = { TRUST_PROXY_HOPS: '1', RATE_LIMIT_IP_PER_MINUTE: '0', RATE_LIMIT_USER_PER_MINUTE: '0' };
 const authenticator = () => new SoftAuthenticator({ algorithm: 'ES256', attestation: 'none' });
 const unique = (label: string) => `${label}-${randomUUID().slice(0, 8)}`;
-
-interface Registered {
-  account_id: string;
-  identifier_hash: string;
-  encrypted_jwt: string;
-  user_id: string | null;
-  encrypted_recovery_codes?: string;
-}
-
-/** A gateway with an admin token and a clock the tests move. */
-export async function startTokenGateway(backend: TestBackend, clock: { now: number }) {
-  const adminToken = randomBytes(32).toString('base64url');
-  const dir = mkdtempSync(join(tmpdir(), 'pkgw-admin-'));
-  writeFileSync(join(dir, 'admin-token'), adminToken, { mode: 0o600 });
-  const harness = await startGateway(backend, { ...openEnv, ADMIN_TOKEN_FILE: join(dir, 'admin-token') }, { now: () => clock.now });
-  return {
-    harness,
-    adminToken,
-    async close() {
-      await harness.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** initiateRegistration with a sealed user (a registration token and whatever else); the reply and what completion needs. */
-export async function startTokenRegistration(client: RpcClient, user: Record<string, unknown>, headers: Record<string, string> = {}) {
-  const encryptedUser = client.seal(user);
-  const reply = await client.call('initiateRegistration', { encrypted_user: encryptedUser }, headers);
-  const options =
-    reply.result === undefined ? undefined : client.openJson<{ publicKey: PublicKeyCredentialCreationOptionsJSON }>(reply.result.encrypted_creation_challenge).publicKey;
-  return { reply, challengeId: String(reply.result?.challenge_id), options, encryptedUser };
-}
-
-export async function finishRegistration(
-  client: RpcClient,
-  started: Awaited<ReturnType<typeof startTokenRegistration>>,
-  device: SoftAuthenticator,
-  encryptedUser = started.encryptedUser,
-  headers: Record<string, string> = {},
-): Promise<JsonRpcReply> {
-  if (started.options === undefined) throw new Error(`initiateRegistration failed: ${started.reply.error?.data}`);
-  const attestation = device.createCredential(started.options, TEST_ORIGIN);
-  return client.call('completeRegistration', { challenge_id: started.challengeId, encrypted_attestation: client.seal(attestation), encrypted_user: encryptedUser }, headers);
-}
-
-/** A whole registration with a token; throws unless it succeeds. */
-export async function registerWithToken(client: RpcClient, device: SoftAuthenticator, user: Record<string, unknown>): Promise<Registered> {
-  const reply = await finishRegistration(client, await startTokenRegistration(client, user), device);
-  if (reply.error !== undefined) throw new Error(`completeRegistration failed: ${reply.error.data}`);
-  return reply.result as unknown as Registered;
-}
 
 /** A sign-in with a sealed user (a username, a sign-in token, or nothing); the completion's reply and the options offered. */
 async function signInWith(client: RpcClient, device: SoftAuthenticator, user: Record<string, unknown>) {
@@ -216,6 +161,17 @@ describeForBackends("passkeys for an app's own users", (backend) => {
       expect((await server('createRegistrationToken', { user_id: 'has space' })).error?.data).toBe('invalid_params');
       expect((await startTokenRegistration(client(), { registration_token: 'pkgw_rt_short' })).reply.error?.data).toBe('invalid_params');
     });
+  });
+
+  it("should erase a deleted account's pending tokens: a registration token for its user_id no longer creates it again", async () => {
+    const userId = unique('app-user');
+    const registered = await registerWithToken(client(), authenticator(), { registration_token: await registrationToken({ user_id: userId }) });
+    const pending = await registrationToken({ user_id: userId });
+    expect((await server('deleteAccount', { account_id: registered.account_id })).error).toBeUndefined();
+    expect((await startTokenRegistration(client(), { registration_token: pending })).reply.error?.data).toBe('token_invalid');
+    // A token made after the deletion starts the user afresh.
+    const again = await registerWithToken(client(), authenticator(), { registration_token: await registrationToken({ user_id: userId }) });
+    expect(again.account_id).not.toBe(registered.account_id);
   });
 
   describe('verifySignIn', () => {
