@@ -3,7 +3,7 @@ import type { ClientStateStorage, StoredClientState } from './client-state-stora
 import { createClientKey, openEnvelope, sealEnvelope, type ClientKey } from './envelope-crypto.js';
 import { GatewayClientError } from './gateway-client-error.js';
 import { indexedDbStorage } from './indexed-db-storage.js';
-import { createPasskey, supportsAutomaticPasskeys, usePasskey } from './passkey-ceremony.js';
+import { createPasskey, requireWebAuthn, supportsAutomaticPasskeys, usePasskey } from './passkey-ceremony.js';
 import { accountSignalsSupported, signalAccount, signalUnknownCredential } from './credential-signals.js';
 import { isRecord, RpcTransport, type FetchLike } from './rpc-transport.js';
 import { sessionClaim, sessionPasskeyId } from './session-passkey.js';
@@ -46,6 +46,11 @@ export class GatewayClient {
   private readonly restored: Promise<void>;
   private keyPromise: Promise<ClientKey> | undefined;
   private session: string | undefined;
+  /**
+   * A recovery session whose passkey was not created (the dialog was dismissed): the code is spent,
+   * so recoverAccount for the same username tries again with this first. Memory only, never stored.
+   */
+  private pendingRecovery: { username: string; session: string; remaining: number } | undefined;
 
   constructor(private readonly options: GatewayClientOptions) {
     const fetchImpl = options.fetch ?? ((url, init) => fetch(url, init));
@@ -202,18 +207,38 @@ export class GatewayClient {
    * session that can do one thing, add a passkey, which this then does at once with the browser's
    * passkey dialog. Afterwards the client is signed in with the new passkey's session. `remaining`
    * is how many unused codes the account holds now. A wrong username or code is `recovery_failed`.
+   * A dismissed dialog does not waste the code: calling again for the same username within the
+   * recovery session's life (10 minutes) tries once more with it, whatever code is given.
    */
   async recoverAccount(input: { username: string; code: string; deviceName?: string; hints?: Hint[] }): Promise<Recovery> {
+    // No code is spent where no passkey could be created.
+    requireWebAuthn();
+    const user = { username: input.username, userDisplayName: input.username, ...deviceNameField(input.deviceName) };
+    const pending = this.pendingRecovery?.username === input.username ? this.pendingRecovery : undefined;
+    if (pending !== undefined) {
+      try {
+        return await this.finishRecovery(user, pending, input.hints);
+      } catch (error) {
+        // The recovery session ran out: the code given now starts afresh.
+        if (!hasReason(error, 'session_invalid') && !hasReason(error, 'reauthentication_required')) throw error;
+        this.pendingRecovery = undefined;
+      }
+    }
     const key = await this.key();
     const recovered = await this.transport.call('recoverAccount', { encrypted_user: await sealEnvelope(key.aesKey, JSON.stringify({ username: input.username, code: input.code })) }, await this.headers());
-    const recoverySession = requireString(recovered, 'encrypted_jwt', 'recoverAccount');
+    const session = requireString(recovered, 'encrypted_jwt', 'recoverAccount');
     const { remaining } = await this.openJson<{ remaining?: unknown }>(recovered, 'encrypted_recovery_codes', 'recoverAccount');
     if (typeof remaining !== 'number') throw new GatewayClientError('unexpected_reply', 'recoverAccount: no remaining count', { method: 'recoverAccount' });
-    // The recovery session is never kept: it serves this one registration and nothing else.
-    const user = { username: input.username, userDisplayName: input.username, ...deviceNameField(input.deviceName) };
-    const result = await this.registerPasskey(user, recoverySession, { hints: input.hints });
+    this.pendingRecovery = { username: input.username, session, remaining };
+    return this.finishRecovery(user, this.pendingRecovery, input.hints);
+  }
+
+  /** Creates the passkey with the recovery session, which serves this registration and nothing else. */
+  private async finishRecovery(user: Record<string, string>, recovery: { session: string; remaining: number }, hints: Hint[] | undefined): Promise<Recovery> {
+    const result = await this.registerPasskey(user, recovery.session, { hints });
+    this.pendingRecovery = undefined;
     await this.adopt(requireString(result, 'encrypted_jwt', 'completeRegistration'));
-    return { account_id: requireString(result, 'account_id', 'completeRegistration'), remaining };
+    return { account_id: requireString(result, 'account_id', 'completeRegistration'), remaining: recovery.remaining };
   }
 
   getAccount(): Promise<Account> {

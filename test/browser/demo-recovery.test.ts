@@ -89,6 +89,30 @@ describeInBrowser('recovery codes on the demo page in Chromium', () => {
     await screenshot(page, 'recovery-3-code-used');
   });
 
+  it('should not waste a code when the new passkey could not be created: the same recovery session tries again', async () => {
+    const scope = await harness.createScope({ origins: [harness.url] });
+    const authenticators = await VirtualAuthenticators.attach(page);
+    const first = await authenticators.add('ctap2-internal');
+    const demo = new DemoPage(page);
+    const username = `user-${randomUUID().slice(0, 8)}`;
+    await demo.open(harness.url, scope.scope_id);
+    await demo.register(username);
+    const codes = await codesShown();
+    await demo.signOut();
+
+    // The authenticator still holds the account's passkey, so the browser refuses to create another there.
+    await recover(demo, username, codes[0]!);
+    expect(await demo.error()).toMatchObject({ reason: 'passkey_already_on_device' });
+    await authenticators.remove(first);
+    await authenticators.add('ctap2-internal');
+    // The code is spent, but the recovery session it gave is still held: no second code is used.
+    await recover(demo, username, 'not-a-code');
+    await demo.expectNoError();
+    await demo.waitForState('signed-in');
+    expect(await demo.status()).toBe('A new passkey was added to your account. 9 recovery codes left.');
+    expect(await demo.passkeyIds()).toHaveLength(2);
+  });
+
   it('should replace every old code with new ones', async () => {
     const scope = await harness.createScope({ origins: [harness.url] });
     const authenticators = await VirtualAuthenticators.attach(page);
