@@ -110,6 +110,20 @@ describeForBackends('passkey-gateway/server', (backend) => {
     expect(await server.verifySession(jwt, { allowSecondFactor: true })).toMatchObject({ user_id: userId, second_factor: true });
   });
 
+  it('should refuse a recovery session as a sign-in: it can only add a passkey', async () => {
+    const client = newClient();
+    const username = unique('name');
+    const registered = await registerWith(client, newDevice(), { username, userDisplayName: username });
+    const { codes } = client.openJson<{ codes: string[] }>(registered.encrypted_recovery_codes);
+    const recovered = await client.call('recoverAccount', { encrypted_user: client.seal({ username, code: codes[0] }) });
+    expect(recovered.error).toBeUndefined();
+    const recoveryJwt = open(client.aesKey, String(recovered.result?.encrypted_jwt));
+    expect((await reasonOf(server.verifySession(recoveryJwt))).reason).toBe('session_invalid');
+    expect((await reasonOf(server.verifySession(recoveryJwt, { allowSecondFactor: true }))).reason).toBe('session_invalid');
+    // The account's own sessions still verify.
+    expect((await server.verifySession(open(client.aesKey, registered.encrypted_jwt))).account_id).toBe(registered.account_id);
+  });
+
   it('should answer the lifecycle calls typed: list, find, passkeys, revoke sessions, delete a passkey and the account', async () => {
     const prefix = unique('life');
     const device = newDevice();
