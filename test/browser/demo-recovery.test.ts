@@ -4,7 +4,11 @@
  * codes replace the old set. Screenshots go to test-artifacts/.
  */
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { adminCall } from '../admin/admin-rpc.js';
 import type { Browser, Page } from 'playwright-core';
 import { startGateway, type Harness } from '../support/gateway-harness.js';
 import { launchChromiumOrSkip, screenshot, VirtualAuthenticators } from './chromium.js';
@@ -18,12 +22,18 @@ describeInBrowser('recovery codes on the demo page in Chromium', () => {
   let harness: Harness;
   let page: Page;
 
+  let adminToken: string;
+  let tokenDir: string;
   beforeAll(async () => {
-    harness = await startGateway('embedded');
+    adminToken = randomBytes(32).toString('base64url');
+    tokenDir = mkdtempSync(join(tmpdir(), 'pkgw-recovery-'));
+    writeFileSync(join(tokenDir, 'admin-token'), adminToken, { mode: 0o600 });
+    harness = await startGateway('embedded', { ADMIN_TOKEN_FILE: join(tokenDir, 'admin-token') });
   });
   afterAll(async () => {
     await browser?.close();
     await harness?.close();
+    rmSync(tokenDir, { recursive: true, force: true });
   });
   beforeEach(async () => {
     page = await browser!.newPage();
@@ -139,5 +149,42 @@ describeInBrowser('recovery codes on the demo page in Chromium', () => {
     await demo.expectNoError();
     await demo.waitForState('signed-in');
     expect(await demo.status()).toBe('A new passkey was added to your account. 9 recovery codes left.');
+  });
+
+  it("should add a passkey to the account from an operator's recovery link, once", async () => {
+    const scope = await harness.createScope({ origins: [harness.url] });
+    const authenticators = await VirtualAuthenticators.attach(page);
+    const lost = await authenticators.add('ctap2-internal');
+    const demo = new DemoPage(page);
+    const username = `user-${randomUUID().slice(0, 8)}`;
+    await demo.open(harness.url, scope.scope_id);
+    await demo.register(username);
+    const { accountId } = await demo.account();
+    await demo.signOut();
+    await authenticators.remove(lost);
+    await authenticators.add('ctap2-internal');
+
+    const reply = await adminCall<{ registration_token: string }>(harness.url, 'createRecoveryToken', { scope_id: scope.scope_id, account_id: accountId }, adminToken);
+    const link = `${harness.url}/demo?scope=${scope.scope_id}&autofill=off#registration_token=${reply.result!.registration_token}`;
+    await page.goto(link);
+    await demo.waitForState('signed-out');
+    // The token leaves the address bar before anything else happens.
+    expect(page.url()).not.toContain('registration_token');
+    await page.getByRole('button', { name: 'Add a passkey with this link' }).click();
+    await demo.settled();
+    await demo.expectNoError();
+    await demo.waitForState('signed-in');
+    expect((await demo.account()).accountId).toBe(accountId);
+    expect(await demo.status()).toBe('A new passkey was added to your account with your link.');
+    expect(await demo.passkeyIds()).toHaveLength(2);
+    await screenshot(page, 'recovery-4-link');
+
+    // Used once: the same link again is refused.
+    await demo.signOut();
+    await page.goto(link);
+    await demo.waitForState('signed-out');
+    await page.getByRole('button', { name: 'Add a passkey with this link' }).click();
+    await demo.settled();
+    expect(await demo.error()).toMatchObject({ reason: 'token_invalid' });
   });
 });

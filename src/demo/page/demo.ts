@@ -29,6 +29,7 @@ const client = new GatewayClient({
 // ?autofill=off turns conditional UI off: automation with virtual authenticators needs it, since those
 // answer a conditional request at once instead of waiting for a person to pick a passkey.
 const autofillWanted = new URLSearchParams(location.search).get('autofill') !== 'off';
+let linkToken: string | null = null;
 let autofill: AbortController | undefined;
 
 function showError(error: unknown): void {
@@ -217,6 +218,32 @@ $('sign-in-usernameless').addEventListener('click', () => {
     await client.signIn();
     await showAccount();
     setStatus('Signed in.');
+  });
+});
+
+/**
+ * A recovery link (an app's createRegistrationToken, an operator's createRecoveryToken) carries its token in the fragment,
+ * which browsers never send to a server; it leaves the address bar at once, so a reload or a shared URL does not carry it.
+ */
+function takeLinkToken(): void {
+  const token = new URLSearchParams(location.hash.slice(1)).get('registration_token');
+  if (token === null) return;
+  history.replaceState(null, '', location.pathname + location.search);
+  linkToken = token;
+  $('link-card').hidden = false;
+}
+takeLinkToken();
+// A link opened while the page is already open changes only the fragment.
+window.addEventListener('hashchange', takeLinkToken);
+$('use-link').addEventListener('click', () => {
+  void act(async () => {
+    if (linkToken === null) return;
+    // The token alone says which account the new passkey joins.
+    await client.register({ registrationToken: linkToken });
+    linkToken = null;
+    $('link-card').hidden = true;
+    await showAccount();
+    setStatus('A new passkey was added to your account with your link.');
   });
 });
 
