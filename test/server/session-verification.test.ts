@@ -115,6 +115,11 @@ describeForBackends('passkey-gateway/server verifySession', (backend) => {
     expect(await reasonOf(helper().verifySession('not a jwt'))).toBe('session_invalid');
   });
 
+  it('should tell an unreachable gateway (network_error) from a session that does not verify', async () => {
+    const { jwt } = await newSession();
+    expect(await reasonOf(helper({ url: 'http://127.0.0.1:9/' }).verifySession(jwt))).toBe('network_error');
+  });
+
   it('should fetch the JWKS once for many sessions, and again only when its age runs out', async () => {
     const counting = countingFetch();
     let clock = Date.now();
