@@ -3,14 +3,12 @@ import type { AuditRecorder } from '../audit/audit-recorder.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { usernameKey, usernameLookupSchema } from '../identity/user-input.js';
 import { adminMethod } from '../rpc/rpc-method.js';
-import type { SessionService } from '../sessions/session-service.js';
 import type { Account } from '../domain/account.js';
 import type { AccountStore } from '../stores/account-store.js';
 
 export interface AccountAdminDeps {
   accounts: AccountStore;
   audit: AuditRecorder;
-  sessions: SessionService;
 }
 
 /** An account named by id or by username, always within one scope. */

@@ -10,6 +10,8 @@ import { databaseUrl, describeWithRedisAndPostgres, redisUrl } from '../support/
 import { completeRegistration, initiateRegistration, sessionCall, signIn } from '../support/ceremonies.js';
 import { startGateway, type Harness } from '../support/gateway-harness.js';
 import { deleteRedisPrefix, dropPostgresSchema } from '../../scripts/lib/local-services.js';
+import { runScopeCli } from '../../src/scopes/scope-cli.js';
+import { serverCall } from '../api-keys/server-rpc.js';
 
 /** The same client (same AES key, same wrapped-key header) pointed at another gateway. */
 function sameClientAt(client: RpcClient, url: string): RpcClient {
@@ -82,5 +84,25 @@ describeWithRedisAndPostgres('two gateways on shared Redis and PostgreSQL', () =
     const started = await initiateRegistration(onB, `once-${run}`);
     expect((await completeRegistration(onA, started, authenticator)).error).toBeUndefined();
     expect((await completeRegistration(onB, started, authenticator)).error?.data).toBe('challenge_not_found');
+  });
+
+  test('an API key revoked on one gateway is refused by the other at once; an account deleted through it ends its sessions there', async () => {
+    const scope = await a.createScope();
+    await b.gateway.scopes.refresh();
+    const created = await runScopeCli(['api-key', 'create', '--scope', scope.scope_id, '--name', 'shared'], a.env);
+    const key = JSON.parse(created.stdout) as { key_id: string; secret: string };
+    const onA = new RpcClient(a.url, scope.scope_id, a.publicKey);
+    const authenticator = new SoftAuthenticator({ algorithm: 'ES256', attestation: 'none' });
+    const username = `deleted-${run}`;
+    const registered = await completeRegistration(onA, await initiateRegistration(onA, username), authenticator);
+    const accountId = String(registered.result?.account_id);
+    const session = await signIn(onA, authenticator, username);
+
+    expect((await serverCall(b.url, 'deleteAccount', { account_id: accountId }, key.secret)).result).toMatchObject({ deleted: true });
+    expect((await sessionCall(onA, session, 'getAccount')).error?.data).toBe('session_invalid');
+
+    expect((await serverCall(a.url, 'listAccounts', {}, key.secret)).result).toEqual({ accounts: [], next_cursor: null });
+    expect((await runScopeCli(['api-key', 'revoke', '--scope', scope.scope_id, key.key_id], b.env)).code).toBe(0);
+    expect((await serverCall(a.url, 'listAccounts', {}, key.secret)).error?.data).toBe('unauthorized');
   });
 });

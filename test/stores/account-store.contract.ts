@@ -680,6 +680,20 @@ export function runAccountStoreContract(name: string, makeStores: () => Promise<
         await expect(make(scopeId, 'doomed')).resolves.toMatchObject({ username: 'doomed' });
       });
 
+      test('a passkey added while the account is deleted goes with it or is refused: never left behind', async () => {
+        for (let round = 0; round < 5; round += 1) {
+          const { account } = await createAccountWith(accounts, scopeId, `racing-${round}`, 1);
+          const [deleted, added] = await Promise.all([
+            accounts.deleteAccount(scopeId, account.account_id),
+            accounts.addCredential(newCredential(account, `late-${round}`), 10),
+          ]);
+          expect(deleted).toBe(true);
+          expect(added.ok || (!added.ok && added.conflict === 'account_not_found')).toBe(true);
+          await expect(accounts.findCredential(scopeId, `late-${round}`)).resolves.toBeNull();
+          await expect(accounts.getAccount(account.account_id)).resolves.toBeNull();
+        }
+      });
+
       test('deletes a delegated account, one with a revoked session too', async () => {
         const account = newAccount(scopeId, 'delegated');
         await harness.delegates.createDelegatedAccount(account, 'key-1');
