@@ -2,7 +2,10 @@
 export interface Account {
   account_id: string;
   identifier_hash: string;
+  /** The account's username; for an app's user registered without one, its user id. */
   username: string;
+  /** The app's own user id, for accounts registered with a registration token; null otherwise. */
+  user_id: string | null;
   display_name: string;
   /** The account's Ethereum address, 0x-prefixed. */
   address: string;

@@ -10,7 +10,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       level,
       base: { service: 'passkey-gateway' },
       redact: {
-        paths: ['headers["x-encrypted-key"]', 'headers["x-encrypted-user"]', 'headers["x-encrypted-session"]', 'headers.authorization', '*.key', '*.privateKey', '*.secret'],
+        paths: ['headers["x-encrypted-key"]', 'headers["x-encrypted-user"]', 'headers["x-encrypted-session"]', 'headers.authorization', '*.key', '*.privateKey', '*.secret', '*.token', '*.registration_token', '*.sign_in_token', '*.code'],
         censor: '[redacted]',
       },
     },

@@ -24,6 +24,11 @@ export function appUsername(userId: string): string {
   return `\u001fuser:${userId}`;
 }
 
+/** The username an account shows: its own, or for an app's user without one, the app's user id. */
+export function shownUsername(account: Pick<Account, 'username' | 'user_id'>): string {
+  return hasOwnUsername(account) ? account.username : (account.user_id ?? account.username);
+}
+
 /** Whether the account has a username a person gave (and may recover with). */
 export function hasOwnUsername(account: Pick<Account, 'username'>): boolean {
   return !account.username.startsWith('\u001f');

@@ -73,8 +73,13 @@ describeForBackends("passkeys for an app's own users", (backend) => {
       expect(await harness.gateway.stores.accounts.findAccountByUsername(scope.scope_id, 'ignored')).toBeNull();
       const listed = await sessionCall<{ credentials: Array<{ name: string }> }>(c, result.encrypted_jwt, 'listCredentials');
       expect(listed.result?.credentials.map((credential) => credential.name)).toEqual(['Work laptop']);
-      const shown = await sessionCall<{ display_name: string }>(c, result.encrypted_jwt, 'getAccount');
-      expect(shown.result?.display_name).toBe('Ada');
+      const shown = await sessionCall<{ display_name: string; username: string; user_id: string }>(c, result.encrypted_jwt, 'getAccount');
+      expect(shown.result).toMatchObject({ display_name: 'Ada', username: userId, user_id: userId });
+      // Signed in, it adds a passkey as any account does (the browser client sends getAccount's username).
+      const more = await finishRegistration(c, await startTokenRegistration(c, { username: userId }, { 'x-encrypted-session': result.encrypted_jwt }), authenticator(), undefined, {
+        'x-encrypted-session': result.encrypted_jwt,
+      });
+      expect((more.result as unknown as Registered | undefined)?.account_id).toBe(result.account_id);
     });
 
     it('should add to the same account on the next token for that user_id (the app\'s recovery link)', async () => {

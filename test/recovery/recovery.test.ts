@@ -171,11 +171,16 @@ describeForBackends('account recovery', (backend) => {
     expect(JSON.stringify(events)).not.toContain(codes!.codes[0]!.replace('-', ''));
   });
 
-  it('should give no codes and no recoverAccount in a scope with recovery_codes off', async () => {
+  it('should give no codes and no recoverAccount in a scope with recovery_codes off, as the admin API sets it', async () => {
     const off = await harness.createScope({ recovery_codes: 'off' });
     const { codes, username } = await userWithCodes(off);
     expect(codes).toBeNull();
     expect((await recover(client(off), username, 'ABCDE-FGHJK')).error?.data).toBe('method_not_found');
+    const turned = await harness.createScope();
+    const before = await userWithCodes(turned);
+    const updated = await adminCall<{ recovery_codes: string }>(harness.url, 'updateScope', { scope_id: turned.scope_id, recovery_codes: 'off' }, gateway.adminToken);
+    expect(updated.result?.recovery_codes).toBe('off');
+    expect((await recover(client(turned), before.username, before.codes!.codes[0]!)).error?.data).toBe('method_not_found');
   });
 
   it('should erase the recovery codes and the tokens of a deleted account: none of them brings it back', async () => {

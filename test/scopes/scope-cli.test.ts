@@ -43,6 +43,16 @@ describe('scope CLI', () => {
     expect(JSON.parse(updated.stdout)).toMatchObject({ origins: ['https://shop.example'], timeout_ms: 60000, session_ttl: 900, user_verification: 'preferred', name: 'Shop' });
   });
 
+  it('should set recovery codes and second-factor sessions, on create and on update, and refuse other values', async () => {
+    const created = await runScopeCli(['create', '--name', 'Apps', '--rp-id', 'localhost', '--origin', 'http://localhost:8788'], env());
+    const scope = JSON.parse(created.stdout) as { scope_id: string };
+    expect(scope).toMatchObject({ recovery_codes: 'on', second_factor_sessions: 'refused' });
+    const updated = await runScopeCli(['update', scope.scope_id, '--recovery-codes', 'off', '--second-factor-sessions', 'allowed'], env());
+    expect(JSON.parse(updated.stdout)).toMatchObject({ recovery_codes: 'off', second_factor_sessions: 'allowed', name: 'Apps' });
+    const refused = await runScopeCli(['update', scope.scope_id, '--recovery-codes', 'maybe'], env());
+    expect(refused.code).toBe(1);
+  });
+
   it('should set the WebAuthn Level 3 settings, clear lists with an empty value, and print the related origins document', async () => {
     const created = await runScopeCli(
       [

@@ -14,6 +14,9 @@ export async function expectUpgradedFromMigrationOne({ scopes, accounts }: SqlSt
     top_origins: [],
     aaguid_allow: [],
     aaguid_deny: [],
+    // Migration 10: recovery codes on, second-factor sessions refused as primary ones.
+    recovery_codes: 'on',
+    second_factor_sessions: 'refused',
   });
   const expectedAccount = {
     account_id: 'old-account',
@@ -26,6 +29,8 @@ export async function expectUpgradedFromMigrationOne({ scopes, accounts }: SqlSt
     address: '',
     disabled: false,
     created_at: '2025-01-01T00:00:01.000Z',
+    // Migration 10: accounts from before app user ids have none.
+    user_id: null,
   };
   await expect(accounts.getAccount('old-account')).resolves.toStrictEqual(expectedAccount);
   await expect(accounts.findAccountByUsername('old-scope', 'olga')).resolves.toStrictEqual(expectedAccount);

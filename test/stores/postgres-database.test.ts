@@ -79,7 +79,7 @@ describeWithPostgres('PostgreSQL database specifics', () => {
         'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
         [schema],
       );
-      expect(tables.rows.map((row) => row.table_name)).toEqual(['accounts', 'api_keys', 'audit_log', 'credentials', 'delegate_keys', 'delegated_accounts', 'key_signature_uses', 'revoked_sessions', 'schema_migrations', 'scopes']);
+      expect(tables.rows.map((row) => row.table_name)).toEqual(['accounts', 'api_keys', 'audit_log', 'credentials', 'delegate_keys', 'delegated_accounts', 'key_signature_uses', 'one_time_tokens', 'recovery_codes', 'revoked_sessions', 'schema_migrations', 'scopes']);
     } finally {
       await store.database.close();
     }

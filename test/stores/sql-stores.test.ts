@@ -15,6 +15,7 @@ import { runAuditLogStoreContract } from './audit-log-store.contract.js';
 import { runDelegateStoreContract } from './delegate-store.contract.js';
 import { runScopeStoreContract } from './scope-store.contract.js';
 import { runSessionStoreContract } from './session-store.contract.js';
+import { runTokenStoreContract } from './token-store.contract.js';
 import type { SqlStoresHarness } from './sql-fixtures.js';
 import { migrations } from '../../src/stores/migrations.js';
 
@@ -26,6 +27,7 @@ function runSqlStoreContracts(name: string, makeStores: () => Promise<SqlStoresH
   runSessionStoreContract(name, makeStores);
   runDelegateStoreContract(name, makeStores);
   runApiKeyStoreContract(name, makeStores);
+  runTokenStoreContract(name, makeStores);
 }
 
 runSqlStoreContracts('SQLite', () => {
