@@ -5,8 +5,10 @@ import { createSessionVerifier, type VerifiedSession } from './session-verifier.
 import type { AccountPage, AccountRef, RegistrationToken, ServerAccount, ServerPasskey, SignIn, SignInToken } from './types.js';
 
 export interface GatewayServerOptions {
-  /** The gateway's JSON-RPC URL, e.g. `https://passkeys.example.com/`. */
+  /** The gateway's JSON-RPC URL, e.g. `https://passkeys.example.com/`: https, or http to a loopback address only (see `allowHttp`). */
   url: string;
+  /** Send the key over plain http to a host that is not loopback (a private network the app trusts); default false. */
+  allowHttp?: boolean;
   /** The app's scope id: sent with every call (the gateway refuses one that is not the API key's) and the `aud` sessions must carry. */
   scopeId: string;
   /** The scope's server API key (`scope api-key create`); keep it on the server, never in a page. */
@@ -28,6 +30,8 @@ export interface GatewayServerOptions {
   /** The clock (ms), for tests. */
   now?: () => number;
 }
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 const registrationTokenSchema = z.object({ registration_token: z.string().min(1), expires_at: z.string() });
 const signInTokenSchema = z.object({ sign_in_token: z.string().min(1), expires_at: z.string() });
@@ -70,6 +74,11 @@ export class GatewayServer {
   constructor(private readonly options: GatewayServerOptions) {
     if (!z.uuid().safeParse(options.scopeId).success) throw new TypeError('GatewayServer: scopeId must be the scope id (a UUID)');
     if (options.apiKey === undefined && options.adminToken === undefined) throw new TypeError('GatewayServer: give apiKey (or, for operators, adminToken)');
+    // The key travels in every call: never in clear text across a network unless the app says so.
+    const url = URL.canParse(options.url) ? new URL(options.url) : null;
+    if (url === null || !(url.protocol === 'https:' || (url.protocol === 'http:' && (options.allowHttp === true || LOOPBACK.has(url.hostname))))) {
+      throw new TypeError('GatewayServer: url must be https (or http to localhost; allowHttp for a trusted private network)');
+    }
     const fetchImpl: ServerFetch = options.fetch ?? ((url, init) => fetch(url, init));
     this.transport = new ServerTransport(options.url, fetchImpl, options.timeoutMs ?? 10_000);
     this.verifySession = createSessionVerifier({

@@ -194,5 +194,11 @@ describeForBackends('passkey-gateway/server', (backend) => {
   it('should refuse misuse by the calling code with a TypeError', () => {
     expect(() => new GatewayServer({ url: harness.url, scopeId: 'not-a-scope', apiKey })).toThrow(TypeError);
     expect(() => new GatewayServer({ url: harness.url, scopeId })).toThrow(TypeError);
+    // The key never goes in clear text to a host that is not this machine, unless the app says so.
+    expect(() => new GatewayServer({ url: 'http://passkeys.example.com/', scopeId, apiKey })).toThrow(TypeError);
+    expect(() => new GatewayServer({ url: 'not a url', scopeId, apiKey })).toThrow(TypeError);
+    expect(() => new GatewayServer({ url: 'http://10.0.0.5:9545/', scopeId, apiKey, allowHttp: true })).not.toThrow();
+    expect(() => new GatewayServer({ url: 'https://passkeys.example.com/', scopeId, apiKey })).not.toThrow();
+    expect(() => new GatewayServer({ url: 'http://[::1]:9545/', scopeId, apiKey })).not.toThrow();
   });
 });
