@@ -57,8 +57,22 @@ const accountSchema = z.object({
   credential_count: z.number().int(),
 });
 const accountSummarySchema = z.object({ account_id: z.string(), username: z.string(), display_name: z.string(), identifier_hash: z.string(), disabled: z.boolean(), created_at: z.string() });
-// The passkey fields are the gateway's own credential view; the helper hands them on as they come.
-const passkeySchema = z.looseObject({ credential_id: z.string(), created_at: z.string() }).transform((passkey) => passkey as unknown as ServerPasskey);
+// The gateway's credential view (listCredentials), which the client library's Passkey type describes too.
+const passkeySchema: z.ZodType<ServerPasskey> = z.object({
+  credential_id: z.string(),
+  name: z.string().nullable(),
+  provider: z.string().nullable(),
+  created_at: z.string(),
+  last_used_at: z.string().nullable(),
+  transports: z.array(z.string()),
+  device_type: z.enum(['singleDevice', 'multiDevice']),
+  backed_up: z.boolean(),
+  aaguid: z.string(),
+  possibly_cloned: z.boolean(),
+  discoverable: z.boolean().nullable(),
+  authenticator_attachment: z.enum(['platform', 'cross-platform']).nullable(),
+  attestation_verified: z.boolean(),
+});
 
 /**
  * The gateway as an app backend uses it (`passkey-gateway/server`): one-time tokens for its users'
