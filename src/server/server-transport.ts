@@ -21,21 +21,25 @@ export class ServerTransport {
     const id = this.nextId++;
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
-    let status: number;
-    let reply: unknown;
+    let response: Awaited<ReturnType<ServerFetch>>;
     try {
-      const response = await this.fetchImpl(this.url, {
+      response = await this.fetchImpl(this.url, {
         method: 'POST',
         headers,
         body: JSON.stringify({ jsonrpc: '2.0', id, method, params }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
-      status = response.status;
-      reply = status === 200 ? await response.json() : undefined;
     } catch (cause) {
       throw new GatewayServerError('network_error', `${method}: the gateway could not be reached`, { method, cause });
     }
+    const { status } = response;
     if (status !== 200) throw new GatewayServerError('network_error', `${method}: HTTP ${status}`, { method, status });
+    let reply: unknown;
+    try {
+      reply = await response.json();
+    } catch (cause) {
+      throw new GatewayServerError('unexpected_reply', `${method}: the reply is not JSON`, { method, cause });
+    }
     if (!isRecord(reply) || reply.id !== id || reply.jsonrpc !== '2.0') {
       throw new GatewayServerError('unexpected_reply', `${method}: not a JSON-RPC reply to this call`, { method });
     }

@@ -185,6 +185,8 @@ describeForBackends('passkey-gateway/server', (backend) => {
     expect((await reasonOf(closed.createSignInToken({ user_id: 'u-1' }))).reason).toBe('network_error');
     const notFound: ServerFetch = () => Promise.resolve({ status: 404, json: () => Promise.resolve({}) });
     expect(await reasonOf(new GatewayServer({ url: harness.url, scopeId, apiKey, fetch: notFound }).listAccounts())).toMatchObject({ reason: 'network_error', status: 404 });
+    const notJson: ServerFetch = () => Promise.resolve({ status: 200, json: () => Promise.reject(new SyntaxError('Unexpected token <')) });
+    expect((await reasonOf(new GatewayServer({ url: harness.url, scopeId, apiKey, fetch: notJson }).listAccounts())).reason).toBe('unexpected_reply');
     const wrongId: ServerFetch = () => Promise.resolve({ status: 200, json: () => Promise.resolve({ jsonrpc: '2.0', id: 999, result: {} }) });
     expect((await reasonOf(new GatewayServer({ url: harness.url, scopeId, apiKey, fetch: wrongId }).listAccounts())).reason).toBe('unexpected_reply');
     const wrongShape: ServerFetch = (_url, init) => Promise.resolve({ status: 200, json: () => Promise.resolve({ jsonrpc: '2.0', id: (JSON.parse(init.body) as { id: number }).id, result: { accounts: 'no' } }) });
