@@ -187,7 +187,7 @@ export class GatewayClient {
   async sessionJwt(): Promise<string> {
     return this.withSession('sessionJwt', async (session) => {
       const jwt = await openEnvelope((await this.key()).aesKey, session);
-      if (jwt === null) throw new GatewayClientError('unexpected_reply', 'the session did not open with this client\'s key');
+      if (jwt === null) throw new GatewayClientError('unexpected_reply', 'the session did not open with this client\'s key', { method: 'sessionJwt' });
       return jwt;
     });
   }
@@ -197,8 +197,7 @@ export class GatewayClient {
    * them once. Needs a recent sign-in, as adding a passkey does (see `withRecentSignIn`).
    */
   async regenerateRecoveryCodes(): Promise<RecoveryCodes> {
-    const account = await this.getAccount();
-    const result = await this.withRecentSignIn('regenerateRecoveryCodes', account.username, () => this.sessionCall<Record<string, unknown>>('regenerateRecoveryCodes', {}));
+    const result = await this.withRecentSignIn('regenerateRecoveryCodes', undefined, () => this.sessionCall<Record<string, unknown>>('regenerateRecoveryCodes', {}));
     return recoveryCodesFrom(result, 'regenerateRecoveryCodes');
   }
 

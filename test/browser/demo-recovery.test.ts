@@ -24,11 +24,13 @@ describeInBrowser('recovery codes on the demo page in Chromium', () => {
 
   let adminToken: string;
   let tokenDir: string;
+  // The gateway's clock runs this far ahead of the real one; it only ever moves forward.
+  let clockAhead = 0;
   beforeAll(async () => {
     adminToken = randomBytes(32).toString('base64url');
     tokenDir = mkdtempSync(join(tmpdir(), 'pkgw-recovery-'));
     writeFileSync(join(tokenDir, 'admin-token'), adminToken, { mode: 0o600 });
-    harness = await startGateway('embedded', { ADMIN_TOKEN_FILE: join(tokenDir, 'admin-token') });
+    harness = await startGateway('embedded', { ADMIN_TOKEN_FILE: join(tokenDir, 'admin-token') }, { now: () => Date.now() + clockAhead });
   });
   afterAll(async () => {
     await browser?.close();
@@ -149,6 +151,21 @@ describeInBrowser('recovery codes on the demo page in Chromium', () => {
     await demo.expectNoError();
     await demo.waitForState('signed-in');
     expect(await demo.status()).toBe('A new passkey was added to your account. 9 recovery codes left.');
+
+    // Past the scope's reauth window (300 s), new codes need a fresh sign-in: the page asks for the passkey, then replaces them.
+    clockAhead += 301_000;
+    const reauthenticated: string[] = [];
+    page.on('request', (request) => {
+      const method = (JSON.parse(request.postData() ?? '{}') as { method?: string }).method;
+      if (request.method() === 'POST' && method !== undefined) reauthenticated.push(method);
+    });
+    await page.getByRole('button', { name: 'New recovery codes' }).click();
+    await demo.settled();
+    await demo.expectNoError();
+    expect(reauthenticated).toEqual(['regenerateRecoveryCodes', 'getAccount', 'initiateAuthentication', 'completeAuthentication', 'regenerateRecoveryCodes']);
+    const renewed = await codesShown();
+    expect(renewed).toHaveLength(10);
+    expect(renewed.filter((code) => fresh.includes(code))).toEqual([]);
   });
 
   it("should add a passkey to the account from an operator's recovery link, once", async () => {
