@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createApiKey, revokeApiKey } from '../api-keys/api-keys.js';
+import { apiKeyNameSchema, createApiKey, revokeApiKey } from '../api-keys/api-keys.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import { limits } from '../domain/limits.js';
 import { adminMethod } from '../rpc/rpc-method.js';
@@ -26,7 +26,7 @@ export function createApiKeyMethod(deps: ApiKeyAdminDeps) {
     description:
       'Needs Authorization: Bearer <admin token>. Answers the secret (pgk_ + 43 base64url characters) once: only its hash is kept, ' +
       `so it cannot be shown again. At most ${limits.apiKeysPerScope} working keys per scope.`,
-    params: z.object({ scope_id: z.uuid(), name: z.string().trim().min(1).max(limits.apiKeyNameChars) }),
+    params: z.object({ scope_id: z.uuid(), name: apiKeyNameSchema }),
     result: apiKeyInfoSchema.extend({ secret: z.string().describe('the key itself: Authorization: Bearer <secret> on server methods') }),
     async handler({ scope_id, name }, ctx) {
       const scopeId = scope_id.toLowerCase();

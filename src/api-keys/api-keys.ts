@@ -1,10 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type { ApiKey, ApiKeyInfo } from '../domain/api-key.js';
 import type { NewAuditEvent } from '../domain/audit-event.js';
 import { limits } from '../domain/limits.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { ApiKeyStore } from '../stores/api-key-store.js';
 import { apiKeySecretHash, newApiKeySecret } from './api-key-secret.js';
+
+/** An operator's label for a key: 1–100 characters after trimming, no control characters (it is printed and listed). */
+export const apiKeyNameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(limits.apiKeyNameChars)
+  .refine((name) => !/\p{Cc}/u.test(name), 'name must not contain control characters');
 
 /** A key as listed: everything but its hash. */
 export function apiKeyInfo(key: ApiKey): ApiKeyInfo {

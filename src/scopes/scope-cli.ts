@@ -9,7 +9,7 @@ import type { DelegateKey } from '../domain/delegate-key.js';
 import { addDelegateKey } from '../delegation/delegate-keys.js';
 import { isGatewayError } from '../errors/gateway-error.js';
 import { limits } from '../domain/limits.js';
-import { apiKeyInfo, createApiKey, revokeApiKey } from '../api-keys/api-keys.js';
+import { apiKeyInfo, apiKeyNameSchema, createApiKey, revokeApiKey } from '../api-keys/api-keys.js';
 import { relatedOriginsDocument } from './related-origins.js';
 
 const USAGE = `usage: npm run scope -- <command>
@@ -239,8 +239,8 @@ async function apiKeyCommand(store: Stores['apiKeys'], action: string | undefine
   try {
     switch (action) {
       case 'create': {
-        const name = z.string().trim().min(1).max(limits.apiKeyNameChars).safeParse(flags.name ?? '');
-        if (!name.success) return fail(`api-key create needs --name N (1 to ${limits.apiKeyNameChars} characters)`, 2);
+        const name = apiKeyNameSchema.safeParse(flags.name ?? '');
+        if (!name.success) return fail(`api-key create needs --name N (1 to ${limits.apiKeyNameChars} characters, no control characters)`, 2);
         const created = await createApiKey(store, { scopeId, name: name.data, now: Date.now() }, (keyId) => audit('api_key_created', keyId));
         return print({ ...created.key, secret: created.secret }, 'The secret is shown this once: store it now (only its hash is kept).\n');
       }

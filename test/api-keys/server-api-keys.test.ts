@@ -124,7 +124,7 @@ describeForBackends('server API keys', (backend) => {
   it('should refuse invalid key requests: unknown scope, bad names, more keys than the limit', async () => {
     expect((await adminCall(harness.url, 'createApiKey', { scope_id: randomUUID(), name: 'x' }, token)).error?.data).toBe('scope_not_found');
     const scopeId = (await harness.createScope()).scope_id;
-    for (const name of ['', '   ', 'x'.repeat(101)]) expect((await adminCall(harness.url, 'createApiKey', { scope_id: scopeId, name }, token)).error?.data).toBe('invalid_params');
+    for (const name of ['', '   ', 'x'.repeat(101), 'bell\u0007', 'new\nline']) expect((await adminCall(harness.url, 'createApiKey', { scope_id: scopeId, name }, token)).error?.data).toBe('invalid_params');
     expect((await adminCall(harness.url, 'revokeApiKey', { scope_id: scopeId, key_id: 'not-a-uuid' }, token)).error?.data).toBe('invalid_params');
     for (let n = 0; n < 20; n += 1) await createKey(harness.url, token, scopeId, `key ${n}`);
     expect((await adminCall(harness.url, 'createApiKey', { scope_id: scopeId, name: 'one too many' }, token)).error?.data).toBe('too_many_api_keys');
