@@ -158,6 +158,8 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
   if (credentialDeviceType !== credential.device_type && scope.backup_eligibility_change === 'refused') {
     throw new GatewayError('backup_eligibility_changed', backupChange ?? undefined);
   }
+  // The log tells second factors from primary sign-ins.
+  if (secondFactor) facts.reason = 'second_factor';
   // Used up once the passkey has verified (a failed attempt leaves it to the user's next try), before anything is recorded.
   if (state.sign_in_token_hash !== null && (await deps.tokens.consumeToken(state.sign_in_token_hash, 'sign_in', scope.scope_id, new Date(deps.now()).toISOString())) === null) {
     throw new GatewayError('token_invalid', 'sign-in token used or expired meanwhile');

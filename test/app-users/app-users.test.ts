@@ -247,6 +247,8 @@ describeForBackends("passkeys for an app's own users", (backend) => {
       expect((await c.call('verify', { jwt: open(c.aesKey, jwt) })).error?.data).toBe('session_invalid');
       const verified = await server<{ second_factor: boolean; user_id: string }>('verifySignIn', { token: open(c.aesKey, String(completion?.result?.encrypted_sign_in_token)) });
       expect(verified.result).toMatchObject({ second_factor: true, user_id: userId });
+      const events = await harness.gateway.stores.auditLog.listAuditEvents(scope.scope_id, { limit: 1000 });
+      expect(events.filter((event) => event.account_id === account.account_id && event.event === 'sign_in_succeeded').map((event) => event.reason)).toEqual(['second_factor']);
     });
 
     it('should let a second-factor session act where the scope allows it', async () => {

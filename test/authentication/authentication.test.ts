@@ -267,6 +267,8 @@ describeForBackends('sign-in, sessions and passkey management through the real e
         // What the passkey was made with (user.id), which PublicKeyCredential.signal* calls name.
         user_handle: authenticator.credentials[0]!.userHandle,
         rp_id: 'localhost',
+        // No app user id: the account was registered by username.
+        user_id: null,
       });
     });
 

@@ -21,7 +21,10 @@ describe('rpc-schema/openrpc.json', () => {
   it('should mark the server methods as taking an API key, and no scope header', () => {
     const document = buildOpenRpcDocument('0') as { methods: { name: string; 'x-requires-api-key': boolean; 'x-requires-scope': boolean; 'x-requires-admin-token': boolean }[] };
     const server = document.methods.filter((method) => method['x-requires-api-key']).map((method) => method.name);
-    expect(server.sort()).toEqual(['deleteAccount', 'deleteAccountCredential', 'findAccount', 'listAccountCredentials', 'listAccounts', 'revokeSessions']);
+    expect(server.sort()).toEqual([
+      'createRegistrationToken', 'createSignInToken', 'deleteAccount', 'deleteAccountCredential', 'findAccount', 'listAccountCredentials', 'listAccounts',
+      'revokeSessions', 'verifySignIn',
+    ]);
     for (const method of document.methods.filter((entry) => entry['x-requires-api-key'])) {
       expect([method['x-requires-scope'], method['x-requires-admin-token']]).toEqual([false, false]);
     }
