@@ -37,6 +37,9 @@ import { guardStore } from './stores/guard-store.js';
 import { createCallTracing, noTracing } from './tracing/call-tracing.js';
 import { openStores, type StoreName, type Stores } from './stores/open-stores.js';
 import { checkReadiness } from './stores/store-readiness.js';
+import { addressClassifier } from './webhooks/address-guard.js';
+import { startDeliveryLoop, type DeliveryLoop } from './webhooks/delivery-loop.js';
+import { webhookSecretBox } from './webhooks/webhook-secret.js';
 
 export interface Gateway {
   server: Server;
@@ -103,6 +106,9 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const apiKeys = guard(stores.apiKeys, 'api_keys');
   const tokens = guard(stores.tokens, 'tokens');
   const recoveryCodes = guard(stores.recoveryCodes, 'recovery_codes');
+  const webhooks = guard(stores.webhooks, 'webhooks');
+  const webhookSecrets = webhookSecretBox(identifierSecret);
+  const classifyAddress = addressClassifier();
   const challenges = guard(stores.challenges, 'challenges');
   const backends = { accounts: guard(stores.backends.accounts, 'accounts'), challenges: guard(stores.backends.challenges, 'challenges') };
   const audit = createAuditRecorder({ auditLog, now, onWriteFailure: () => metrics.auditWriteFailed() });
@@ -128,6 +134,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
     accounts, challenges, scopeStore, auditLog, rsaKeys, sessions, identifierSecret, accountKeySecret, decoyShapes, now,
     decoyPublicKey: createDecoyPublicKey(), assertions: createAssertionVerifier(), audit, metadata, scopes, admin: authorizeAdmin !== undefined,
     delegates, delegateSignatures, rateLimiter, tracing, apiKeys, tokens, recoveryCodes,
+    webhooks, webhookSecrets, classifyAddress, allowLoopbackWebhooks: config.webhooks.allowLoopback,
   });
   // The OpenRPC document describes every method but itself (OpenRPC's convention); built on first ask.
   let openRpcDocument: Record<string, unknown> | undefined;
@@ -160,6 +167,8 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   // Metrics have a listener of their own, on loopback unless METRICS_HOST says otherwise.
   const metricsServer = createMetricsServer({ metrics, log });
   let metricsUrl: string | undefined;
+  // Started with the listeners, stopped before the stores close (see close()).
+  let deliveries: DeliveryLoop | undefined;
 
   return {
     server,
@@ -183,11 +192,21 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
         server.close();
         throw error;
       }
+      // The outbox is read straight from the store: a slow receiver must not count as a store timeout.
+      deliveries ??= startDeliveryLoop({
+        store: stores.webhooks,
+        secrets: webhookSecrets,
+        classify: classifyAddress,
+        settings: { ...config.webhooks, batchSize: 20 },
+        log,
+        now: Date.now,
+        onOutcome: (outcome) => metrics.webhookAttempted(outcome),
+      });
       return url;
     },
     async close({ graceMs = 0 } = {}) {
       draining = true;
-      await Promise.all([drainServer(server, graceMs), drainServer(metricsServer, graceMs)]);
+      await Promise.all([drainServer(server, graceMs), drainServer(metricsServer, graceMs), deliveries?.stop()]);
       scopes.close();
       decoyShapes.close();
       metadata.close();

@@ -41,6 +41,9 @@ import { getEncryptionKey } from './public-methods/get-encryption-key.js';
 import type { RpcMethod } from './rpc/rpc-method.js';
 import { recoverAccount } from './recovery/recover-account.js';
 import { regenerateRecoveryCodes } from './recovery/regenerate-recovery-codes.js';
+import type { WebhookStore } from './stores/webhook-store.js';
+import type { AddressKind } from './webhooks/address-guard.js';
+import type { WebhookSecretBox } from './webhooks/webhook-secret.js';
 
 export interface MethodDeps {
   accounts: AccountStore;
@@ -75,6 +78,11 @@ export interface MethodDeps {
   recoveryCodes: RecoveryCodeStore;
   /** Whether the admin methods exist (ADMIN_TOKEN_FILE is set). */
   admin: boolean;
+  /** Webhook endpoints (admin methods), their secrets' sealing, and the address guard's view of a URL's host. */
+  webhooks: WebhookStore;
+  webhookSecrets: WebhookSecretBox;
+  classifyAddress: (address: string) => AddressKind;
+  allowLoopbackWebhooks: boolean;
   /** Spans for verification when tracing is on (see tracing/call-tracing.ts). */
   tracing: Pick<CallTracing, 'child'>;
 }

@@ -7,10 +7,11 @@ import { getAuditLog } from './get-audit-log.js';
 import { createRecoveryToken } from './recovery-token-admin-method.js';
 import type { TokenStore } from '../stores/token-store.js';
 import { createScope, listScopes, updateScope, type ScopeAdminDeps } from './scope-admin-methods.js';
+import { addWebhookMethod, listWebhooksMethod, removeWebhookMethod, type WebhookAdminDeps } from './webhook-admin-methods.js';
 
 /** The operator's methods; registered only when an admin token is configured. */
 export function adminMethods(
-  deps: ScopeAdminDeps & AccountAdminDeps & DelegateKeyAdminDeps & ApiKeyAdminDeps & { auditLog: AuditLogStore; tokens: TokenStore; identifierSecret: Buffer; now: () => number },
+  deps: ScopeAdminDeps & AccountAdminDeps & DelegateKeyAdminDeps & ApiKeyAdminDeps & WebhookAdminDeps & { auditLog: AuditLogStore; tokens: TokenStore; identifierSecret: Buffer; now: () => number },
 ): RpcMethod[] {
   return [
     createScope(deps),
@@ -26,5 +27,8 @@ export function adminMethods(
     listApiKeysMethod(deps),
     revokeApiKeyMethod(deps),
     createRecoveryToken(deps),
+    addWebhookMethod(deps),
+    listWebhooksMethod(deps),
+    removeWebhookMethod(deps),
   ];
 }

@@ -19,6 +19,7 @@ export interface AuditFacts {
   delegate_key_id?: string | null;
   api_key_id?: string | null;
   identifier_hash?: string | null;
+  webhook_id?: string | null;
 }
 
 export interface AuditRecorder {
@@ -51,6 +52,7 @@ export function createAuditRecorder(deps: { auditLog: AuditLogStore; now: () => 
     delegate_key_id: facts.delegate_key_id ?? null,
     api_key_id: facts.api_key_id ?? null,
     identifier_hash: facts.identifier_hash ?? null,
+    webhook_id: facts.webhook_id ?? null,
   });
   return {
     event: row,

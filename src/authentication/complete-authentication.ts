@@ -158,6 +158,9 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
   if (credentialDeviceType !== credential.device_type && scope.backup_eligibility_change === 'refused') {
     throw new GatewayError('backup_eligibility_changed', backupChange ?? undefined);
   }
+  // An account enrolled as a second factor never signs in on a passkey alone. Decided only once the
+  // signature verified: only the passkey's holder learns it.
+  if (account.second_factor_only && !secondFactor) throw new GatewayError('second_factor_only');
   // The log tells second factors from primary sign-ins.
   if (secondFactor) facts.reason = 'second_factor';
   // Used up once the passkey has verified (a failed attempt leaves it to the user's next try), before anything is recorded.

@@ -39,6 +39,8 @@ export interface RegistrationState extends CeremonyBase {
   user_id: string | null;
   /** The new passkey's name (device_name); null: its provider's. */
   device_name: string | null;
+  /** A new account an app enrols as a second factor (its token's purpose). */
+  second_factor_only: boolean;
 }
 
 export interface AuthenticationState extends CeremonyBase {

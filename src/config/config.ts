@@ -120,7 +120,18 @@ const envSchema = z.object({
   OTEL_SERVICE_NAME: z.string().trim().min(1).max(200).default('passkey-gateway'),
   OTEL_SDK_DISABLED: z.enum(['true', 'false']).default('false'),
   OTEL_TRACES_EXPORTER: z.enum(['otlp', 'none']).default('otlp'),
+  // Development only: webhooks to loopback addresses (and http:// to them). Off, every endpoint is https:// to a public address.
+  WEBHOOK_ALLOW_LOOPBACK: z.enum(['on', 'off']).default('off'),
+  WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(5000),
+  WEBHOOK_RETRY_MAX_DELAY_MS: z.coerce.number().int().min(10).max(86_400_000).default(3_600_000),
+  // How long a delivery is retried, from its event, before it is marked failed (default 24 hours).
+  WEBHOOK_RETRY_FOR_MS: z.coerce.number().int().min(100).max(30 * 86_400_000).default(86_400_000),
 }).superRefine((env, ctx) => {
+  if (env.WEBHOOK_RETRY_MAX_DELAY_MS < env.WEBHOOK_RETRY_BASE_MS) {
+    ctx.addIssue({ code: 'custom', path: ['WEBHOOK_RETRY_MAX_DELAY_MS'], message: 'must be at least WEBHOOK_RETRY_BASE_MS' });
+  }
   // Caught here rather than as EADDRINUSE at start, which would not say which setting clashes.
   if (env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT && env.METRICS_HOST === env.HOST) {
     ctx.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'must differ from PORT when METRICS_HOST is HOST' });
@@ -188,6 +199,13 @@ export type Config = {
    * OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces); undefined: tracing off.
    */
   tracing: { tracesEndpoint: string | undefined; serviceName: string };
+  /** Webhook delivery: the guard's development exception, the poll interval, each attempt's bound and the retry schedule. */
+  webhooks: {
+    allowLoopback: boolean;
+    pollIntervalMs: number;
+    timeoutMs: number;
+    retry: { baseDelayMs: number; maxDelayMs: number; retryForMs: number };
+  };
 };
 
 export class ConfigError extends Error {
@@ -244,6 +262,12 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     mdsRootCertFile: e.MDS_ROOT_CERT_FILE === undefined ? undefined : resolve(e.MDS_ROOT_CERT_FILE),
     mdsSignerName: e.MDS_SIGNER_NAME,
     tracing: { tracesEndpoint: tracesEndpoint(e), serviceName: e.OTEL_SERVICE_NAME },
+    webhooks: {
+      allowLoopback: e.WEBHOOK_ALLOW_LOOPBACK === 'on',
+      pollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      retry: { baseDelayMs: e.WEBHOOK_RETRY_BASE_MS, maxDelayMs: e.WEBHOOK_RETRY_MAX_DELAY_MS, retryForMs: e.WEBHOOK_RETRY_FOR_MS },
+    },
   };
 }
 

@@ -21,6 +21,8 @@ export const accountSchema = z.object({
   created_at: z.string(),
   /** The app's own id of the user (see createRegistrationToken), unique per scope; null for accounts named by username alone. */
   user_id: z.string().nullable().default(null),
+  /** Enrolled by an app as a second factor (createRegistrationToken purpose "second_factor"): it signs in only as one. */
+  second_factor_only: z.boolean().default(false),
 });
 
 export type Account = z.infer<typeof accountSchema>;

@@ -33,6 +33,8 @@ export const auditEventNames = [
   'recovery_codes_regenerated',
   'recovery_code_used',
   'recovery_failed',
+  'webhook_added',
+  'webhook_removed',
 ] as const;
 
 export const auditEventNameSchema = z.enum(auditEventNames);
@@ -65,6 +67,8 @@ export interface NewAuditEvent {
   api_key_id?: string | null;
   /** account_deleted: the account's identifier hash, the only trace of its username the log keeps. */
   identifier_hash?: string | null;
+  /** The webhook endpoint added or removed: its id. */
+  webhook_id?: string | null;
 }
 
 export interface AuditEvent extends NewAuditEvent {
@@ -75,6 +79,7 @@ export interface AuditEvent extends NewAuditEvent {
   delegate_key_id: string | null;
   api_key_id: string | null;
   identifier_hash: string | null;
+  webhook_id: string | null;
 }
 
 export const auditEventSchema = z.object({
@@ -92,6 +97,7 @@ export const auditEventSchema = z.object({
   delegate_key_id: z.string().nullable(),
   api_key_id: z.string().nullable(),
   identifier_hash: z.string().nullable(),
+  webhook_id: z.string().nullable(),
 });
 
 /** Which part of a scope's log to read: after a cursor and/or from a time, oldest first. */

@@ -52,4 +52,9 @@ export const limits = {
   /** How long a key signature counts, from its user's issued_at, and how far ahead of the gateway's clock that may be. */
   keySignatureWindowSeconds: 300,
   keySignatureClockSkewSeconds: 60,
+  /** Webhook endpoints per scope, and the length of an endpoint's URL. */
+  webhooksPerScope: 10,
+  webhookUrlChars: 2048,
+  /** The part of a webhook receiver's answer the gateway reads (it needs the status only). */
+  webhookResponseBytes: 64 * 1024,
 } as const;

@@ -50,6 +50,10 @@ export const errorTable = {
   too_many_delegate_keys: { code: -32048, message: `A scope holds at most ${limits.delegateKeysPerScope} delegate keys` },
   token_invalid: { code: -32070, message: 'The token is unknown, used, expired or of another scope' },
   recovery_failed: { code: -32071, message: 'Account recovery failed: check the username and the recovery code' },
+  second_factor_only: { code: -32072, message: 'This passkey is a second factor: sign in with the app first' },
+  webhook_not_found: { code: -32060, message: 'No such webhook in this scope' },
+  webhook_url_refused: { code: -32061, message: 'Webhook URL refused: it must be https:// to a public address (http:// and loopback only with WEBHOOK_ALLOW_LOOPBACK=on)' },
+  too_many_webhooks: { code: -32062, message: `A scope holds at most ${limits.webhooksPerScope} webhooks` },
   service_unavailable: { code: -32050, message: 'A backing service is unavailable, try again' },
   rate_limited: { code: -32051, message: 'Too many attempts, try again later' },
   // Also the HTTP edge's answer (status 500) to a failure outside any JSON-RPC call.

@@ -12,6 +12,8 @@ export interface GatewayMetrics {
   /** One store call, by the aggregate it went to. */
   observeStore(store: StoreName, operation: string, seconds: number, outcome: 'ok' | 'error' | 'timeout'): void;
   auditWriteFailed(): void;
+  /** One webhook delivery attempt, by outcome (delivered, retry, failed: given up, released: stopped before sending). */
+  webhookAttempted(outcome: 'delivered' | 'retry' | 'failed' | 'released'): void;
   /** A pending in-process challenge dropped to make room, by the bound that was reached. */
   challengeEvicted(bound: ChallengeEviction): void;
   /** The Prometheus text exposition of every metric. */
@@ -67,6 +69,12 @@ export function createGatewayMetrics(deps: { unwrapStats: () => UnwrapCacheStats
   const auditFailures = new Counter({
     name: 'pkgw_audit_write_failures_total',
     help: 'Audit events that could not be written (logged at error level instead)',
+    registers: [registry],
+  });
+  const webhookAttempts = new Counter({
+    name: 'pkgw_webhook_attempts_total',
+    help: 'Webhook delivery attempts by outcome (delivered; retry: failed, tried again later; failed: given up; released: gateway stopping)',
+    labelNames: ['outcome'] as const,
     registers: [registry],
   });
 
@@ -125,6 +133,9 @@ export function createGatewayMetrics(deps: { unwrapStats: () => UnwrapCacheStats
     },
     auditWriteFailed() {
       auditFailures.inc();
+    },
+    webhookAttempted(outcome) {
+      webhookAttempts.inc({ outcome });
     },
     challengeEvicted(bound) {
       challengeEvictions.inc({ bound });

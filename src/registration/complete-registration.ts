@@ -218,6 +218,7 @@ async function createAccount(state: RegistrationState, credential: Credential, s
     disabled: false,
     created_at: credential.created_at,
     user_id: state.user_id,
+    second_factor_only: state.second_factor_only,
   };
   const created = await deps.accounts.createAccountWithCredential(account, credential, audit, extras);
   if (!created.ok) throw new GatewayError(created.conflict);

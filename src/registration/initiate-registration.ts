@@ -42,6 +42,7 @@ interface RegistrationTarget {
   exclude: { id: string; transports: string[] }[];
   tokenHash: string | null;
   userId: string | null;
+  secondFactorOnly?: boolean;
 }
 
 interface Deps {
@@ -84,7 +85,10 @@ export function initiateRegistration(deps: Deps) {
           if (taken !== null) throw new GatewayError('account_exists', 'the username the token names is taken');
           // An app's user without a username shows the authenticator its display name instead.
           const shown = hasOwnUsername({ username: found.username }) ? found.username : found.displayName;
-          target = newAccountTarget(found.username, found.displayName, { tokenHash: found.tokenHash, userId: found.userId }, shown);
+          target = {
+            ...newAccountTarget(found.username, found.displayName, { tokenHash: found.tokenHash, userId: found.userId }, shown),
+            secondFactorOnly: found.payload.purpose === 'second_factor',
+          };
         }
         await ctx.limitUsername(target.usernameKey);
       } else {
@@ -132,6 +136,7 @@ export function initiateRegistration(deps: Deps) {
           token_hash: target.tokenHash,
           user_id: target.userId,
           device_name: user.deviceName,
+          second_factor_only: target.secondFactorOnly === true,
         },
         scope.timeout_ms,
         ctx.clientIp,

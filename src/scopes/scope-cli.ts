@@ -11,6 +11,13 @@ import { isGatewayError } from '../errors/gateway-error.js';
 import { limits } from '../domain/limits.js';
 import { apiKeyInfo, apiKeyNameSchema, createApiKey, revokeApiKey } from '../api-keys/api-keys.js';
 import { relatedOriginsDocument } from './related-origins.js';
+import type { Config } from '../config/config.js';
+import type { NewAuditEvent } from '../domain/audit-event.js';
+import { webhookEventTypes, webhookEventTypeSchema } from '../domain/webhook.js';
+import { loadSecret } from '../keys/secret-file.js';
+import { addressClassifier } from '../webhooks/address-guard.js';
+import { addWebhookEndpoint } from '../webhooks/webhook-endpoints.js';
+import { webhookSecretBox } from '../webhooks/webhook-secret.js';
 
 const USAGE = `usage: npm run scope -- <command>
   create --name N --rp-id HOST --origin URL [--origin URL …] [--rp-name N]
@@ -33,6 +40,9 @@ const USAGE = `usage: npm run scope -- <command>
   api-key create --scope SCOPE_ID --name N   prints the new key's secret once (only its hash is kept)
   api-key list --scope SCOPE_ID
   api-key revoke --scope SCOPE_ID KEY_ID
+  webhook add --scope SCOPE_ID --url URL [--events TYPE,…]   prints {webhook_id, secret}: the secret is shown once
+  webhook list --scope SCOPE_ID
+  webhook remove --scope SCOPE_ID WEBHOOK_ID
 Uses the same environment (DATA_DIR, DATABASE_URL, …) as the server.`;
 
 const options = {
@@ -64,6 +74,8 @@ const options = {
   'public-key': { type: 'string' },
   'public-key-file': { type: 'string' },
   scope: { type: 'string' },
+  url: { type: 'string' },
+  events: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -165,6 +177,8 @@ export async function runScopeCli(argv: string[], env: NodeJS.ProcessEnv): Promi
         return await delegateKeyCommand(stores.delegates, id, rest, parsed.values);
       case 'api-key':
         return await apiKeyCommand(stores.apiKeys, id, rest, parsed.values);
+      case 'webhook':
+        return await webhookCommand(stores.webhooks, config, [id, ...rest].filter((arg) => arg !== undefined), parsed.values);
       default:
         return { code: 2, stdout: '', stderr: `unknown command: ${command}\n${USAGE}\n` };
     }
@@ -257,6 +271,53 @@ async function apiKeyCommand(store: Stores['apiKeys'], action: string | undefine
   } catch (error) {
     if (isGatewayError(error)) return fail(`${error.reason}: ${error.detail ?? error.message}`);
     throw error;
+  }
+}
+
+/** A webhook change's audit event, as the CLI writes it (no request id: it came from the CLI). */
+function cliAudit(scopeId: string, event: 'webhook_added' | 'webhook_removed', webhookId: string): NewAuditEvent {
+  return { scope_id: scopeId, occurred_at: new Date().toISOString(), event, account_id: null, credential_id: null, reason: 'cli', client_ip: null, request_id: null, webhook_id: webhookId };
+}
+
+/** `webhook add|list|remove --scope SCOPE_ID …`: a scope's webhook endpoints, as the admin methods manage them. */
+async function webhookCommand(store: Stores['webhooks'], config: Config, args: string[], flags: Flags): Promise<CliResult> {
+  const [action, webhookId] = args;
+  const fail = (message: string, code = 1) => ({ code, stdout: '', stderr: `${message}\n` });
+  const print = (value: unknown) => ({ code: 0, stdout: `${JSON.stringify(value, null, 2)}\n`, stderr: '' });
+  const scopeId = flags.scope;
+  if (scopeId === undefined) return fail(`webhook ${action ?? ''} needs --scope SCOPE_ID\n${USAGE}`, 2);
+  switch (action) {
+    case 'add': {
+      if (flags.url === undefined) return fail('webhook add needs --url URL', 2);
+      const events = flags.events === undefined ? null : z.array(webhookEventTypeSchema).min(1).safeParse(listFlag(flags.events));
+      if (events !== null && !events.success) return fail(`--events: each must be one of ${webhookEventTypes.join(', ')}`, 2);
+      try {
+        const added = await addWebhookEndpoint(
+          {
+            webhooks: store,
+            webhookSecrets: webhookSecretBox(await loadSecret(config.identifierSecretFile)),
+            classifyAddress: addressClassifier(),
+            allowLoopbackWebhooks: config.webhooks.allowLoopback,
+            now: Date.now,
+          },
+          { scopeId, url: flags.url, events: events?.data ?? null },
+          (added) => cliAudit(scopeId, 'webhook_added', added),
+        );
+        return print(added);
+      } catch (error) {
+        if (isGatewayError(error)) return fail(`${error.reason}: ${error.detail ?? error.message}`);
+        throw error;
+      }
+    }
+    case 'list':
+      return print(await store.listWebhooks(scopeId));
+    case 'remove': {
+      if (webhookId === undefined) return fail('webhook remove needs a WEBHOOK_ID', 2);
+      const removed = await store.removeWebhook(scopeId, webhookId, cliAudit(scopeId, 'webhook_removed', webhookId));
+      return removed ? print({ scope_id: scopeId, webhook_id: webhookId, removed: true }) : fail(`no webhook ${webhookId} in scope ${scopeId}`);
+    }
+    default:
+      return fail(`unknown webhook command: ${action ?? '(none)'}\n${USAGE}`, 2);
   }
 }
 

@@ -8,7 +8,7 @@ import type { Dialect } from '../sql/dialect.js';
 import { uniqueKeys } from './migrations.js';
 import { rowsOf, type SqlDatabase } from '../sql/sql-database.js';
 import { statement } from '../sql/statement.js';
-import { boolean, canonical, decode, encode, integer, nullable, oneOf, selectList, strings, table, text, textOrEmpty, timestamp, type Row } from '../sql/table.js';
+import { boolean, type Column, canonical, decode, encode, integer, nullable, oneOf, selectList, strings, table, text, textOrEmpty, timestamp, type Row } from '../sql/table.js';
 
 /**
  * Accounts and their passkeys. Race safety lives in the database's unique constraints
@@ -82,6 +82,9 @@ export interface AccountStore {
   deleteAccount(scopeId: string, accountId: string, audit?: NewAuditEvent): Promise<boolean>;
 }
 
+/** A flag new rows may leave out (NewAccount's default): stored as false. */
+const falseUnlessSet: Column<boolean> = { ...boolean, encode: (value: boolean | undefined) => boolean.encode(value === true) };
+
 export const accounts = table<Account>('accounts', {
   account_id: text,
   scope_id: text,
@@ -96,6 +99,7 @@ export const accounts = table<Account>('accounts', {
   created_at: timestamp,
   // Null for accounts named by username alone (and every account created before migration 10).
   user_id: nullable(text),
+  second_factor_only: falseUnlessSet,
 });
 
 const credentials = table<Credential>('credentials', {

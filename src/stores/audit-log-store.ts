@@ -25,12 +25,19 @@ export const auditLog = table<NewAuditEvent>('audit_log', {
   delegate_key_id: nullable(text),
   api_key_id: nullable(text),
   identifier_hash: nullable(text),
+  webhook_id: nullable(text),
 });
 
 /** The audit rows a change carries (SqlDatabase.run): written with it, and only when it happens. */
 export function auditRows(audit: NewAuditEvent | readonly NewAuditEvent[] | undefined): Insert | undefined {
   if (audit === undefined) return undefined;
   return rowsOf(auditLog, 'event' in audit ? [audit] : audit);
+}
+
+/** Columns added by later migrations (8, 11) read as null on every row, never as absent. */
+export function withNulls(event: NewAuditEvent): Omit<AuditEvent, 'event_id'> {
+  return { ...event, chain_id: event.chain_id ?? null, signed_digest: event.signed_digest ?? null, delegate_key_id: event.delegate_key_id ?? null,
+    api_key_id: event.api_key_id ?? null, identifier_hash: event.identifier_hash ?? null, webhook_id: event.webhook_id ?? null };
 }
 
 // A null cursor or time matches everything ('-infinity' also sorts before any ISO-8601 text).
@@ -51,16 +58,7 @@ export function sqlAuditLogStore(db: SqlDatabase): AuditLogStore {
       const rows = await db.all(list, { scope_id: scopeId, after_id: query.afterId ?? null, since, limit: query.limit });
       return rows.map((row) => {
         const event = decode(auditLog, row);
-        // Columns added by migrations 8 and 9 read as null on every row, never as absent.
-        return {
-          event_id: integer.decode(row.event_id),
-          ...event,
-          chain_id: event.chain_id ?? null,
-          signed_digest: event.signed_digest ?? null,
-          delegate_key_id: event.delegate_key_id ?? null,
-          api_key_id: event.api_key_id ?? null,
-          identifier_hash: event.identifier_hash ?? null,
-        };
+        return { event_id: integer.decode(row.event_id), ...withNulls(event) };
       });
     },
   };

@@ -254,10 +254,11 @@ ALTER TABLE audit_log ADD COLUMN identifier_hash text;
     // challenge store: a registration token is used up in the same transaction that adds its
     // passkey, so a failed insert leaves it usable and two concurrent uses add one passkey; and
     // nothing evicts a token before it expires. Only keyed hashes of tokens and recovery codes are
-    // stored. Scope settings: recovery codes (on by default) and whether a second-factor sign-in's
+    // stored. An account an app enrolled as a second factor signs in only as one. Scope settings: recovery codes (on by default) and whether a second-factor sign-in's
     // session may act as a primary one (refused by default).
     sql: (t: Dialect) => `
 ALTER TABLE accounts ADD COLUMN user_id text;
+ALTER TABLE accounts ADD COLUMN second_factor_only boolean NOT NULL DEFAULT false;
 CREATE UNIQUE INDEX ${uniqueKeys.accountsUserId.name} ON accounts (user_id, scope_id);
 ALTER TABLE scopes ADD COLUMN recovery_codes text NOT NULL DEFAULT 'on';
 ALTER TABLE scopes ADD COLUMN second_factor_sessions text NOT NULL DEFAULT 'refused';
@@ -281,5 +282,74 @@ CREATE TABLE recovery_codes (
   PRIMARY KEY (account_id, code_hash)
 );
 `,
+  },
+  {
+    id: 11,
+    name: 'webhook_endpoints_and_outbox',
+    // Webhook endpoints per scope (events: a JSON array of audit event names; null: every event,
+    // including ones added later) and the outbox of their deliveries. A trigger on audit_log
+    // writes one delivery per matching endpoint as part of the insert itself, so every audit event,
+    // whichever store or statement writes it, reaches the outbox in the same transaction as the
+    // change it describes, or not at all. A delivery names its audit row (event_id) rather than
+    // copying it: the audit log is never changed or shortened. ordering_key is the account ('' for
+    // events of no account): deliveries of one key go out one at a time, oldest first. message_id
+    // is the webhook-id receivers deduplicate on: random, so ids never repeat even where event ids
+    // would (a database restored from a backup numbers new events again from where it was).
+    // Delivered rows are deleted; failed ones stay for the operator (state 'failed'). The audit
+    // log names the endpoint an operator added or removed (webhook_id).
+    sql: (t: Dialect) => `
+ALTER TABLE audit_log ADD COLUMN webhook_id text;
+
+CREATE TABLE webhook_endpoints (
+  webhook_id    text PRIMARY KEY,
+  scope_id      text NOT NULL REFERENCES scopes (scope_id),
+  url           text NOT NULL,
+  events        text,
+  sealed_secret text NOT NULL,
+  created_at    ${t.timestamp} NOT NULL
+);
+CREATE INDEX webhook_endpoints_scope_idx ON webhook_endpoints (scope_id);
+
+CREATE TABLE webhook_deliveries (
+  delivery_id     ${t.serialKey},
+  message_id      text NOT NULL,
+  webhook_id      text NOT NULL REFERENCES webhook_endpoints (webhook_id) ON DELETE CASCADE,
+  event_id        bigint NOT NULL,
+  ordering_key    text NOT NULL,
+  state           text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'failed')),
+  attempts        integer NOT NULL DEFAULT 0,
+  created_at      ${t.timestamp} NOT NULL,
+  next_attempt_at ${t.timestamp} NOT NULL,
+  lease_until     ${t.timestamp},
+  lease_token     text,
+  last_error      text,
+  failed_at       ${t.timestamp}
+);
+CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_order_idx ON webhook_deliveries (webhook_id, ordering_key, delivery_id) WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_lease_idx ON webhook_deliveries (lease_token);
+${
+  t.name === 'postgres'
+    ? `
+CREATE FUNCTION webhook_outbox_fan_out() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  INSERT INTO webhook_deliveries (message_id, webhook_id, event_id, ordering_key, created_at, next_attempt_at)
+  SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), e.webhook_id, NEW.event_id, coalesce(NEW.account_id, ''), NEW.occurred_at, NEW.occurred_at
+  FROM webhook_endpoints e
+  WHERE e.scope_id = NEW.scope_id AND (e.events IS NULL OR e.events::jsonb @> jsonb_build_array(NEW.event));
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER audit_log_webhook_outbox AFTER INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION webhook_outbox_fan_out();
+`
+    : `
+CREATE TRIGGER audit_log_webhook_outbox AFTER INSERT ON audit_log FOR EACH ROW BEGIN
+  INSERT INTO webhook_deliveries (message_id, webhook_id, event_id, ordering_key, created_at, next_attempt_at)
+  SELECT 'msg_' || lower(hex(randomblob(16))), e.webhook_id, NEW.event_id, coalesce(NEW.account_id, ''), NEW.occurred_at, NEW.occurred_at
+  FROM webhook_endpoints e
+  WHERE e.scope_id = NEW.scope_id AND (e.events IS NULL OR EXISTS (SELECT 1 FROM json_each(e.events) WHERE json_each.value = NEW.event));
+END;
+`
+}`,
   },
 ];

@@ -14,6 +14,7 @@ import { sqlScopeStore, type ScopeStore } from './scope-store.js';
 import { sqlSessionStore, type SessionStore } from './session-store.js';
 import { sqlTokenStore, type TokenStore } from './token-store.js';
 import { sqlRecoveryCodeStore, type RecoveryCodeStore } from './recovery-code-store.js';
+import { sqlWebhookStore, type WebhookStore } from './webhook-store.js';
 import { openPostgresDatabase } from '../sql/postgres-database.js';
 import type { SqlDatabase } from '../sql/sql-database.js';
 import { openSqliteDatabase } from '../sql/sqlite-database.js';
@@ -29,6 +30,7 @@ export interface SqlStores {
   apiKeys: ApiKeyStore;
   tokens: TokenStore;
   recoveryCodes: RecoveryCodeStore;
+  webhooks: WebhookStore;
 }
 
 /** A backend several stores share: reachable or not, open or closed, as a whole. */
@@ -50,7 +52,7 @@ export interface Stores extends SqlStores {
 }
 
 /** The stores by name, as the metrics label their calls. */
-export type StoreName = 'scopes' | 'accounts' | 'audit_log' | 'sessions' | 'delegates' | 'api_keys' | 'tokens' | 'recovery_codes' | 'challenges' | 'rate_limits';
+export type StoreName = 'scopes' | 'accounts' | 'audit_log' | 'sessions' | 'delegates' | 'api_keys' | 'tokens' | 'recovery_codes' | 'webhooks' | 'challenges' | 'rate_limits';
 
 export interface StoreHooks {
   /** Told each live in-process challenge dropped to make room (for the metrics). */
@@ -59,7 +61,7 @@ export interface StoreHooks {
 
 export function sqlStores(db: SqlDatabase): SqlStores {
   return { scopes: sqlScopeStore(db), accounts: sqlAccountStore(db), auditLog: sqlAuditLogStore(db), sessions: sqlSessionStore(db), delegates: sqlDelegateStore(db),
-    apiKeys: sqlApiKeyStore(db), tokens: sqlTokenStore(db), recoveryCodes: sqlRecoveryCodeStore(db) };
+    apiKeys: sqlApiKeyStore(db), tokens: sqlTokenStore(db), recoveryCodes: sqlRecoveryCodeStore(db), webhooks: sqlWebhookStore(db) };
 }
 
 /** Redis and PostgreSQL when configured; otherwise in-process challenges and counters and a SQLite file. */

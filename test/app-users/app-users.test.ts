@@ -251,6 +251,23 @@ describeForBackends("passkeys for an app's own users", (backend) => {
       expect(events.filter((event) => event.account_id === account.account_id && event.event === 'sign_in_succeeded').map((event) => event.reason)).toEqual(['second_factor']);
     });
 
+    it('should let a passkey enrolled as a second factor sign in only as one (second_factor_only, once its signature verified)', async () => {
+      const userId = unique('mfa-user');
+      const device = authenticator();
+      await registerWithToken(client(), device, { registration_token: await registrationToken({ user_id: userId, purpose: 'second_factor' }) });
+      const c = client();
+      const alone = await signInWith(c, device, { username: '' });
+      expect(alone.completion?.error?.data).toBe('second_factor_only');
+      // A forged assertion for it learns nothing of the kind: it fails as any bad signature does.
+      const started = await c.call('initiateAuthentication', { encrypted_user: c.seal({ username: '' }) });
+      const { publicKey } = c.openJson<{ publicKey: PublicKeyCredentialRequestOptionsJSON }>(started.result?.encrypted_request_challenge);
+      const forged = device.getAssertion(publicKey, TEST_ORIGIN, { corruptSignature: true });
+      const refused = await c.call('completeAuthentication', { challenge_id: started.result?.challenge_id, encrypted_assertion: c.seal(forged), encrypted_user: c.seal({ username: '' }) });
+      expect(refused.error?.data).toBe('verification_failed');
+      const second = await signInWith(c, device, { sign_in_token: await signInToken(userId) });
+      expect(second.completion?.error).toBeUndefined();
+    });
+
     it('should let a second-factor session act where the scope allows it', async () => {
       const allowing = await harness.createScope({ second_factor_sessions: 'allowed' });
       const allowingKey = (await createKey(harness.url, gateway.adminToken, allowing.scope_id)).secret;

@@ -84,4 +84,29 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ PORT: '9000', METRICS_PORT: '9000', METRICS_HOST: '10.0.0.5' }).metricsPort).toBe(9000);
     expect(loadConfig({ PORT: '0', METRICS_PORT: '0' })).toMatchObject({ port: 0, metricsPort: 0 });
   });
+
+  it('should default webhook delivery to https-only, retried for 24 hours, and refuse inconsistent or out-of-range timings', () => {
+    expect(loadConfig({}).webhooks).toEqual({
+      allowLoopback: false,
+      pollIntervalMs: 1000,
+      timeoutMs: 10_000,
+      retry: { baseDelayMs: 5000, maxDelayMs: 3_600_000, retryForMs: 86_400_000 },
+    });
+    expect(loadConfig({ WEBHOOK_ALLOW_LOOPBACK: 'on', WEBHOOK_POLL_INTERVAL_MS: '50', WEBHOOK_RETRY_BASE_MS: '50', WEBHOOK_RETRY_MAX_DELAY_MS: '200', WEBHOOK_RETRY_FOR_MS: '400' }).webhooks).toMatchObject({
+      allowLoopback: true,
+      pollIntervalMs: 50,
+      retry: { baseDelayMs: 50, maxDelayMs: 200, retryForMs: 400 },
+    });
+    for (const [name, value] of [
+      ['WEBHOOK_ALLOW_LOOPBACK', 'yes'],
+      ['WEBHOOK_POLL_INTERVAL_MS', '0'],
+      ['WEBHOOK_TIMEOUT_MS', '600000'],
+      ['WEBHOOK_RETRY_BASE_MS', 'soon'],
+      ['WEBHOOK_RETRY_MAX_DELAY_MS', '1000'],
+      ['WEBHOOK_RETRY_FOR_MS', '-1'],
+    ]) {
+      expect(() => loadConfig({ [name!]: value })).toThrow(ConfigError);
+      expect(() => loadConfig({ [name!]: value })).toThrow(name);
+    }
+  });
 });

@@ -29,6 +29,7 @@ const account: Account = {
   public_key: '02'.padEnd(66, '1'),
   address: '0x'.padEnd(42, '2'),
   user_id: null,
+  second_factor_only: false,
   disabled: false,
   created_at: '2026-01-01T00:00:00.000Z',
 };

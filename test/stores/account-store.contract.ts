@@ -48,6 +48,7 @@ export function runAccountStoreContract(name: string, makeStores: () => Promise<
           public_key: '02abababababababababababababababababababababababababababababababab',
           address: '0xcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd',
           user_id: null,
+          second_factor_only: false,
           disabled: false,
           created_at: '2025-01-02T03:04:05.678Z',
         };

@@ -43,6 +43,7 @@ export function runAuditLogStoreContract(name: string, makeStores: () => Promise
         delegate_key_id: null,
         api_key_id: null,
         identifier_hash: null,
+        webhook_id: null,
       });
 
       test('appends events and lists one scope\'s in insertion order with growing ids', async () => {
@@ -85,6 +86,7 @@ export function runAuditLogStoreContract(name: string, makeStores: () => Promise
         delegate_key_id: null,
         api_key_id: null,
         identifier_hash: null,
+        webhook_id: null,
       });
       const loggedEvents = async (scopeId: string) =>
         (await auditLog.listAuditEvents(scopeId, { limit: 100 })).map(({ event_id: _id, ...rest }) => rest);

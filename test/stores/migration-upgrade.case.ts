@@ -31,6 +31,7 @@ export async function expectUpgradedFromMigrationOne({ scopes, accounts }: SqlSt
     created_at: '2025-01-01T00:00:01.000Z',
     // Migration 10: accounts from before app user ids have none.
     user_id: null,
+    second_factor_only: false,
   };
   await expect(accounts.getAccount('old-account')).resolves.toStrictEqual(expectedAccount);
   await expect(accounts.findAccountByUsername('old-scope', 'olga')).resolves.toStrictEqual(expectedAccount);

@@ -45,6 +45,7 @@ export function newAccount(scopeId: string, username: string, overrides: Partial
     disabled: false,
     created_at: '2025-01-02T03:04:05.678Z',
     user_id: null,
+    second_factor_only: false,
     ...overrides,
   };
 }

@@ -16,6 +16,7 @@ import { runDelegateStoreContract } from './delegate-store.contract.js';
 import { runScopeStoreContract } from './scope-store.contract.js';
 import { runSessionStoreContract } from './session-store.contract.js';
 import { runTokenStoreContract } from './token-store.contract.js';
+import { runWebhookStoreContract } from './webhook-store.contract.js';
 import type { SqlStoresHarness } from './sql-fixtures.js';
 import { migrations } from '../../src/stores/migrations.js';
 
@@ -28,6 +29,7 @@ function runSqlStoreContracts(name: string, makeStores: () => Promise<SqlStoresH
   runDelegateStoreContract(name, makeStores);
   runApiKeyStoreContract(name, makeStores);
   runTokenStoreContract(name, makeStores);
+  runWebhookStoreContract(name, makeStores);
 }
 
 runSqlStoreContracts('SQLite', () => {
