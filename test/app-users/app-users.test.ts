@@ -200,6 +200,15 @@ describeForBackends("passkeys for an app's own users", (backend) => {
       expect((await server('verifySignIn', { token })).error?.data).toBe('token_invalid');
     });
 
+    it('should refuse the sign-in token of an account disabled since the sign-in (account_disabled)', async () => {
+      const device = authenticator();
+      const registered = await registerWithToken(client(), device, { registration_token: await registrationToken({ user_id: unique('app-user') }) });
+      const c = client();
+      const { completion } = await signInWith(c, device, { username: '' });
+      await harness.gateway.stores.accounts.setAccountDisabled(registered.account_id, true);
+      expect((await server('verifySignIn', { token: open(c.aesKey, String(completion?.result?.encrypted_sign_in_token)) })).error?.data).toBe('account_disabled');
+    });
+
     it("should refuse a sign-in token in another scope (its key) and after two minutes", async () => {
       const device = authenticator();
       const username = unique('plain');

@@ -12,6 +12,7 @@ import { startGateway, type Harness } from '../support/gateway-harness.js';
 import { deleteRedisPrefix, dropPostgresSchema } from '../../scripts/lib/local-services.js';
 import { runScopeCli } from '../../src/scopes/scope-cli.js';
 import { serverCall } from '../api-keys/server-rpc.js';
+import { finishRegistration, startTokenRegistration } from '../support/token-ceremonies.js';
 
 /** The same client (same AES key, same wrapped-key header) pointed at another gateway. */
 function sameClientAt(client: RpcClient, url: string): RpcClient {
@@ -84,6 +85,24 @@ describeWithRedisAndPostgres('two gateways on shared Redis and PostgreSQL', () =
     const started = await initiateRegistration(onB, `once-${run}`);
     expect((await completeRegistration(onA, started, authenticator)).error).toBeUndefined();
     expect((await completeRegistration(onB, started, authenticator)).error?.data).toBe('challenge_not_found');
+  });
+
+  test('a registration token started on both gateways and completed on both at once registers one passkey', async () => {
+    const scope = await a.createScope();
+    await b.gateway.scopes.refresh();
+    const created = await runScopeCli(['api-key', 'create', '--scope', scope.scope_id, '--name', 'tokens'], a.env);
+    const key = JSON.parse(created.stdout) as { secret: string };
+    const userId = `app-${run}`;
+    const token = (await serverCall<{ registration_token: string }>(a.url, 'createRegistrationToken', { user_id: userId }, key.secret)).result!.registration_token;
+    const onA = new RpcClient(a.url, scope.scope_id, a.publicKey);
+    const onB = sameClientAt(onA, b.url);
+    const device = new SoftAuthenticator({ algorithm: 'ES256', attestation: 'none' });
+    const viaA = await startTokenRegistration(onA, { registration_token: token });
+    const viaB = await startTokenRegistration(onB, { registration_token: token });
+    const outcomes = await Promise.all([finishRegistration(onB, viaA, device), finishRegistration(onA, viaB, new SoftAuthenticator({ algorithm: 'ES256', attestation: 'none' }))]);
+    expect(outcomes.map((reply) => reply.error?.data ?? 'ok').sort()).toEqual(['ok', 'token_invalid']);
+    const account = await a.gateway.stores.accounts.findAccountByUserId(scope.scope_id, userId);
+    expect(await a.gateway.stores.accounts.listCredentials(account!.account_id)).toHaveLength(1);
   });
 
   test('an API key revoked on one gateway is refused by the other at once; an account deleted through it ends its sessions there', async () => {
