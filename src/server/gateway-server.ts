@@ -146,7 +146,7 @@ export class GatewayServer {
     return this.serverCall('listAccounts', input, z.object({ accounts: z.array(accountSummarySchema), next_cursor: z.string().nullable() }));
   }
 
-  /** One account of the scope, by account id or username; `account_not_found` for none (or one of another scope). */
+  /** One account of the scope, by account id, username or the app's user id; `account_not_found` for none (or one of another scope). */
   async findAccount(ref: AccountRef): Promise<ServerAccount> {
     const account = await this.serverCall('findAccount', ref, accountSchema);
     return { ...account, user_id: account.user_id ?? null };

@@ -62,5 +62,5 @@ export interface AccountPage {
   next_cursor: string | null;
 }
 
-/** An account named by the gateway's account id or by username. */
-export type AccountRef = { account_id: string } | { username: string };
+/** An account named by the gateway's account id, by username or by the app's own user id. */
+export type AccountRef = { account_id: string } | { username: string } | { user_id: string };

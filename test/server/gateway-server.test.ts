@@ -139,7 +139,8 @@ describeForBackends('passkey-gateway/server', (backend) => {
     expect(next.accounts.map((account) => account.username)).toEqual([`${prefix}-b`]);
 
     const account = await server.findAccount({ username: `${prefix}-a` });
-    expect(account).toMatchObject({ account_id: registered.account_id, scope_id: scopeId, disabled: false, credential_count: 1 });
+    expect(account).toMatchObject({ account_id: registered.account_id, scope_id: scopeId, user_id: userA, disabled: false, credential_count: 1 });
+    expect((await server.findAccount({ user_id: userA })).account_id).toBe(registered.account_id);
     const [passkey] = await server.listAccountCredentials({ account_id: registered.account_id });
     expect(passkey).toMatchObject({ name: 'Phone' });
     // A second passkey for the same user (the next token for its user id), so one may be deleted.
