@@ -11,13 +11,14 @@ export function findAccount(deps: { accounts: AccountStore }) {
   return serverMethod({
     name: 'findAccount',
     readOnly: true,
-    summary: 'One account of the scope, by account_id or username (server key or admin)',
+    summary: "One account of the scope, by account_id, username or the app's user_id (server key or admin)",
     description: 'Needs Authorization: Bearer <API key> (or, with scope_id, the admin token or an operator session). An account of another scope is account_not_found.',
     params: accountRefSchema,
     result: z.object({
       account_id: z.string(),
       scope_id: z.string(),
       username: z.string(),
+      user_id: z.string().nullable().describe("the app's own id of the user; null for accounts without one"),
       display_name: z.string(),
       identifier_hash: z.string(),
       user_handle: z.string().describe('base64url WebAuthn user handle (user.id)'),
@@ -28,9 +29,9 @@ export function findAccount(deps: { accounts: AccountStore }) {
     }),
     async handler(ref, ctx) {
       const account = await accountInScope(deps.accounts, ctx.scope.scope_id, ref);
-      const { account_id, scope_id, username, display_name, identifier_hash, user_handle, address, disabled, created_at } = account;
+      const { account_id, scope_id, username, user_id, display_name, identifier_hash, user_handle, address, disabled, created_at } = account;
       const credentials = await deps.accounts.listCredentials(account_id);
-      return { account_id, scope_id, username, display_name, identifier_hash, user_handle, address, disabled, created_at, credential_count: credentials.length };
+      return { account_id, scope_id, username, user_id, display_name, identifier_hash, user_handle, address, disabled, created_at, credential_count: credentials.length };
     },
   });
 }
