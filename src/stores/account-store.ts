@@ -2,7 +2,7 @@ import type { NewAuditEvent } from '../domain/audit-event.js';
 import type { Account, AccountConflict, AddCredentialResult, CreateAccountResult, Credential, CredentialShape, CredentialUse } from '../domain/account.js';
 import type { DeleteCredentialResult, NewAccount, RegistrationExtras } from '../domain/account.js';
 import { consumeTokenIn } from './token-store.js';
-import { insertRecoveryCodesIn } from './recovery-code-store.js';
+import { insertRecoveryCodesIn, recoveryCodes } from './recovery-code-store.js';
 import { auditLog, auditRows } from './audit-log-store.js';
 import type { Dialect } from '../sql/dialect.js';
 import { uniqueKeys } from './migrations.js';
@@ -229,8 +229,11 @@ export function sqlAccountStore(db: SqlDatabase): AccountStore {
     async createAccountWithCredential(account, credential, audit, extras = {}) {
       const audited = audit === undefined ? [] : [rowsOf(auditLog, [audit])];
       try {
-        if (extras.token === undefined && extras.recoveryCodeHashes === undefined && extras.invite === undefined) {
-          await db.insertAll([rowsOf(accounts, [account]), rowsOf(credentials, [credential]), ...audited]);
+        // A token or an invite is used up first, in a transaction: refused, nothing is written.
+        if (extras.token === undefined && extras.invite === undefined) {
+          // One statement for the account, its passkey, its first recovery codes and the audit row.
+          const codes = (extras.recoveryCodeHashes ?? []).map((code_hash) => ({ account_id: account.account_id, code_hash, created_at: account.created_at }));
+          await db.insertAll([rowsOf(accounts, [account]), rowsOf(credentials, [credential]), ...(codes.length === 0 ? [] : [rowsOf(recoveryCodes, codes)]), ...audited]);
         } else {
           const { token, recoveryCodeHashes = [], invite } = extras;
           const outcome = await db.transaction(async (tx) => {
