@@ -23,12 +23,17 @@ if (built < sources) {
   execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
 }
 
-// The browser bundles (client library, demo page) have their own inputs and output.
-const bundle = join(root, 'dist', 'demo', 'demo.js');
-const bundled = existsSync(bundle) ? statSync(bundle).mtimeMs : 0;
-const browserSources = Math.max(newestSource(join(root, 'src', 'client')), newestSource(join(root, 'src', 'demo'), ['.ts', '.html', '.css']), statSync(join(root, 'scripts', 'build-client.mjs')).mtimeMs);
+// The browser bundles (client library, demo page, console) have their own inputs and outputs.
+const bundles = [join(root, 'dist', 'demo', 'demo.js'), join(root, 'dist', 'console', 'console.js')];
+const bundled = Math.min(...bundles.map((bundle) => (existsSync(bundle) ? statSync(bundle).mtimeMs : 0)));
+const browserSources = Math.max(
+  newestSource(join(root, 'src', 'client')),
+  newestSource(join(root, 'src', 'demo'), ['.ts', '.html', '.css']),
+  newestSource(join(root, 'src', 'operators', 'console'), ['.ts', '.html', '.css']),
+  statSync(join(root, 'scripts', 'build-client.mjs')).mtimeMs,
+);
 if (bundled < browserSources) {
-  process.stderr.write('bundling the browser client and demo…\n');
+  process.stderr.write('bundling the browser client, demo and console…\n');
   const { buildClient } = await import('./build-client.mjs');
   await buildClient();
 }

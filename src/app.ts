@@ -31,6 +31,8 @@ import { packageVersion } from './package-version.js';
 import { discover } from './public-methods/discover.js';
 import { createRpcDispatcher } from './rpc/rpc-dispatcher.js';
 import { ensureDevelopmentScope } from './scopes/development-scope.js';
+import { createConsoleRoutes } from './operators/console-routes.js';
+import { ensureOperatorScope } from './operators/operator-scope.js';
 import { createScopeRegistry, type ScopeRegistry } from './scopes/scope-registry.js';
 import { hostName } from './scopes/related-origins.js';
 import { guardStore } from './stores/guard-store.js';
@@ -53,6 +55,8 @@ export interface Gateway {
   /** The FIDO metadata BLOB in force (MDS_BLOB_FILE), reloaded when the file changes. */
   metadata: AuthenticatorMetadata;
   developmentScopeId: string | null;
+  /** The operators' scope (ADMIN_CONSOLE on): the console's passkeys and sessions; null otherwise. */
+  operatorScopeId: string | null;
   /** Starts both listeners; resolves to the public base URL. */
   listen(): Promise<string>;
   /** The URL of GET /metrics once listening, e.g. http://localhost:9546/metrics; undefined before. */
@@ -106,6 +110,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const apiKeys = guard(stores.apiKeys, 'api_keys');
   const tokens = guard(stores.tokens, 'tokens');
   const recoveryCodes = guard(stores.recoveryCodes, 'recovery_codes');
+  const operatorInvites = guard(stores.operatorInvites, 'operator_invites');
   const webhooks = guard(stores.webhooks, 'webhooks');
   const webhookSecrets = webhookSecretBox(identifierSecret);
   const classifyAddress = addressClassifier();
@@ -127,19 +132,25 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const sessions = createSessionService({ keys: sessionKeys, issuer: config.sessionIssuer, sessionStore, now });
 
   const developmentScopeId = await ensureDevelopmentScope(scopeStore, config);
+  // After the development scope, which is made only where no scope exists yet.
+  const operatorScopeId = config.adminConsole ? (await ensureOperatorScope(scopeStore, { identifierSecret, publicOrigin: config.publicOrigin })).scope_id : null;
+  // Pages of one origin share their storage: the demo's scripts could use the console's key and session.
+  if (operatorScopeId !== null && config.demo) log.warn('ADMIN_CONSOLE=on with DEMO=on: the demo shares the console\'s origin; set DEMO=off where operators sign in');
   const scopes = await createScopeRegistry({ store: scopeStore, extraOrigins: config.allowedOrigins, log });
   const decoyShapes = createDecoyShapeCache({ accounts, log, now });
   const delegateSignatures = createDelegateSignatures({ delegates, now });
   const methods = buildMethods({
     accounts, challenges, scopeStore, auditLog, rsaKeys, sessions, identifierSecret, accountKeySecret, decoyShapes, now,
-    decoyPublicKey: createDecoyPublicKey(), assertions: createAssertionVerifier(), audit, metadata, scopes, admin: authorizeAdmin !== undefined,
-    delegates, delegateSignatures, rateLimiter, tracing, apiKeys, tokens, recoveryCodes,
+    decoyPublicKey: createDecoyPublicKey(), assertions: createAssertionVerifier(), audit, metadata, scopes,
+    admin: authorizeAdmin !== undefined || operatorScopeId !== null, delegates, delegateSignatures, rateLimiter, tracing, apiKeys, tokens, recoveryCodes,
+    operatorScopeId, operatorInvites,
     webhooks, webhookSecrets, classifyAddress, allowLoopbackWebhooks: config.webhooks.allowLoopback,
   });
   // The OpenRPC document describes every method but itself (OpenRPC's convention); built on first ask.
   let openRpcDocument: Record<string, unknown> | undefined;
   const discoverMethod = discover(() => (openRpcDocument ??= buildOpenRpcDocument(packageVersion())));
-  const callers = createCallerAuthenticator({ authorizeAdmin, apiKeys });
+  // Admin and server methods take the admin token, an API key (server methods) or an operator's console session.
+  const callers = createCallerAuthenticator({ authorizeAdmin, apiKeys, operatorScopeId: operatorScopeId ?? undefined, now });
   const pipeline = createCallPipeline({ scopes, clientKeys, sessions, rateLimiter, callers, audit, delegates: delegateSignatures });
   const rpc = createRpcDispatcher({ methods: [...methods, discoverMethod], pipeline, tracing: traced, onCall: (method, outcome, seconds) => metrics.observeCall(method, outcome, seconds) });
   const server = createHttpServer({
@@ -161,7 +172,10 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
         return document === null ? { status: 404, body: { error: 'not_found' } } : { status: 200, body: document };
       },
     },
-    pageRoutes: config.demo ? createDemoRoutes({ publicKey: rsaKeys.current.publicKeySpki, defaultScopeId: developmentScopeId }) : {},
+    pageRoutes: {
+      ...(config.demo ? createDemoRoutes({ publicKey: rsaKeys.current.publicKeySpki, defaultScopeId: developmentScopeId }) : {}),
+      ...(operatorScopeId === null ? {} : createConsoleRoutes({ publicKey: rsaKeys.current.publicKeySpki, operatorScopeId })),
+    },
     trustProxyHops: config.trustProxyHops,
   });
   // Metrics have a listener of their own, on loopback unless METRICS_HOST says otherwise.
@@ -179,6 +193,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
     scopes,
     metadata,
     developmentScopeId,
+    operatorScopeId,
     get metricsUrl() {
       return metricsUrl;
     },

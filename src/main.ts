@@ -27,6 +27,7 @@ async function main(): Promise<void> {
       `  development scope id: ${gateway.developmentScopeId ?? '(none: scopes already exist)'}`,
       `  challenges: ${gateway.stores.describe.challenges}; accounts: ${gateway.stores.describe.accounts}`,
       ...(config.demo ? [`  demo app: ${url}/demo`] : []),
+      ...(config.adminConsole ? [`  admin console: ${config.publicOrigin}/admin (invite an operator: npm run -s operator -- invite)`] : []),
       `  metrics (Prometheus, own listener): ${gateway.metricsUrl}`,
       '',
     ].join('\n'),

@@ -35,6 +35,7 @@ import type { AccountStore } from './stores/account-store.js';
 import type { AuditLogStore } from './stores/audit-log-store.js';
 import type { ChallengeStore } from './stores/challenge-store.js';
 import type { ScopeStore } from './stores/scope-store.js';
+import type { OperatorInviteStore } from './stores/operator-invite-store.js';
 import type { TokenStore } from './stores/token-store.js';
 import type { RecoveryCodeStore } from './stores/recovery-code-store.js';
 import { getEncryptionKey } from './public-methods/get-encryption-key.js';
@@ -76,8 +77,11 @@ export interface MethodDeps {
   tokens: TokenStore;
   /** Accounts' recovery codes, by keyed hash. */
   recoveryCodes: RecoveryCodeStore;
-  /** Whether the admin methods exist (ADMIN_TOKEN_FILE is set). */
+  /** Whether the admin methods exist (ADMIN_TOKEN_FILE is set, or ADMIN_CONSOLE is on). */
   admin: boolean;
+  /** The operators' scope (ADMIN_CONSOLE on), whose new accounts need an invite; null otherwise. */
+  operatorScopeId: string | null;
+  operatorInvites: OperatorInviteStore;
   /** Webhook endpoints (admin methods), their secrets' sealing, and the address guard's view of a URL's host. */
   webhooks: WebhookStore;
   webhookSecrets: WebhookSecretBox;

@@ -11,8 +11,9 @@ import { accountInScope, accountRef, accountRefSchema } from './account-ref.js';
 export function listAccountCredentials(deps: { accounts: AccountStore }) {
   return serverMethod({
     name: 'listAccountCredentials',
+    readOnly: true,
     summary: "An account's passkeys (server key or admin)",
-    description: 'Needs Authorization: Bearer <API key> (or the admin token with scope_id). The same view as the session method listCredentials.',
+    description: 'Needs Authorization: Bearer <API key> (or, with scope_id, the admin token or an operator session). The same view as the session method listCredentials.',
     params: accountRefSchema,
     result: z.object({ account_id: z.string(), credentials: z.array(credentialViewSchema) }),
     async handler(ref, ctx) {
@@ -27,7 +28,7 @@ export function deleteAccountCredential(deps: { accounts: AccountStore; audit: A
     name: 'deleteAccountCredential',
     summary: "Delete one of an account's passkeys (server key or admin)",
     description:
-      'Needs Authorization: Bearer <API key> (or the admin token with scope_id). The last passkey is refused with last_credential ' +
+      'Needs Authorization: Bearer <API key> (or, with scope_id, the admin token or an operator session). The last passkey is refused with last_credential ' +
       '(deleteAccount removes the account); sessions the deleted passkey started end with it.',
     params: accountRef({ credential_id: z.string().min(1).max(limits.credentialIdChars) }),
     result: z.object({ account_id: z.string(), credential_id: z.string(), deleted: z.literal(true) }),

@@ -12,7 +12,7 @@ export function deleteAccount(deps: { accounts: AccountStore; audit: AuditRecord
     name: 'deleteAccount',
     summary: 'Delete an account with its passkeys and sessions (server key or admin)',
     description:
-      'Needs Authorization: Bearer <API key> (or the admin token with scope_id). Its sessions end first (for every method and verify), ' +
+      'Needs Authorization: Bearer <API key> (or, with scope_id, the admin token or an operator session). Its sessions end first (for every method and verify), ' +
       'then the account and all it owns are erased at once; its username is free again. The audit log keeps account_deleted with the ' +
       "account's identifier hash, never the username.",
     params: accountRefSchema,

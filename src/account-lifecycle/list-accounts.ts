@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { limits } from '../domain/limits.js';
 import { GatewayError } from '../errors/gateway-error.js';
-import { isUsernameKey, usernameKey, usernameLookupSchema } from '../identity/user-input.js';
+import { isUsernameKey, userIdSchema, usernameKey, usernameLookupSchema } from '../identity/user-input.js';
 import { serverMethod } from '../rpc/rpc-method.js';
 import type { AccountStore } from '../stores/account-store.js';
 import { serverScopeId } from './account-ref.js';
-import { userIdSchema } from '../domain/user-id.js';
 import { appUserIdOf, shownUsername } from '../tokens/registration-target.js';
 
 const PAGE_DEFAULT = 50;
@@ -44,9 +43,10 @@ function isStoredUsername(username: string): boolean {
 export function listAccounts(deps: { accounts: AccountStore }) {
   return serverMethod({
     name: 'listAccounts',
+    readOnly: true,
     summary: "A page of the scope's accounts in username order (server key or admin)",
     description:
-      'Needs Authorization: Bearer <API key> (or the admin token with scope_id). Pass next_cursor of a page as cursor for the next; ' +
+      'Needs Authorization: Bearer <API key> (or, with scope_id, the admin token or an operator session). Pass next_cursor of a page as cursor for the next; ' +
       `it is null on the last page. limit: 1 to ${PAGE_MAX} (default ${PAGE_DEFAULT}); username_prefix matches the start of the normalized username.`,
     params: z.object({
       scope_id: serverScopeId,

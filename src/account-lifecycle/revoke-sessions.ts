@@ -13,7 +13,7 @@ export function revokeSessions(deps: { accounts: AccountStore; audit: AuditRecor
     name: 'revokeSessions',
     summary: 'End every session of an account (server key or admin)',
     description:
-      'Needs Authorization: Bearer <API key> (or the admin token with scope_id). Every session issued to the account up to now stops working at once, ' +
+      'Needs Authorization: Bearer <API key> (or, with scope_id, the admin token or an operator session). Every session issued to the account up to now stops working at once, ' +
       'for the authenticated methods and for verify; the account can sign in again.',
     params: accountRefSchema,
     result: z.object({ account_id: z.string(), scope_id: z.string(), sessions_revoked: z.literal(true) }),

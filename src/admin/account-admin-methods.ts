@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { usernameKey, usernameLookupSchema } from '../identity/user-input.js';
+import { actedBy } from '../rpc/callers.js';
 import { adminMethod } from '../rpc/rpc-method.js';
 import type { Account } from '../domain/account.js';
 import type { AccountStore } from '../stores/account-store.js';
@@ -36,13 +37,13 @@ function setDisabled(deps: AccountAdminDeps, disabled: boolean) {
     name: disabled ? 'disableAccount' : 'enableAccount',
     summary: disabled ? 'Disable an account (admin)' : 'Enable a disabled account (admin)',
     description: disabled
-      ? 'Needs Authorization: Bearer <admin token>. Sign-ins are refused with account_disabled and its sessions stop working at once.'
-      : 'Needs Authorization: Bearer <admin token>. The account can sign in again; sessions that have not expired work again.',
+      ? 'Needs Authorization: Bearer <admin token>, or an operator session (the console). Sign-ins are refused with account_disabled and its sessions stop working at once.'
+      : 'Needs Authorization: Bearer <admin token>, or an operator session (the console). The account can sign in again; sessions that have not expired work again.',
     params: accountRefSchema,
     result: accountStateSchema,
     async handler(ref, ctx) {
       const account = await findAccount(deps.accounts, ref);
-      const audit = deps.audit.event(ctx, disabled ? 'account_disabled' : 'account_enabled', { scope_id: account.scope_id, account_id: account.account_id });
+      const audit = deps.audit.event(ctx, disabled ? 'account_disabled' : 'account_enabled', { scope_id: account.scope_id, account_id: account.account_id, reason: actedBy(ctx.caller).reason });
       if (!(await deps.accounts.setAccountDisabled(account.account_id, disabled, audit))) throw new GatewayError('account_not_found');
       return { account_id: account.account_id, scope_id: account.scope_id, disabled };
     },

@@ -9,7 +9,7 @@ import type { TokenStore } from '../stores/token-store.js';
 import { createScope, listScopes, updateScope, type ScopeAdminDeps } from './scope-admin-methods.js';
 import { addWebhookMethod, listWebhooksMethod, removeWebhookMethod, type WebhookAdminDeps } from './webhook-admin-methods.js';
 
-/** The operator's methods; registered only when an admin token is configured. */
+/** The operator's methods; registered only when an admin token is configured or the console is on (ADMIN_CONSOLE). */
 export function adminMethods(
   deps: ScopeAdminDeps & AccountAdminDeps & DelegateKeyAdminDeps & ApiKeyAdminDeps & WebhookAdminDeps & { auditLog: AuditLogStore; tokens: TokenStore; identifierSecret: Buffer; now: () => number },
 ): RpcMethod[] {

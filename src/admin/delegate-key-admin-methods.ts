@@ -10,6 +10,8 @@ export interface DelegateKeyAdminDeps {
   delegates: DelegateStore;
   audit: AuditRecorder;
   now: () => number;
+  /** The operators' scope (null without the console), where no key may create accounts. */
+  operatorScopeId: string | null;
 }
 
 const delegateKeySchema = z.object({
@@ -26,7 +28,7 @@ export function addDelegateKeyMethod(deps: DelegateKeyAdminDeps) {
     name: 'addDelegateKey',
     summary: 'Let a public key create accounts in a scope and act for them (admin)',
     description:
-      'Needs Authorization: Bearer <admin token>. public_key: base64 SPKI DER (what @0xpass/key-signer\'s getPublicKey() gives) or PEM; ' +
+      'Needs Authorization: Bearer <admin token>, or an operator session (the console). public_key: base64 SPKI DER (what @0xpass/key-signer\'s getPublicKey() gives) or PEM; ' +
       `EC P-256 or P-384, or RSA of 2048 to 4096 bits; at most ${limits.delegateKeysPerScope} per scope.`,
     params: z.object({
       scope_id: z.uuid(),
@@ -35,6 +37,7 @@ export function addDelegateKeyMethod(deps: DelegateKeyAdminDeps) {
     }),
     result: delegateKeySchema,
     async handler({ scope_id, public_key, name }, ctx) {
+      if (scope_id === deps.operatorScopeId) throw new GatewayError('scope_reserved', 'operators are invited, never created by a key');
       return addDelegateKey(deps.delegates, { scopeId: scope_id, publicKey: public_key, name: name ?? null, now: deps.now() }, (keyId) =>
         deps.audit.event(ctx, 'delegate_key_added', { scope_id, delegate_key_id: keyId }),
       );
@@ -46,7 +49,8 @@ export function listDelegateKeysMethod(deps: Pick<DelegateKeyAdminDeps, 'delegat
   return adminMethod({
     name: 'listDelegateKeys',
     summary: "A scope's delegate keys (admin)",
-    description: 'Needs Authorization: Bearer <admin token>.',
+    description: 'Needs Authorization: Bearer <admin token>, or an operator session (the console).',
+    readOnly: true,
     params: z.object({ scope_id: z.uuid() }),
     result: z.object({ keys: z.array(delegateKeySchema) }),
     async handler({ scope_id }) {
@@ -60,7 +64,7 @@ export function removeDelegateKeyMethod(deps: DelegateKeyAdminDeps) {
     name: 'removeDelegateKey',
     summary: 'Take a delegate key away from a scope (admin)',
     description:
-      'Needs Authorization: Bearer <admin token>. From then on its signatures are refused (delegate_key_unknown); the accounts it created stay, ' +
+      'Needs Authorization: Bearer <admin token>, or an operator session (the console). From then on its signatures are refused (delegate_key_unknown); the accounts it created stay, ' +
       'and nothing acts for them until the same key is added again.',
     params: z.object({ scope_id: z.uuid(), key_id: keyIdSchema }),
     result: z.object({ scope_id: z.string(), key_id: z.string(), removed: z.literal(true) }),

@@ -12,6 +12,8 @@ export interface ScopeAdminDeps {
   /** Reloaded after a write, so this process honours the change at once (others within a poll). */
   scopes: ScopeRegistry;
   audit: AuditRecorder;
+  /** The operators' scope (null without the console): the gateway sets it from its configuration, so no call changes it. */
+  operatorScopeId: string | null;
 }
 
 /** Every setting optional and without its default, so an update changes only what it names. */
@@ -26,7 +28,7 @@ export function createScope(deps: ScopeAdminDeps) {
   return adminMethod({
     name: 'createScope',
     summary: 'Create a scope (admin)',
-    description: 'Needs Authorization: Bearer <admin token>. Settings as for `npm run scope -- create`; unset ones take their defaults.',
+    description: 'Needs Authorization: Bearer <admin token>, or an operator session (the console). Settings as for `npm run scope -- create`; unset ones take their defaults.',
     params: scopeSettingsSchema,
     result: scopeSchema,
     async handler(settings, ctx) {
@@ -43,10 +45,12 @@ export function updateScope(deps: ScopeAdminDeps) {
   return adminMethod({
     name: 'updateScope',
     summary: 'Change some settings of a scope (admin)',
-    description: 'Needs Authorization: Bearer <admin token>. Only the settings given change; `origins` replaces the whole list.',
+    description: 'Needs Authorization: Bearer <admin token>, or an operator session (the console). Only the settings given change; `origins` replaces the whole list.',
     params: scopeChangesSchema.extend({ scope_id: z.uuid() }),
     result: scopeSchema,
     async handler({ scope_id, ...changes }, ctx) {
+      // Its origins and session lengths are what keeps the console's sign-in tight: PUBLIC_ORIGIN sets them.
+      if (scope_id === deps.operatorScopeId) throw new GatewayError('scope_reserved');
       const given = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
       const scope = await deps.scopeStore.updateScope(scope_id, given);
       if (scope === null) throw new GatewayError('scope_not_found');
@@ -61,7 +65,8 @@ export function listScopes(deps: Pick<ScopeAdminDeps, 'scopeStore'>) {
   return adminMethod({
     name: 'listScopes',
     summary: 'Every scope (admin)',
-    description: 'Needs Authorization: Bearer <admin token>.',
+    description: 'Needs Authorization: Bearer <admin token>, or an operator session (the console).',
+    readOnly: true,
     params: z.object({}).strict().optional(),
     result: z.object({ scopes: z.array(scopeSchema) }),
     async handler() {

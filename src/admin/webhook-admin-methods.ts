@@ -25,7 +25,7 @@ export function addWebhookMethod(deps: WebhookAdminDeps) {
     name: 'addWebhook',
     summary: 'Add a webhook endpoint to a scope (admin)',
     description:
-      'Needs Authorization: Bearer <admin token>. url: https:// to a public address (http:// and loopback only with WEBHOOK_ALLOW_LOOPBACK=on). ' +
+      'Needs Authorization: Bearer <admin token>, or an operator session (the console). url: https:// to a public address (http:// and loopback only with WEBHOOK_ALLOW_LOOPBACK=on). ' +
       `events: the audit event types to send (default: all). At most ${limits.webhooksPerScope} per scope. ` +
       'The result holds the signing secret (whsec_…), shown this once.',
     params: z.object({
@@ -43,8 +43,9 @@ export function addWebhookMethod(deps: WebhookAdminDeps) {
 export function listWebhooksMethod(deps: Pick<WebhookAdminDeps, 'webhooks'>) {
   return adminMethod({
     name: 'listWebhooks',
+    readOnly: true,
     summary: "A scope's webhook endpoints, with their outbox backlog (admin)",
-    description: 'Needs Authorization: Bearer <admin token>. backlog.pending: deliveries not yet made; backlog.failed: deliveries given up on. Secrets are never listed.',
+    description: 'Needs Authorization: Bearer <admin token>, or an operator session (the console). backlog.pending: deliveries not yet made; backlog.failed: deliveries given up on. Secrets are never listed.',
     params: z.object({ scope_id: z.uuid() }),
     result: z.object({ webhooks: z.array(endpointSchema.extend({ backlog: z.object({ pending: z.number().int(), failed: z.number().int() }) })) }),
     async handler({ scope_id }) {
@@ -57,7 +58,7 @@ export function removeWebhookMethod(deps: Pick<WebhookAdminDeps, 'webhooks' | 'a
   return adminMethod({
     name: 'removeWebhook',
     summary: 'Remove a webhook endpoint and the deliveries still owed to it (admin)',
-    description: 'Needs Authorization: Bearer <admin token>.',
+    description: 'Needs Authorization: Bearer <admin token>, or an operator session (the console).',
     params: z.object({ scope_id: z.uuid(), webhook_id: z.uuid() }),
     result: z.object({ scope_id: z.string(), webhook_id: z.string(), removed: z.literal(true) }),
     async handler({ scope_id, webhook_id }, ctx) {

@@ -9,7 +9,7 @@ import type { AccountStore } from '../stores/account-store.js';
 import type { TokenStore } from '../stores/token-store.js';
 import { issueToken, tokenTtlSchema } from '../tokens/issue-token.js';
 import type { RegistrationPayload } from '../tokens/registration-target.js';
-import { userIdSchema } from '../domain/user-id.js';
+import { userIdSchema } from '../identity/user-input.js';
 
 export function createRegistrationToken(deps: { accounts: AccountStore; tokens: TokenStore; audit: AuditRecorder; identifierSecret: Buffer; now: () => number }) {
   return serverMethod({

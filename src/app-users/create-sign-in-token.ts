@@ -7,7 +7,7 @@ import { serverMethod } from '../rpc/rpc-method.js';
 import type { AccountStore } from '../stores/account-store.js';
 import type { TokenStore } from '../stores/token-store.js';
 import { issueToken } from '../tokens/issue-token.js';
-import { userIdSchema } from '../domain/user-id.js';
+import { userIdSchema } from '../identity/user-input.js';
 
 export function createSignInToken(deps: { accounts: AccountStore; tokens: TokenStore; audit: AuditRecorder; identifierSecret: Buffer; now: () => number }) {
   return serverMethod({

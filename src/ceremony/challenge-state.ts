@@ -41,6 +41,11 @@ export interface RegistrationState extends CeremonyBase {
   device_name: string | null;
   /** A new account an app enrols as a second factor (its token's purpose). */
   second_factor_only: boolean;
+  /**
+   * The hash of the invite a new operator registers with (the operators' scope only), checked at
+   * initiation and used up with the account's creation; null (or absent, in older state) otherwise.
+   */
+  invite_hash?: string | null;
 }
 
 export interface AuthenticationState extends CeremonyBase {

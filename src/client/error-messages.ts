@@ -34,6 +34,8 @@ export const errorMessages: Record<RpcReason | HttpReason | ClientSideReason, st
   scope_mismatch: 'This server key belongs to another app.',
   api_key_not_found: 'No such server key.',
   too_many_api_keys: 'This app holds the most server keys allowed.',
+  invite_invalid: 'This invite link is not valid any more: it was used, it expired, or it is mistyped. Ask for a new one.',
+  scope_reserved: 'The operators\' scope cannot be changed here: the gateway configures it itself.',
   delegate_key_unknown: 'This app is not allowed to act for accounts here.',
   key_signature_invalid: 'This app\'s request could not be verified.',
   key_signature_mismatch: 'This app\'s request could not be verified.',

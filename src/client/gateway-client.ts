@@ -3,14 +3,17 @@ import type { ClientStateStorage, StoredClientState } from './client-state-stora
 import { createClientKey, openEnvelope, sealEnvelope, type ClientKey } from './envelope-crypto.js';
 import { GatewayClientError } from './gateway-client-error.js';
 import { indexedDbStorage } from './indexed-db-storage.js';
-import { createPasskey, supportsAutomaticPasskeys, usePasskey } from './passkey-ceremony.js';
+import { createPasskey, requireWebAuthn, supportsAutomaticPasskeys, usePasskey } from './passkey-ceremony.js';
 import { accountSignalsSupported, signalAccount, signalUnknownCredential } from './credential-signals.js';
 import { isRecord, RpcTransport, type FetchLike } from './rpc-transport.js';
-import { sessionPasskeyId } from './session-passkey.js';
-import type { Account, Hint, Passkey, Registration } from './types.js';
+import { sessionClaim, sessionPasskeyId } from './session-passkey.js';
+import type { Account, Hint, Passkey, RecoveryCodes, Recovery, Registration, SignInResult } from './types.js';
 
-/** The changes the gateway allows only shortly after a passkey sign-in (the scope's reauth_window_s). */
-export type RecentSignInAction = 'addPasskey' | 'deleteCredential';
+/**
+ * The changes the gateway allows only shortly after a passkey sign-in (the scope's reauth_window_s);
+ * `call` is a change made through `call()`, such as an operator's admin call.
+ */
+export type RecentSignInAction = 'addPasskey' | 'deleteCredential' | 'regenerateRecoveryCodes' | 'call';
 
 export interface GatewayClientOptions {
   /** The gateway's JSON-RPC URL, e.g. `http://localhost:9545`. */
@@ -46,6 +49,11 @@ export class GatewayClient {
   private readonly restored: Promise<void>;
   private keyPromise: Promise<ClientKey> | undefined;
   private session: string | undefined;
+  /**
+   * A recovery session whose passkey was not created (the dialog was dismissed): the code is spent,
+   * so recoverAccount for the same username tries again with this first. Memory only, never stored.
+   */
+  private pendingRecovery: { username: string; session: string; remaining: number } | undefined;
 
   constructor(private readonly options: GatewayClientOptions) {
     const fetchImpl = options.fetch ?? ((url, init) => fetch(url, init));
@@ -72,11 +80,29 @@ export class GatewayClient {
     return this.session !== undefined;
   }
 
-  /** Creates an account with a new passkey; the client is then signed in to it. */
-  async register(input: { username: string; displayName?: string; hints?: Hint[] }): Promise<Registration> {
-    const result = await this.registerPasskey({ username: input.username, userDisplayName: input.displayName ?? input.username }, undefined, { hints: input.hints });
+  /**
+   * Registers a passkey; the client is then signed in to its account. With a `username`: a new
+   * account. With a `registrationToken` (from the app's backend: createRegistrationToken, or an
+   * operator's recovery link): a passkey for the account the token names, created on first use; the
+   * token alone decides whose it is, so no username is needed. `deviceName` names the new passkey.
+   * On an account's first passkey, where the scope gives recovery codes, `recovery_codes` holds them:
+   * show them to the person once. `invite` is the token of an operator invite link, which the
+   * operators' scope needs for a new account.
+   */
+  async register(input: { username?: string; displayName?: string; registrationToken?: string; deviceName?: string; hints?: Hint[]; invite?: string }): Promise<Registration> {
+    if (input.registrationToken === undefined && (input.username === undefined || input.username === '')) throw new TypeError('register: give a username or a registrationToken');
+    const user =
+      input.registrationToken === undefined
+        ? { username: input.username ?? '', userDisplayName: input.displayName ?? input.username ?? '' }
+        : { registration_token: input.registrationToken, ...(input.username === undefined ? {} : { username: input.username }), ...(input.displayName === undefined ? {} : { userDisplayName: input.displayName }) };
+    const result = await this.registerPasskey({ ...user, ...deviceNameField(input.deviceName) }, undefined, { hints: input.hints, invite: input.invite });
     await this.adopt(requireString(result, 'encrypted_jwt', 'completeRegistration'));
-    return { account_id: requireString(result, 'account_id', 'completeRegistration'), identifier_hash: requireString(result, 'identifier_hash', 'completeRegistration') };
+    return {
+      account_id: requireString(result, 'account_id', 'completeRegistration'),
+      identifier_hash: requireString(result, 'identifier_hash', 'completeRegistration'),
+      user_id: typeof result.user_id === 'string' ? result.user_id : null,
+      recovery_codes: await this.recoveryCodesOf(result, 'completeRegistration'),
+    };
   }
 
   /**
@@ -84,9 +110,9 @@ export class GatewayClient {
    * client then uses the session the new passkey started, so deleting an older passkey keeps it
    * signed in. Needs a recent sign-in: see `withRecentSignIn`.
    */
-  async addPasskey(input: { hints?: Hint[] } = {}): Promise<void> {
+  async addPasskey(input: { hints?: Hint[]; deviceName?: string } = {}): Promise<void> {
     const account = await this.getAccount();
-    const user = { username: account.username, userDisplayName: account.display_name };
+    const user = { username: account.username, userDisplayName: account.display_name, ...deviceNameField(input.deviceName) };
     const result = await this.withRecentSignIn('addPasskey', account.username, () =>
       this.withSession('initiateRegistration', (session) => this.registerPasskey(user, session, { hints: input.hints })),
     );
@@ -119,12 +145,16 @@ export class GatewayClient {
    * Signs in with a passkey. Without a username the browser offers the discoverable passkeys it
    * holds for this site; with `autofill` it offers them in the focused `autocomplete="… webauthn"`
    * input instead of a dialog (conditional UI), and the promise waits until one is picked; a later
-   * ceremony (or `signal`) cancels it with `ceremony_cancelled`.
+   * ceremony (or `signal`) cancels it with `ceremony_cancelled`. With a `signInToken` (from the app's
+   * backend: createSignInToken) it is a second factor: the browser is offered only the passkeys of the
+   * user the token names. Resolves to the sign-in's `sign_in_token`, which the app's backend exchanges
+   * once (verifySignIn) for who signed in.
    */
-  async signIn(input: { username?: string; autofill?: boolean; signal?: AbortSignal; hints?: Hint[] } = {}): Promise<void> {
-    const username = input.autofill ? '' : (input.username ?? '');
+  async signIn(input: { username?: string; autofill?: boolean; signal?: AbortSignal; hints?: Hint[]; signInToken?: string } = {}): Promise<SignInResult> {
+    const username = input.autofill || input.signInToken !== undefined ? '' : (input.username ?? '');
     const key = await this.key();
-    const encryptedUser = await sealEnvelope(key.aesKey, JSON.stringify({ username, userDisplayName: username }));
+    const user = input.signInToken === undefined ? { username, userDisplayName: username } : { sign_in_token: input.signInToken };
+    const encryptedUser = await sealEnvelope(key.aesKey, JSON.stringify(user));
     const started = await this.transport.call(
       'initiateAuthentication',
       { encrypted_user: encryptedUser, regenerate_seed: false, ...(input.hints === undefined ? {} : { hints: input.hints }) },
@@ -144,10 +174,83 @@ export class GatewayClient {
     } catch (error) {
       // Only the gateway's own word that no account holds the passkey, which it gives for a sign-in
       // without a username alone: never guessed from a failed sign-in that named one.
-      if (hasReason(error, 'unknown_credential') && username === '' && publicKey.rpId !== undefined) await signalUnknownCredential(publicKey.rpId, assertion.id);
+      if (hasReason(error, 'unknown_credential') && username === '' && input.signInToken === undefined && publicKey.rpId !== undefined) await signalUnknownCredential(publicKey.rpId, assertion.id);
       throw error;
     }
-    await this.adopt(requireString(done, 'encrypted_jwt', 'completeAuthentication'));
+    const session = requireString(done, 'encrypted_jwt', 'completeAuthentication');
+    // A second factor the scope refuses as a session of its own is no sign-in here: the client keeps what it had.
+    if ((await sessionClaim(key.aesKey, session, 'restricted')) === undefined) await this.adopt(session);
+    return { sign_in_token: await this.openText(done, 'encrypted_sign_in_token', 'completeAuthentication') };
+  }
+
+  /**
+   * The signed-in session's JWT, for the app's backend to verify (passkey-gateway/server's
+   * verifySession, or any JOSE library against the gateway's JWKS). It is bound to this client's key
+   * at the gateway, but to the app it is a bearer credential: send it only to the app's own backend.
+   */
+  async sessionJwt(): Promise<string> {
+    return this.withSession('sessionJwt', async (session) => {
+      const jwt = await openEnvelope((await this.key()).aesKey, session);
+      if (jwt === null) throw new GatewayClientError('unexpected_reply', 'the session did not open with this client\'s key', { method: 'sessionJwt' });
+      return jwt;
+    });
+  }
+
+  /**
+   * Ten new recovery codes for the signed-in account, replacing every old one (used or not); show
+   * them once. Needs a recent sign-in, as adding a passkey does (see `withRecentSignIn`).
+   */
+  async regenerateRecoveryCodes(): Promise<RecoveryCodes> {
+    const result = await this.withRecentSignIn('regenerateRecoveryCodes', undefined, () => this.sessionCall<Record<string, unknown>>('regenerateRecoveryCodes', {}));
+    return recoveryCodesFrom(result, 'regenerateRecoveryCodes');
+  }
+
+  /**
+   * Back into an account whose passkeys are all lost: a recovery code (used up here) gives a short
+   * session that can do one thing, add a passkey, which this then does at once with the browser's
+   * passkey dialog. Afterwards the client is signed in with the new passkey's session. `remaining`
+   * is how many unused codes the account holds now. A wrong username or code is `recovery_failed`.
+   * A dismissed dialog does not waste the code: calling again for the same username within the
+   * recovery session's life (10 minutes) tries once more with it, whatever code is given.
+   */
+  async recoverAccount(input: { username: string; code: string; deviceName?: string; hints?: Hint[] }): Promise<Recovery> {
+    // No code is spent where no passkey could be created.
+    requireWebAuthn();
+    const user = { username: input.username, userDisplayName: input.username, ...deviceNameField(input.deviceName) };
+    const pending = this.pendingRecovery?.username === input.username ? this.pendingRecovery : undefined;
+    if (pending !== undefined) {
+      try {
+        return await this.finishRecovery(user, pending, input.hints);
+      } catch (error) {
+        // The recovery session ran out: the code given now starts afresh.
+        if (!hasReason(error, 'session_invalid') && !hasReason(error, 'reauthentication_required')) throw error;
+        this.pendingRecovery = undefined;
+      }
+    }
+    const key = await this.key();
+    const recovered = await this.transport.call('recoverAccount', { encrypted_user: await sealEnvelope(key.aesKey, JSON.stringify({ username: input.username, code: input.code })) }, await this.headers());
+    const session = requireString(recovered, 'encrypted_jwt', 'recoverAccount');
+    const { remaining } = await this.openJson<{ remaining?: unknown }>(recovered, 'encrypted_recovery_codes', 'recoverAccount');
+    if (typeof remaining !== 'number') throw new GatewayClientError('unexpected_reply', 'recoverAccount: no remaining count', { method: 'recoverAccount' });
+    this.pendingRecovery = { username: input.username, session, remaining };
+    return this.finishRecovery(user, this.pendingRecovery, input.hints);
+  }
+
+  /** Creates the passkey with the recovery session, which serves this registration and nothing else. */
+  private async finishRecovery(user: Record<string, string>, recovery: { session: string; remaining: number }, hints: Hint[] | undefined): Promise<Recovery> {
+    const result = await this.registerPasskey(user, recovery.session, { hints });
+    this.pendingRecovery = undefined;
+    await this.adopt(requireString(result, 'encrypted_jwt', 'completeRegistration'));
+    return { account_id: requireString(result, 'account_id', 'completeRegistration'), remaining: recovery.remaining };
+  }
+
+  /**
+   * Any authenticated method with this client's session, its sealed result opened: e.g. an
+   * operator's admin call from the console. When the gateway wants a recent sign-in first, the
+   * client signs in again with a passkey of the same account and calls once more.
+   */
+  call<T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+    return this.withRecentSignIn('call', undefined, () => this.sessionCall<T>(method, params));
   }
 
   getAccount(): Promise<Account> {
@@ -243,15 +346,26 @@ export class GatewayClient {
     return change();
   }
 
+  /** The sealed `{codes, remaining}` a registration may carry; null when it carries none. */
+  private async recoveryCodesOf(result: Record<string, unknown>, method: string): Promise<RecoveryCodes | null> {
+    if (result.encrypted_recovery_codes === undefined || result.encrypted_recovery_codes === null) return null;
+    return recoveryCodesFrom(await this.openJson<Record<string, unknown>>(result, 'encrypted_recovery_codes', method), method);
+  }
+
   private async registerPasskey(
-    user: { username: string; userDisplayName: string },
+    user: Record<string, string>,
     session: string | undefined,
-    how: { hints?: Hint[]; automatic?: boolean } = {},
+    how: { hints?: Hint[]; automatic?: boolean; invite?: string } = {},
   ): Promise<Record<string, unknown>> {
     const key = await this.key();
     const headers = await this.headers(session);
     const encryptedUser = await sealEnvelope(key.aesKey, JSON.stringify(user));
-    const params = { encrypted_user: encryptedUser, ...(how.hints === undefined ? {} : { hints: how.hints }), ...(how.automatic ? { mediation: 'conditional' } : {}) };
+    const params = {
+      encrypted_user: encryptedUser,
+      ...(how.hints === undefined ? {} : { hints: how.hints }),
+      ...(how.automatic ? { mediation: 'conditional' } : {}),
+      ...(how.invite === undefined ? {} : { encrypted_invite: await sealEnvelope(key.aesKey, JSON.stringify({ invite: how.invite })) }),
+    };
     const started = await this.transport.call('initiateRegistration', params, headers);
     const { publicKey, mediation } = await this.openJson<{ publicKey: PublicKeyCredentialCreationOptionsJSON; mediation?: string }>(started, 'encrypted_creation_challenge', 'initiateRegistration');
     // Silent only where the gateway granted it for this very challenge.
@@ -347,6 +461,14 @@ export class GatewayClient {
     return headers;
   }
 
+  /** A sealed text field a newer gateway adds; null where the reply lacks it. */
+  private async openText(result: Record<string, unknown>, field: string, method: string): Promise<string | null> {
+    if (result[field] === undefined) return null;
+    const text = await openEnvelope((await this.key()).aesKey, requireString(result, field, method));
+    if (text === null || text === '') throw new GatewayClientError('unexpected_reply', `${method}: ${field} did not open with this client's key`, { method });
+    return text;
+  }
+
   private async openJson<T>(result: Record<string, unknown>, field: string, method: string): Promise<T> {
     const envelope = requireString(result, field, method);
     const text = await openEnvelope((await this.key()).aesKey, envelope);
@@ -359,6 +481,18 @@ export class GatewayClient {
       throw new GatewayClientError('unexpected_reply', `${method}: ${field} is not a JSON object`, { method, cause });
     }
   }
+}
+
+function recoveryCodesFrom(value: Record<string, unknown>, method: string): RecoveryCodes {
+  const { codes, remaining } = value;
+  if (!Array.isArray(codes) || !codes.every((code) => typeof code === 'string') || typeof remaining !== 'number') {
+    throw new GatewayClientError('unexpected_reply', `${method}: not {codes, remaining}`, { method });
+  }
+  return { codes, remaining };
+}
+
+function deviceNameField(deviceName: string | undefined): { device_name?: string } {
+  return deviceName === undefined || deviceName.trim() === '' ? {} : { device_name: deviceName };
 }
 
 function requireString(result: Record<string, unknown>, field: string, method: string): string {

@@ -4,5 +4,5 @@ export { GatewayClientError, isGatewayClientError, type ClientSideReason, type G
 export { describeError, errorMessages } from './error-messages.js';
 export { supportsAutofill } from './passkey-ceremony.js';
 export type { ClientStateStorage, StoredClientState } from './client-state-storage.js';
-export type { Account, Hint, Passkey, Registration } from './types.js';
+export type { Account, Hint, Passkey, Recovery, RecoveryCodes, Registration, SignInResult } from './types.js';
 export type { FetchLike } from './rpc-transport.js';

@@ -49,7 +49,8 @@ export async function supportsAutomaticPasskeys(): Promise<boolean> {
   }
 }
 
-function requireWebAuthn(): void {
+/** Throws webauthn_unsupported where there is no WebAuthn (Node, old browsers). */
+export function requireWebAuthn(): void {
   if (!inBrowser() || !browserSupportsWebAuthn()) {
     throw new GatewayClientError('webauthn_unsupported', 'WebAuthn is not available here');
   }

@@ -40,4 +40,25 @@ export type Hint = 'security-key' | 'client-device' | 'hybrid';
 export interface Registration {
   account_id: string;
   identifier_hash: string;
+  /** The app's own user id, for a registration with a registration token; null otherwise. */
+  user_id: string | null;
+  /** On an account's first passkey, where the scope gives them: single-use codes to show once. */
+  recovery_codes: RecoveryCodes | null;
+}
+
+/** Recovery codes, as the gateway seals them (seed 001's shape): the codes and how many are unused. */
+export interface RecoveryCodes {
+  codes: string[];
+  remaining: number;
+}
+
+/** What a sign-in hands the app: the one-time token its backend exchanges with verifySignIn (null from a gateway without it). */
+export interface SignInResult {
+  sign_in_token: string | null;
+}
+
+/** After recoverAccount: the account, now with a new passkey, and the unused codes it still holds. */
+export interface Recovery {
+  account_id: string;
+  remaining: number;
 }

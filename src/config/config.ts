@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -104,6 +105,23 @@ const envSchema = z.object({
   MEMORY_CHALLENGE_LIMIT: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
   MEMORY_CHALLENGE_LIMIT_PER_IP: z.coerce.number().int().min(1).max(10_000_000).default(1000),
   DEMO: z.enum(['on', 'off']).default('on'),
+  // The operators' console at GET /admin, with its own scope of passkeys (see operators/).
+  ADMIN_CONSOLE: z.enum(['on', 'off']).default('off'),
+  // The origin browsers reach this gateway at (scheme, host, port): the console's WebAuthn origin and invite links.
+  PUBLIC_ORIGIN: z
+    .string()
+    .trim()
+    .refine((value) => {
+      try {
+        const url = new URL(value);
+        return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+      } catch {
+        return false;
+      }
+    }, 'must be an origin such as https://passkeys.example.com (scheme, host and port only)')
+    // Its host becomes the operators' scope's RP id, and WebAuthn takes no IP address as one.
+    .refine((value) => URL.canParse(value) && isIP(new URL(value).hostname.replace(/^\[|\]$/g, '')) === 0, 'must name a host, not an IP address (WebAuthn RP ids are domain names)')
+    .optional(),
   MDS_BLOB_FILE: optionalPath,
   MDS_ROOT_CERT_FILE: optionalPath,
   // A DNS name, compared exactly (no wildcard) with the BLOB signer's subject CN and DNS SANs.
@@ -185,6 +203,10 @@ export type Config = {
   trustProxyHops: number;
   /** Whether GET /demo serves the demo app. */
   demo: boolean;
+  /** Whether GET /admin serves the operators' console, whose operators sign in with passkeys of the operators' scope. */
+  adminConsole: boolean;
+  /** The gateway's public origin (PUBLIC_ORIGIN; default http://localhost:PORT): the operators' scope's origin and RP id. */
+  publicOrigin: string;
   /** Bounds of the in-process challenge store (unused with Redis): pending ceremonies in all, and per client address. */
   memoryChallengeLimit: number;
   memoryChallengeLimitPerIp: number;
@@ -256,6 +278,8 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     rateLimitApiKeyPerMinute: e.RATE_LIMIT_API_KEY_PER_MINUTE,
     trustProxyHops: e.TRUST_PROXY_HOPS,
     demo: e.DEMO === 'on',
+    adminConsole: e.ADMIN_CONSOLE === 'on',
+    publicOrigin: e.PUBLIC_ORIGIN ?? `http://localhost:${e.PORT}`,
     memoryChallengeLimit: e.MEMORY_CHALLENGE_LIMIT,
     memoryChallengeLimitPerIp: e.MEMORY_CHALLENGE_LIMIT_PER_IP,
     mdsBlobFile: e.MDS_BLOB_FILE === undefined ? undefined : resolve(e.MDS_BLOB_FILE),

@@ -33,7 +33,8 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-const SECURITY_HEADERS = { 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' };
+/** The headers of every page the gateway serves (the demo, the console) and of their assets. */
+export const SECURITY_HEADERS = { 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' };
 const scopeParam = z.uuid();
 const CONFIG_SLOT = '<!--gateway-config-->';
 
@@ -73,8 +74,8 @@ export function createDemoRoutes(deps: DemoDeps): Record<string, PageRoute> {
   };
 }
 
-/** The directory holding package.json, from src/demo (tests) or dist/src/demo (built). */
-function packageRoot(): string {
+/** The directory holding package.json, from src/… (tests) or dist/src/… (built). */
+export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     if (existsSync(join(dir, 'package.json'))) return dir;

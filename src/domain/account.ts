@@ -84,9 +84,11 @@ export type AccountConflict = 'account_exists' | 'credential_exists';
 export interface RegistrationExtras {
   token?: { token_hash: string; now: string };
   recoveryCodeHashes?: readonly string[];
+  /** The operator invite a new operator's account uses up (refused as `invite_invalid` when used or expired meanwhile). */
+  invite?: { invite_hash: string; now: string };
 }
 
-export type CreateAccountResult = { ok: true; account: Account; credential: Credential } | { ok: false; conflict: AccountConflict | 'token_invalid' };
+export type CreateAccountResult = { ok: true; account: Account; credential: Credential } | { ok: false; conflict: AccountConflict | 'token_invalid' | 'invite_invalid' };
 
 export type AddCredentialResult =
   | { ok: true; credential: Credential }

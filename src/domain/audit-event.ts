@@ -35,6 +35,7 @@ export const auditEventNames = [
   'recovery_failed',
   'webhook_added',
   'webhook_removed',
+  'operator_invited',
 ] as const;
 
 export const auditEventNameSchema = z.enum(auditEventNames);
@@ -105,6 +106,10 @@ export interface AuditQuery {
   since?: string;
   afterId?: number;
   limit: number;
+  /** Only events of this type. */
+  event?: AuditEventName;
+  /** Only events about this account. */
+  accountId?: string;
 }
 
 export const AUDIT_PAGE_MAX = 1000;

@@ -39,6 +39,8 @@ export const errorTable = {
   scope_mismatch: { code: -32032, message: 'This API key belongs to another scope' },
   api_key_not_found: { code: -32033, message: 'No such working API key in this scope' },
   too_many_api_keys: { code: -32034, message: `A scope holds at most ${limits.apiKeysPerScope} working API keys` },
+  invite_invalid: { code: -32035, message: 'An operator registration needs a valid, unused invite' },
+  scope_reserved: { code: -32036, message: "The operators' scope is configured by the gateway itself" },
   delegate_key_unknown: { code: -32040, message: 'No such delegate key in this scope' },
   key_signature_invalid: { code: -32041, message: 'The key signature could not be read or does not verify' },
   key_signature_mismatch: { code: -32042, message: 'The key signature is over something other than the sealed user of this call' },

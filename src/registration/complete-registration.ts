@@ -26,6 +26,7 @@ import { checkBackupEligibility } from '../ceremony/backup-eligibility.js';
 import { attestationVerdict } from '../attestation/attestation-trust.js';
 import { isStandInId } from '../authentication/decoy-credentials.js';
 import type { AuthenticatorMetadata } from '../attestation/authenticator-metadata.js';
+import { redeemInvite } from '../operators/operator-invites.js';
 import type { RegistrationExtras } from '../domain/account.js';
 import { newRecoveryCodes, recoveryCodeHash, recoveryCodeSchema, RECOVERY_CODE_COUNT } from '../identity/recovery-codes.js';
 import { hasOwnUsername } from '../tokens/registration-target.js';
@@ -60,6 +61,8 @@ interface Deps {
   metadata: Pick<AuthenticatorMetadata, 'current'>;
   /** Verification runs as a span of its own when tracing is on. */
   tracing: Pick<CallTracing, 'child'>;
+  /** The operators' scope (null without the console): its new accounts use up the invite initiation checked. */
+  operatorScopeId: string | null;
 }
 
 /** The client's credProps output: a claim of the browser, unsigned, kept as what it said. */
@@ -85,6 +88,9 @@ export function completeRegistration(deps: Deps) {
         scopeId: scope.scope_id,
         keyThumbprint: clientKey.thumbprint,
       });
+      // Belt and braces: initiation checked the invite, the account's transaction uses it up.
+      const operatorInvite = state.account_id === null && scope.scope_id === deps.operatorScopeId ? (state.invite_hash ?? null) : undefined;
+      if (operatorInvite === null) throw new GatewayError('invite_invalid', 'operator registration without an invite');
       const user = params.encrypted_user.open();
       await ctx.limitUsername(state.username_key);
       const response = params.encrypted_attestation.open();
@@ -122,6 +128,7 @@ export function completeRegistration(deps: Deps) {
           ? await createAccount(state, credential, scope, audit, deps, {
               token,
               recoveryCodeHashes: codes?.map((code) => recoveryCodeHash(deps.identifierSecret, credential.account_id, recoveryCodeSchema.parse(code))),
+              invite: operatorInvite === undefined ? undefined : redeemInvite(operatorInvite, deps.now()),
             })
           : await addPasskey(account, credential, audit, deps, token);
       // A recovery session does its one thing once: the passkey it added is the way back in.
@@ -233,6 +240,7 @@ async function createAccount(state: RegistrationState, credential: Credential, s
     second_factor_only: state.second_factor_only,
   };
   const created = await deps.accounts.createAccountWithCredential(account, credential, audit, extras);
+  // invite_invalid: the invite was used (a second registration with the same link) or expired since initiation.
   if (!created.ok) throw new GatewayError(created.conflict);
   return created.account;
 }

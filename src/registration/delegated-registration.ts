@@ -31,6 +31,8 @@ interface Deps {
   accountKeySecret: Buffer;
   audit: AuditRecorder;
   now: () => number;
+  /** The operators' scope (null without the console), where no key creates accounts. */
+  operatorScopeId: string | null;
 }
 
 export function delegatedRegistration(deps: Deps) {
@@ -46,6 +48,8 @@ export function delegatedRegistration(deps: Deps) {
     result: delegatedRegistrationResult,
     async handler(params, ctx) {
       const { scope, clientKey, log } = ctx;
+      // Operators are only ever invited, never vouched for by a key (none can be added there either).
+      if (scope.scope_id === deps.operatorScopeId) throw new GatewayError('invite_invalid', 'delegated registration in the operators\' scope');
       const signedText = params.encrypted_user.envelope;
       // The signature first: a caller without a delegate key learns nothing about usernames.
       const key = await deps.delegateSignatures.verify(scope, clientKey.key, params.encrypted_credential.KeySignature, signedText);

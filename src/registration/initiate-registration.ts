@@ -9,6 +9,8 @@ import { registrationUserSchema } from '../identity/user-input.js';
 import { envelopeField } from '../rpc/envelope-field.js';
 import { scopedMethod } from '../rpc/rpc-method.js';
 import { requireRecentSignIn } from '../sessions/session-service.js';
+import { checkInvite } from '../operators/operator-invites.js';
+import type { OperatorInviteStore } from '../stores/operator-invite-store.js';
 import type { AccountStore } from '../stores/account-store.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
 import type { TokenStore } from '../stores/token-store.js';
@@ -24,7 +26,12 @@ export const initiateRegistrationParams = z.object({
     .literal('conditional')
     .optional()
     .describe('Automatic passkey upgrade (conditional create): only with X-Encrypted-Session from a recent sign-in; the answer then carries "mediation": "conditional"'),
+  encrypted_invite: envelopeField
+    .optional()
+    .describe('Envelope of {"invite": token}: a new account in the operators\' scope needs an unused invite (npm run operator -- invite); other scopes ignore it'),
 });
+/** The plaintext of `encrypted_invite`: the token of an operator invite link. */
+export const inviteSchema = z.object({ invite: z.string().max(200) });
 export const initiateRegistrationResult = z.object({
   challenge_id: z.uuid(),
   encrypted_creation_challenge: z
@@ -51,6 +58,9 @@ interface Deps {
   tokens: TokenStore;
   identifierSecret: Buffer;
   now: () => number;
+  /** The operators' scope (null without the console), where a new account needs an invite. */
+  operatorScopeId: string | null;
+  operatorInvites: Pick<OperatorInviteStore, 'isRedeemable'>;
 }
 
 export function initiateRegistration(deps: Deps) {
@@ -64,7 +74,7 @@ export function initiateRegistration(deps: Deps) {
       'created on first use; the token is used up when the registration completes.',
     params: initiateRegistrationParams,
     acceptsRecoverySession: true,
-    envelopes: { encrypted_user: registrationUserSchema },
+    envelopes: { encrypted_user: registrationUserSchema, encrypted_invite: inviteSchema },
     result: initiateRegistrationResult,
     sealedResult: { encrypted_creation_challenge: 'json' },
     async handler(params, ctx) {
@@ -72,11 +82,18 @@ export function initiateRegistration(deps: Deps) {
       const user = params.encrypted_user.open();
       // The gateway decides, here and only here, whether this ceremony may do without user presence.
       const automatic = params.mediation === 'conditional';
+      // Operators are only ever invited: a new account of their scope needs an invite (checked before
+      // its username is looked at, so no invite, no word on who exists).
+      const operators = scope.scope_id === deps.operatorScopeId;
+      let inviteHash: string | null = null;
 
       let target: RegistrationTarget;
       if (user.registrationToken !== null) {
         // The token alone says whose passkey this is; a session sent beside it plays no part.
         if (automatic) throw new GatewayError('invalid_params', 'an automatic passkey upgrade takes no registration token');
+        // No token leads into the operators' scope, not even to an existing operator: a token is an
+        // app's (or a recovery link's) way in, and operators sign in with their own passkeys or are invited.
+        if (operators) throw new GatewayError('invite_invalid', "a registration token in the operators' scope");
         const found = await tokenTarget(deps, scope, user.registrationToken);
         if (found.kind === 'existing') {
           target = {
@@ -101,6 +118,7 @@ export function initiateRegistration(deps: Deps) {
         const signedIn = await ctx.signedIn();
         if (automatic && signedIn === null) throw new GatewayError('session_invalid', 'an automatic passkey upgrade needs a session');
         if (signedIn === null) {
+          if (operators) inviteHash = await checkInvite(deps.operatorInvites, params.encrypted_invite?.open().invite, deps.now());
           if ((await deps.accounts.findAccountByUsername(scope.scope_id, user.usernameKey)) !== null) throw new GatewayError('account_exists');
           target = newAccountTarget(user.usernameKey, user.displayName, { tokenHash: null, userId: null }, user.username);
         } else {
@@ -142,6 +160,7 @@ export function initiateRegistration(deps: Deps) {
           user_id: target.userId,
           device_name: user.deviceName,
           second_factor_only: target.secondFactorOnly === true,
+          invite_hash: inviteHash,
         },
         scope.timeout_ms,
         ctx.clientIp,

@@ -17,7 +17,7 @@ export interface CallPipelineDeps {
   clientKeys: ClientKeys;
   sessions: Pick<SessionService, 'check'>;
   rateLimiter: RateLimiter;
-  /** Who calls admin and server methods (admin methods are only registered when a token is configured). */
+  /** Who calls admin and server methods (admin methods are only registered with an admin token or the console). */
   callers: CallerAuthenticator;
   /** Records refusals worth an operator's attention (an API key naming another scope). */
   audit: Pick<AuditRecorder, 'record'>;
@@ -58,16 +58,17 @@ export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
       switch (method.kind) {
         case 'public':
           return method.handler(validated(method.params, rawParams), ctx);
-        case 'admin':
-          await deps.callers.authenticate('admin', ctx.headers);
-          return method.handler(validated(method.params, rawParams), ctx);
+        case 'admin': {
+          const caller = await deps.callers.authenticate('admin', ctx, { readOnly: method.readOnly === true, scoped: scopedContext });
+          return answerTo(caller, await method.handler(validated(method.params, rawParams), { ...ctx, caller }));
+        }
         case 'server': {
-          const caller = await deps.callers.authenticate('server', ctx.headers);
+          const caller = await deps.callers.authenticate('server', ctx, { readOnly: method.readOnly === true, scoped: scopedContext });
           // Every call of a batch counts on its own, before its params are even read.
           if (caller.kind === 'api_key') await deps.rateLimiter.consumeApiKey(caller.key.key_id);
           const params = validated(method.params, rawParams);
           const server: ServerContext = { ...ctx, caller, scope: await serverScope(caller, params.scope_id, ctx, deps) };
-          return method.handler(params, server);
+          return answerTo(caller, await method.handler(params, server));
         }
         case 'scoped': {
           const scoped = await scopedContext(ctx, method.acceptsRecoverySession === true);
@@ -113,10 +114,15 @@ async function serverScope(caller: Caller, scopeId: string | undefined, ctx: Cal
     if (scope === null) throw new GatewayError('scope_not_found');
     return scope;
   }
-  if (named === undefined) throw new GatewayError('invalid_params', 'scope_id is required with the admin token');
+  if (named === undefined) throw new GatewayError('invalid_params', 'scope_id is required with the admin token or an operator session');
   const scope = await deps.scopes.get(named);
   if (scope === null) throw new GatewayError('scope_not_found');
   return scope;
+}
+
+/** An admin or server method's answer: as it is to a bearer credential, sealed with the client key to an operator's browser. */
+function answerTo(caller: Caller, result: unknown): unknown {
+  return caller.kind === 'operator' ? { encrypted_result: sealEnvelope(caller.clientKey, JSON.stringify(result)) } : result;
 }
 
 /**

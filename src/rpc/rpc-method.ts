@@ -135,12 +135,23 @@ export interface WalletMethod<P extends z.ZodType = z.ZodType, R extends z.ZodTy
 }
 
 /**
- * An operator method: needs `Authorization: Bearer <admin token>`, no scope or envelope. Exists
- * only when ADMIN_TOKEN_FILE is configured (otherwise the name is unknown: method_not_found).
+ * An operator method: needs `Authorization: Bearer <admin token>` (no scope or envelope), or a
+ * session of the operators' scope (the console; the result then comes back sealed). Exists only when
+ * ADMIN_TOKEN_FILE is configured or ADMIN_CONSOLE is on (otherwise method_not_found).
  */
+/** An admin call: who made it (the admin token or an operator), for the audit events it writes. */
+export interface AdminContext extends CallContext {
+  caller: Caller;
+}
+
 export interface AdminMethod<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> extends MethodDoc<P, R, EnvelopeSchemas> {
   kind: 'admin';
-  handler(params: z.output<P>, ctx: CallContext): Promise<z.input<R>> | z.input<R>;
+  /**
+   * Reads only. Every other admin method changes something, and through an operator's session it
+   * then needs a recent passkey sign-in (the operators' scope's reauth_window_s).
+   */
+  readOnly?: true;
+  handler(params: z.output<P>, ctx: AdminContext): Promise<z.input<R>> | z.input<R>;
 }
 
 /** A server call: who made it, and the scope it acts in (its API key's, or the admin's `scope_id`). */
@@ -157,10 +168,13 @@ export interface ServerParams {
 /**
  * An app backend's method: `Authorization: Bearer <API key>` (which names the scope) or the admin
  * token (with `scope_id`); no scope header, envelope or session, like admin methods. Rate limited
- * per API key. Exists whether or not an admin token is configured.
+ * per API key. Exists whether or not an admin token is configured. An operator's console session
+ * (with `scope_id`) may call it too, its result then sealed.
  */
 export interface ServerMethod<P extends z.ZodType<ServerParams> = z.ZodType<ServerParams>, R extends z.ZodType = z.ZodType> extends MethodDoc<P, R, EnvelopeSchemas> {
   kind: 'server';
+  /** Reads only: an operator's session needs no recent sign-in for it (see AdminMethod.readOnly). */
+  readOnly?: true;
   handler(params: z.output<P>, ctx: ServerContext): Promise<z.input<R>> | z.input<R>;
 }
 

@@ -12,6 +12,15 @@ export interface SqlExecutor {
   run(statement: Statement, params?: Params): Promise<number>;
 }
 
+/**
+ * A change another write depends on, made in the same transaction: when it changes no row, nothing
+ * of that write is made (an invite redeemed by the account it lets in).
+ */
+export interface Claim {
+  readonly statement: Statement;
+  readonly params: Params;
+}
+
 /** Rows for one table, encoded: what a write carries along (see SqlDatabase.run). */
 export interface Insert {
   /** The table's one-row INSERT, for dialects that write row by row. */

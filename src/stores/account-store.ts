@@ -2,10 +2,11 @@ import type { NewAuditEvent } from '../domain/audit-event.js';
 import type { Account, AccountConflict, AddCredentialResult, CreateAccountResult, Credential, CredentialShape, CredentialUse } from '../domain/account.js';
 import type { DeleteCredentialResult, NewAccount, RegistrationExtras } from '../domain/account.js';
 import { consumeTokenIn, deletePendingSignIns } from './token-store.js';
-import { insertRecoveryCodesIn } from './recovery-code-store.js';
+import { insertRecoveryCodesIn, recoveryCodes } from './recovery-code-store.js';
 import { auditLog, auditRows } from './audit-log-store.js';
 import type { Dialect } from '../sql/dialect.js';
 import { uniqueKeys } from './migrations.js';
+import { redeemInviteClaim } from './operator-invite-store.js';
 import { rowsOf, type SqlDatabase } from '../sql/sql-database.js';
 import { statement } from '../sql/statement.js';
 import { boolean, type Column, canonical, decode, encode, integer, nullable, oneOf, selectList, strings, table, text, textOrEmpty, timestamp, type Row } from '../sql/table.js';
@@ -23,7 +24,7 @@ export interface AccountStore {
   findAccountByUserId(scopeId: string, userId: string): Promise<Account | null>;
   /**
    * Creates the account and its first credential (and `audit`, and `extras`: the registration
-   * token it uses up, its first recovery codes) at once: all or nothing.
+   * token it uses up, its first recovery codes, an invite it redeems) at once: all or nothing.
    */
   createAccountWithCredential(account: NewAccount, credential: Credential, audit?: NewAuditEvent, extras?: RegistrationExtras): Promise<CreateAccountResult>;
   findCredential(scopeId: string, credentialId: string): Promise<Credential | null>;
@@ -121,7 +122,7 @@ const credentials = table<Credential>('credentials', {
   discoverable: nullable(boolean),
   authenticator_attachment: nullable(oneOf(['platform', 'cross-platform'])),
   attestation_verified: boolean,
-  // False on passkeys registered before migration 12.
+  // False on passkeys registered before migration 13.
   second_factor_only: boolean,
 });
 
@@ -230,19 +231,25 @@ export function sqlAccountStore(db: SqlDatabase): AccountStore {
     async createAccountWithCredential(account, credential, audit, extras = {}) {
       const audited = audit === undefined ? [] : [rowsOf(auditLog, [audit])];
       try {
-        if (extras.token === undefined && extras.recoveryCodeHashes === undefined) {
-          await db.insertAll([rowsOf(accounts, [account]), rowsOf(credentials, [credential]), ...audited]);
+        // A token or an invite is used up first, in a transaction: refused, nothing is written.
+        if (extras.token === undefined && extras.invite === undefined) {
+          // One statement for the account, its passkey, its first recovery codes and the audit row.
+          const codes = (extras.recoveryCodeHashes ?? []).map((code_hash) => ({ account_id: account.account_id, code_hash, created_at: account.created_at }));
+          await db.insertAll([rowsOf(accounts, [account]), rowsOf(credentials, [credential]), ...(codes.length === 0 ? [] : [rowsOf(recoveryCodes, codes)]), ...audited]);
         } else {
-          const { token, recoveryCodeHashes = [] } = extras;
-          const used = await db.transaction(async (tx) => {
-            if (token !== undefined && (await consumeTokenIn(tx, token.token_hash, 'registration', account.scope_id, token.now)) === null) return false;
+          const { token, recoveryCodeHashes = [], invite } = extras;
+          const outcome = await db.transaction(async (tx) => {
+            if (token !== undefined && (await consumeTokenIn(tx, token.token_hash, 'registration', account.scope_id, token.now)) === null) return 'token_invalid' as const;
+            // An invite used or expired meanwhile: nothing is written.
+            const claim = invite === undefined ? undefined : redeemInviteClaim(invite.invite_hash, invite.now);
+            if (claim !== undefined && (await tx.run(claim.statement, claim.params)) !== 1) return 'invite_invalid' as const;
             await tx.run(accounts.insert, encode(accounts, account));
             await tx.run(credentials.insert, encode(credentials, credential));
             await insertRecoveryCodesIn(tx, account.account_id, recoveryCodeHashes, account.created_at);
             if (audit !== undefined) await tx.run(auditLog.insert, encode(auditLog, audit));
-            return true;
+            return 'ok' as const;
           });
-          if (!used) return { ok: false, conflict: 'token_invalid' };
+          if (outcome !== 'ok') return { ok: false, conflict: outcome };
         }
       } catch (error) {
         const conflict = conflictOf(error);

@@ -34,10 +34,17 @@ export function auditRows(audit: NewAuditEvent | readonly NewAuditEvent[] | unde
   return rowsOf(auditLog, 'event' in audit ? [audit] : audit);
 }
 
-/** Columns added by later migrations (8, 11) read as null on every row, never as absent. */
+/** Columns added by later migrations (8, 9, 11) read as null on every row, never as absent. */
 export function withNulls(event: NewAuditEvent): Omit<AuditEvent, 'event_id'> {
-  return { ...event, chain_id: event.chain_id ?? null, signed_digest: event.signed_digest ?? null, delegate_key_id: event.delegate_key_id ?? null,
-    api_key_id: event.api_key_id ?? null, identifier_hash: event.identifier_hash ?? null, webhook_id: event.webhook_id ?? null };
+  return {
+    ...event,
+    chain_id: event.chain_id ?? null,
+    signed_digest: event.signed_digest ?? null,
+    delegate_key_id: event.delegate_key_id ?? null,
+    api_key_id: event.api_key_id ?? null,
+    identifier_hash: event.identifier_hash ?? null,
+    webhook_id: event.webhook_id ?? null,
+  };
 }
 
 // A null cursor or time matches everything ('-infinity' also sorts before any ISO-8601 text).
@@ -45,6 +52,7 @@ const list = statement(
   'list_audit_events',
   `SELECT event_id, ${auditLog.names.join(', ')} FROM audit_log
    WHERE scope_id = :scope_id AND event_id > coalesce(:after_id::bigint, 0) AND occurred_at >= coalesce(:since::timestamptz, '-infinity')
+     AND (:event::text IS NULL OR event = :event::text) AND (:account_id::text IS NULL OR account_id = :account_id::text)
    ORDER BY event_id LIMIT :limit`,
 );
 
@@ -55,7 +63,7 @@ export function sqlAuditLogStore(db: SqlDatabase): AuditLogStore {
     },
     async listAuditEvents(scopeId, query) {
       const since = query.since === undefined ? null : timestamp.encode(query.since);
-      const rows = await db.all(list, { scope_id: scopeId, after_id: query.afterId ?? null, since, limit: query.limit });
+      const rows = await db.all(list, { scope_id: scopeId, after_id: query.afterId ?? null, since, limit: query.limit, event: query.event ?? null, account_id: query.accountId ?? null });
       return rows.map((row) => {
         const event = decode(auditLog, row);
         return { event_id: integer.decode(row.event_id), ...withNulls(event) };

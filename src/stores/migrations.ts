@@ -354,6 +354,20 @@ END;
   },
   {
     id: 12,
+    name: 'operator_invites',
+    // One-time registration links of the operators' scope: only the SHA-256 of each token is kept.
+    // used_at is set, in the transaction that creates the operator's account, at most once.
+    sql: (t: Dialect) => `
+CREATE TABLE operator_invites (
+  invite_hash text PRIMARY KEY,
+  created_at  ${t.timestamp} NOT NULL,
+  expires_at  ${t.timestamp} NOT NULL,
+  used_at     ${t.timestamp}
+);
+`,
+  },
+  {
+    id: 13,
     name: 'second_factor_passkeys',
     // A passkey an app enrolled as a second factor (registration token purpose "second_factor")
     // signs in only under a sign-in token, also when its account has other, primary passkeys.

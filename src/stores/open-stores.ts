@@ -10,6 +10,7 @@ import { rateLimitCounters, type RateLimitCounters } from './rate-limit-counters
 import { RedisChallengeStore } from './redis-challenge-store.js';
 import { createConfiguredRedis } from './redis-clients.js';
 import { redisKeySpace } from './redis-keys.js';
+import { sqlOperatorInviteStore, type OperatorInviteStore } from './operator-invite-store.js';
 import { sqlScopeStore, type ScopeStore } from './scope-store.js';
 import { sqlSessionStore, type SessionStore } from './session-store.js';
 import { sqlTokenStore, type TokenStore } from './token-store.js';
@@ -30,6 +31,7 @@ export interface SqlStores {
   apiKeys: ApiKeyStore;
   tokens: TokenStore;
   recoveryCodes: RecoveryCodeStore;
+  operatorInvites: OperatorInviteStore;
   webhooks: WebhookStore;
 }
 
@@ -52,7 +54,7 @@ export interface Stores extends SqlStores {
 }
 
 /** The stores by name, as the metrics label their calls. */
-export type StoreName = 'scopes' | 'accounts' | 'audit_log' | 'sessions' | 'delegates' | 'api_keys' | 'tokens' | 'recovery_codes' | 'webhooks' | 'challenges' | 'rate_limits';
+export type StoreName = 'scopes' | 'accounts' | 'audit_log' | 'sessions' | 'delegates' | 'api_keys' | 'tokens' | 'recovery_codes' | 'operator_invites' | 'webhooks' | 'challenges' | 'rate_limits';
 
 export interface StoreHooks {
   /** Told each live in-process challenge dropped to make room (for the metrics). */
@@ -60,8 +62,10 @@ export interface StoreHooks {
 }
 
 export function sqlStores(db: SqlDatabase): SqlStores {
-  return { scopes: sqlScopeStore(db), accounts: sqlAccountStore(db), auditLog: sqlAuditLogStore(db), sessions: sqlSessionStore(db), delegates: sqlDelegateStore(db),
-    apiKeys: sqlApiKeyStore(db), tokens: sqlTokenStore(db), recoveryCodes: sqlRecoveryCodeStore(db), webhooks: sqlWebhookStore(db) };
+  return {
+    scopes: sqlScopeStore(db), accounts: sqlAccountStore(db), auditLog: sqlAuditLogStore(db), sessions: sqlSessionStore(db), delegates: sqlDelegateStore(db),
+    apiKeys: sqlApiKeyStore(db), tokens: sqlTokenStore(db), recoveryCodes: sqlRecoveryCodeStore(db), operatorInvites: sqlOperatorInviteStore(db), webhooks: sqlWebhookStore(db),
+  };
 }
 
 /** Redis and PostgreSQL when configured; otherwise in-process challenges and counters and a SQLite file. */

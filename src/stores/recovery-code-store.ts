@@ -33,9 +33,24 @@ const sql = {
   count: statement('count_recovery_codes', 'SELECT count(*) AS n FROM recovery_codes WHERE account_id = :account_id'),
 };
 
+// A set of codes is written by one statement of ten rows (a registration's round trips are its
+// cost: ten single-row inserts doubled the server's and PostgreSQL's CPU per registration).
+const BATCH = 10;
+const insertBatch = statement(
+  `insert_recovery_codes_${BATCH}`,
+  `INSERT INTO recovery_codes (account_id, code_hash, created_at) VALUES ${Array.from({ length: BATCH }, (_, i) => `(:account_id, :code_hash_${i}, :created_at)`).join(', ')}`,
+);
+
 /** Inserts an account's codes inside a caller's transaction (account creation writes its first set with it). */
 export async function insertRecoveryCodesIn(tx: SqlExecutor, accountId: string, codeHashes: readonly string[], now: string): Promise<void> {
-  for (const code_hash of codeHashes) await tx.run(recoveryCodes.insert, encode(recoveryCodes, { account_id: accountId, code_hash, created_at: now }));
+  const row = (code_hash: string) => encode(recoveryCodes, { account_id: accountId, code_hash, created_at: now });
+  let next = 0;
+  for (; next + BATCH <= codeHashes.length; next += BATCH) {
+    const params = row(codeHashes[next]!);
+    for (let i = 0; i < BATCH; i += 1) params[`code_hash_${i}`] = codeHashes[next + i]!;
+    await tx.run(insertBatch, params);
+  }
+  for (const code_hash of codeHashes.slice(next)) await tx.run(recoveryCodes.insert, row(code_hash));
 }
 
 export function sqlRecoveryCodeStore(db: SqlDatabase): RecoveryCodeStore {

@@ -77,8 +77,8 @@ describeForBackends('account lifecycle for apps and operators', (backend) => {
     const { username, account_id, identifier_hash } = await signedInAccount(scopeId);
     const found = await serverCall(harness.url, 'findAccount', { username: username.toUpperCase() }, secret);
     expect(found.result).toEqual({
-      account_id, scope_id: scopeId, username, display_name: username, identifier_hash, user_handle: match.any(String),
-      address: match.stringMatching(/^0x[0-9a-f]{40}$/), disabled: false, created_at: match.any(String), credential_count: 1, user_id: null, purpose: 'passkey',
+      account_id, scope_id: scopeId, username, user_id: null, display_name: username, identifier_hash, user_handle: match.any(String),
+      address: match.stringMatching(/^0x[0-9a-f]{40}$/), disabled: false, created_at: match.any(String), credential_count: 1, purpose: 'passkey',
     });
     expect((await serverCall(harness.url, 'findAccount', { account_id }, secret)).result).toEqual(found.result);
     expect((await serverCall(harness.url, 'findAccount', { account_id }, other.secret)).error?.data).toBe('account_not_found');

@@ -170,6 +170,20 @@ describeForBackends("passkeys for an app's own users", (backend) => {
     });
   });
 
+  it("should name an account by the app's user_id in the account calls, within the key's scope only", async () => {
+    const userId = unique('app-user');
+    const registered = await registerWithToken(client(), authenticator(), { registration_token: await registrationToken({ user_id: userId }) });
+    const found = await server<{ account_id: string; user_id: string }>('findAccount', { user_id: userId });
+    expect(found.result).toMatchObject({ account_id: registered.account_id, user_id: userId });
+    expect((await server('findAccount', { user_id: userId }, otherKey)).error?.data).toBe('account_not_found');
+    expect((await server('findAccount', { user_id: userId, account_id: registered.account_id })).error?.data).toBe('invalid_params');
+    expect((await server('findAccount', { user_id: 'has space' })).error?.data).toBe('invalid_params');
+    const listed = await server<{ credentials: unknown[] }>('listAccountCredentials', { user_id: userId });
+    expect(listed.result?.credentials).toHaveLength(1);
+    expect((await server('deleteAccount', { user_id: userId })).error).toBeUndefined();
+    expect((await server('findAccount', { user_id: userId })).error?.data).toBe('account_not_found');
+  });
+
   it("should erase a deleted account's pending tokens: a registration token for its user_id no longer creates it again", async () => {
     const userId = unique('app-user');
     const registered = await registerWithToken(client(), authenticator(), { registration_token: await registrationToken({ user_id: userId }) });

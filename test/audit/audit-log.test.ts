@@ -63,7 +63,7 @@ describeForBackends('audit log', (backend) => {
       ['credential_renamed', null],
       ['credential_deleted', null],
       ['sign_out', null],
-      ['account_disabled', null],
+      ['account_disabled', 'admin'],
     ]);
     for (const e of events.filter((e) => e.event !== 'sign_in_failed')) expect(e.account_id).toBe(account_id);
     expect(events[0]).toMatchObject({ client_ip: match.stringMatching(/127\.0\.0\.1/), request_id: match.any(String) });

@@ -160,6 +160,19 @@ describe('GatewayClient without a browser', () => {
     expect((await client.getAccount()).username).toBe(username);
   });
 
+  it('should make any session call with call(), its result opened, and ask for the passkey when the change wants a recent sign-in', async () => {
+    const { stored, username } = await storedRegistration();
+    const asked: string[] = [];
+    const client = new GatewayClient({ url: harness.url, scopeId, publicKey: harness.publicKey, storage: new OneRecordStorage(stored), onReauthenticate: (action) => asked.push(action) });
+    await expect(client.call<{ username: string }>('getAccount')).resolves.toMatchObject({ username });
+    const { credentials } = await client.call<{ credentials: Array<{ credential_id: string }> }>('listCredentials');
+    clockAhead += 301_000;
+    expect(await reasonOf(client.call('deleteCredential', { credential_id: credentials[0]!.credential_id }))).toBe('webauthn_unsupported');
+    expect(asked).toEqual(['call']);
+    // A method that is not there, or not for a session, is the gateway's reason as usual.
+    expect(await reasonOf(client.call('noSuchMethod'))).toBe('method_not_found');
+  });
+
   it('should not touch storage with persist: false', async () => {
     const { stored } = await storedRegistration();
     const storage = new OneRecordStorage(stored);

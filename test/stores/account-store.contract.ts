@@ -83,6 +83,28 @@ export function runAccountStoreContract(name: string, makeStores: () => Promise<
         await expect(accounts.getAccount('acc-1')).resolves.toStrictEqual(expectedAccount);
       });
 
+      test('createAccountWithCredential with an invite writes the account only while the invite is unused and unexpired, once per invite', async () => {
+        const { operatorInvites } = harness;
+        const now = '2025-01-01T00:00:00.000Z';
+        await operatorInvites.createInvite({ invite_hash: 'hash-1', created_at: now, expires_at: '2025-01-01T00:30:00.000Z' });
+        const first = newAccount(scopeId, 'op-1');
+        const created = await accounts.createAccountWithCredential(first, newCredential(first, 'op-cred-1'), undefined, { invite: { invite_hash: 'hash-1', now: now } });
+        expect(created.ok).toBe(true);
+        // Used: nothing of the second account is written.
+        const second = newAccount(scopeId, 'op-2');
+        await expect(accounts.createAccountWithCredential(second, newCredential(second, 'op-cred-2'), undefined, { invite: { invite_hash: 'hash-1', now: now } })).resolves.toEqual({ ok: false, conflict: 'invite_invalid' });
+        expect(await accounts.getAccount(second.account_id)).toBeNull();
+        expect(await operatorInvites.isRedeemable('hash-1', now)).toBe(false);
+        // Expired, or unknown: refused alike.
+        await operatorInvites.createInvite({ invite_hash: 'hash-2', created_at: now, expires_at: '2025-01-01T00:30:00.000Z' });
+        await expect(accounts.createAccountWithCredential(second, newCredential(second, 'op-cred-2'), undefined, { invite: { invite_hash: 'hash-2', now: '2025-01-01T00:30:00.000Z' } })).resolves.toEqual({ ok: false, conflict: 'invite_invalid' });
+        await expect(accounts.createAccountWithCredential(second, newCredential(second, 'op-cred-2'), undefined, { invite: { invite_hash: 'hash-9', now: now } })).resolves.toEqual({ ok: false, conflict: 'invite_invalid' });
+        // A conflict after the invite was taken rolls that back: the invite can still be used.
+        const taken = newAccount(scopeId, 'op-1');
+        await expect(accounts.createAccountWithCredential(taken, newCredential(taken, 'op-cred-3'), undefined, { invite: { invite_hash: 'hash-2', now: now } })).resolves.toEqual({ ok: false, conflict: 'account_exists' });
+        expect(await operatorInvites.isRedeemable('hash-2', now)).toBe(true);
+      });
+
       test('createAccountWithCredential stores non-default flags, name and last use', async () => {
         const account = newAccount(scopeId, 'flags', { disabled: true });
         const credential = newCredential(account, 'cred-flags', {

@@ -71,6 +71,19 @@ export function runAuditLogStoreContract(name: string, makeStores: () => Promise
         expect(recent.map((e) => e.request_id)).toEqual(['request-4', 'request-5']);
       });
 
+      test('filters by event type and by account, together with the cursor', async () => {
+        const scope = await scopes.createScope(newScope());
+        for (let n = 1; n <= 4; n += 1) await auditLog.appendAuditEvent(event(scope.scope_id, n, `2025-01-01T00:00:0${n}.000Z`));
+        await auditLog.appendAuditEvent({ ...event(scope.scope_id, 5, '2025-01-01T00:00:05.000Z'), event: 'account_disabled', account_id: 'account-2' });
+        const disabled = await auditLog.listAuditEvents(scope.scope_id, { limit: 10, event: 'account_disabled' });
+        expect(disabled.map((e) => e.request_id)).toEqual(['request-5']);
+        const second = await auditLog.listAuditEvents(scope.scope_id, { limit: 10, accountId: 'account-2' });
+        expect(second.map((e) => e.request_id)).toEqual(['request-2', 'request-5']);
+        const both = await auditLog.listAuditEvents(scope.scope_id, { limit: 10, accountId: 'account-2', event: 'sign_in_failed', afterId: second[0]!.event_id - 1 });
+        expect(both.map((e) => e.request_id)).toEqual(['request-2']);
+        expect(await auditLog.listAuditEvents(scope.scope_id, { limit: 10, accountId: 'account-9' })).toEqual([]);
+      });
+
       // The ceremony writes carry their audit row: written with the change, or not at all.
       const changeEvent = (account: Account, credentialId: string | null, name: AuditEventName, n: number) => ({
         scope_id: account.scope_id,

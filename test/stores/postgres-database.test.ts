@@ -80,8 +80,8 @@ describeWithPostgres('PostgreSQL database specifics', () => {
         [schema],
       );
       expect(tables.rows.map((row) => row.table_name)).toEqual([
-        'accounts', 'api_keys', 'audit_log', 'credentials', 'delegate_keys', 'delegated_accounts', 'key_signature_uses', 'one_time_tokens', 'recovery_codes', 'revoked_sessions',
-        'schema_migrations', 'scopes', 'webhook_deliveries', 'webhook_endpoints',
+        'accounts', 'api_keys', 'audit_log', 'credentials', 'delegate_keys', 'delegated_accounts', 'key_signature_uses', 'one_time_tokens', 'operator_invites',
+        'recovery_codes', 'revoked_sessions', 'schema_migrations', 'scopes', 'webhook_deliveries', 'webhook_endpoints',
       ]);
       // So does migration 11's outbox trigger function.
       const functions = await admin.query<{ schema: string }>("SELECT n.nspname AS schema FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proname = 'webhook_outbox_fan_out' AND n.nspname = $1", [schema]);

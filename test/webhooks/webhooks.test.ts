@@ -123,7 +123,8 @@ describeForBackends('webhooks', (backend) => {
             event: payload.type,
             account_id: accountId,
             credential_id: payload.type === 'registration' ? match.any(String) : null,
-            reason: null,
+            // Who disabled the account: the admin token, here.
+            reason: payload.type === 'account_disabled' ? 'admin' : null,
             client_ip: match.any(String),
             request_id: match.any(String),
             chain_id: null,

@@ -1,6 +1,7 @@
 /**
  * The demo page: register, sign in (with a username, without one, or through autofill), see the
- * account, manage passkeys, sign out here or everywhere. Built on the browser client in src/client,
+ * account, manage passkeys and recovery codes, get back in with a recovery code, sign out here or
+ * everywhere. Built on the browser client in src/client,
  * which keeps the session across reloads; bundled by scripts/build-client.mjs. The gateway puts
  * {scopeId, publicKey} into #gateway-config.
  */
@@ -28,6 +29,7 @@ const client = new GatewayClient({
 // ?autofill=off turns conditional UI off: automation with virtual authenticators needs it, since those
 // answer a conditional request at once instead of waiting for a person to pick a passkey.
 const autofillWanted = new URLSearchParams(location.search).get('autofill') !== 'off';
+let linkToken: string | null = null;
 let autofill: AbortController | undefined;
 
 function showError(error: unknown): void {
@@ -65,6 +67,7 @@ async function act(work: () => Promise<void>): Promise<void> {
 }
 
 function showSignedOut(): void {
+  showRecoveryCodes(null);
   $('signed-in').hidden = true;
   $('signed-out').hidden = false;
   document.body.dataset.state = 'signed-out';
@@ -82,6 +85,18 @@ async function showAccount(): Promise<void> {
   $('signed-out').hidden = true;
   $('signed-in').hidden = false;
   document.body.dataset.state = 'signed-in';
+}
+
+/** Shows recovery codes once, as the gateway handed them over; null hides them. */
+function showRecoveryCodes(codes: string[] | null): void {
+  $('recovery-codes-box').hidden = codes === null;
+  $('recovery-codes').replaceChildren(
+    ...(codes ?? []).map((code) => {
+      const item = document.createElement('li');
+      item.textContent = code;
+      return item;
+    }),
+  );
 }
 
 function renderPasskeys(passkeys: Passkey[]): void {
@@ -178,9 +193,10 @@ $<HTMLFormElement>('register-form').addEventListener('submit', (event) => {
   void act(async () => {
     const username = formValue(form, 'username');
     const displayName = formValue(form, 'displayName');
-    await client.register({ username, ...(displayName === '' ? {} : { displayName }) });
+    const registration = await client.register({ username, ...(displayName === '' ? {} : { displayName }) });
     form.reset();
     await showAccount();
+    showRecoveryCodes(registration.recovery_codes?.codes ?? null);
     setStatus(`Welcome, ${displayName || username}! Your passkey is registered.`);
   });
 });
@@ -202,6 +218,52 @@ $('sign-in-usernameless').addEventListener('click', () => {
     await client.signIn();
     await showAccount();
     setStatus('Signed in.');
+  });
+});
+
+/**
+ * A recovery link (an app's createRegistrationToken, an operator's createRecoveryToken) carries its token in the fragment,
+ * which browsers never send to a server; it leaves the address bar at once, so a reload or a shared URL does not carry it.
+ */
+function takeLinkToken(): void {
+  const token = new URLSearchParams(location.hash.slice(1)).get('registration_token');
+  if (token === null) return;
+  history.replaceState(null, '', location.pathname + location.search);
+  linkToken = token;
+  $('link-card').hidden = false;
+}
+takeLinkToken();
+// A link opened while the page is already open changes only the fragment.
+window.addEventListener('hashchange', takeLinkToken);
+$('use-link').addEventListener('click', () => {
+  void act(async () => {
+    if (linkToken === null) return;
+    // The token alone says which account the new passkey joins.
+    await client.register({ registrationToken: linkToken });
+    linkToken = null;
+    $('link-card').hidden = true;
+    await showAccount();
+    setStatus('A new passkey was added to your account with your link.');
+  });
+});
+
+$<HTMLFormElement>('recover-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const form = event.currentTarget as HTMLFormElement;
+  void act(async () => {
+    // The code gives a session that can only add a passkey; the client adds one with it at once.
+    const { remaining } = await client.recoverAccount({ username: formValue(form, 'username'), code: formValue(form, 'code') });
+    form.reset();
+    await showAccount();
+    setStatus(`A new passkey was added to your account. ${remaining} recovery code${remaining === 1 ? '' : 's'} left.`);
+  });
+});
+
+$('regenerate-recovery-codes').addEventListener('click', () => {
+  void act(async () => {
+    const { codes } = await client.regenerateRecoveryCodes();
+    showRecoveryCodes(codes);
+    setStatus('New recovery codes: the old ones no longer work.');
   });
 });
 

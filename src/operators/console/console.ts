@@ -1,0 +1,176 @@
+/**
+ * The operators' console at GET /admin. Operators sign in with a passkey of the operators' scope
+ * through the browser client in src/client, like any app's users; every admin call then carries
+ * that session (never an admin token), and changes ask for the passkey again when the sign-in is
+ * no longer recent. A first operator registers through an invite link (#invite=… in the URL).
+ * Bundled by scripts/build-client.mjs; the gateway puts {scopeId, publicKey} into #gateway-config.
+ */
+import { describeError, GatewayClient, isGatewayClientError } from '../../client/index.js';
+import { consolePanels } from './panels.js';
+import { PanelQuery, renderPanel, type ConsoleEnv, type Params, type Values } from './panel-view.js';
+
+interface PageConfig {
+  scopeId: string;
+  publicKey: string;
+}
+
+const $ = <T extends HTMLElement>(id: string): T => {
+  const element = document.getElementById(id);
+  if (element === null) throw new Error(`#${id} missing from the page`);
+  return element as T;
+};
+
+const config = JSON.parse($('gateway-config').textContent ?? '{}') as PageConfig;
+const client = new GatewayClient({
+  url: new URL('/', location.href).href,
+  scopeId: config.scopeId,
+  publicKey: config.publicKey,
+  onReauthenticate: () => setStatus('This change needs a recent sign-in: confirm it is you with your passkey.'),
+});
+// The invite travels in the fragment, which the browser never sends to a server or in a Referer.
+let invite = new URLSearchParams(location.hash.slice(1)).get('invite') ?? undefined;
+
+function showError(error: unknown): void {
+  const box = $('error');
+  box.textContent = error instanceof SyntaxError || error instanceof TypeError ? `Not valid: ${error.message}` : describeError(error);
+  box.dataset.reason = isGatewayClientError(error) ? String(error.reason) : 'unknown';
+  box.hidden = false;
+  if (!isGatewayClientError(error)) console.error(error);
+}
+
+function setStatus(text: string): void {
+  $('status').textContent = text;
+}
+
+/** Runs one operator action: buttons disabled meanwhile, errors shown, signed out when the session ended. */
+async function act(work: () => Promise<void>): Promise<void> {
+  $('error').hidden = true;
+  setStatus('');
+  const buttons = Array.from(document.querySelectorAll('button'));
+  buttons.forEach((button) => (button.disabled = true));
+  try {
+    await work();
+  } catch (error) {
+    setStatus('');
+    showError(error);
+  } finally {
+    buttons.forEach((button) => (button.disabled = false));
+    if (!client.signedIn) showSignedOut();
+  }
+}
+
+/** Shows a panel, its list read with `values` (set once the panels are built). */
+let openPanel: (panel: string, values: Values) => void = () => {};
+let scopeList: Promise<Array<{ scope_id: string; name: string }>> | undefined;
+const env: ConsoleEnv = {
+  async call<T>(method: string, params: Params): Promise<T> {
+    const result = await client.call<T>(method, params);
+    // Scope choices follow a scope change.
+    if (/Scope$/.test(method)) scopeList = undefined;
+    return result;
+  },
+  scopes() {
+    scopeList ??= client.call<{ scopes: Array<{ scope_id: string; name: string }> }>('listScopes', {}).then(
+      (result) => result.scopes,
+      (error: unknown) => {
+        scopeList = undefined;
+        throw error;
+      },
+    );
+    return scopeList;
+  },
+  act,
+  status: setStatus,
+  confirm: (text) => window.confirm(text),
+  open: (panel, values) => openPanel(panel, values),
+};
+
+let built = false;
+function buildPanels(): void {
+  if (built) return;
+  built = true;
+  const panels = consolePanels(config.scopeId);
+  const tabs = $('tabs');
+  const container = $('panels');
+  const sections = panels.map((panel) => renderPanel(panel, env));
+  const open = (index: number) => {
+    sections.forEach((section, i) => (section.hidden = i !== index));
+    Array.from(tabs.children).forEach((tab, i) => (i === index ? tab.setAttribute('aria-current', 'page') : tab.removeAttribute('aria-current')));
+    document.body.dataset.panel = panels[index]?.id ?? '';
+    sections[index]?.dispatchEvent(new Event('panel-open'));
+  };
+  openPanel = (id, values) => {
+    const index = panels.findIndex((panel) => panel.id === id);
+    if (index < 0) return;
+    open(index);
+    sections[index]?.dispatchEvent(new PanelQuery(values));
+  };
+  panels.forEach((panel, index) => {
+    const tab = document.createElement('button');
+    tab.type = 'button';
+    tab.textContent = panel.title;
+    tab.addEventListener('click', () => open(index));
+    tabs.append(tab);
+  });
+  container.append(...sections);
+  open(0);
+}
+
+function showSignedOut(): void {
+  $('signed-in').hidden = true;
+  $('signed-out').hidden = false;
+  $('register-form').hidden = invite === undefined;
+  $('who').textContent = 'Operators sign in with a passkey. No token ever reaches this page.';
+  document.body.dataset.state = 'signed-out';
+}
+
+async function showConsole(): Promise<void> {
+  const account = await client.getAccount();
+  $('who').textContent = `Signed in as ${account.display_name === account.username ? account.username : `${account.display_name} (${account.username})`}. Changes ask for your passkey again after a few minutes.`;
+  $('signed-out').hidden = true;
+  $('signed-in').hidden = false;
+  document.body.dataset.state = 'signed-in';
+  buildPanels();
+}
+
+function formValue(form: HTMLFormElement, name: string): string {
+  const value = new FormData(form).get(name);
+  return typeof value === 'string' ? value.trim() : '';
+}
+
+$<HTMLFormElement>('register-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const form = event.currentTarget as HTMLFormElement;
+  void act(async () => {
+    const displayName = formValue(form, 'displayName');
+    await client.register({ username: formValue(form, 'username'), ...(displayName === '' ? {} : { displayName }), invite });
+    // Used up: the link is of no more use, and should not stay in the address bar or the history.
+    invite = undefined;
+    history.replaceState(null, '', location.pathname);
+    form.reset();
+    await showConsole();
+    setStatus('Your passkey is registered: you are signed in as an operator.');
+  });
+});
+
+$<HTMLFormElement>('sign-in-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const form = event.currentTarget as HTMLFormElement;
+  void act(async () => {
+    const username = formValue(form, 'username');
+    await client.signIn(username === '' ? {} : { username });
+    form.reset();
+    await showConsole();
+    setStatus('Signed in.');
+  });
+});
+
+$('sign-out').addEventListener('click', () => {
+  void act(async () => {
+    await client.signOut();
+    setStatus('Signed out.');
+  });
+});
+
+// A session kept from an earlier visit (short-lived) signs in at once; act() shows the forms if it was refused.
+void client.ready().then(() => (client.signedIn ? act(showConsole) : showSignedOut()));
