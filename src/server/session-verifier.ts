@@ -86,7 +86,8 @@ export function createSessionVerifier(options: SessionVerifierOptions) {
       ({ payload } = await jwtVerify(jwt, getKey, {
         algorithms: ['ES256'],
         issuer: options.issuer,
-        audience: options.scopeId,
+        // A restricted session's aud is "<scope>#<restriction>": only a second factor, and only when asked for, is taken.
+        audience: allowSecondFactor ? [options.scopeId, `${options.scopeId}#second_factor`] : options.scopeId,
         clockTolerance: options.clockToleranceS,
         currentDate: new Date(options.now()),
         requiredClaims: ['exp', 'iat', 'sub'],
@@ -100,6 +101,8 @@ export function createSessionVerifier(options: SessionVerifierOptions) {
     const parsed = sessionClaimsSchema.safeParse(payload);
     if (!parsed.success) throw new GatewayServerError('session_invalid', 'verifySession: the session lacks claims', { cause: parsed.error });
     const claims = parsed.data;
+    const restrictedAud = claims.restricted === undefined ? options.scopeId : `${options.scopeId}#${claims.restricted}`;
+    if (claims.aud !== restrictedAud) throw new GatewayServerError('session_invalid', 'verifySession: audience and restriction differ');
     // A recovery session may only add a passkey; a restricted second factor is not a sign-in of its own.
     if (claims.restricted === 'recovery' || (claims.restricted === 'second_factor' && !allowSecondFactor)) {
       throw new GatewayServerError('session_invalid', `verifySession: a ${claims.restricted} session is not a sign-in`);
@@ -107,7 +110,7 @@ export function createSessionVerifier(options: SessionVerifierOptions) {
     return {
       account_id: claims.account_id,
       user_id: claims.user_id ?? null,
-      scope_id: claims.aud,
+      scope_id: options.scopeId,
       session_id: claims.jti,
       credential_id: claims.credential_id,
       identifier_hash: claims.identifier_hash,
