@@ -81,6 +81,9 @@ export function createCallerAuthenticator(deps: {
       if (accepted('api_key') && looksLikeApiKey(credential)) {
         const key = isApiKeySecret(credential) ? await deps.apiKeys.findActiveApiKey(apiKeySecretHash(credential)) : null;
         if (key === null) throw new GatewayError(refusal, 'unknown, revoked or malformed API key');
+        // Operators are invited and sign in with passkeys; a key made for their scope some other way
+        // (the scope CLI writes to the database directly) acts for nobody.
+        if (key.scope_id === deps.operatorScopeId) throw new GatewayError(refusal, "an API key of the operators' scope");
         return { kind: 'api_key', key };
       }
       if (accepted('admin') && deps.authorizeAdmin !== undefined) {

@@ -36,7 +36,7 @@ const USAGE = `usage: npm run scope -- <command>
   related-origins SCOPE_ID   the /.well-known/webauthn document of the scope's RP id, to host elsewhere
   delegate-key add SCOPE_ID (--public-key BASE64_SPKI | --public-key-file FILE) [--name N]
   delegate-key list SCOPE_ID
-  delegate-key remove SCOPE_ID KEY_ID
+  delegate-key remove SCOPE_ID -- KEY_ID      (a key id may start with -: put -- before it)
   api-key create --scope SCOPE_ID --name N   prints the new key's secret once (only its hash is kept)
   api-key list --scope SCOPE_ID
   api-key revoke --scope SCOPE_ID KEY_ID

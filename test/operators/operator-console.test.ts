@@ -22,6 +22,8 @@ import { databaseUrl, describeForBackends, redisUrl, type TestBackend } from '..
 import { completeRegistration, register, sessionCall } from '../support/ceremonies.js';
 import { startGateway, TEST_ORIGIN, type Harness } from '../support/gateway-harness.js';
 import { adminCall } from '../admin/admin-rpc.js';
+import { serverCall } from '../api-keys/server-rpc.js';
+import { createApiKey } from '../../src/api-keys/api-keys.js';
 
 const platform = () => new SoftAuthenticator({ algorithm: 'EdDSA', attestation: 'none' });
 const unique = (label: string) => `${label}-${randomUUID().slice(0, 8)}`;
@@ -326,6 +328,14 @@ describeForBackends('operator invites and sessions, through the real endpoint', 
     const apiKey = await sessionCall(client, session, 'createApiKey', { scope_id: operators.scope_id, name: 'backdoor' });
     expect(apiKey.error).toMatchObject({ data: 'scope_reserved' });
     expect((await harness.gateway.stores.scopes.getScope(operators.scope_id))?.origins).toEqual([TEST_ORIGIN]);
+  });
+
+  it("should let no API key act for the operators' scope, even one written to the store directly (as the scope CLI can)", async () => {
+    await newOperator();
+    const { secret } = await createApiKey(harness.gateway.stores.apiKeys, { scopeId: operators.scope_id, name: 'written directly', now: clock });
+    for (const [method, params] of [['listAccounts', {}], ['deleteAccount', { username: 'anyone' }], ['createSignInToken', { user_id: 'anyone' }]] as const) {
+      expect((await serverCall(harness.url, method, params, secret)).error?.data).toBe('unauthorized');
+    }
   });
 });
 
