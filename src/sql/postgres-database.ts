@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { postgres } from './dialect.js';
 import { schemaMigrationsTable, type Migration } from './migration.js';
@@ -62,8 +63,20 @@ export async function openPostgresDatabase(options: PostgresOptions): Promise<Sq
     await pool.end();
     throw error;
   }
+  // PostgreSQL cuts prepared-statement names at 63 bytes, and two long names alike in their first 63
+  // would name one statement: a long name is replaced by a digest of itself.
+  const preparedNames = new Map<Compiled, string>();
+  const preparedName = (compiled: Compiled) => {
+    let name = preparedNames.get(compiled);
+    if (name === undefined) {
+      name = `pkgw_${compiled.name}`;
+      if (name.length > 63) name = `pkgw_${compiled.name.slice(0, 24)}_${createHash('sha256').update(compiled.name).digest('hex').slice(0, 32)}`;
+      preparedNames.set(compiled, name);
+    }
+    return name;
+  };
   const query = async (client: pg.Pool | pg.PoolClient, compiled: Compiled, values: unknown[]) => {
-    const result = await client.query({ name: `pkgw_${compiled.name}`, text: compiled.text, values });
+    const result = await client.query({ name: preparedName(compiled), text: compiled.text, values });
     return { rows: result.rows, changes: result.rowCount ?? 0 };
   };
   let closed = false;

@@ -45,6 +45,20 @@ export function runTokenStoreContract(name: string, makeStores: () => Promise<Sq
       expect(await harness.tokens.findToken(stored.token_hash, 'registration', scopeId, now)).toBeNull();
     });
 
+    it('should sweep expired tokens when one is created, at most once a second (not on every creation)', async () => {
+      const expired = token({ created_at: now, expires_at: '2025-01-02T03:04:05.200Z' });
+      await harness.tokens.createToken(expired);
+      const stillThere = () => harness.tokens.findToken(expired.token_hash, 'registration', scopeId, now);
+      // Within a second of the last sweep, a creation leaves expired tokens be.
+      await harness.tokens.createToken(token({ created_at: '2025-01-02T03:04:05.600Z' }));
+      expect(await stillThere()).toEqual(expired);
+      // A second later, the next creation sweeps them.
+      const fresh = token({ created_at: '2025-01-02T03:04:06.000Z' });
+      await harness.tokens.createToken(fresh);
+      expect(await stillThere()).toBeNull();
+      expect(await harness.tokens.findToken(fresh.token_hash, 'registration', scopeId, now)).toEqual(fresh);
+    });
+
     it('should use a registration token up with the account it creates, and refuse the second of two', async () => {
       const stored = token();
       await harness.tokens.createToken(stored);
