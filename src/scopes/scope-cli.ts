@@ -196,17 +196,7 @@ async function delegateKeyCommand(store: Stores['delegates'], action: string | u
   const fail = (message: string, code = 1) => ({ code, stdout: '', stderr: `${message}\n` });
   const print = (value: DelegateKey | DelegateKey[] | Record<string, unknown>) => ({ code: 0, stdout: `${JSON.stringify(value, null, 2)}\n`, stderr: '' });
   if (scopeId === undefined) return fail(`delegate-key ${action ?? ''} needs a SCOPE_ID\n${USAGE}`, 2);
-  const audit = (event: 'delegate_key_added' | 'delegate_key_removed', delegateKeyId: string) => ({
-    scope_id: scopeId,
-    occurred_at: new Date().toISOString(),
-    event,
-    account_id: null,
-    credential_id: null,
-    reason: 'cli',
-    client_ip: null,
-    request_id: null,
-    delegate_key_id: delegateKeyId,
-  });
+  const audit = (event: 'delegate_key_added' | 'delegate_key_removed', delegateKeyId: string) => cliAudit(scopeId, event, { delegate_key_id: delegateKeyId });
   switch (action) {
     case 'add': {
       const publicKey = flags['public-key'] ?? (flags['public-key-file'] === undefined ? undefined : await keyFileText(flags['public-key-file']));
@@ -239,17 +229,7 @@ async function apiKeyCommand(store: Stores['apiKeys'], action: string | undefine
   const print = (value: unknown, note = '') => ({ code: 0, stdout: `${JSON.stringify(value, null, 2)}\n`, stderr: note });
   const scopeId = flags.scope?.trim().toLowerCase();
   if (scopeId === undefined || !z.uuid().safeParse(scopeId).success) return fail(`api-key ${action ?? ''} needs --scope SCOPE_ID (a UUID)\n${USAGE}`, 2);
-  const audit = (event: 'api_key_created' | 'api_key_revoked', keyId: string) => ({
-    scope_id: scopeId,
-    occurred_at: new Date().toISOString(),
-    event,
-    account_id: null,
-    credential_id: null,
-    reason: 'cli',
-    client_ip: null,
-    request_id: null,
-    api_key_id: keyId,
-  });
+  const audit = (event: 'api_key_created' | 'api_key_revoked', keyId: string) => cliAudit(scopeId, event, { api_key_id: keyId });
   try {
     switch (action) {
       case 'create': {
@@ -274,9 +254,9 @@ async function apiKeyCommand(store: Stores['apiKeys'], action: string | undefine
   }
 }
 
-/** A webhook change's audit event, as the CLI writes it (no request id: it came from the CLI). */
-function cliAudit(scopeId: string, event: 'webhook_added' | 'webhook_removed', webhookId: string): NewAuditEvent {
-  return { scope_id: scopeId, occurred_at: new Date().toISOString(), event, account_id: null, credential_id: null, reason: 'cli', client_ip: null, request_id: null, webhook_id: webhookId };
+/** A change's audit event as the CLI writes it (no request id or address: it came from the CLI), with the columns naming what changed. */
+function cliAudit(scopeId: string, event: NewAuditEvent['event'], names: Pick<NewAuditEvent, 'delegate_key_id' | 'api_key_id' | 'webhook_id'>): NewAuditEvent {
+  return { scope_id: scopeId, occurred_at: new Date().toISOString(), event, account_id: null, credential_id: null, reason: 'cli', client_ip: null, request_id: null, ...names };
 }
 
 /** `webhook add|list|remove --scope SCOPE_ID …`: a scope's webhook endpoints, as the admin methods manage them. */
@@ -301,7 +281,7 @@ async function webhookCommand(store: Stores['webhooks'], config: Config, args: s
             now: Date.now,
           },
           { scopeId, url: flags.url, events: events?.data ?? null },
-          (added) => cliAudit(scopeId, 'webhook_added', added),
+          (added) => cliAudit(scopeId, 'webhook_added', { webhook_id: added }),
         );
         return print(added);
       } catch (error) {
@@ -313,7 +293,7 @@ async function webhookCommand(store: Stores['webhooks'], config: Config, args: s
       return print(await store.listWebhooks(scopeId));
     case 'remove': {
       if (webhookId === undefined) return fail('webhook remove needs a WEBHOOK_ID', 2);
-      const removed = await store.removeWebhook(scopeId, webhookId, cliAudit(scopeId, 'webhook_removed', webhookId));
+      const removed = await store.removeWebhook(scopeId, webhookId, cliAudit(scopeId, 'webhook_removed', { webhook_id: webhookId }));
       return removed ? print({ scope_id: scopeId, webhook_id: webhookId, removed: true }) : fail(`no webhook ${webhookId} in scope ${scopeId}`);
     }
     default:
