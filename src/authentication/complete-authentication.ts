@@ -20,7 +20,7 @@ import { checkBackupEligibility } from '../ceremony/backup-eligibility.js';
 import { isStandInId } from './decoy-credentials.js';
 import type { TokenStore } from '../stores/token-store.js';
 import { tokenHash } from '../tokens/token-secret.js';
-import { issueSignInResult } from '../tokens/sign-in-result.js';
+import { newSignInResult } from '../tokens/sign-in-result.js';
 import { sameText } from '../ceremony/same-text.js';
 
 export const completeAuthenticationParams = z.object({
@@ -170,14 +170,24 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
   // The success event (and any backup change) is written with the credential's update, in the same statement.
   const events = [deps.audit.event(ctx, 'sign_in_succeeded', facts)];
   if (backupChange !== null) events.push(deps.audit.event(ctx, 'credential_backup_changed', { ...facts, reason: backupChange }));
+  const signedInAt = new Date(deps.now()).toISOString();
+  // The app's one-time proof of this sign-in is stored with it, in the same statement.
+  const signInResult = newSignInResult(deps, scope, account, {
+    credential_id: credential.credential_id,
+    user_verified: userVerified,
+    signed_in_at: signedInAt,
+    second_factor: secondFactor,
+    purpose: account.second_factor_only || credential.second_factor_only ? 'second_factor' : 'passkey',
+  });
   const recorded = await recordSignIn(
     deps.accounts,
     scope.scope_id,
     account.account_id,
     credential.credential_id,
-    { counter: newCounter, device_type: credentialDeviceType, backed_up: credentialBackedUp, last_used_at: new Date(deps.now()).toISOString() },
+    { counter: newCounter, device_type: credentialDeviceType, backed_up: credentialBackedUp, last_used_at: signedInAt },
     events,
     credential.counter,
+    signInResult.row,
   );
   if (recorded === 'counter_regression') {
     // A counter that does not grow means two copies of the key may exist.
@@ -191,16 +201,10 @@ async function signIn(params: Params, ctx: ScopedContext, deps: Deps, facts: Sig
   if (recorded === 'not_found') throw new GatewayError('verification_failed', 'credential removed during sign-in');
 
   const jwt = deps.sessions.issue(account, credential.credential_id, scope, clientKey.thumbprint, userVerified, { secondFactor });
-  const signInResultToken = await issueSignInResult(deps, scope, account, {
-    credential_id: credential.credential_id,
-    user_verified: userVerified,
-    signed_in_at: new Date(deps.now()).toISOString(),
-    second_factor: secondFactor,
-    purpose: account.second_factor_only || credential.second_factor_only ? 'second_factor' : 'passkey',
-  });
+  await deps.tokens.sweepExpired(signedInAt);
   log.info({ account_id: account.account_id, scope_id: scope.scope_id, second_factor: secondFactor }, 'signed in');
   // Sealed as the bare compact JWT, not a JSON string: the SDK splits it on '.'.
-  return { encrypted_jwt: jwt, encrypted_sign_in_token: signInResultToken };
+  return { encrypted_jwt: jwt, encrypted_sign_in_token: signInResult.token };
 }
 
 type BackupFlags = Pick<Credential, 'device_type' | 'backed_up'>;

@@ -1,3 +1,4 @@
+import type { OneTimeToken } from '../domain/one-time-token.js';
 import type { NewAuditEvent } from '../domain/audit-event.js';
 import type { CredentialUse, SignInRecord } from '../domain/account.js';
 import type { AccountStore } from '../stores/account-store.js';
@@ -21,7 +22,7 @@ const ATTEMPTS = 4;
  * `knownCounter` (what initiation read), or the stored one:
  * - 'counter_regression': the new counter does not grow past the stored one (nothing is changed);
  * - 'account_disabled' / 'not_found': the account is disabled, or no longer holds the passkey;
- * - 'recorded': counter, device type, backup state and last use stored, `audit` with them.
+ * - 'recorded': counter, device type, backup state and last use stored, `audit` and `resultToken` with them.
  * Of two racing sign-ins with one counter value, only one is recorded.
  */
 export async function recordSignIn(
@@ -32,6 +33,7 @@ export async function recordSignIn(
   use: CredentialUse,
   audit: readonly NewAuditEvent[] = [],
   knownCounter?: number,
+  resultToken?: OneTimeToken,
 ): Promise<SignInRecord> {
   let counter = knownCounter;
   for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
@@ -43,7 +45,7 @@ export async function recordSignIn(
     }
     // A stale counter is never higher than the stored one, so a regression against it is one.
     if (counterRegressed(counter, use.counter)) return 'counter_regression';
-    if (await accounts.recordSignIn(scopeId, accountId, credentialId, use, counter, audit)) return 'recorded';
+    if (await accounts.recordSignIn(scopeId, accountId, credentialId, use, counter, audit, resultToken)) return 'recorded';
     counter = undefined;
   }
   // The counter kept moving under this sign-in: copies of the key are signing in at once.

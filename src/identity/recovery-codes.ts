@@ -1,4 +1,4 @@
-import { createHmac, randomInt } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
 /** Crockford's base32: no I, L, O or U, so a code read aloud or copied by hand survives. */
@@ -6,10 +6,15 @@ const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const CODE_CHARS = 10;
 export const RECOVERY_CODE_COUNT = 10;
 
-/** Ten fresh codes, each 50 random bits, shown as `XXXXX-XXXXX`. */
+/**
+ * Ten fresh codes, each 50 random bits, shown as `XXXXX-XXXXX`: one random draw for all of them,
+ * each character the low five bits of a byte (32 letters, 256 byte values: no bias).
+ */
 export function newRecoveryCodes(): string[] {
-  return Array.from({ length: RECOVERY_CODE_COUNT }, () => {
-    const chars = Array.from({ length: CODE_CHARS }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
+  const bytes = randomBytes(RECOVERY_CODE_COUNT * CODE_CHARS);
+  return Array.from({ length: RECOVERY_CODE_COUNT }, (_, code) => {
+    let chars = '';
+    for (let i = 0; i < CODE_CHARS; i += 1) chars += ALPHABET[bytes[code * CODE_CHARS + i]! & 31];
     return `${chars.slice(0, 5)}-${chars.slice(5)}`;
   });
 }
@@ -27,6 +32,16 @@ export const recoveryCodeSchema = z
  * same code on two accounts hashes apart.
  */
 export function recoveryCodeHash(secret: Buffer, accountId: string, normalizedCode: string): string {
+  return recoveryCodeHashes(secret, accountId, [normalizedCode])[0]!;
+}
+
+/** recoveryCodeHash of each of one account's normalized codes, deriving the key once. */
+export function recoveryCodeHashes(secret: Buffer, accountId: string, normalizedCodes: readonly string[]): string[] {
   const key = createHmac('sha256', secret).update('recovery-code').digest();
-  return createHmac('sha256', key).update(`${accountId}:${normalizedCode}`, 'utf8').digest('base64url');
+  return normalizedCodes.map((code) => createHmac('sha256', key).update(`${accountId}:${code}`, 'utf8').digest('base64url'));
+}
+
+/** The normalized form of a code newRecoveryCodes made (what recoveryCodeSchema makes of it). */
+export function newCodeNormalized(code: string): string {
+  return code.replace('-', '');
 }

@@ -28,7 +28,7 @@ import { isStandInId } from '../authentication/decoy-credentials.js';
 import type { AuthenticatorMetadata } from '../attestation/authenticator-metadata.js';
 import { redeemInvite } from '../operators/operator-invites.js';
 import type { RegistrationExtras } from '../domain/account.js';
-import { newRecoveryCodes, recoveryCodeHash, recoveryCodeSchema, RECOVERY_CODE_COUNT } from '../identity/recovery-codes.js';
+import { newCodeNormalized, newRecoveryCodes, recoveryCodeHashes, RECOVERY_CODE_COUNT } from '../identity/recovery-codes.js';
 import { hasOwnUsername } from '../tokens/registration-target.js';
 import { tokenHash } from '../tokens/token-secret.js';
 import { sameText } from '../ceremony/same-text.js';
@@ -127,7 +127,7 @@ export function completeRegistration(deps: Deps) {
         account === null
           ? await createAccount(state, credential, scope, audit, deps, {
               token,
-              recoveryCodeHashes: codes?.map((code) => recoveryCodeHash(deps.identifierSecret, credential.account_id, recoveryCodeSchema.parse(code))),
+              recoveryCodeHashes: codes === null ? undefined : recoveryCodeHashes(deps.identifierSecret, credential.account_id, codes.map(newCodeNormalized)),
               invite: operatorInvite === undefined ? undefined : redeemInvite(operatorInvite, deps.now()),
             })
           : await addPasskey(account, credential, audit, deps, token);

@@ -80,17 +80,18 @@ export function createRpcDispatcher(deps: DispatchDeps): RpcDispatcher {
       }
       // jayson takes `"id": null` for a notification and answers nothing, where JSON-RPC 2.0 owes that
       // call a reply with `"id": null`: such ids pass through jayson as a one-off token and come back null.
-      const nullId = `null-id:${randomUUID()}`;
+      const nullId = hasNullId(calls) ? `null-id:${randomUUID()}` : undefined;
       // jayson hands a single error response as the callback's first argument, a success as the second.
-      const response = restoreNullIds(
-        await new Promise<unknown>((resolve) => {
-          server.call(withNullIdsAs(calls, nullId) as jayson.JSONRPCRequestLike, ctx, (errorResponse: unknown, success: unknown) => resolve(errorResponse ?? success));
-        }),
-        nullId,
-      );
+      const answered = await new Promise<unknown>((resolve) => {
+        server.call((nullId === undefined ? calls : withNullIdsAs(calls, nullId)) as jayson.JSONRPCRequestLike, ctx, (errorResponse: unknown, success: unknown) =>
+          resolve(errorResponse ?? success),
+        );
+      });
+      const response = nullId === undefined ? answered : restoreNullIds(answered, nullId);
       if (malformed.length > 0) return JSON.stringify([...(Array.isArray(response) ? (response as unknown[]) : []), ...malformed], addProtocolReason);
       if (response === undefined || response === null || (Array.isArray(response) && response.length === 0)) return null;
-      return JSON.stringify(response, addProtocolReason);
+      // A replacer runs for every value of the reply: only replies holding an error need it.
+      return JSON.stringify(response, hasError(response) ? addProtocolReason : undefined);
     },
   };
 }
@@ -119,8 +120,20 @@ function toJsonRpcError(error: unknown, ctx: CallContext, method: string): JsonR
   return rpcError('internal_error');
 }
 
+const hasNullIdEntry = (call: unknown) => call !== null && typeof call === 'object' && 'id' in call && call.id === null;
+
+function hasNullId(calls: unknown): boolean {
+  return Array.isArray(calls) ? calls.some(hasNullIdEntry) : hasNullIdEntry(calls);
+}
+
+const isErrorReply = (reply: unknown) => reply !== null && typeof reply === 'object' && 'error' in reply;
+
+function hasError(response: unknown): boolean {
+  return Array.isArray(response) ? response.some(isErrorReply) : isErrorReply(response);
+}
+
 function withNullIdsAs(calls: unknown, token: string): unknown {
-  const replace = (call: unknown) => (call !== null && typeof call === 'object' && 'id' in call && call.id === null ? { ...call, id: token } : call);
+  const replace = (call: unknown) => (hasNullIdEntry(call) ? { ...(call as object), id: token } : call);
   return Array.isArray(calls) ? calls.map(replace) : replace(calls);
 }
 

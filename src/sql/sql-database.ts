@@ -49,8 +49,11 @@ export function rowsOf<T>(table: Table<T>, rows: ReadonlyArray<NewRow<T>>): Inse
  */
 export interface SqlDatabase extends SqlExecutor {
   readonly dialect: Dialect;
-  /** Runs a change and, only when it changed a row, inserts `also` with it: both or neither. How many rows it changed. */
-  run(statement: Statement, params?: Params, also?: Insert): Promise<number>;
+  /**
+   * Runs a change and, only when it changed a row, inserts `also` (rows of one or more tables) with
+   * it: all or nothing. Positive when it changed a row.
+   */
+  run(statement: Statement, params?: Params, also?: Insert | readonly Insert[]): Promise<number>;
   /** Inserts every row of every table: all or none. */
   insertAll(inserts: readonly Insert[]): Promise<void>;
   /**
@@ -104,23 +107,29 @@ export function sqlDatabase(driver: SqlDriver): SqlDatabase {
     dialect,
     all: (target, params) => direct.all(target, params),
     async run(target, params = {}, also) {
-      if (also === undefined || also.rows.length === 0) return direct.run(target, params);
+      const inserts = (also === undefined ? [] : 'rows' in also ? [also] : also).filter((insert) => insert.rows.length > 0);
+      if (inserts.length === 0) return direct.run(target, params);
       if (!dialect.oneStatementWrites) {
         return transaction(async (tx) => {
           const changes = await tx.run(target, params);
-          if (changes > 0) for (const row of also.rows) await tx.run(also.statement, row);
+          if (changes > 0) for (const insert of inserts) for (const row of insert.rows) await tx.run(insert.statement, row);
           return changes;
         });
       }
-      // The rows are inserted once per changed row: written only when the change happened.
-      const changedAnd = once(`${target.name}_and_${also.table}_${also.rows.length}`, () => {
+      // The rows are inserted once per changed row: written only when the change happened. The
+      // statement's count is the last INSERT's, positive exactly when the change happened.
+      const shape = inserts.map((insert) => `${insert.table}_${insert.rows.length}`).join('_');
+      const changedAnd = once(`${target.name}_and_${shape}`, () => {
         const source = typeof target.sql === 'string' ? target.sql : target.sql(dialect);
-        return `WITH changed AS (${source} RETURNING 1)
-          INSERT INTO ${also.table} (${also.columns.join(', ')}) SELECT v.* FROM changed CROSS JOIN (VALUES ${valueLists(also, true)}) AS v`;
+        const parts = inserts.map(
+          (insert) => `INSERT INTO ${insert.table} (${insert.columns.join(', ')}) SELECT v.* FROM changed CROSS JOIN (VALUES ${valueLists(insert, true)}) AS v`,
+        );
+        const last = parts.pop()!;
+        return `WITH changed AS (${source} RETURNING 1)${parts.map((part, i) => `, w${i} AS (${part})`).join('')} ${last}`;
       });
       // Bound positionally: the change's own parameters come first in the text, then the rows'.
       const c = compiledOf(changedAnd);
-      const values = valuesOf([also], dialect);
+      const values = valuesOf(inserts, dialect);
       const head = bind({ ...c, parameters: c.parameters.slice(0, c.parameters.length - values.length) }, params, dialect);
       return (await driver.execute(c, [...head, ...values])).changes;
     },

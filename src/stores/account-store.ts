@@ -1,7 +1,8 @@
 import type { NewAuditEvent } from '../domain/audit-event.js';
 import type { Account, AccountConflict, AddCredentialResult, CreateAccountResult, Credential, CredentialShape, CredentialUse } from '../domain/account.js';
 import type { DeleteCredentialResult, NewAccount, RegistrationExtras } from '../domain/account.js';
-import { consumeTokenIn, deletePendingSignIns } from './token-store.js';
+import type { OneTimeToken } from '../domain/one-time-token.js';
+import { consumeTokenIn, deletePendingSignIns, oneTimeTokens } from './token-store.js';
 import { insertRecoveryCodesIn, recoveryCodes } from './recovery-code-store.js';
 import { auditLog, auditRows } from './audit-log-store.js';
 import type { Dialect } from '../sql/dialect.js';
@@ -57,7 +58,16 @@ export interface AccountStore {
    * passkey and is enabled (a compare-and-set: the rules are the sign-in's, see
    * authentication/sign-in-rule.ts). Whether it stored them.
    */
-  recordSignIn(scopeId: string, accountId: string, credentialId: string, use: CredentialUse, expectedCounter: number, audit?: readonly NewAuditEvent[]): Promise<boolean>;
+  recordSignIn(
+    scopeId: string,
+    accountId: string,
+    credentialId: string,
+    use: CredentialUse,
+    expectedCounter: number,
+    audit?: readonly NewAuditEvent[],
+    /** The sign-in's one-time result token (see tokens/sign-in-result.ts), stored only with the sign-in. */
+    resultToken?: OneTimeToken,
+  ): Promise<boolean>;
   /** The passkey's stored counter and whether its account is disabled; null when the account no longer holds it. */
   signInState(scopeId: string, accountId: string, credentialId: string): Promise<{ counter: number; disabled: boolean } | null>;
   /** Flags a credential whose counter went backwards; false when it no longer exists. */
@@ -337,7 +347,7 @@ export function sqlAccountStore(db: SqlDatabase): AccountStore {
       }
     },
 
-    async recordSignIn(scopeId, accountId, credentialId, use, expectedCounter, audit) {
+    async recordSignIn(scopeId, accountId, credentialId, use, expectedCounter, audit, resultToken) {
       const values = {
         scope_id: scopeId,
         credential_id: credentialId,
@@ -348,7 +358,9 @@ export function sqlAccountStore(db: SqlDatabase): AccountStore {
         device_type: use.device_type,
         expected_counter: expectedCounter,
       };
-      return (await db.run(sql.recordSignIn, values, auditRows(audit))) > 0;
+      // One statement: the credential's update, its audit rows and the result token, all or none.
+      const also = [auditRows(audit), resultToken === undefined ? undefined : rowsOf(oneTimeTokens, [resultToken])].filter((insert) => insert !== undefined);
+      return (await db.run(sql.recordSignIn, values, also)) > 0;
     },
 
     async signInState(scopeId, accountId, credentialId) {

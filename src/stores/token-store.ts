@@ -17,6 +17,11 @@ export interface TokenStore {
   findToken(tokenHash: string, kind: OneTimeTokenKind, scopeId: string, now: string): Promise<OneTimeToken | null>;
   /** Uses the token up: the token when this call deleted it unexpired, null otherwise (unknown, used, expired, another kind or scope). */
   consumeToken(tokenHash: string, kind: OneTimeTokenKind, scopeId: string, now: string): Promise<OneTimeToken | null>;
+  /**
+   * Deletes expired tokens, at most once a second per store (a no-op otherwise); createToken does it
+   * itself, writers that store tokens along with other rows (a sign-in's result token) call it.
+   */
+  sweepExpired(now: string): Promise<void>;
 }
 
 export const oneTimeTokens = table<OneTimeToken>('one_time_tokens', {
@@ -76,15 +81,18 @@ export function sqlTokenStore(db: SqlDatabase): TokenStore {
   // sign-in creates a token, and a sweep per sign-in (a second round trip, and on a table without
   // vacuum an index walk over every dead row) cost PostgreSQL more than the rest of the sign-in.
   let nextSweepAt = 0;
+  const sweepExpired = async (now: string): Promise<void> => {
+    const at = Date.parse(now);
+    if (at < nextSweepAt) return;
+    nextSweepAt = at + SWEEP_INTERVAL_MS;
+    await db.run(sql.sweep, { now: timestamp.encode(now) });
+  };
   return {
     async createToken(token, audit) {
       await db.insertAll([rowsOf(oneTimeTokens, [token]), ...(audit === undefined ? [] : [rowsOf(auditLog, [audit])])]);
-      const now = Date.parse(token.created_at);
-      if (now >= nextSweepAt) {
-        nextSweepAt = now + SWEEP_INTERVAL_MS;
-        await db.run(sql.sweep, { now: timestamp.encode(token.created_at) });
-      }
+      await sweepExpired(token.created_at);
     },
+    sweepExpired,
     async findToken(tokenHash, kind, scopeId, now) {
       const [row] = await db.all(sql.find, key(tokenHash, kind, scopeId, now));
       return row === undefined ? null : decode(oneTimeTokens, row);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { passkeyPurposeSchema } from '../domain/passkey-purpose.js';
 import type { Account } from '../domain/account.js';
 import type { Scope } from '../domain/scope.js';
-import type { TokenStore } from '../stores/token-store.js';
+import type { OneTimeToken } from '../domain/one-time-token.js';
 import { newTokenSecret, tokenHash } from './token-secret.js';
 
 /** How long an app's backend has to exchange a sign-in's token (verifySignIn). */
@@ -18,24 +18,30 @@ export const signInResultSchema = z.object({
 });
 export type SignInResult = z.infer<typeof signInResultSchema>;
 
-/** Stores a finished sign-in under a new one-time token and returns the token, for the app's backend to exchange once. */
-export async function issueSignInResult(
-  deps: { tokens: TokenStore; identifierSecret: Buffer; now: () => number },
+/**
+ * A finished sign-in's one-time token, for the app's backend to exchange once, and the row that
+ * stores it: the caller writes the row with the sign-in itself (AccountStore.recordSignIn), so a
+ * sign-in that is not recorded leaves no token, and one that is costs no second write.
+ */
+export function newSignInResult(
+  deps: { identifierSecret: Buffer; now: () => number },
   scope: Scope,
   account: Account,
   result: SignInResult,
-): Promise<string> {
+): { token: string; row: OneTimeToken } {
   const token = newTokenSecret('sign_in_result');
   const now = deps.now();
-  await deps.tokens.createToken({
-    token_hash: tokenHash(deps.identifierSecret, token),
-    scope_id: scope.scope_id,
-    kind: 'sign_in_result',
-    account_id: account.account_id,
-    user_id: account.user_id,
-    payload: JSON.stringify(result),
-    created_at: new Date(now).toISOString(),
-    expires_at: new Date(now + SIGN_IN_RESULT_SECONDS * 1000).toISOString(),
-  });
-  return token;
+  return {
+    token,
+    row: {
+      token_hash: tokenHash(deps.identifierSecret, token),
+      scope_id: scope.scope_id,
+      kind: 'sign_in_result',
+      account_id: account.account_id,
+      user_id: account.user_id,
+      payload: JSON.stringify(result),
+      created_at: new Date(now).toISOString(),
+      expires_at: new Date(now + SIGN_IN_RESULT_SECONDS * 1000).toISOString(),
+    },
+  };
 }

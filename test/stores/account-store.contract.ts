@@ -568,6 +568,35 @@ export function runAccountStoreContract(name: string, makeStores: () => Promise<
           await expect(accounts.signInState(otherScopeId, alice.account_id, id)).resolves.toBeNull();
         });
 
+        test('recordSignIn stores its result token and audit rows with the sign-in, and none of them when it is not recorded', async () => {
+          const id = aliceKey.credential_id;
+          const now = '2025-01-01T00:00:00.000Z';
+          const use = { counter: 3, device_type: 'singleDevice' as const, backed_up: false, last_used_at: now };
+          const token = (hash: string) => ({
+            token_hash: hash, scope_id: scopeId, kind: 'sign_in_result' as const, account_id: alice.account_id, user_id: null,
+            payload: '{"credential_id":"x"}', created_at: now, expires_at: '2025-01-01T00:02:00.000Z',
+          });
+          const audit = (reason: string) => ({
+            scope_id: scopeId, occurred_at: now, event: 'sign_in_succeeded' as const, account_id: alice.account_id,
+            credential_id: id, reason, client_ip: null, request_id: null,
+          });
+          // A stale counter: nothing of it is written.
+          await expect(accounts.recordSignIn(scopeId, alice.account_id, id, use, 1, [audit('stale')], token('hash-stale'))).resolves.toBe(false);
+          await expect(harness.tokens.findToken('hash-stale', 'sign_in_result', scopeId, now)).resolves.toBeNull();
+          // Recorded: the token and both audit rows with it (rows of two tables in one write).
+          await expect(accounts.recordSignIn(scopeId, alice.account_id, id, use, 0, [audit('one'), audit('two')], token('hash-ok'))).resolves.toBe(true);
+          await expect(harness.tokens.findToken('hash-ok', 'sign_in_result', scopeId, now)).resolves.toStrictEqual(token('hash-ok'));
+          const logged = await harness.auditLog.listAuditEvents(scopeId, { limit: 10 });
+          expect(logged.map((event) => event.reason).sort()).toEqual(['one', 'two']);
+          // A token alone, without audit rows, is written too.
+          await expect(accounts.recordSignIn(scopeId, alice.account_id, id, { ...use, counter: 4 }, 3, [], token('hash-alone'))).resolves.toBe(true);
+          await expect(harness.tokens.findToken('hash-alone', 'sign_in_result', scopeId, now)).resolves.toMatchObject({ token_hash: 'hash-alone' });
+          // A disabled account: refused, no token.
+          await accounts.setAccountDisabled(alice.account_id, true);
+          await expect(accounts.recordSignIn(scopeId, alice.account_id, id, { ...use, counter: 5 }, 4, [], token('hash-disabled'))).resolves.toBe(false);
+          await expect(harness.tokens.findToken('hash-disabled', 'sign_in_result', scopeId, now)).resolves.toBeNull();
+        });
+
         test('markCredentialPossiblyCloned sets the flag on that credential only', async () => {
           await expect(accounts.markCredentialPossiblyCloned(scopeId, aliceKey.credential_id)).resolves.toBe(true);
           await expect(accounts.findCredential(scopeId, aliceKey.credential_id)).resolves.toStrictEqual({
