@@ -65,24 +65,25 @@ const RECOVERY_WINDOW_SECONDS = 3600;
  */
 export function createRateLimiter(options: { counters: RateLimitCounters; defaults: RateLimitDefaults }): RateLimiter {
   const { counters, defaults } = options;
-  const consume = async (kind: Kind, limit: number, key: string, windowSeconds = WINDOW_SECONDS): Promise<void> => {
+  // The key is made only when the limit is on: a username's hash costs more than the check.
+  const consume = async (kind: Kind, limit: number, key: () => string, windowSeconds = WINDOW_SECONDS): Promise<void> => {
     if (limit === 0) return;
-    const { allowed, msBeforeNext } = await counters.consume(`${kind}:${key}`, limit, windowSeconds);
+    const { allowed, msBeforeNext } = await counters.consume(`${kind}:${key()}`, limit, windowSeconds);
     if (!allowed) throw new GatewayError('rate_limited', `${kind} limit ${limit}/min reached; retry in ${Math.ceil(msBeforeNext / 1000)} s`);
   };
 
   return {
     consumeClient(scope, clientIp) {
-      return consume('ip', scope.rate_limit_ip_per_minute ?? defaults.ipPerMinute, `${scope.scope_id}:${clientIp}`);
+      return consume('ip', scope.rate_limit_ip_per_minute ?? defaults.ipPerMinute, () => `${scope.scope_id}:${clientIp}`);
     },
     consumeUser(scope, usernameKey) {
-      return consume('user', scope.rate_limit_user_per_minute ?? defaults.userPerMinute, `${scope.scope_id}:${hashed(usernameKey)}`);
+      return consume('user', scope.rate_limit_user_per_minute ?? defaults.userPerMinute, () => `${scope.scope_id}:${hashed(usernameKey)}`);
     },
     async consumeRecovery(scope, usernameKey, clientIp) {
       // Both count, so neither a spread over usernames nor over addresses gets more guesses.
-      await consume('recovery-ip', RECOVERY_PER_IP, `${scope.scope_id}:${clientIp}`, RECOVERY_WINDOW_SECONDS);
-      await consume('recovery-user-ip', RECOVERY_PER_USERNAME_AND_IP, `${scope.scope_id}:${hashed(`${usernameKey}\u0000${clientIp}`)}`, RECOVERY_WINDOW_SECONDS);
-      await consume('recovery-user', RECOVERY_PER_USERNAME, `${scope.scope_id}:${hashed(usernameKey)}`, RECOVERY_WINDOW_SECONDS);
+      await consume('recovery-ip', RECOVERY_PER_IP, () => `${scope.scope_id}:${clientIp}`, RECOVERY_WINDOW_SECONDS);
+      await consume('recovery-user-ip', RECOVERY_PER_USERNAME_AND_IP, () => `${scope.scope_id}:${hashed(`${usernameKey}\u0000${clientIp}`)}`, RECOVERY_WINDOW_SECONDS);
+      await consume('recovery-user', RECOVERY_PER_USERNAME, () => `${scope.scope_id}:${hashed(usernameKey)}`, RECOVERY_WINDOW_SECONDS);
     },
     async refundRecovery(scope, usernameKey, clientIp) {
       // The per-address count stays: an address's attempts count whatever they were.
@@ -90,11 +91,11 @@ export function createRateLimiter(options: { counters: RateLimitCounters; defaul
       await counters.refund(`recovery-user:${scope.scope_id}:${hashed(usernameKey)}`, RECOVERY_WINDOW_SECONDS);
     },
     consumeSigning(scope, accountId) {
-      return consume('sign', scope.rate_limit_signing_per_minute ?? defaults.signingPerMinute, `${scope.scope_id}:${accountId}`);
+      return consume('sign', scope.rate_limit_signing_per_minute ?? defaults.signingPerMinute, () => `${scope.scope_id}:${accountId}`);
     },
     consumeApiKey(keyId) {
       // Per key, whatever address calls with it: a leaked key is held to the same pace.
-      return consume('key', defaults.apiKeyPerMinute, keyId);
+      return consume('key', defaults.apiKeyPerMinute, () => keyId);
     },
   };
 }
