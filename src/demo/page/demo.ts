@@ -6,17 +6,12 @@
  * {scopeId, publicKey} into #gateway-config.
  */
 import { describeError, GatewayClient, GatewayClientError, isGatewayClientError, supportsAutofill, type Passkey } from '../../client/index.js';
+import { $, formValue, runAction, setStatus } from './page-kit.js';
 
 interface PageConfig {
   scopeId: string | null;
   publicKey: string;
 }
-
-const $ = <T extends HTMLElement>(id: string): T => {
-  const element = document.getElementById(id);
-  if (element === null) throw new Error(`#${id} missing from the page`);
-  return element as T;
-};
 
 const config = JSON.parse($('gateway-config').textContent ?? '{}') as PageConfig;
 const client = new GatewayClient({
@@ -40,30 +35,18 @@ function showError(error: unknown): void {
   if (!isGatewayClientError(error)) console.error(error);
 }
 
-function setStatus(text: string): void {
-  $('status').textContent = text;
-}
-
-function clearMessages(): void {
-  $('error').hidden = true;
-  setStatus('');
-}
-
 /** Runs one user action: buttons disabled meanwhile, autofill stopped, errors shown. */
-async function act(work: () => Promise<void>): Promise<void> {
+function act(work: () => Promise<void>): Promise<void> {
   stopAutofill();
-  clearMessages();
-  const buttons = Array.from(document.querySelectorAll('button'));
-  buttons.forEach((button) => (button.disabled = true));
-  try {
-    await work();
-  } catch (error) {
-    setStatus('');
-    showError(error);
-  } finally {
-    buttons.forEach((button) => (button.disabled = false));
-    if (!client.signedIn) showSignedOut();
-  }
+  return runAction(work, {
+    onError(error) {
+      setStatus('');
+      showError(error);
+    },
+    after: () => {
+      if (!client.signedIn) showSignedOut();
+    },
+  });
 }
 
 function showSignedOut(): void {
@@ -180,11 +163,6 @@ async function startAutofill(): Promise<void> {
 function stopAutofill(): void {
   autofill?.abort();
   autofill = undefined;
-}
-
-function formValue(form: HTMLFormElement, name: string): string {
-  const value = new FormData(form).get(name);
-  return typeof value === 'string' ? value.trim() : '';
 }
 
 $<HTMLFormElement>('register-form').addEventListener('submit', (event) => {

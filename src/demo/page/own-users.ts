@@ -6,6 +6,7 @@
  * backend puts {gatewayUrl, scopeId, publicKey} into #app-config.
  */
 import { describeError, GatewayClient, isGatewayClientError } from '../../client/index.js';
+import { $, formField, runAction, setStatus } from './page-kit.js';
 
 interface PageConfig {
   gatewayUrl: string;
@@ -20,12 +21,6 @@ interface AppUser {
   method: 'password' | 'passkey' | 'password+passkey';
   account_id: string | null;
 }
-
-const $ = <T extends HTMLElement>(id: string): T => {
-  const element = document.getElementById(id);
-  if (element === null) throw new Error(`#${id} missing from the page`);
-  return element as T;
-};
 
 const config = JSON.parse($('app-config').textContent ?? '{}') as PageConfig;
 // The gateway session stays in memory: this app keeps its own session (a cookie of its backend).
@@ -66,27 +61,8 @@ function showError(error: unknown): void {
   box.hidden = false;
 }
 
-function setStatus(text: string): void {
-  $('status').textContent = text;
-}
-
-async function act(work: () => Promise<void>): Promise<void> {
-  $('error').hidden = true;
-  setStatus('');
-  const buttons = Array.from(document.querySelectorAll('button'));
-  buttons.forEach((button) => (button.disabled = true));
-  try {
-    await work();
-  } catch (error) {
-    showError(error);
-  } finally {
-    buttons.forEach((button) => (button.disabled = false));
-  }
-}
-
-function formValue(form: HTMLFormElement, name: string): string {
-  const value = new FormData(form).get(name);
-  return typeof value === 'string' ? value : '';
+function act(work: () => Promise<void>): Promise<void> {
+  return runAction(work, { onError: showError });
 }
 
 function showUser(user: AppUser | null): void {
@@ -115,7 +91,7 @@ $<HTMLFormElement>('password-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const form = event.currentTarget as HTMLFormElement;
   void act(async () => {
-    const reply = await app<{ user?: AppUser; second_factor?: { sign_in_token: string } }>('/api/login', { username: formValue(form, 'username').trim(), password: formValue(form, 'password') });
+    const reply = await app<{ user?: AppUser; second_factor?: { sign_in_token: string } }>('/api/login', { username: formField(form, 'username').trim(), password: formField(form, 'password') });
     form.reset();
     let user = reply.user;
     if (reply.second_factor !== undefined) {
@@ -134,7 +110,7 @@ $<HTMLFormElement>('password-form').addEventListener('submit', (event) => {
 $<HTMLFormElement>('add-passkey-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const form = event.currentTarget as HTMLFormElement;
-  const deviceName = formValue(form, 'deviceName').trim();
+  const deviceName = formField(form, 'deviceName').trim();
   void act(async () => {
     // 1. The app's backend asks the gateway for a one-time token for this user's id (its API key never reaches the page).
     const { registration_token } = await app<{ registration_token: string }>('/api/passkeys/registration-token');

@@ -6,6 +6,7 @@
  * Bundled by scripts/build-client.mjs; the gateway puts {scopeId, publicKey} into #gateway-config.
  */
 import { describeError, GatewayClient, isGatewayClientError } from '../../client/index.js';
+import { $, formValue, runAction, setStatus } from '../../demo/page/page-kit.js';
 import { consolePanels } from './panels.js';
 import { PanelQuery, renderPanel, type ConsoleEnv, type Params, type Values } from './panel-view.js';
 
@@ -13,12 +14,6 @@ interface PageConfig {
   scopeId: string;
   publicKey: string;
 }
-
-const $ = <T extends HTMLElement>(id: string): T => {
-  const element = document.getElementById(id);
-  if (element === null) throw new Error(`#${id} missing from the page`);
-  return element as T;
-};
 
 const config = JSON.parse($('gateway-config').textContent ?? '{}') as PageConfig;
 const client = new GatewayClient({
@@ -38,25 +33,17 @@ function showError(error: unknown): void {
   if (!isGatewayClientError(error)) console.error(error);
 }
 
-function setStatus(text: string): void {
-  $('status').textContent = text;
-}
-
 /** Runs one operator action: buttons disabled meanwhile, errors shown, signed out when the session ended. */
-async function act(work: () => Promise<void>): Promise<void> {
-  $('error').hidden = true;
-  setStatus('');
-  const buttons = Array.from(document.querySelectorAll('button'));
-  buttons.forEach((button) => (button.disabled = true));
-  try {
-    await work();
-  } catch (error) {
-    setStatus('');
-    showError(error);
-  } finally {
-    buttons.forEach((button) => (button.disabled = false));
-    if (!client.signedIn) showSignedOut();
-  }
+function act(work: () => Promise<void>): Promise<void> {
+  return runAction(work, {
+    onError(error) {
+      setStatus('');
+      showError(error);
+    },
+    after: () => {
+      if (!client.signedIn) showSignedOut();
+    },
+  });
 }
 
 /** Shows a panel, its list read with `values` (set once the panels are built). */
@@ -131,11 +118,6 @@ async function showConsole(): Promise<void> {
   $('signed-in').hidden = false;
   document.body.dataset.state = 'signed-in';
   buildPanels();
-}
-
-function formValue(form: HTMLFormElement, name: string): string {
-  const value = new FormData(form).get(name);
-  return typeof value === 'string' ? value.trim() : '';
 }
 
 $<HTMLFormElement>('register-form').addEventListener('submit', (event) => {
