@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { isCanonicalWebOrigin } from '../domain/scope.js';
 
 const optionalPath = z
   .string()
@@ -111,14 +112,7 @@ const envSchema = z.object({
   PUBLIC_ORIGIN: z
     .string()
     .trim()
-    .refine((value) => {
-      try {
-        const url = new URL(value);
-        return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
-      } catch {
-        return false;
-      }
-    }, 'must be an origin such as https://passkeys.example.com (scheme, host and port only)')
+    .refine(isCanonicalWebOrigin, 'must be an origin such as https://passkeys.example.com (scheme, host and port only)')
     // Its host becomes the operators' scope's RP id, and WebAuthn takes no IP address as one.
     .refine((value) => URL.canParse(value) && isIP(new URL(value).hostname.replace(/^\[|\]$/g, '')) === 0, 'must name a host, not an IP address (WebAuthn RP ids are domain names)')
     .optional(),

@@ -32,17 +32,17 @@ export function isWebOrigin(origin: string): boolean {
   return origin.startsWith('https://') || origin.startsWith('http://');
 }
 
-const webOriginSchema = z
-  .string()
-  .max(2048)
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
-    } catch {
-      return false;
-    }
-  }, 'must be an origin such as https://example.com (scheme, host and port only)');
+/** Whether a text is an http(s) origin written as browsers write it: scheme, host and port only, canonical. */
+export function isCanonicalWebOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
+const webOriginSchema = z.string().max(2048).refine(isCanonicalWebOrigin, 'must be an origin such as https://example.com (scheme, host and port only)');
 
 // Compared as written with what the client reports, so only the one canonical spelling is taken.
 const originSchema = z
