@@ -132,6 +132,13 @@ async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) =
   const client = await pool.connect();
   // When ROLLBACK itself fails the connection is unusable; releasing with an error destroys it.
   let broken: Error | undefined;
+  // A connection that fails while checked out emits 'error' on its client, which the pool listens
+  // for only while the client is idle: unheard, it would end the process. The query under way
+  // rejects on its own; the connection is marked broken so the pool drops it.
+  const onError = (error: Error) => {
+    broken = error;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await work(client);
@@ -145,6 +152,7 @@ async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) =
     }
     throw error;
   } finally {
+    client.removeListener('error', onError);
     client.release(broken);
   }
 }

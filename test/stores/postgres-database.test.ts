@@ -11,6 +11,8 @@ import { appliedMigrations, newAccount, newCredential, newScope } from './sql-fi
 import { expectLimitsHoldAcrossStores } from './cross-store-races.case.js';
 import { expectUpgradedFromMigrationOne } from './migration-upgrade.case.js';
 import { match } from '../support/match.js';
+import { TcpFaultProxy } from '../resilience/tcp-fault-proxy.js';
+import { statement } from '../../src/sql/statement.js';
 
 /** The SQL stores over a PostgreSQL database, as one process would open them. */
 async function openStores(options: Omit<PostgresOptions, 'migrations'>) {
@@ -214,6 +216,33 @@ describeWithPostgres('PostgreSQL database specifics', () => {
     } finally {
       await raw.end();
       await store.database.close();
+    }
+  });
+
+  test('a connection reset in the middle of a transaction fails that transaction, not the process', async () => {
+    const target = new URL(databaseUrl);
+    const proxy = new TcpFaultProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    await proxy.start();
+    target.host = `127.0.0.1:${proxy.port}`;
+    const database = await openPostgresDatabase({ connectionString: target.toString(), schema: freshSchema(), migrations: [] });
+    try {
+      const one = statement('select_one', 'SELECT 1 AS one');
+      const failed = database.transaction(async (tx) => {
+        await tx.all(one);
+        // The server's connection goes while the transaction holds it: the client emits 'error'
+        // with no query of its own running, which an unheard client would throw at the process.
+        proxy.setMode('drop');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        return tx.all(one);
+      });
+      await expect(failed).rejects.toThrow();
+      proxy.setMode('pass');
+      // The broken connection was dropped from the pool: the next work gets a good one.
+      await expect(database.all(one)).resolves.toEqual([{ one: 1 }]);
+    } finally {
+      proxy.setMode('pass');
+      await database.close();
+      await proxy.close();
     }
   });
 
