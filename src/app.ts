@@ -12,6 +12,7 @@ import { createAssertionVerifier } from './authentication/assertion-verifier.js'
 import { loadAuthenticatorMetadata, type AuthenticatorMetadata } from './attestation/authenticator-metadata.js';
 import { createDecoyPublicKey } from './authentication/decoy-credentials.js';
 import { createDecoyShapeCache } from './authentication/decoy-shape-cache.js';
+import { RandomPool } from './keys/random-pool.js';
 import { createCallPipeline } from './rpc/call-pipeline.js';
 import { createCallerAuthenticator } from './rpc/callers.js';
 import { createDelegateSignatures } from './delegation/delegate-signatures.js';
@@ -139,8 +140,10 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const scopes = await createScopeRegistry({ store: scopeStore, extraOrigins: config.allowedOrigins, log });
   const decoyShapes = createDecoyShapeCache({ accounts, log, now });
   const delegateSignatures = createDelegateSignatures({ delegates, now });
+  // One pool of random bytes for the ceremony path (IVs, challenges, token secrets): see random-pool.ts.
+  const random = new RandomPool();
   const methods = buildMethods({
-    accounts, challenges, scopeStore, auditLog, rsaKeys, sessions, identifierSecret, accountKeySecret, decoyShapes, now,
+    random, accounts, challenges, scopeStore, auditLog, rsaKeys, sessions, identifierSecret, accountKeySecret, decoyShapes, now,
     decoyPublicKey: createDecoyPublicKey(), assertions: createAssertionVerifier(), audit, metadata, scopes,
     admin: authorizeAdmin !== undefined || operatorScopeId !== null, delegates, delegateSignatures, rateLimiter, tracing, apiKeys, tokens, recoveryCodes,
     operatorScopeId, operatorInvites,
@@ -151,7 +154,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const discoverMethod = discover(() => (openRpcDocument ??= buildOpenRpcDocument(packageVersion())));
   // Admin and server methods take the admin token, an API key (server methods) or an operator's console session.
   const callers = createCallerAuthenticator({ authorizeAdmin, apiKeys, operatorScopeId: operatorScopeId ?? undefined, now });
-  const pipeline = createCallPipeline({ scopes, clientKeys, sessions, rateLimiter, callers, audit, delegates: delegateSignatures });
+  const pipeline = createCallPipeline({ scopes, clientKeys, sessions, rateLimiter, callers, audit, delegates: delegateSignatures, random });
   const rpc = createRpcDispatcher({ methods: [...methods, discoverMethod], pipeline, tracing: traced, onCall: (method, outcome, seconds) => metrics.observeCall(method, outcome, seconds) });
   const server = createHttpServer({
     rpc,

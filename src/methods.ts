@@ -1,3 +1,4 @@
+import type { RandomSource } from './keys/random-pool.js';
 import { deleteCredential } from './account/delete-credential.js';
 import type { CallTracing } from './tracing/call-tracing.js';
 import { getAccount } from './account/get-account.js';
@@ -55,6 +56,8 @@ export interface MethodDeps {
   sessions: SessionService;
   identifierSecret: Buffer;
   accountKeySecret: Buffer;
+  /** Challenges, user handles, recovery codes and sign-in result tokens draw their bytes here. */
+  random: RandomSource;
   /** Per-scope samples of account shapes that unknown-user answers are drawn from. */
   decoyShapes: DecoyShapeCache;
   now: () => number;

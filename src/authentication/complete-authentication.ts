@@ -22,6 +22,7 @@ import type { TokenStore } from '../stores/token-store.js';
 import { tokenHash } from '../tokens/token-secret.js';
 import { newSignInResult } from '../tokens/sign-in-result.js';
 import { sameText } from '../ceremony/same-text.js';
+import type { RandomSource } from '../keys/random-pool.js';
 
 export const completeAuthenticationParams = z.object({
   challenge_id: challengeIdSchema,
@@ -50,6 +51,8 @@ interface Deps {
   /** Verification runs as a span of its own when tracing is on. */
   tracing: Pick<CallTracing, 'child'>;
   tokens: TokenStore;
+  /** The sign-in result token's secret. */
+  random: RandomSource;
 }
 
 const envelopes = { encrypted_assertion: authenticationResponseSchema, encrypted_user: authenticationUserSchema };

@@ -1,6 +1,7 @@
+import type { RandomSource } from '../keys/random-pool.js';
 import { generateAuthenticationOptions } from '@simplewebauthn/server';
 import { z } from 'zod';
-import { saveChallenge, type NamedSigner } from '../ceremony/challenge-state.js';
+import { CHALLENGE_BYTES, saveChallenge, type NamedSigner } from '../ceremony/challenge-state.js';
 import { authenticationUserSchema } from '../identity/user-input.js';
 import { hintsSchema } from '../domain/scope.js';
 import { envelopeField } from '../rpc/envelope-field.js';
@@ -31,6 +32,7 @@ export function initiateAuthentication(deps: {
   decoyShapes: Pick<DecoyShapeCache, 'sample'>;
   tokens: TokenStore;
   now: () => number;
+  random: RandomSource;
 }) {
   return scopedMethod({
     name: 'initiateAuthentication',
@@ -87,6 +89,7 @@ export function initiateAuthentication(deps: {
 
       const options = await generateAuthenticationOptions({
         rpID: scope.rp_id,
+        challenge: new Uint8Array(deps.random.take(CHALLENGE_BYTES)),
         allowCredentials,
         userVerification: scope.user_verification,
         timeout: scope.timeout_ms,

@@ -4,6 +4,9 @@ import { GatewayError } from '../errors/gateway-error.js';
 import type { Account, Credential } from '../domain/account.js';
 import type { ChallengeStore } from '../stores/challenge-store.js';
 
+/** A WebAuthn challenge's random bytes (what @simplewebauthn/server draws when given none). */
+export const CHALLENGE_BYTES = 32;
+
 /** A challenge id as clients send it back: only ever a UUID the gateway made, anything else is invalid_params. */
 export const challengeIdSchema = z.uuid().describe('the challenge_id the initiate call answered');
 

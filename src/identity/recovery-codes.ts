@@ -1,4 +1,5 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { systemRandom, type RandomSource } from '../keys/random-pool.js';
 import { z } from 'zod';
 
 /** Crockford's base32: no I, L, O or U, so a code read aloud or copied by hand survives. */
@@ -10,8 +11,8 @@ export const RECOVERY_CODE_COUNT = 10;
  * Ten fresh codes, each 50 random bits, shown as `XXXXX-XXXXX`: one random draw for all of them,
  * each character the low five bits of a byte (32 letters, 256 byte values: no bias).
  */
-export function newRecoveryCodes(): string[] {
-  const bytes = randomBytes(RECOVERY_CODE_COUNT * CODE_CHARS);
+export function newRecoveryCodes(random: RandomSource = systemRandom): string[] {
+  const bytes = random.take(RECOVERY_CODE_COUNT * CODE_CHARS);
   return Array.from({ length: RECOVERY_CODE_COUNT }, (_, code) => {
     let chars = '';
     for (let i = 0; i < CODE_CHARS; i += 1) chars += ALPHABET[bytes[code * CODE_CHARS + i]! & 31];

@@ -32,6 +32,7 @@ import { newCodeNormalized, newRecoveryCodes, recoveryCodeHashes, RECOVERY_CODE_
 import { hasOwnUsername } from '../tokens/registration-target.js';
 import { tokenHash } from '../tokens/token-secret.js';
 import { sameText } from '../ceremony/same-text.js';
+import type { RandomSource } from '../keys/random-pool.js';
 
 export const completeRegistrationParams = z.object({
   challenge_id: challengeIdSchema,
@@ -63,6 +64,8 @@ interface Deps {
   tracing: Pick<CallTracing, 'child'>;
   /** The operators' scope (null without the console): its new accounts use up the invite initiation checked. */
   operatorScopeId: string | null;
+  /** The first passkey's recovery codes. */
+  random: RandomSource;
 }
 
 /** The client's credProps output: a claim of the browser, unsigned, kept as what it said. */
@@ -122,7 +125,7 @@ export function completeRegistration(deps: Deps) {
       });
       const token = state.token_hash === null ? undefined : { token_hash: state.token_hash, now: new Date(deps.now()).toISOString() };
       // Ten recovery codes come with an account's first passkey, where the scope has them and the account a username to recover by.
-      const codes = account === null && scope.recovery_codes === 'on' && hasOwnUsername({ username: state.username_key }) ? newRecoveryCodes() : null;
+      const codes = account === null && scope.recovery_codes === 'on' && hasOwnUsername({ username: state.username_key }) ? newRecoveryCodes(deps.random) : null;
       const result =
         account === null
           ? await createAccount(state, credential, scope, audit, deps, {

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { generateRegistrationOptions } from '@simplewebauthn/server';
+import type { RandomSource } from '../keys/random-pool.js';
 import { z } from 'zod';
-import { saveChallenge } from '../ceremony/challenge-state.js';
+import { CHALLENGE_BYTES, saveChallenge } from '../ceremony/challenge-state.js';
 import { limits } from '../domain/limits.js';
 import { hintsSchema } from '../domain/scope.js';
 import { GatewayError } from '../errors/gateway-error.js';
@@ -58,6 +58,7 @@ interface Deps {
   tokens: TokenStore;
   identifierSecret: Buffer;
   now: () => number;
+  random: RandomSource;
   /** The operators' scope (null without the console), where a new account needs an invite. */
   operatorScopeId: string | null;
   operatorInvites: Pick<OperatorInviteStore, 'isRedeemable'>;
@@ -108,7 +109,7 @@ export function initiateRegistration(deps: Deps) {
           // An app's user without a username shows the authenticator its display name instead.
           const shown = hasOwnUsername({ username: found.username }) ? found.username : found.displayName;
           target = {
-            ...newAccountTarget(found.username, found.displayName, { tokenHash: found.tokenHash, userId: found.userId }, shown),
+            ...newAccountTarget(deps.random, found.username, found.displayName, { tokenHash: found.tokenHash, userId: found.userId }, shown),
             secondFactorOnly: found.payload.purpose === 'second_factor',
           };
         }
@@ -120,7 +121,7 @@ export function initiateRegistration(deps: Deps) {
         if (signedIn === null) {
           if (operators) inviteHash = await checkInvite(deps.operatorInvites, params.encrypted_invite?.open().invite, deps.now());
           if ((await deps.accounts.findAccountByUsername(scope.scope_id, user.usernameKey)) !== null) throw new GatewayError('account_exists');
-          target = newAccountTarget(user.usernameKey, user.displayName, { tokenHash: null, userId: null }, user.username);
+          target = newAccountTarget(deps.random, user.usernameKey, user.displayName, { tokenHash: null, userId: null }, user.username);
         } else {
           // Adding a passkey gives whoever holds the session a lasting way in: it needs a recent sign-in.
           requireRecentSignIn(signedIn.session, scope, deps.now());
@@ -131,6 +132,7 @@ export function initiateRegistration(deps: Deps) {
       const options = await generateRegistrationOptions({
         rpName: scope.rp_name,
         rpID: scope.rp_id,
+        challenge: new Uint8Array(deps.random.take(CHALLENGE_BYTES)),
         userName: target.username,
         userID: target.userHandle,
         userDisplayName: target.displayName,
@@ -185,7 +187,7 @@ async function existingAccountTarget(accounts: AccountStore, account: Account): 
 }
 
 /** The first passkey of a new account; `shown` is the username as given (the key is its normalized form). */
-function newAccountTarget(usernameKey: string, displayName: string, token: Pick<RegistrationTarget, 'tokenHash' | 'userId'>, shown = usernameKey): RegistrationTarget {
+function newAccountTarget(random: RandomSource, usernameKey: string, displayName: string, token: Pick<RegistrationTarget, 'tokenHash' | 'userId'>, shown = usernameKey): RegistrationTarget {
   // The user handle is random bytes, never the username: clients base64url-decode it.
-  return { username: shown, usernameKey, displayName, userHandle: new Uint8Array(randomBytes(USER_HANDLE_BYTES)), accountId: null, exclude: [], ...token };
+  return { username: shown, usernameKey, displayName, userHandle: new Uint8Array(random.take(USER_HANDLE_BYTES)), accountId: null, exclude: [], ...token };
 }

@@ -11,6 +11,7 @@ import { limits } from '../domain/limits.js';
 import type { CallContext, EnvelopeSchemas, RpcMethod, Sealed, SealedResultFields, ScopedContext, ServerContext, SignedIn, WalletContext } from './rpc-method.js';
 import type { Caller, CallerAuthenticator } from './callers.js';
 import { resolveClientKey, resolveScope } from './scope-context.js';
+import type { RandomSource } from '../keys/random-pool.js';
 
 export interface CallPipelineDeps {
   scopes: ScopeRegistry;
@@ -23,6 +24,8 @@ export interface CallPipelineDeps {
   audit: Pick<AuditRecorder, 'record'>;
   /** Checks X-Encrypted-Key-Signature on wallet calls; without it only sessions act. */
   delegates?: Pick<DelegateSignatures, 'actingAccount'>;
+  /** IVs of the envelopes results are sealed in. */
+  random: RandomSource;
 }
 
 export interface CallPipeline {
@@ -60,7 +63,7 @@ export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
           return method.handler(validated(method.params, rawParams), ctx);
         case 'admin': {
           const caller = await deps.callers.authenticate('admin', ctx, { readOnly: method.readOnly === true, scoped: scopedContext });
-          return answerTo(caller, await method.handler(validated(method.params, rawParams), { ...ctx, caller }));
+          return answerTo(caller, deps.random, await method.handler(validated(method.params, rawParams), { ...ctx, caller }));
         }
         case 'server': {
           const caller = await deps.callers.authenticate('server', ctx, { readOnly: method.readOnly === true, scoped: scopedContext });
@@ -68,12 +71,12 @@ export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
           if (caller.kind === 'api_key') await deps.rateLimiter.consumeApiKey(caller.key.key_id);
           const params = validated(method.params, rawParams);
           const server: ServerContext = { ...ctx, caller, scope: await serverScope(caller, params.scope_id, ctx, deps) };
-          return answerTo(caller, await method.handler(params, server));
+          return answerTo(caller, deps.random, await method.handler(params, server));
         }
         case 'scoped': {
           const scoped = await scopedContext(ctx, method.acceptsRecoverySession === true);
           const params = withSealedParams(validated(method.params, rawParams), method.envelopes, scoped.clientKey.key);
-          return sealFields(await method.handler(params, scoped), method.sealedResult, scoped.clientKey.key);
+          return sealFields(await method.handler(params, scoped), method.sealedResult, scoped.clientKey.key, deps.random);
         }
         case 'session': {
           const scoped = await scopedContext(ctx);
@@ -82,7 +85,7 @@ export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
           const params = withSealedParams(validated(method.params, rawParams), method.envelopes, scoped.clientKey.key);
           const result = await method.handler(params, { ...scoped, ...signedIn });
           // Results of authenticated methods travel sealed like every other payload.
-          return { encrypted_result: sealEnvelope(scoped.clientKey.key, JSON.stringify(result)) };
+          return { encrypted_result: sealEnvelope(scoped.clientKey.key, JSON.stringify(result), deps.random) };
         }
         case 'wallet': {
           const scoped = await scopedContext(ctx);
@@ -121,8 +124,8 @@ async function serverScope(caller: Caller, scopeId: string | undefined, ctx: Cal
 }
 
 /** An admin or server method's answer: as it is to a bearer credential, sealed with the client key to an operator's browser. */
-function answerTo(caller: Caller, result: unknown): unknown {
-  return caller.kind === 'operator' ? { encrypted_result: sealEnvelope(caller.clientKey, JSON.stringify(result)) } : result;
+function answerTo(caller: Caller, random: RandomSource, result: unknown): unknown {
+  return caller.kind === 'operator' ? { encrypted_result: sealEnvelope(caller.clientKey, JSON.stringify(result), random) } : result;
 }
 
 /**
@@ -214,7 +217,7 @@ function sealedParam<T extends z.ZodType>(key: Buffer, envelope: string, schema:
 }
 
 /** The handler's result with each declared field sealed: JSON text, or a string as it is (the session JWT). */
-function sealFields(result: unknown, fields: SealedResultFields | undefined, key: Buffer): unknown {
+function sealFields(result: unknown, fields: SealedResultFields | undefined, key: Buffer, random: RandomSource): unknown {
   if (fields === undefined || result === null || typeof result !== 'object') return result;
   const sealed: Record<string, unknown> = { ...result };
   for (const [field, form] of Object.entries(fields)) {
@@ -222,7 +225,7 @@ function sealFields(result: unknown, fields: SealedResultFields | undefined, key
     // An optional sealed field the handler left out stays out.
     if (value === undefined) continue;
     // Text fields are strings (the handlers' types say so); anything else goes as JSON.
-    sealed[field] = sealEnvelope(key, form === 'text' && typeof value === 'string' ? value : JSON.stringify(value));
+    sealed[field] = sealEnvelope(key, form === 'text' && typeof value === 'string' ? value : JSON.stringify(value), random);
   }
   return sealed;
 }

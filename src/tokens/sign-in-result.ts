@@ -4,6 +4,7 @@ import type { Account } from '../domain/account.js';
 import type { Scope } from '../domain/scope.js';
 import type { OneTimeToken } from '../domain/one-time-token.js';
 import { newTokenSecret, tokenHash } from './token-secret.js';
+import type { RandomSource } from '../keys/random-pool.js';
 
 /** How long an app's backend has to exchange a sign-in's token (verifySignIn). */
 export const SIGN_IN_RESULT_SECONDS = 120;
@@ -24,12 +25,12 @@ export type SignInResult = z.infer<typeof signInResultSchema>;
  * sign-in that is not recorded leaves no token, and one that is costs no second write.
  */
 export function newSignInResult(
-  deps: { identifierSecret: Buffer; now: () => number },
+  deps: { identifierSecret: Buffer; now: () => number; random: RandomSource },
   scope: Scope,
   account: Account,
   result: SignInResult,
 ): { token: string; row: OneTimeToken } {
-  const token = newTokenSecret('sign_in_result');
+  const token = newTokenSecret('sign_in_result', deps.random);
   const now = deps.now();
   return {
     token,

@@ -1,4 +1,5 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { systemRandom, type RandomSource } from '../keys/random-pool.js';
 import { z } from 'zod';
 import type { OneTimeTokenKind } from '../domain/one-time-token.js';
 
@@ -11,8 +12,8 @@ export function tokenSchema(kind: OneTimeTokenKind) {
   return z.string().regex(new RegExp(`^${PREFIX[kind]}[A-Za-z0-9_-]{43}$`), `must be a ${PREFIX[kind]}… token`);
 }
 
-export function newTokenSecret(kind: OneTimeTokenKind): string {
-  return PREFIX[kind] + randomBytes(SECRET_BYTES).toString('base64url');
+export function newTokenSecret(kind: OneTimeTokenKind, random: RandomSource = systemRandom): string {
+  return PREFIX[kind] + random.take(SECRET_BYTES).toString('base64url');
 }
 
 /**
