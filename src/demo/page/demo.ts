@@ -5,8 +5,8 @@
  * which keeps the session across reloads; bundled by scripts/build-client.mjs. The gateway puts
  * {scopeId, publicKey} into #gateway-config.
  */
-import { describeError, GatewayClient, GatewayClientError, isGatewayClientError, supportsAutofill, type Passkey } from '../../client/index.js';
-import { $, formValue, runAction, setStatus } from './page-kit.js';
+import { GatewayClient, GatewayClientError, isGatewayClientError, supportsAutofill, type Passkey } from '../../client/index.js';
+import { $, formValue, runSessionAction, setStatus, showError } from './page-kit.js';
 
 interface PageConfig {
   scopeId: string | null;
@@ -27,26 +27,10 @@ const autofillWanted = new URLSearchParams(location.search).get('autofill') !== 
 let linkToken: string | null = null;
 let autofill: AbortController | undefined;
 
-function showError(error: unknown): void {
-  const box = $('error');
-  box.textContent = describeError(error);
-  box.dataset.reason = isGatewayClientError(error) ? String(error.reason) : 'unknown';
-  box.hidden = false;
-  if (!isGatewayClientError(error)) console.error(error);
-}
-
 /** Runs one user action: buttons disabled meanwhile, autofill stopped, errors shown. */
 function act(work: () => Promise<void>): Promise<void> {
   stopAutofill();
-  return runAction(work, {
-    onError(error) {
-      setStatus('');
-      showError(error);
-    },
-    after: () => {
-      if (!client.signedIn) showSignedOut();
-    },
-  });
+  return runSessionAction(work, { client, signedOut: showSignedOut });
 }
 
 function showSignedOut(): void {

@@ -5,8 +5,8 @@
  * sign-in hands its sign_in_token to the app's backend, which checks it with verifySignIn. The
  * backend puts {gatewayUrl, scopeId, publicKey} into #app-config.
  */
-import { describeError, GatewayClient, isGatewayClientError } from '../../client/index.js';
-import { $, formField, runAction, setStatus } from './page-kit.js';
+import { GatewayClient } from '../../client/index.js';
+import { $, formField, runAction, setStatus, showError } from './page-kit.js';
 
 interface PageConfig {
   gatewayUrl: string;
@@ -48,21 +48,14 @@ const appMessages: Record<string, string> = {
   second_factor_mismatch: 'That passkey does not belong to the user who entered the password.',
 };
 
-function showError(error: unknown): void {
-  const box = $('error');
-  if (error instanceof AppError) {
-    box.textContent = appMessages[error.reason] ?? `The app refused: ${error.reason}.`;
-    box.dataset.reason = error.reason;
-  } else {
-    box.textContent = describeError(error);
-    box.dataset.reason = isGatewayClientError(error) ? String(error.reason) : 'unknown';
-    if (!isGatewayClientError(error)) console.error(error);
-  }
-  box.hidden = false;
+/** The app's own refusals in its words; the gateway's as the client describes them. */
+function showAppError(error: unknown): void {
+  if (error instanceof AppError) showError(error, { text: appMessages[error.reason] ?? `The app refused: ${error.reason}.`, reason: error.reason });
+  else showError(error);
 }
 
 function act(work: () => Promise<void>): Promise<void> {
-  return runAction(work, { onError: showError });
+  return runAction(work, { onError: showAppError });
 }
 
 function showUser(user: AppUser | null): void {

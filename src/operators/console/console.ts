@@ -5,8 +5,8 @@
  * no longer recent. A first operator registers through an invite link (#invite=… in the URL).
  * Bundled by scripts/build-client.mjs; the gateway puts {scopeId, publicKey} into #gateway-config.
  */
-import { describeError, GatewayClient, isGatewayClientError } from '../../client/index.js';
-import { $, formValue, runAction, setStatus } from '../../demo/page/page-kit.js';
+import { GatewayClient } from '../../client/index.js';
+import { $, formValue, runSessionAction, setStatus } from '../../demo/page/page-kit.js';
 import { consolePanels } from './panels.js';
 import { PanelQuery, renderPanel, type ConsoleEnv, type Params, type Values } from './panel-view.js';
 
@@ -25,24 +25,12 @@ const client = new GatewayClient({
 // The invite travels in the fragment, which the browser never sends to a server or in a Referer.
 let invite = new URLSearchParams(location.hash.slice(1)).get('invite') ?? undefined;
 
-function showError(error: unknown): void {
-  const box = $('error');
-  box.textContent = error instanceof SyntaxError || error instanceof TypeError ? `Not valid: ${error.message}` : describeError(error);
-  box.dataset.reason = isGatewayClientError(error) ? String(error.reason) : 'unknown';
-  box.hidden = false;
-  if (!isGatewayClientError(error)) console.error(error);
-}
-
-/** Runs one operator action: buttons disabled meanwhile, errors shown, signed out when the session ended. */
+/** Runs one operator action: buttons disabled meanwhile, errors shown (a form's bad JSON or value as "Not valid"), signed out when the session ended. */
 function act(work: () => Promise<void>): Promise<void> {
-  return runAction(work, {
-    onError(error) {
-      setStatus('');
-      showError(error);
-    },
-    after: () => {
-      if (!client.signedIn) showSignedOut();
-    },
+  return runSessionAction(work, {
+    client,
+    signedOut: showSignedOut,
+    text: (error) => (error instanceof SyntaxError || error instanceof TypeError ? `Not valid: ${error.message}` : undefined),
   });
 }
 
