@@ -46,3 +46,9 @@ export function recoveryCodeHashes(secret: Buffer, accountId: string, normalized
 export function newCodeNormalized(code: string): string {
   return code.replace('-', '');
 }
+
+/** An account's new set of codes, to show once, and their stored forms (recoveryCodeHash of each). */
+export function newRecoveryCodeSet(secret: Buffer, accountId: string, random: RandomSource = systemRandom): { codes: string[]; hashes: string[] } {
+  const codes = newRecoveryCodes(random);
+  return { codes, hashes: recoveryCodeHashes(secret, accountId, codes.map(newCodeNormalized)) };
+}

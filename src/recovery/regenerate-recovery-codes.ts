@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import { GatewayError } from '../errors/gateway-error.js';
-import { newCodeNormalized, newRecoveryCodes, recoveryCodeHashes, RECOVERY_CODE_COUNT } from '../identity/recovery-codes.js';
+import { newRecoveryCodeSet, RECOVERY_CODE_COUNT } from '../identity/recovery-codes.js';
 import { sessionMethod } from '../rpc/rpc-method.js';
 import { requireRecentSignIn } from '../sessions/session-service.js';
 import type { RecoveryCodeStore } from '../stores/recovery-code-store.js';
@@ -21,8 +21,7 @@ export function regenerateRecoveryCodes(deps: { recoveryCodes: RecoveryCodeStore
       if (scope.recovery_codes !== 'on' || !hasOwnUsername(account)) throw new GatewayError('method_not_found', 'no recovery codes for this account');
       // New codes are a lasting way in for whoever holds the session: it needs a recent sign-in.
       requireRecentSignIn(session, scope, deps.now());
-      const codes = newRecoveryCodes();
-      const hashes = recoveryCodeHashes(deps.identifierSecret, account.account_id, codes.map(newCodeNormalized));
+      const { codes, hashes } = newRecoveryCodeSet(deps.identifierSecret, account.account_id);
       const audit = deps.audit.event(ctx, 'recovery_codes_regenerated', { scope_id: scope.scope_id, account_id: account.account_id });
       if (!(await deps.recoveryCodes.replaceRecoveryCodes(scope.scope_id, account.account_id, hashes, new Date(deps.now()).toISOString(), audit))) {
         throw new GatewayError('session_invalid', 'account gone');

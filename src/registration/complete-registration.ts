@@ -28,7 +28,7 @@ import { isStandInId } from '../authentication/decoy-credentials.js';
 import type { AuthenticatorMetadata } from '../attestation/authenticator-metadata.js';
 import { redeemInvite } from '../operators/operator-invites.js';
 import type { RegistrationExtras } from '../domain/account.js';
-import { newCodeNormalized, newRecoveryCodes, recoveryCodeHashes, RECOVERY_CODE_COUNT } from '../identity/recovery-codes.js';
+import { newRecoveryCodeSet, RECOVERY_CODE_COUNT } from '../identity/recovery-codes.js';
 import { hasOwnUsername } from '../tokens/registration-target.js';
 import { tokenHash } from '../tokens/token-secret.js';
 import { sameText } from '../ceremony/same-text.js';
@@ -125,12 +125,12 @@ export function completeRegistration(deps: Deps) {
       });
       const token = state.token_hash === null ? undefined : { token_hash: state.token_hash, now: new Date(deps.now()).toISOString() };
       // Ten recovery codes come with an account's first passkey, where the scope has them and the account a username to recover by.
-      const codes = account === null && scope.recovery_codes === 'on' && hasOwnUsername({ username: state.username_key }) ? newRecoveryCodes(deps.random) : null;
+      const recovery = account === null && scope.recovery_codes === 'on' && hasOwnUsername({ username: state.username_key }) ? newRecoveryCodeSet(deps.identifierSecret, credential.account_id, deps.random) : null;
       const result =
         account === null
           ? await createAccount(state, credential, scope, audit, deps, {
               token,
-              recoveryCodeHashes: codes === null ? undefined : recoveryCodeHashes(deps.identifierSecret, credential.account_id, codes.map(newCodeNormalized)),
+              recoveryCodeHashes: recovery?.hashes,
               invite: operatorInvite === undefined ? undefined : redeemInvite(operatorInvite, deps.now()),
             })
           : await addPasskey(account, credential, audit, deps, token);
@@ -154,7 +154,7 @@ export function completeRegistration(deps: Deps) {
         identifier_hash: result.identifier_hash,
         encrypted_jwt: jwt,
         user_id: result.user_id,
-        ...(codes === null ? {} : { encrypted_recovery_codes: { codes, remaining: RECOVERY_CODE_COUNT } }),
+        ...(recovery === null ? {} : { encrypted_recovery_codes: { codes: recovery.codes, remaining: RECOVERY_CODE_COUNT } }),
       };
     },
   });

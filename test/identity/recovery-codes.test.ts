@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { newCodeNormalized, newRecoveryCodes, recoveryCodeHash, recoveryCodeHashes, recoveryCodeSchema, RECOVERY_CODE_COUNT } from '../../src/identity/recovery-codes.js';
+import { newCodeNormalized, newRecoveryCodes, newRecoveryCodeSet, recoveryCodeHash, recoveryCodeHashes, recoveryCodeSchema, RECOVERY_CODE_COUNT } from '../../src/identity/recovery-codes.js';
 
 describe('recovery codes', () => {
   it('are ten codes of two five-letter groups from the 32-letter alphabet, all different', () => {
@@ -34,5 +34,12 @@ describe('recovery codes', () => {
     expect(hashes[0]).toBe(createHmac('sha256', key).update(`account-1:${codes[0]}`).digest('base64url'));
     // Another account's hash of the same code differs.
     expect(recoveryCodeHashes(secret, 'account-2', codes)[0]).not.toBe(hashes[0]);
+  });
+
+  it('store each code of a new set as the hash of the code a person types back', () => {
+    const secret = randomBytes(32);
+    const { codes, hashes } = newRecoveryCodeSet(secret, 'account-1');
+    expect(codes).toHaveLength(RECOVERY_CODE_COUNT);
+    expect(hashes).toEqual(codes.map((code) => recoveryCodeHash(secret, 'account-1', recoveryCodeSchema.parse(` ${code.toLowerCase()} `))));
   });
 });
