@@ -25,13 +25,14 @@ export type SignInResult = z.infer<typeof signInResultSchema>;
  * sign-in that is not recorded leaves no token, and one that is costs no second write.
  */
 export function newSignInResult(
-  deps: { identifierSecret: Buffer; now: () => number; random: RandomSource },
+  deps: { identifierSecret: Buffer; random: RandomSource },
   scope: Scope,
   account: Account,
   result: SignInResult,
 ): { token: string; row: OneTimeToken } {
   const token = newTokenSecret('sign_in_result', deps.random);
-  const now = deps.now();
+  // Made at the sign-in's own time, which its row and the credential's last use also carry.
+  const now = Date.parse(result.signed_in_at);
   return {
     token,
     row: {
